@@ -1,0 +1,51 @@
+# mqctl developer entry points. Everything a fresh machine needs is installed from here.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+UV ?= $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
+PY := .venv/bin/python
+MQCTL := .venv/bin/mqctl
+
+.PHONY: help install system-deps brokers brokers-down brokers-status seed demo lint typecheck test test-only bench tui
+
+help: ## list targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
+
+system-deps: ## Debian packages: RabbitMQ, kcat, Redis, Java, Maven (idempotent)
+	@bash scripts/system-deps.sh
+
+install: system-deps ## create .venv from the lock file (uv sync --locked) with the plugins
+	@command -v uv >/dev/null 2>&1 || [ -x "$(HOME)/.local/bin/uv" ] || python3 -m pip install --quiet --user uv
+	$(UV) sync --locked --all-packages
+
+brokers: system-deps ## start local Kafka (KRaft) and RabbitMQ on loopback (idempotent)
+	@bash scripts/brokers.sh up
+
+brokers-down: ## stop the brokers this project started (by pid file)
+	@bash scripts/brokers.sh down
+
+brokers-status: ## show whether the local brokers are up
+	@bash scripts/brokers.sh status
+
+seed: install brokers ## create the order-system scenario (idempotent)
+	$(PY) scripts/seed.py
+
+demo: seed ## install, start brokers, seed, show what mqctl sees
+	@bash scripts/demo.sh
+
+lint: install ## ruff check + ruff format --check
+	.venv/bin/ruff check .
+	.venv/bin/ruff format --check .
+
+typecheck: install ## mypy (strict on mqctl/)
+	.venv/bin/mypy
+
+test: seed lint typecheck test-only ## everything CI runs
+
+test-only: ## run pytest only (brokers must be up and seeded); exit 5 (no tests) counts as failure
+	@bash scripts/pytest.sh
+
+bench: seed ## benchmarks side by side with peer tools -> docs/benchmarks.md
+	$(PY) scripts/bench.py
+
+tui: seed ## open the TUI on the local context
+	$(MQCTL) tui

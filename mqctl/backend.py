@@ -1,0 +1,116 @@
+"""The backend interface: everything broker-specific lives behind these Protocols.
+
+A backend is a class registered in the ``mqctl.backends`` entry point group (the built-in
+Kafka and RabbitMQ backends register exactly like third-party plugins). The class:
+
+* has ``name`` (the entry point name and the context's config section, e.g. ``kafka``),
+  ``api_version`` (must equal :data:`API_VERSION`) and a one-line ``description``;
+* is built by ``from_config(section, context_name, timeout)`` from its raw config section,
+  raising :class:`mqctl.errors.ConfigError` for bad values (name the key);
+* implements :class:`Backend` and any of the capability Protocols below. The service layer
+  asks for a capability with :func:`require`; a missing one is a clear
+  "not supported by <backend>" error (exit 2), never an ``AttributeError``.
+
+Backends must import their broker client libraries lazily (inside methods), so that loading
+the registry stays cheap and ``mqctl --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping
+from typing import Any, ClassVar, Protocol, TypeVar, runtime_checkable
+
+from mqctl.errors import NotSupportedError
+from mqctl.models.inventory import (
+    BindingInfo,
+    BrokerStatus,
+    Destination,
+    ExchangeInfo,
+    QueueDetail,
+    QueueSummary,
+    TopicDetail,
+    TopicSummary,
+    VhostInfo,
+)
+
+API_VERSION = 1
+"""Bumped on any incompatible change to these Protocols; plugins declaring another version
+are skipped with a warning."""
+
+
+@runtime_checkable
+class Backend(Protocol):
+    """What every backend provides."""
+
+    name: ClassVar[str]
+    api_version: ClassVar[int]
+    description: ClassVar[str]
+
+    @classmethod
+    def from_config(
+        cls, section: Mapping[str, Any], *, context: str, timeout: float
+    ) -> Backend: ...
+
+    @property
+    def address(self) -> str:
+        """Where the broker is, for messages: host:port or URL, never with a password."""
+        ...
+
+    async def close(self) -> None:
+        """Release connections. Safe to call more than once and when nothing was opened."""
+        ...
+
+    async def status(self) -> BrokerStatus:
+        """Check connectivity; never raises for an unreachable broker (reports it)."""
+        ...
+
+    async def find_destinations(self, name: str, vhost: str | None = None) -> list[Destination]:
+        """Destinations with this exact name (used to resolve names across brokers)."""
+        ...
+
+
+@runtime_checkable
+class TopicCatalog(Protocol):
+    """Topics and partitions (Kafka-like logs)."""
+
+    async def list_topics(self, *, include_internal: bool = False) -> list[TopicSummary]: ...
+
+    async def describe_topic(self, name: str) -> TopicDetail: ...
+
+
+@runtime_checkable
+class QueueCatalog(Protocol):
+    """Queues, vhosts, exchanges and bindings (AMQP-like brokers)."""
+
+    async def list_queues(
+        self, *, vhost: str | None = None, all_vhosts: bool = False
+    ) -> list[QueueSummary]: ...
+
+    async def describe_queue(self, name: str, *, vhost: str | None = None) -> QueueDetail: ...
+
+    async def list_vhosts(self) -> list[VhostInfo]: ...
+
+    async def list_exchanges(
+        self, *, vhost: str | None = None, all_vhosts: bool = False
+    ) -> list[ExchangeInfo]: ...
+
+    async def list_bindings(
+        self, *, vhost: str | None = None, all_vhosts: bool = False
+    ) -> list[BindingInfo]: ...
+
+
+@runtime_checkable
+class MessageReader(Protocol):
+    """Non-destructive reads (peek). Must never consume, acknowledge or commit."""
+
+    def peek(self, destination: Destination, options: Any) -> AsyncIterator[Any]: ...
+
+
+CapabilityT = TypeVar("CapabilityT")
+
+
+def require(backend: Backend, capability: type[CapabilityT], what: str) -> CapabilityT:
+    """Return ``backend`` typed as ``capability`` or fail with a clear exit-2 error."""
+    if not isinstance(backend, capability):
+        raise NotSupportedError(f"{what} is not supported by the {backend.name} backend")
+    return backend

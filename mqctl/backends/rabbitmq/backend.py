@@ -1,0 +1,93 @@
+"""The RabbitMQ backend: management HTTP API for inventory, AMQP (aio-pika) for messages."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+from mqctl.backend import API_VERSION
+from mqctl.backends.rabbitmq.management import ManagementClient
+from mqctl.backends.rabbitmq.settings import RabbitSettings, parse_rabbit_settings
+from mqctl.errors import MqctlError
+from mqctl.models.inventory import (
+    BindingInfo,
+    BrokerStatus,
+    Destination,
+    ExchangeInfo,
+    QueueDetail,
+    QueueSummary,
+    VhostInfo,
+)
+
+
+class RabbitMQBackend:
+    name: ClassVar[str] = "rabbitmq"
+    api_version: ClassVar[int] = API_VERSION
+    description: ClassVar[str] = "RabbitMQ (queues, exchanges, bindings, peek, publish, DLX)"
+
+    def __init__(self, settings: RabbitSettings, *, context: str, timeout: float) -> None:
+        self.settings = settings
+        self.context = context
+        self.timeout = timeout
+        self.api = ManagementClient(settings, timeout, context)
+
+    @classmethod
+    def from_config(
+        cls, section: Mapping[str, Any], *, context: str, timeout: float
+    ) -> RabbitMQBackend:
+        settings = parse_rabbit_settings(section, f"contexts.{context}.rabbitmq")
+        return cls(settings, context=context, timeout=timeout)
+
+    @property
+    def address(self) -> str:
+        return self.settings.address
+
+    async def close(self) -> None:
+        await self.api.close()
+
+    async def status(self) -> BrokerStatus:
+        try:
+            overview = await self.api.overview()
+        except MqctlError as exc:
+            return BrokerStatus(self.name, self.settings.management_url, False, error=str(exc))
+        version = overview.get("rabbitmq_version") if isinstance(overview, dict) else None
+        return BrokerStatus(self.name, self.settings.management_url, True, version=version)
+
+    async def find_destinations(self, name: str, vhost: str | None = None) -> list[Destination]:
+        from mqctl.backends.rabbitmq.inventory import find_queue
+
+        target = vhost or self.settings.vhost
+        if await find_queue(self.api, name, target):
+            return [Destination(self.name, "queue", name, target)]
+        return []
+
+    async def list_queues(
+        self, *, vhost: str | None = None, all_vhosts: bool = False
+    ) -> list[QueueSummary]:
+        from mqctl.backends.rabbitmq.inventory import list_queues
+
+        return await list_queues(self.api, vhost=vhost, all_vhosts=all_vhosts)
+
+    async def describe_queue(self, name: str, *, vhost: str | None = None) -> QueueDetail:
+        from mqctl.backends.rabbitmq.inventory import describe_queue
+
+        return await describe_queue(self.api, name, vhost)
+
+    async def list_vhosts(self) -> list[VhostInfo]:
+        from mqctl.backends.rabbitmq.inventory import list_vhosts
+
+        return await list_vhosts(self.api)
+
+    async def list_exchanges(
+        self, *, vhost: str | None = None, all_vhosts: bool = False
+    ) -> list[ExchangeInfo]:
+        from mqctl.backends.rabbitmq.inventory import list_exchanges
+
+        return await list_exchanges(self.api, vhost=vhost, all_vhosts=all_vhosts)
+
+    async def list_bindings(
+        self, *, vhost: str | None = None, all_vhosts: bool = False
+    ) -> list[BindingInfo]:
+        from mqctl.backends.rabbitmq.inventory import list_bindings
+
+        return await list_bindings(self.api, vhost=vhost, all_vhosts=all_vhosts)

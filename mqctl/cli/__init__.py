@@ -1,0 +1,1 @@
+"""The Typer CLI: thin views over :mod:`mqctl.services`."""

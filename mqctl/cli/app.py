@@ -1,0 +1,130 @@
+"""Root of the CLI: global options, command registration and error handling.
+
+Command modules are listed in :data:`COMMAND_MODULES`; each has ``register(app)``. They import
+broker clients only inside their commands, so ``mqctl --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+from typing import Annotated
+
+import typer
+
+from mqctl import __version__
+from mqctl.cli.common import STATE
+
+COMMAND_MODULES = [
+    "mqctl.cli.topics",
+    "mqctl.cli.queues",
+    "mqctl.cli.amqp",
+    "mqctl.cli.context",
+    "mqctl.cli.plugins",
+    "mqctl.cli.tui",
+]
+
+HELP = """mqctl: operations console for Kafka and RabbitMQ.
+
+List topics and queues, show consumer lag, peek at messages without consuming them, publish
+test events and redrive dead letters. Exit codes: 0 ok, 1 check failed, 2 bad input,
+3 cannot connect/authenticate/timeout, 4 not found, 5 partly failed.
+"""
+
+app = typer.Typer(
+    name="mqctl",
+    help=HELP,
+    no_args_is_help=True,
+    add_completion=True,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    epilog="Examples:  mqctl topics list   |   mqctl -c prod lag -o json   |   mqctl tui",
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"mqctl {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    context: Annotated[
+        str | None,
+        typer.Option(
+            "--context",
+            "-c",
+            help="Context to use (default: MQCTL_CONTEXT, then "
+            "current-context in the config, then 'local').",
+        ),
+    ] = None,
+    timeout: Annotated[
+        float | None,
+        typer.Option("--timeout", min=0.1, help="Seconds to wait for a broker (default 10)."),
+    ] = None,
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors.")] = False,
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Show the version."),
+    ] = False,
+) -> None:
+    STATE.context = context
+    STATE.timeout = timeout
+    STATE.debug = debug
+
+
+for _module in COMMAND_MODULES:
+    importlib.import_module(_module).register(app)
+
+
+def _debug_requested() -> bool:
+    return STATE.debug or "--debug" in sys.argv[1:] or os.environ.get("MQCTL_DEBUG") == "1"
+
+
+def _fail(message: str, hint: str | None, code: int) -> None:
+    from mqctl.config.secrets import scrub
+
+    line = scrub(" ".join(message.split()))
+    sys.stderr.write(f"error: {line}\n")
+    if hint:
+        sys.stderr.write(f"hint: {scrub(hint)}\n")
+    sys.stderr.flush()
+    raise SystemExit(code)
+
+
+def run(argv: list[str] | None = None) -> None:
+    """Run the CLI; every failure becomes one line on stderr and a documented exit code.
+
+    Usage errors are reported by Typer itself (exit 2); everything the core raises is an
+    :class:`~mqctl.errors.MqctlError` with its own exit code; anything else is a bug.
+    """
+    from mqctl.errors import ExitCode, MqctlError
+
+    command = typer.main.get_command(app)
+    try:
+        command.main(args=argv, prog_name="mqctl", standalone_mode=True)
+    except MqctlError as exc:
+        if _debug_requested():
+            import traceback
+
+            traceback.print_exc()
+        _fail(exc.message, exc.hint, int(exc.exit_code))
+    except KeyboardInterrupt:
+        sys.stderr.write("interrupted\n")
+        raise SystemExit(int(ExitCode.INTERRUPTED)) from None
+    except BrokenPipeError:
+        # Output piped into `head` and closed: not an error for the user.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        raise SystemExit(0) from None
+    except Exception as exc:
+        if _debug_requested():
+            import traceback
+
+            traceback.print_exc()
+        _fail(
+            f"unexpected {type(exc).__name__}: {exc}",
+            "this is a bug in mqctl; rerun with --debug and report the traceback",
+            int(ExitCode.INTERNAL),
+        )

@@ -1,0 +1,63 @@
+"""What every command shares: global state, options, running the async core, confirmation."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Annotated, TypeVar
+
+import typer
+
+from mqctl.errors import UsageError
+from mqctl.output.render import OutputFormat
+
+T = TypeVar("T")
+
+
+@dataclass
+class State:
+    """Global options, set by the root callback and read by every command."""
+
+    context: str | None = None
+    timeout: float | None = None
+    debug: bool = False
+
+
+STATE = State()
+
+OutputOpt = Annotated[
+    OutputFormat,
+    typer.Option("--output", "-o", help="Output format: table, json, jsonl or yaml."),
+]
+VhostOpt = Annotated[
+    str | None,
+    typer.Option("--vhost", help="RabbitMQ vhost (default: the context's vhost, usually /)."),
+]
+AllVhostsOpt = Annotated[bool, typer.Option("--all-vhosts", help="Every vhost.")]
+YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
+
+
+def run_with_session(fn: Callable[..., Awaitable[T]]) -> T:
+    """Open a Session on the selected context, run ``fn(session)``, always close it."""
+    from mqctl.config import load_config, resolve_context
+    from mqctl.session import Session
+
+    context = resolve_context(load_config(), STATE.context)
+
+    async def main() -> T:
+        async with Session(context, timeout=STATE.timeout) as session:
+            return await fn(session)
+
+    return asyncio.run(main())
+
+
+def confirm(question: str, yes: bool) -> None:
+    """Ask before a destructive change; refuse (exit 2) when nobody can answer."""
+    if yes:
+        return
+    if not sys.stdin.isatty():
+        raise UsageError(f"{question} — refusing without --yes in a non-interactive shell")
+    if not typer.confirm(question, default=False):
+        raise typer.Exit(1)

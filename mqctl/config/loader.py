@@ -1,0 +1,87 @@
+"""Finding, reading, writing the config file and choosing the context.
+
+Precedence for the context: ``--context/-c``, then ``MQCTL_CONTEXT``, then ``current-context``
+in the file, then the built-in ``local`` context.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from mqctl.config.schema import Config, Context, builtin_local_context, parse_context
+from mqctl.errors import ConfigError, NotFoundError
+
+CONFIG_ENV = "MQCTL_CONFIG"
+CONTEXT_ENV = "MQCTL_CONTEXT"
+
+
+def config_path() -> Path:
+    """``$MQCTL_CONFIG`` or ``<user config dir>/mqctl/config.toml``."""
+    override = os.environ.get(CONFIG_ENV)
+    if override:
+        return Path(override).expanduser()
+    from platformdirs import user_config_path
+
+    return user_config_path("mqctl") / "config.toml"
+
+
+def _read_raw(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError:
+        return {}
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"config {path}: invalid TOML: {exc}") from None
+    except OSError as exc:
+        raise ConfigError(f"config {path}: cannot read: {exc.strerror}") from None
+
+
+def load_config(path: Path | None = None) -> Config:
+    """Load and validate the config; a missing file gives just the built-in ``local`` context."""
+    path = path or config_path()
+    raw = _read_raw(path)
+    where = f"config {path}"
+    for key in raw:
+        if key not in ("current-context", "contexts"):
+            raise ConfigError(
+                f"{where}: unknown top-level key {key!r} (known: current-context, contexts)"
+            )
+    current = raw.get("current-context")
+    if current is not None and not isinstance(current, str):
+        raise ConfigError(f"{where}: current-context: expected a string")
+    contexts_raw = raw.get("contexts", {})
+    if not isinstance(contexts_raw, dict):
+        raise ConfigError(f"{where}: contexts: expected a table")
+    contexts: dict[str, Context] = {"local": builtin_local_context()}
+    for name, section in contexts_raw.items():
+        contexts[name] = parse_context(name, section, f"{where}: contexts.{name}")
+    return Config(path=path, current_context=current, contexts=contexts, raw=raw)
+
+
+def resolve_context(config: Config, explicit: str | None = None) -> Context:
+    """The context to use, by the documented precedence."""
+    name = explicit or os.environ.get(CONTEXT_ENV) or config.current_context or "local"
+    try:
+        return config.contexts[name]
+    except KeyError:
+        known = ", ".join(sorted(config.contexts))
+        raise NotFoundError(
+            f"context {name!r} not found (known: {known})",
+            hint="add it with `mqctl context add` or check MQCTL_CONTEXT / --context",
+        ) from None
+
+
+def write_raw(path: Path, raw: dict[str, Any]) -> None:
+    """Write the config atomically (file mode 0600: it may hold passwords)."""
+    import tomli_w
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".toml.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as fh:
+        tomli_w.dump(raw, fh)
+    os.replace(tmp, path)

@@ -1,0 +1,190 @@
+"""Typed config: the file's shape (docs/config.md) as dataclasses, with strict validation.
+
+Backend sections (``[contexts.NAME.kafka]``, ``[contexts.NAME.rabbitmq]``, plugin sections)
+stay raw mappings here; each backend validates its own section in ``from_config`` so plugins
+can add options without touching the core.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mqctl.config.secrets import Secret, read_secret
+from mqctl.errors import ConfigError
+
+DEFAULT_TIMEOUT = 10.0
+CONTEXT_KEYS = {"read-only", "protected", "timeout", "dlq-patterns", "description"}
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    name: str
+    backends: dict[str, dict[str, Any]]
+    read_only: bool = False
+    protected: bool = False
+    timeout: float = DEFAULT_TIMEOUT
+    dlq_patterns: tuple[str, ...] = ()
+    description: str = ""
+    builtin: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    path: Path | None
+    current_context: str | None
+    contexts: dict[str, Context]
+    raw: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class TlsSettings:
+    """TLS options shared by every backend's ``tls`` sub-table."""
+
+    enabled: bool = False
+    ca_file: str | None = None
+    cert_file: str | None = None
+    key_file: str | None = None
+    insecure_skip_verify: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class SaslSettings:
+    mechanism: str
+    username: str
+    password: Secret | None
+
+
+def builtin_local_context() -> Context:
+    """The ``local`` context: the brokers ``make brokers`` starts, so the demo needs no set-up."""
+    return Context(
+        name="local",
+        description="local brokers started by `make brokers`",
+        builtin=True,
+        backends={
+            "kafka": {"bootstrap-servers": "127.0.0.1:9092"},
+            "rabbitmq": {
+                "url": "amqp://guest@127.0.0.1:5672/",
+                "management-url": "http://127.0.0.1:15672",
+                # RabbitMQ's well-known default account, accepted on loopback only.
+                "password": "guest",
+            },
+        },
+    )
+
+
+def _type_name(value: object) -> str:
+    return {
+        bool: "a boolean",
+        int: "an integer",
+        float: "a number",
+        str: "a string",
+        list: "an array",
+        dict: "a table",
+    }.get(type(value), type(value).__name__)
+
+
+def expect_str(section: Mapping[str, Any], key: str, where: str, default: str | None = None) -> str:
+    value = section.get(key, default)
+    if value is None:
+        raise ConfigError(f"{where}: missing required key {key!r}")
+    if not isinstance(value, str):
+        raise ConfigError(f"{where}.{key}: expected a string, got {_type_name(value)}")
+    return value
+
+
+def optional_str(section: Mapping[str, Any], key: str, where: str) -> str | None:
+    if key not in section:
+        return None
+    return expect_str(section, key, where)
+
+
+def expect_bool(section: Mapping[str, Any], key: str, where: str, default: bool = False) -> bool:
+    value = section.get(key, default)
+    if not isinstance(value, bool):
+        raise ConfigError(f"{where}.{key}: expected true or false, got {_type_name(value)}")
+    return value
+
+
+def expect_number(section: Mapping[str, Any], key: str, where: str, default: float) -> float:
+    value = section.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+        raise ConfigError(f"{where}.{key}: expected a positive number of seconds")
+    return float(value)
+
+
+def reject_unknown(section: Mapping[str, Any], allowed: set[str], where: str) -> None:
+    for key in section:
+        if key not in allowed:
+            known = ", ".join(sorted(allowed))
+            raise ConfigError(f"{where}: unknown key {key!r} (known keys: {known})")
+
+
+def parse_tls(section: Mapping[str, Any], where: str) -> TlsSettings:
+    raw = section.get("tls")
+    if raw is None:
+        return TlsSettings()
+    where = f"{where}.tls"
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{where}: expected a table")
+    reject_unknown(
+        raw, {"enabled", "ca-file", "cert-file", "key-file", "insecure-skip-verify"}, where
+    )
+    return TlsSettings(
+        enabled=expect_bool(raw, "enabled", where, True),
+        ca_file=optional_str(raw, "ca-file", where),
+        cert_file=optional_str(raw, "cert-file", where),
+        key_file=optional_str(raw, "key-file", where),
+        insecure_skip_verify=expect_bool(raw, "insecure-skip-verify", where, False),
+    )
+
+
+SASL_MECHANISMS = ("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512")
+
+
+def parse_sasl(section: Mapping[str, Any], where: str) -> SaslSettings | None:
+    raw = section.get("sasl")
+    if raw is None:
+        return None
+    where = f"{where}.sasl"
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{where}: expected a table")
+    reject_unknown(
+        raw, {"mechanism", "username", "password", "password-env", "password-command"}, where
+    )
+    mechanism = expect_str(raw, "mechanism", where, "PLAIN").upper()
+    if mechanism not in SASL_MECHANISMS:
+        raise ConfigError(f"{where}.mechanism: expected one of {', '.join(SASL_MECHANISMS)}")
+    return SaslSettings(mechanism, expect_str(raw, "username", where), read_secret(raw, where))
+
+
+def parse_context(name: str, raw: object, where: str) -> Context:
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{where}: expected a table")
+    backends: dict[str, dict[str, Any]] = {}
+    for key, value in raw.items():
+        if key in CONTEXT_KEYS:
+            continue
+        if not isinstance(value, dict):
+            raise ConfigError(
+                f"{where}.{key}: unknown key (a broker section must be a table, "
+                f"other keys: {', '.join(sorted(CONTEXT_KEYS))})"
+            )
+        backends[key] = value
+    patterns = raw.get("dlq-patterns", [])
+    if not isinstance(patterns, list) or not all(isinstance(p, str) for p in patterns):
+        raise ConfigError(f"{where}.dlq-patterns: expected an array of strings")
+    description = raw.get("description", "")
+    if not isinstance(description, str):
+        raise ConfigError(f"{where}.description: expected a string")
+    return Context(
+        name=name,
+        backends=backends,
+        read_only=expect_bool(raw, "read-only", where),
+        protected=expect_bool(raw, "protected", where),
+        timeout=expect_number(raw, "timeout", where, DEFAULT_TIMEOUT),
+        dlq_patterns=tuple(patterns),
+        description=description,
+    )

@@ -1,0 +1,87 @@
+"""Errors users see, each tied to a documented exit code (docs/exit-codes.md).
+
+Every failure that reaches the CLI is one of these. The CLI prints ``str(error)`` on one line
+(plus the hint) and exits with ``error.exit_code``; ``--debug`` also prints the traceback.
+Messages must never contain secrets: build them from redacted addresses only.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    OK = 0
+    CHECK_FAILED = 1  # a check the user asked for failed (lag --fail-on, --max-lag ...)
+    USAGE = 2  # usage error or bad input (flags, config, offsets, headers, templates)
+    UNAVAILABLE = 3  # cannot connect, authenticate, or timed out
+    NOT_FOUND = 4  # a named topic/queue/vhost/group/context does not exist
+    PARTIAL = 5  # the operation partly failed (some messages not published/moved)
+    INTERNAL = 70  # a bug in mqctl (EX_SOFTWARE); the message says to rerun with --debug
+    INTERRUPTED = 130  # Ctrl-C
+
+
+class MqctlError(Exception):
+    """Base of all user-facing errors."""
+
+    exit_code: ExitCode = ExitCode.USAGE
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class UsageError(MqctlError):
+    """Bad input: flags, values, files the user gave us."""
+
+    exit_code = ExitCode.USAGE
+
+
+class ConfigError(UsageError):
+    """The config file is invalid; the message names file, key and problem."""
+
+
+class NotSupportedError(UsageError):
+    """The selected backend does not implement a capability."""
+
+
+class ConnectError(MqctlError):
+    """The broker could not be reached in time."""
+
+    exit_code = ExitCode.UNAVAILABLE
+
+
+class AuthError(ConnectError):
+    """The broker refused our credentials."""
+
+
+class BrokerTimeout(ConnectError):
+    """A request did not complete within the configured timeout."""
+
+
+class NotFoundError(MqctlError):
+    """A named thing (topic, queue, vhost, group, context) does not exist."""
+
+    exit_code = ExitCode.NOT_FOUND
+
+
+class CheckFailed(MqctlError):
+    """A health check requested by the user failed (exit 1)."""
+
+    exit_code = ExitCode.CHECK_FAILED
+
+
+class PartialFailure(MqctlError):
+    """Some of the work failed; the rest succeeded."""
+
+    exit_code = ExitCode.PARTIAL
+
+
+class BrokerError(MqctlError):
+    """The broker rejected a request for a reason that is not one of the above."""
+
+    exit_code = ExitCode.PARTIAL

@@ -1,0 +1,1 @@
+"""Rendering results as table, json, jsonl or yaml (docs/output.md)."""

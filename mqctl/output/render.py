@@ -1,0 +1,185 @@
+"""Render models for people (rich tables) or programs (json, jsonl, yaml).
+
+JSON field names are the dataclass field names (snake_case) and are part of the public
+interface (docs/output.md): add fields, never rename or remove them.
+"""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import enum
+import json
+import os
+import sys
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import IO, TYPE_CHECKING, Any
+
+from mqctl.errors import UsageError
+from mqctl.output.sanitize import safe_text
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+FORMATS = ("table", "json", "jsonl", "yaml")
+
+
+class OutputFormat(enum.StrEnum):
+    table = "table"
+    json = "json"
+    jsonl = "jsonl"
+    yaml = "yaml"
+
+
+def to_jsonable(value: Any) -> Any:
+    """Dataclasses, enums, datetimes and bytes turned into plain JSON types."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: to_jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, enum.Enum):
+        return to_jsonable(value.value)
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, bytes):
+        try:
+            return value.decode("utf-8")
+        except UnicodeDecodeError:
+            return {"base64": base64.b64encode(value).decode("ascii")}
+    if isinstance(value, dict):
+        return {str(k): to_jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [to_jsonable(v) for v in value]
+    if isinstance(value, float) and (value != value or value in (float("inf"), float("-inf"))):
+        return None
+    return value
+
+
+def colour_allowed(stream: IO[str] | None = None) -> bool:
+    """Colour only on a terminal and only when NO_COLOR is unset (no-color.org)."""
+    if os.environ.get("NO_COLOR"):
+        return False
+    stream = stream or sys.stdout
+    return bool(getattr(stream, "isatty", lambda: False)())
+
+
+def make_console(stderr: bool = False) -> Console:
+    from rich.console import Console
+
+    stream = sys.stderr if stderr else sys.stdout
+    tty = colour_allowed(stream)
+    return Console(
+        file=stream,
+        no_color=not tty,
+        color_system="auto" if tty else None,
+        highlight=False,
+        emoji=False,
+        markup=False,
+        # Not a terminal: never wrap or cut table cells, whatever $COLUMNS says.
+        width=None if stream.isatty() else 100_000,
+        soft_wrap=not stream.isatty(),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    """One table column: header text and how to get the cell from an item."""
+
+    header: str
+    get: Callable[[Any], Any]
+    justify: str = "left"
+    style: Callable[[Any], str | None] | None = None
+
+
+def field_column(name: str, header: str | None = None, justify: str = "left") -> Column:
+    return Column(header or name.upper().replace("_", " "), lambda x: getattr(x, name), justify)
+
+
+def format_cell(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return f"{value:.1f}" if abs(value) < 1000 else f"{value:,.0f}"
+    if isinstance(value, datetime):
+        return value.isoformat(timespec="seconds")
+    if isinstance(value, dict):
+        return ", ".join(f"{k}={format_cell(v)}" for k, v in value.items()) or "-"
+    if isinstance(value, list | tuple):
+        return ",".join(format_cell(v) for v in value) or "-"
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "backslashreplace")
+    return str(value)
+
+
+def render_table(
+    items: Sequence[Any], columns: Sequence[Column], console: Console, title: str | None = None
+) -> None:
+    from rich import box
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(
+        title=title,
+        box=box.SIMPLE_HEAD if console.is_terminal else None,
+        show_edge=False,
+        pad_edge=False,
+        header_style="bold" if console.is_terminal else "",
+    )
+    for column in columns:
+        table.add_column(column.header, justify=column.justify, no_wrap=True)  # type: ignore[arg-type]
+    for item in items:
+        cells = []
+        for column in columns:
+            text = Text(safe_text(format_cell(column.get(item))))
+            style = column.style(item) if column.style else None
+            if style:
+                text.stylize(style)
+            cells.append(text)
+        table.add_row(*cells)
+    console.print(table)
+
+
+def dump_json(data: Any, out: IO[str], *, indent: int | None = 2) -> None:
+    json.dump(to_jsonable(data), out, indent=indent, ensure_ascii=False)
+    out.write("\n")
+
+
+def dump_jsonl(items: Iterable[Any], out: IO[str]) -> None:
+    for item in items:
+        out.write(json.dumps(to_jsonable(item), ensure_ascii=False, separators=(",", ":")))
+        out.write("\n")
+
+
+def dump_yaml(data: Any, out: IO[str]) -> None:
+    import yaml
+
+    yaml.safe_dump(to_jsonable(data), out, sort_keys=False, allow_unicode=True)
+
+
+def render(
+    data: Any,
+    fmt: str,
+    *,
+    columns: Sequence[Column] | None = None,
+    title: str | None = None,
+    table: Callable[[Any, Console], None] | None = None,
+) -> None:
+    """Render ``data`` (a list of models, or one model) in the requested format."""
+    out = sys.stdout
+    if fmt == "json":
+        dump_json(data, out)
+    elif fmt == "jsonl":
+        dump_jsonl(data if isinstance(data, list) else [data], out)
+    elif fmt == "yaml":
+        dump_yaml(data, out)
+    elif fmt == "table":
+        console = make_console()
+        if table is not None:
+            table(data, console)
+        else:
+            assert columns is not None
+            render_table(data if isinstance(data, list) else [data], columns, console, title)
+    else:
+        raise UsageError(f"unknown output format {fmt!r} (choose from {', '.join(FORMATS)})")

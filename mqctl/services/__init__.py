@@ -1,0 +1,1 @@
+"""The service layer: async functions over a Session that both the CLI and the TUI call."""

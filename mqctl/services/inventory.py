@@ -1,0 +1,133 @@
+"""Listing and describing what the context's brokers hold, and resolving names across them."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from mqctl.backend import Backend, QueueCatalog, TopicCatalog
+from mqctl.errors import NotFoundError, UsageError
+from mqctl.models.inventory import (
+    BindingInfo,
+    BrokerStatus,
+    Destination,
+    ExchangeInfo,
+    QueueDetail,
+    QueueSummary,
+    TopicDetail,
+    TopicSummary,
+    VhostInfo,
+)
+from mqctl.session import Session
+
+
+async def broker_status(session: Session) -> list[BrokerStatus]:
+    return list(await asyncio.gather(*(b.status() for b in session.backends())))
+
+
+async def list_topics(session: Session, *, include_internal: bool = False) -> list[TopicSummary]:
+    found = session.backends_with(TopicCatalog, "listing topics")
+    results = await asyncio.gather(
+        *(cat.list_topics(include_internal=include_internal) for _, cat in found)
+    )
+    return [topic for batch in results for topic in batch]
+
+
+def _only(session: Session, capability: Any, what: str, backend: str | None) -> Backend:
+    found = session.backends_with(capability, what)
+    if backend is not None:
+        for b, _ in found:
+            if b.name == backend:
+                return b
+        raise UsageError(f"{what}: the {backend} backend of this context does not support it")
+    return found[0][0]
+
+
+async def describe_topic(session: Session, name: str) -> TopicDetail:
+    backend_name, bare = split_prefix(name)
+    backend = _only(session, TopicCatalog, "describing topics", backend_name)
+    assert isinstance(backend, TopicCatalog)
+    return await backend.describe_topic(bare)
+
+
+async def list_queues(
+    session: Session, *, vhost: str | None = None, all_vhosts: bool = False
+) -> list[QueueSummary]:
+    found = session.backends_with(QueueCatalog, "listing queues")
+    results = await asyncio.gather(
+        *(cat.list_queues(vhost=vhost, all_vhosts=all_vhosts) for _, cat in found)
+    )
+    return [q for batch in results for q in batch]
+
+
+async def describe_queue(session: Session, name: str, *, vhost: str | None = None) -> QueueDetail:
+    backend_name, bare = split_prefix(name)
+    backend = _only(session, QueueCatalog, "describing queues", backend_name)
+    assert isinstance(backend, QueueCatalog)
+    return await backend.describe_queue(bare, vhost=vhost)
+
+
+async def list_vhosts(session: Session) -> list[VhostInfo]:
+    backend = _only(session, QueueCatalog, "listing vhosts", None)
+    assert isinstance(backend, QueueCatalog)
+    return await backend.list_vhosts()
+
+
+async def list_exchanges(
+    session: Session, *, vhost: str | None = None, all_vhosts: bool = False
+) -> list[ExchangeInfo]:
+    backend = _only(session, QueueCatalog, "listing exchanges", None)
+    assert isinstance(backend, QueueCatalog)
+    return await backend.list_exchanges(vhost=vhost, all_vhosts=all_vhosts)
+
+
+async def list_bindings(
+    session: Session, *, vhost: str | None = None, all_vhosts: bool = False
+) -> list[BindingInfo]:
+    backend = _only(session, QueueCatalog, "listing bindings", None)
+    assert isinstance(backend, QueueCatalog)
+    return await backend.list_bindings(vhost=vhost, all_vhosts=all_vhosts)
+
+
+def split_prefix(name: str) -> tuple[str | None, str]:
+    """``kafka:orders`` -> ("kafka", "orders"); names without a known prefix are left alone."""
+    head, sep, rest = name.partition(":")
+    if sep and head and rest and head.replace("-", "").replace("_", "").isalnum():
+        from mqctl import registry
+
+        if head in registry.backends().objects:
+            return head, rest
+    return None, name
+
+
+async def resolve(session: Session, name: str, *, vhost: str | None = None) -> Destination:
+    """Find ``name`` on the context's brokers; ambiguous or unknown names are errors.
+
+    A ``kafka:`` / ``rabbitmq:`` (any backend name) prefix restricts the search.
+    """
+    backend_name, bare = split_prefix(name)
+    if not bare:
+        raise UsageError("empty destination name")
+    candidates = [session.backend(backend_name)] if backend_name else session.backends()
+    results = await asyncio.gather(
+        *(b.find_destinations(bare, vhost) for b in candidates), return_exceptions=True
+    )
+    found: list[Destination] = []
+    errors: list[BaseException] = []
+    for result in results:
+        if isinstance(result, BaseException):
+            errors.append(result)
+        else:
+            found.extend(result)
+    if len(found) == 1:
+        return found[0]
+    if len(found) > 1:
+        options = ", ".join(d.qualified for d in found)
+        raise UsageError(
+            f"{bare!r} is ambiguous in context {session.context.name!r}: {options}",
+            hint="prefix the name with the broker, e.g. kafka:NAME or rabbitmq:NAME",
+        )
+    if errors:
+        raise errors[0]
+    where = backend_name or " or ".join(b.name for b in candidates)
+    raise NotFoundError(f"no topic or queue named {bare!r} on {where}")

@@ -1,0 +1,92 @@
+"""A session: one context's backends, created lazily and closed together.
+
+Both views (CLI and TUI) hold a Session and call the service functions in
+:mod:`mqctl.services` with it; nothing else creates backends.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from types import TracebackType
+from typing import Any, TypeVar
+
+from mqctl import registry
+from mqctl.backend import Backend
+from mqctl.config.schema import Context
+from mqctl.errors import ConfigError, NotSupportedError, UsageError
+
+T = TypeVar("T")
+
+
+class Session:
+    def __init__(self, context: Context, *, timeout: float | None = None) -> None:
+        self.context = context
+        self.timeout = timeout if timeout is not None else context.timeout
+        self._backends: dict[str, Backend] = {}
+
+    @property
+    def backend_names(self) -> list[str]:
+        """Configured broker sections of this context, in config order."""
+        return list(self.context.backends)
+
+    def backend(self, name: str) -> Backend:
+        """The backend for a configured section (created on first use)."""
+        if name in self._backends:
+            return self._backends[name]
+        if name not in self.context.backends:
+            configured = ", ".join(self.backend_names) or "none"
+            raise UsageError(
+                f"context {self.context.name!r} has no {name} broker (configured: {configured})"
+            )
+        classes = registry.backends().objects
+        cls = classes.get(name)
+        if cls is None:
+            installed = ", ".join(sorted(classes)) or "none"
+            raise ConfigError(
+                f"contexts.{self.context.name}.{name}: no backend named {name!r} is installed "
+                f"(installed: {installed})"
+            )
+        backend: Backend = cls.from_config(
+            self.context.backends[name], context=self.context.name, timeout=self.timeout
+        )
+        self._backends[name] = backend
+        return backend
+
+    def backends(self) -> list[Backend]:
+        return [self.backend(name) for name in self.backend_names]
+
+    def backends_with(self, capability: Any, what: str) -> list[tuple[Backend, Any]]:
+        """Configured backends offering ``capability`` (a runtime-checkable Protocol), each
+        paired with itself typed as the capability; none at all is a clear error."""
+        found = [(b, b) for b in self.backends() if isinstance(b, capability)]
+        if not found:
+            configured = ", ".join(self.backend_names) or "no brokers"
+            raise NotSupportedError(
+                f"{what}: context {self.context.name!r} has no broker that supports it "
+                f"(configured: {configured})"
+            )
+        return found
+
+    def check_writable(self, action: str) -> None:
+        if self.context.read_only:
+            raise UsageError(
+                f"context {self.context.name!r} is read-only: {action} refused",
+                hint="set read-only = false in the config to allow writes",
+            )
+
+    async def close(self) -> None:
+        for backend in self._backends.values():
+            with contextlib.suppress(Exception):  # closing must never hide the real outcome
+                await backend.close()
+        self._backends.clear()
+
+    async def __aenter__(self) -> Session:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
