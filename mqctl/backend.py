@@ -32,6 +32,14 @@ from mqctl.models.inventory import (
     TopicSummary,
     VhostInfo,
 )
+from mqctl.models.lag import LagEntry
+from mqctl.models.messages import (
+    Message,
+    OutgoingMessage,
+    PeekOptions,
+    PublishOptions,
+    PublishResult,
+)
 
 API_VERSION = 1
 """Bumped on any incompatible change to these Protocols; plugins declaring another version
@@ -103,7 +111,37 @@ class QueueCatalog(Protocol):
 class MessageReader(Protocol):
     """Non-destructive reads (peek). Must never consume, acknowledge or commit."""
 
-    def peek(self, destination: Destination, options: Any) -> AsyncIterator[Any]: ...
+    def peek(self, destination: Destination, options: PeekOptions) -> AsyncIterator[Message]:
+        """Yield messages from ``destination`` (an async generator). Stops at the end of the
+        data unless ``options.follow``; the caller may stop iterating at any time, so clean
+        up in ``finally`` (return unacked messages to a queue, close consumers)."""
+        ...
+
+
+@runtime_checkable
+class MessageWriter(Protocol):
+    """Publishing with broker confirmation (Kafka acks=all, RabbitMQ publisher confirms)."""
+
+    def publish(
+        self,
+        destination: Destination,
+        messages: AsyncIterator[OutgoingMessage],
+        options: PublishOptions,
+    ) -> AsyncIterator[PublishResult]:
+        """Yield one result per message, in input order, each after the broker confirmed
+        (or refused) it. ``destination.kind`` is ``topic``, ``queue`` or ``exchange``."""
+        ...
+
+
+@runtime_checkable
+class LagSource(Protocol):
+    """Backlog per consumer: Kafka consumer groups, RabbitMQ queues."""
+
+    async def lag(
+        self, groups: list[str] | None = None, topic: str | None = None
+    ) -> list[LagEntry]:
+        """One snapshot. ``groups`` None means all; ``topic`` restricts Kafka partitions."""
+        ...
 
 
 CapabilityT = TypeVar("CapabilityT")

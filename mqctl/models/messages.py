@@ -71,3 +71,45 @@ class PublishResult:
     partition: int | None = None
     offset: int | None = None
     error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StartPosition:
+    """Where a peek starts.
+
+    kinds: ``beginning`` (Kafka earliest / stream ``first``), ``end`` (only new messages,
+    stream ``next``), ``offset`` (``value`` = offset), ``last`` (``value`` = N last per
+    partition; stream ``last`` with N=1), ``timestamp`` (``value`` = epoch ms). Queues that
+    are not streams ignore it (a queue is read from its head).
+    """
+
+    kind: str = "beginning"
+    value: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PeekOptions:
+    """What a backend needs to read messages without side effects.
+
+    Filters (key, grep, header) and decoding are applied by the core, not the backend; a
+    backend may use ``max_messages`` as a hint but the core stops reading at the limit.
+    """
+
+    max_messages: int = 10
+    start: StartPosition = field(default_factory=StartPosition)
+    partitions: tuple[int, ...] | None = None
+    follow: bool = False
+    allow_requeue: bool = False  # RabbitMQ quorum queues: returning increments delivery count
+    idle_timeout: float = 2.0  # stop when no message arrived for this long (not following)
+
+
+@dataclass(frozen=True, slots=True)
+class PublishOptions:
+    """Broker-specific knobs of a publish; the core handles count, rate and templates."""
+
+    partition: int | None = None
+    exchange: str | None = None  # RabbitMQ: publish to this exchange ("" = default exchange)
+    routing_key: str | None = None
+    mandatory: bool = False  # RabbitMQ: report unroutable messages as failures
+    persistent: bool = True
+    compression: str | None = None  # Kafka: gzip | snappy | lz4 | zstd

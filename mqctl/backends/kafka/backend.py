@@ -7,12 +7,17 @@ from typing import Any, ClassVar
 
 from mqctl.backend import API_VERSION
 from mqctl.backends.kafka.connection import KafkaConnection
+from mqctl.backends.kafka.mixins import (
+    KafkaDeadLetterMixin,
+    KafkaGroupsMixin,
+    KafkaMessagesMixin,
+)
 from mqctl.backends.kafka.settings import KafkaSettings, parse_kafka_settings
 from mqctl.errors import MqctlError
 from mqctl.models.inventory import BrokerStatus, Destination, TopicDetail, TopicSummary
 
 
-class KafkaBackend:
+class KafkaBackend(KafkaGroupsMixin, KafkaMessagesMixin, KafkaDeadLetterMixin):
     name: ClassVar[str] = "kafka"
     api_version: ClassVar[int] = API_VERSION
     description: ClassVar[str] = "Apache Kafka (topics, consumer groups, lag, peek, publish)"

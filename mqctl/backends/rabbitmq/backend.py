@@ -7,6 +7,7 @@ from typing import Any, ClassVar
 
 from mqctl.backend import API_VERSION
 from mqctl.backends.rabbitmq.management import ManagementClient
+from mqctl.backends.rabbitmq.mixins import RabbitDeadLetterMixin, RabbitMessagesMixin
 from mqctl.backends.rabbitmq.settings import RabbitSettings, parse_rabbit_settings
 from mqctl.errors import MqctlError
 from mqctl.models.inventory import (
@@ -20,7 +21,7 @@ from mqctl.models.inventory import (
 )
 
 
-class RabbitMQBackend:
+class RabbitMQBackend(RabbitMessagesMixin, RabbitDeadLetterMixin):
     name: ClassVar[str] = "rabbitmq"
     api_version: ClassVar[int] = API_VERSION
     description: ClassVar[str] = "RabbitMQ (queues, exchanges, bindings, peek, publish, DLX)"
