@@ -21,6 +21,7 @@ from collections.abc import AsyncIterator, Mapping
 from typing import Any, ClassVar, Protocol, TypeVar, runtime_checkable
 
 from mqctl.errors import NotSupportedError
+from mqctl.lag.model import GroupDetail, GroupSummary, OffsetResetPlan, ResetSpec
 from mqctl.models.inventory import (
     BindingInfo,
     BrokerStatus,
@@ -152,3 +153,26 @@ def require(backend: Backend, capability: type[CapabilityT], what: str) -> Capab
     if not isinstance(backend, capability):
         raise NotSupportedError(f"{what} is not supported by the {backend.name} backend")
     return backend
+
+
+@runtime_checkable
+class GroupAdmin(Protocol):
+    """Consumer groups: listing, describing, deleting and resetting committed offsets."""
+
+    async def list_groups(self) -> list[GroupSummary]: ...
+
+    async def describe_group(self, group: str) -> GroupDetail:
+        """Members and committed offsets; unknown group is a NotFoundError."""
+        ...
+
+    async def delete_group(self, group: str) -> None:
+        """Refuses (UsageError) while the group has active members."""
+        ...
+
+    async def plan_offsets_reset(self, group: str, spec: ResetSpec) -> OffsetResetPlan:
+        """The plan only: nothing is changed. Refuses while the group has members."""
+        ...
+
+    async def apply_offsets_reset(self, plan: OffsetResetPlan) -> None:
+        """Commit the plan's new offsets (checks again that the group is inactive)."""
+        ...

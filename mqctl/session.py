@@ -43,12 +43,18 @@ class Session:
         if cls is None:
             installed = ", ".join(sorted(classes)) or "none"
             raise ConfigError(
-                f"contexts.{self.context.name}.{name}: no backend named {name!r} is installed "
+                f"config {self.context.source}: contexts.{self.context.name}.{name}: "
+                f"no backend named {name!r} is installed "
                 f"(installed: {installed})"
             )
-        backend: Backend = cls.from_config(
-            self.context.backends[name], context=self.context.name, timeout=self.timeout
-        )
+        try:
+            backend: Backend = cls.from_config(
+                self.context.backends[name], context=self.context.name, timeout=self.timeout
+            )
+        except ConfigError as exc:
+            if exc.message.startswith("config "):
+                raise
+            raise ConfigError(f"config {self.context.source}: {exc.message}") from exc
         self._backends[name] = backend
         return backend
 

@@ -100,15 +100,19 @@ stop_pid() {
   done
 }
 
+# show_log_tail FILE [LINES] [SKIP]: the last LINES lines of FILE, ignoring its first SKIP lines
+# (so that only what this run wrote is shown)
 show_log_tail() {
-  local file=$1
-  if [ -f "$file" ]; then
+  local file=$1 lines=${2:-25} skip=${3:-0}
+  if [ -s "$file" ] && [ "$(wc -l <"$file")" -gt "$skip" ]; then
     err "last lines of $file:"
-    tail -n "${2:-25}" "$file" | sed 's/^/    /' >&2
+    tail -n "+$((skip + 1))" "$file" | tail -n "$lines" | sed 's/^/    /' >&2
   else
-    err "(no log file at $file)"
+    err "(nothing logged in $file)"
   fi
 }
+
+line_count() { if [ -f "$1" ]; then wc -l <"$1"; else echo 0; fi; }
 
 # ==============================================================================================
 # Kafka
@@ -212,18 +216,18 @@ EOF
 }
 
 kafka_wait_ready() {
-  local pid=$1 deadline=$((SECONDS + KAFKA_READY_TIMEOUT))
+  local pid=$1 skip=${2:-0} deadline=$((SECONDS + KAFKA_READY_TIMEOUT))
   while ((SECONDS < deadline)); do
     if ! running "$pid"; then
       rm -f "$KAFKA_PID"
-      show_log_tail "$KAFKA_LOGS/server.log"
+      show_log_tail "$KAFKA_LOGS/server.log" 25 "$skip"
       show_log_tail "$KAFKA_LOGS/kafka.out" 10
-      die "kafka: the broker exited during startup; see $KAFKA_LOGS/server.log"
+      die "kafka: the broker exited during startup; see $KAFKA_LOGS/server.log and kafka.out"
     fi
     kafka_answers && return 0
     sleep 0.5
   done
-  show_log_tail "$KAFKA_LOGS/server.log"
+  show_log_tail "$KAFKA_LOGS/server.log" 25 "$skip"
   die "kafka: not answering on $HOST:$KAFKA_PORT after ${KAFKA_READY_TIMEOUT}s (pid $pid still running); see $KAFKA_LOGS/server.log"
 }
 
@@ -250,6 +254,8 @@ kafka_up() {
   kafka_fetch_jars
   kafka_write_config
   kafka_format
+  local skip
+  skip=$(line_count "$KAFKA_LOGS/server.log")
   log "kafka: starting (logs: ${KAFKA_LOGS#"$ROOT"/}/server.log)"
   # setsid: own session, so a Ctrl-C in the calling terminal or a killed process group of the
   # caller does not take the broker down. The inner shell writes its own pid, then execs java.
@@ -268,7 +274,7 @@ kafka_up() {
   done
   pid=$(tr -dc '0-9' <"$KAFKA_PID" 2>/dev/null || true)
   [ -n "$pid" ] || die "kafka: the broker process did not start; see $KAFKA_LOGS/kafka.out"
-  kafka_wait_ready "$pid"
+  kafka_wait_ready "$pid" "$skip"
   log "kafka: up on $HOST:$KAFKA_PORT (pid $pid)"
 }
 
@@ -396,9 +402,10 @@ rabbit_pid() {
   printf '%s' "$pid"
 }
 
+RABBIT_LOG_SKIP=0
 rabbit_fail() {
   err "$1"
-  show_log_tail "$RABBIT_LOGS/$RABBIT_NODE.log"
+  show_log_tail "$RABBIT_LOGS/$RABBIT_NODE.log" 25 "$RABBIT_LOG_SKIP"
   [ -f "$RABBIT_LOGS/startup.log" ] && show_log_tail "$RABBIT_LOGS/startup.log" 10
   die "rabbitmq: logs are in $RABBIT_LOGS/"
 }
@@ -453,6 +460,7 @@ rabbit_up() {
   local epmd_before=yes
   port_open 4369 || epmd_before=no
   rm -f "$RABBIT_EPMD_PID"
+  RABBIT_LOG_SKIP=$(line_count "$RABBIT_LOGS/$RABBIT_NODE.log")
   log "rabbitmq: starting node $RABBIT_NODE (logs: ${RABBIT_LOGS#"$ROOT"/}/)"
   : >"$RABBIT_LOGS/startup.log"
   rabbit_as_service_user && chown rabbitmq:rabbitmq "$RABBIT_LOGS/startup.log"

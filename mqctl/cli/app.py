@@ -79,8 +79,11 @@ for _module in COMMAND_MODULES:
     importlib.import_module(_module).register(app)
 
 
+_ARGV: list[str] = []
+
+
 def _debug_requested() -> bool:
-    return STATE.debug or "--debug" in sys.argv[1:] or os.environ.get("MQCTL_DEBUG") == "1"
+    return STATE.debug or "--debug" in _ARGV or os.environ.get("MQCTL_DEBUG") == "1"
 
 
 def _fail(message: str, hint: str | None, code: int) -> None:
@@ -94,6 +97,33 @@ def _fail(message: str, hint: str | None, code: int) -> None:
     raise SystemExit(code)
 
 
+def _configure_logging() -> None:
+    """Client libraries log connection errors on their own; without --debug we report each
+    failure once, as our one-line error, so their records go nowhere. With --debug they go to
+    stderr with secrets scrubbed."""
+    import logging
+
+    root = logging.getLogger()
+    if not _debug_requested():
+        if not root.handlers:
+            root.addHandler(logging.NullHandler())
+        return
+
+    from mqctl.config.secrets import scrub
+
+    class ScrubSecrets(logging.Filter):
+        def filter(self, record: logging.LogRecord) -> bool:
+            record.msg = scrub(record.getMessage())
+            record.args = None
+            return True
+
+    handler = logging.StreamHandler(sys.stderr)
+    handler.addFilter(ScrubSecrets())
+    handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG)
+
+
 def run(argv: list[str] | None = None) -> None:
     """Run the CLI; every failure becomes one line on stderr and a documented exit code.
 
@@ -102,6 +132,8 @@ def run(argv: list[str] | None = None) -> None:
     """
     from mqctl.errors import ExitCode, MqctlError
 
+    _ARGV[:] = sys.argv[1:] if argv is None else argv
+    _configure_logging()
     command = typer.main.get_command(app)
     try:
         command.main(args=argv, prog_name="mqctl", standalone_mode=True)

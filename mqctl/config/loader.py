@@ -58,7 +58,7 @@ def load_config(path: Path | None = None) -> Config:
         raise ConfigError(f"{where}: contexts: expected a table")
     contexts: dict[str, Context] = {"local": builtin_local_context()}
     for name, section in contexts_raw.items():
-        contexts[name] = parse_context(name, section, f"{where}: contexts.{name}")
+        contexts[name] = parse_context(name, section, f"{where}: contexts.{name}", str(path))
     return Config(path=path, current_context=current, contexts=contexts, raw=raw)
 
 

@@ -29,6 +29,7 @@ class Context:
     dlq_patterns: tuple[str, ...] = ()
     description: str = ""
     builtin: bool = False
+    source: str = "built-in"  # the config file it came from, for error messages
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,7 +161,7 @@ def parse_sasl(section: Mapping[str, Any], where: str) -> SaslSettings | None:
     return SaslSettings(mechanism, expect_str(raw, "username", where), read_secret(raw, where))
 
 
-def parse_context(name: str, raw: object, where: str) -> Context:
+def parse_context(name: str, raw: object, where: str, source: str = "built-in") -> Context:
     if not isinstance(raw, dict):
         raise ConfigError(f"{where}: expected a table")
     backends: dict[str, dict[str, Any]] = {}
@@ -187,4 +188,5 @@ def parse_context(name: str, raw: object, where: str) -> Context:
         timeout=expect_number(raw, "timeout", where, DEFAULT_TIMEOUT),
         dlq_patterns=tuple(patterns),
         description=description,
+        source=source,
     )

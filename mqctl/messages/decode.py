@@ -1,0 +1,240 @@
+"""Turning message bytes into something a person (or jq) can read, and the decoder plugins.
+
+Built-in views: ``json`` (parsed, pretty-printed in ``pretty`` output), ``text`` (UTF-8),
+``hex``, ``base64``. ``auto`` asks every installed plugin whether it ``claims`` the value
+(e.g. the Confluent magic byte 0x00 + schema id) and otherwise picks JSON, then text (valid
+UTF-8), then base64. Decoding never raises for bad data: a value that cannot be decoded the
+way the user asked is shown as base64 with ``error`` set, per message, and the peek goes on.
+
+Decoder plugins (entry point group ``mqctl.decoders``, loaded by
+:func:`mqctl.registry.decoders`) implement :class:`Decoder`; see docs/plugins.md.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar, Protocol, runtime_checkable
+
+from mqctl.errors import UsageError
+from mqctl.models.messages import HeaderValue
+
+BUILTIN = ("auto", "json", "text", "hex", "base64")
+Headers = Sequence[tuple[str, HeaderValue]]
+
+
+@dataclass(frozen=True, slots=True)
+class DecodedValue:
+    """One value as shown to the user.
+
+    ``format``: ``json`` | ``text`` | ``hex`` | ``base64`` | a plugin's name | ``null``.
+    ``data``: what JSON output carries (the parsed document for ``json`` and for plugins that
+    produce structured data, otherwise the string). ``text``: the display string (for JSON
+    documents the compact form; the pretty view re-indents ``data``). ``error``: why the
+    requested view failed (the value is then shown as base64), never fatal.
+    """
+
+    format: str
+    data: Any
+    text: str
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DecoderContext:
+    """What a plugin may need from the context: given once to ``configure`` if it has it."""
+
+    context: str
+    schema_registry: str | None = None
+
+
+@runtime_checkable
+class Decoder(Protocol):
+    """The decoder plugin interface (``mqctl.decoders`` entry point: a class or an instance).
+
+    * ``name``: what ``--decode NAME`` selects (the entry point name should match);
+    * ``api_version``: must equal :data:`mqctl.backend.API_VERSION`;
+    * ``claims(value, headers)``: cheap check used by ``--decode auto`` (look at a magic
+      byte or a content-type header, never parse the whole value); must not raise;
+    * ``decode(value, headers)``: a :class:`DecodedValue` with ``format=name``; may raise
+      anything for bad data: the core turns it into a per-message error.
+
+    Optionally ``configure(context: DecoderContext) -> None`` is called once before use
+    (e.g. to learn the schema registry URL of the context).
+    """
+
+    name: ClassVar[str]
+    api_version: ClassVar[int]
+
+    def claims(self, value: bytes, headers: Headers) -> bool: ...
+
+    def decode(self, value: bytes, headers: Headers) -> DecodedValue: ...
+
+
+def _b64(value: bytes) -> str:
+    return base64.b64encode(value).decode("ascii")
+
+
+def as_base64(value: bytes, error: str | None = None) -> DecodedValue:
+    text = _b64(value)
+    return DecodedValue("base64", text, text, error)
+
+
+def as_hex(value: bytes) -> DecodedValue:
+    text = value.hex()
+    return DecodedValue("hex", text, text)
+
+
+def as_text(value: bytes) -> DecodedValue | None:
+    try:
+        text = value.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    return DecodedValue("text", text, text)
+
+
+_JSON_STARTS = frozenset(b'{["-0123456789tfn"')
+
+
+def as_json(value: bytes) -> DecodedValue | None:
+    # Cheap pre-check so that `auto` on plain text does not pay for a failed parse.
+    stripped = value.lstrip()
+    if not stripped or stripped[0] not in _JSON_STARTS:
+        return None
+    try:
+        data = json.loads(value)
+    except (ValueError, RecursionError):
+        return None
+    compact = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    return DecodedValue("json", data, compact)
+
+
+def _plugins() -> dict[str, Any]:
+    from mqctl import registry
+
+    return registry.decoders().objects
+
+
+_instances: dict[str, Decoder] = {}
+_context: DecoderContext | None = None
+
+
+def configure(context: DecoderContext) -> None:
+    """Remember the context plugins are configured with (the CLI calls it once)."""
+    global _context
+    _context = context
+    _instances.clear()
+
+
+def plugin(name: str) -> Decoder | None:
+    """The installed decoder ``name`` (instantiated and configured once), or None."""
+    if name in _instances:
+        return _instances[name]
+    obj = _plugins().get(name)
+    if obj is None:
+        return None
+    instance = obj() if isinstance(obj, type) else obj
+    setup = getattr(instance, "configure", None)
+    if callable(setup) and _context is not None:
+        setup(_context)
+    _instances[name] = instance
+    return instance  # type: ignore[no-any-return]
+
+
+def available() -> list[str]:
+    return [*BUILTIN, *sorted(_plugins())]
+
+
+def check_mode(mode: str) -> str:
+    """Validate ``--decode`` up front so a typo is an exit-2 error, not N bad messages."""
+    if mode in BUILTIN or mode in _plugins():
+        return mode
+    raise UsageError(
+        f"unknown decoder {mode!r} (choose from {', '.join(available())})",
+        hint="decoder plugins are listed by `mqctl plugins list`",
+    )
+
+
+def _run_plugin(decoder: Decoder, value: bytes, headers: Headers) -> DecodedValue:
+    try:
+        return decoder.decode(value, headers)
+    except Exception as exc:  # a bad message or a buggy plugin must not stop the peek
+        reason = str(exc).strip().splitlines()
+        detail = reason[0] if reason else type(exc).__name__
+        return as_base64(value, f"{decoder.name}: {detail}")
+
+
+def _claims(decoder: Decoder, value: bytes, headers: Headers) -> bool:
+    try:
+        return bool(decoder.claims(value, headers))
+    except Exception:
+        return False
+
+
+def auto(value: bytes, headers: Headers = ()) -> DecodedValue:
+    names = _plugins()
+    if names:
+        for name in sorted(names):
+            decoder = plugin(name)
+            if decoder is not None and _claims(decoder, value, headers):
+                return _run_plugin(decoder, value, headers)
+    return as_json(value) or as_text(value) or as_base64(value)
+
+
+NULL = DecodedValue("null", None, "")
+
+
+def decode_value(value: bytes | None, mode: str = "auto", headers: Headers = ()) -> DecodedValue:
+    """Decode ``value`` with ``mode`` (see :func:`check_mode`); never raises for bad data."""
+    if value is None:
+        return NULL
+    if mode == "auto":
+        return auto(value, headers)
+    if mode == "json":
+        return as_json(value) or as_base64(value, "not valid JSON")
+    if mode == "text":
+        return as_text(value) or as_base64(value, "not valid UTF-8")
+    if mode == "hex":
+        return as_hex(value)
+    if mode == "base64":
+        return as_base64(value)
+    decoder = plugin(mode)
+    if decoder is None:
+        check_mode(mode)  # raises with the list of choices
+        raise AssertionError("unreachable")
+    return _run_plugin(decoder, value, headers)
+
+
+def text_or_base64(value: bytes) -> tuple[str, str]:
+    """For keys and header values: ``(text, "text")`` if UTF-8, else ``(b64, "base64")``."""
+    try:
+        return value.decode("utf-8"), "text"
+    except UnicodeDecodeError:
+        return _b64(value), "base64"
+
+
+def header_json(value: HeaderValue) -> Any:
+    """A header value for JSON output: text when UTF-8, ``{"base64": ...}`` otherwise."""
+    if isinstance(value, bytes):
+        try:
+            return value.decode("utf-8")
+        except UnicodeDecodeError:
+            return {"base64": _b64(value)}
+    from mqctl.output.render import to_jsonable
+
+    return to_jsonable(value)
+
+
+def decode_b64_arg(text: str) -> bytes:
+    """Strict base64 for input (``value_base64`` in jsonl); bad input is exit 2."""
+    try:
+        return base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise UsageError(f"invalid base64: {exc}") from None
+
+
+def mapping_headers(headers: Mapping[str, Any]) -> list[tuple[str, HeaderValue]]:
+    return [(str(k), v) for k, v in headers.items()]

@@ -1,0 +1,258 @@
+"""Showing messages: ``pretty`` (people), ``table`` (one line each), ``json``/``jsonl``/``yaml``
+(programs; fields in docs/peek-publish.md) and ``raw`` (the value bytes, for piping).
+
+Everything meant for a terminal goes through :func:`mqctl.output.sanitize.safe_text`, so keys,
+headers and values can never drive the terminal. JSON output escapes control characters
+itself (and we escape the C1/bidi ones JSON leaves alone); ``raw`` writes bytes untouched.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+import re
+import sys
+from datetime import datetime
+from typing import IO, Any
+
+from mqctl.messages.decode import (
+    DecodedValue,
+    decode_value,
+    header_json,
+    text_or_base64,
+)
+from mqctl.models.messages import HeaderValue, Message
+from mqctl.output.sanitize import safe_text
+
+
+class MessageFormat(enum.StrEnum):
+    pretty = "pretty"
+    table = "table"
+    json = "json"
+    jsonl = "jsonl"
+    yaml = "yaml"
+    raw = "raw"
+
+
+def _iso(ts: datetime | None) -> str | None:
+    return None if ts is None else ts.isoformat(timespec="milliseconds")
+
+
+def message_record(message: Message, mode: str = "auto") -> dict[str, Any]:
+    """The JSON form of one message (field names are a public interface: add, never rename)."""
+    decoded = decode_value(message.value, mode, message.headers)
+    if message.key is None:
+        key: str | None = None
+        key_format: str | None = None
+    else:
+        key, key_format = text_or_base64(message.key)
+    return {
+        "backend": message.backend,
+        "source": message.source,
+        "vhost": message.vhost,
+        "partition": message.partition,
+        "offset": message.offset,
+        "timestamp": _iso(message.timestamp),
+        "timestamp_type": message.timestamp_type,
+        "exchange": message.exchange,
+        "routing_key": message.routing_key,
+        "redelivered": message.redelivered,
+        "key": key,
+        "key_format": key_format,
+        "headers": [[name, header_json(value)] for name, value in message.headers],
+        "properties": _jsonable(message.properties),
+        "value": decoded.data,
+        "value_format": decoded.format,
+        "value_error": decoded.error,
+        "size": message.size,
+    }
+
+
+def _jsonable(value: Any) -> Any:
+    if not value:
+        return value if isinstance(value, dict) else {}
+    from mqctl.output.render import to_jsonable
+
+    return to_jsonable(value)
+
+
+# Control characters JSON leaves unescaped with ensure_ascii=False (C1 incl. CSI 0x9b, bidi).
+_JSON_UNSAFE = re.compile(r"[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def _json_escape(match: re.Match[str]) -> str:
+    return f"\\u{ord(match.group(0)):04x}"
+
+
+def json_line(record: Any) -> str:
+    line = json.dumps(record, ensure_ascii=False, separators=(",", ":"), default=str)
+    if _JSON_UNSAFE.search(line):
+        line = _JSON_UNSAFE.sub(_json_escape, line)
+    return line
+
+
+# --- pretty ---------------------------------------------------------------------------------
+
+
+def format_header_value(value: HeaderValue) -> str:
+    """A header value for people: text, or hex for binary, or compact JSON for tables."""
+    if isinstance(value, bytes):
+        try:
+            return value.decode("utf-8")
+        except UnicodeDecodeError:
+            return "0x" + value.hex()
+    if isinstance(value, str):
+        return value
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, list | dict):
+        from mqctl.output.render import to_jsonable
+
+        return json.dumps(to_jsonable(value), ensure_ascii=False, separators=(",", ":"))
+    return str(value)
+
+
+def x_death_lines(value: HeaderValue) -> list[str] | None:
+    """RabbitMQ ``x-death`` as one readable line per {queue, reason} (most recent first)."""
+    if not isinstance(value, list) or not all(isinstance(e, dict) for e in value):
+        return None
+    lines = []
+    for entry in value:
+        assert isinstance(entry, dict)
+
+        def get(name: str, entry: dict[str, Any] = entry) -> str:
+            item = entry.get(name)
+            if isinstance(item, bytes):
+                return item.decode("utf-8", "replace")
+            if isinstance(item, list):
+                return ",".join(format_header_value(i) for i in item)
+            return "-" if item is None else format_header_value(item)
+
+        lines.append(
+            f"{get('count')}x {get('reason')} in queue {get('queue')} "
+            f"(exchange {get('exchange') or '-'}, routing keys {get('routing-keys') or '-'}, "
+            f"last {get('time')})"
+        )
+    return lines
+
+
+def _position(message: Message) -> str:
+    if message.partition is not None:
+        return f"{message.source} [{message.partition}] @ {message.offset}"
+    where = message.source if message.vhost in (None, "/") else f"{message.vhost}/{message.source}"
+    if message.offset is not None:
+        return f"{where} @ {message.offset}"
+    return where
+
+
+def _value_block(decoded: DecodedValue) -> str:
+    if decoded.format == "json" and isinstance(decoded.data, dict | list):
+        return json.dumps(decoded.data, ensure_ascii=False, indent=2)
+    return decoded.text
+
+
+def pretty_text(message: Message, mode: str = "auto") -> str:
+    """A multi-line block for one message; every piece of message data is sanitized."""
+    decoded = decode_value(message.value, mode, message.headers)
+    head = [_position(message)]
+    if message.timestamp is not None:
+        kind = f" ({message.timestamp_type})" if message.timestamp_type else ""
+        head.append(f"{_iso(message.timestamp)}{kind}")
+    if message.exchange is not None:
+        head.append(f"exchange {message.exchange or '(default)'}")
+    if message.routing_key is not None:
+        head.append(f"routing key {message.routing_key}")
+    if message.redelivered:
+        head.append("redelivered")
+    head.append(f"{message.size} bytes")
+    lines = ["── " + safe_text("  ".join(head))]
+    if message.key is not None:
+        key, key_format = text_or_base64(message.key)
+        lines.append(f"key: {safe_text(key)}" + ("  (base64)" if key_format == "base64" else ""))
+    for name, value in message.headers:
+        death = x_death_lines(value) if name == "x-death" else None
+        if death is not None:
+            lines.append(f"header {safe_text(name)}:")
+            lines.extend(f"    {safe_text(line)}" for line in death)
+        else:
+            lines.append(f"header {safe_text(name)}: {safe_text(format_header_value(value))}")
+    for name, prop in sorted(message.properties.items()):
+        if prop is not None and name != "headers":
+            lines.append(f"property {safe_text(name)}: {safe_text(format_header_value(prop))}")
+    label = decoded.format + (f", {decoded.error}" if decoded.error else "")
+    lines.append(f"value ({safe_text(label)}):")
+    lines.append(safe_text(_value_block(decoded), keep_newlines=True))
+    return "\n".join(lines) + "\n"
+
+
+def table_line(message: Message, mode: str = "auto", width: int = 120) -> str:
+    decoded = decode_value(message.value, mode, message.headers)
+    key = "-" if message.key is None else text_or_base64(message.key)[0]
+    ts = _iso(message.timestamp) or "-"
+    value = decoded.text if len(decoded.text) <= width else decoded.text[: width - 1] + "…"
+    where = (
+        f"{message.partition}/{message.offset}"
+        if message.partition is not None
+        else str(message.offset if message.offset is not None else "-")
+    )
+    return safe_text(f"{where}\t{ts}\t{key}\t{value}") + "\n"
+
+
+class MessagePrinter:
+    """Writes messages as they arrive (json and yaml collect, the others stream)."""
+
+    def __init__(
+        self,
+        fmt: str,
+        mode: str = "auto",
+        out: IO[str] | None = None,
+        binary: IO[bytes] | None = None,
+    ) -> None:
+        self.fmt = MessageFormat(fmt)
+        self.mode = mode
+        self.out = out or sys.stdout
+        self.binary = binary
+        self.count = 0
+        self._collected: list[dict[str, Any]] = []
+
+    def _binary_out(self) -> IO[bytes] | None:
+        if self.binary is not None:
+            return self.binary
+        return getattr(self.out, "buffer", None)
+
+    def write(self, message: Message) -> None:
+        self.count += 1
+        fmt = self.fmt
+        if fmt is MessageFormat.jsonl:
+            self.out.write(json_line(message_record(message, self.mode)) + "\n")
+        elif fmt is MessageFormat.pretty:
+            self.out.write(("\n" if self.count > 1 else "") + pretty_text(message, self.mode))
+        elif fmt is MessageFormat.table:
+            self.out.write(table_line(message, self.mode))
+        elif fmt is MessageFormat.raw:
+            self._write_raw(message.value or b"")
+        else:
+            self._collected.append(message_record(message, self.mode))
+
+    def _write_raw(self, value: bytes) -> None:
+        binary = self._binary_out()
+        if binary is not None:
+            self.out.flush()
+            binary.write(value + b"\n")
+        else:  # a text-only stream (tests): lossless for every byte value
+            self.out.write(value.decode("utf-8", "surrogateescape") + "\n")
+
+    def flush(self) -> None:
+        binary = self._binary_out() if self.fmt is MessageFormat.raw else None
+        (binary or self.out).flush()
+
+    def close(self) -> None:
+        """Write collected output (json, yaml) and flush."""
+        if self.fmt is MessageFormat.json:
+            text = json.dumps(self._collected, ensure_ascii=False, indent=2, default=str)
+            self.out.write(_JSON_UNSAFE.sub(_json_escape, text) + "\n")
+        elif self.fmt is MessageFormat.yaml:
+            import yaml
+
+            yaml.safe_dump(self._collected, self.out, sort_keys=False, allow_unicode=False)
+        self.flush()

@@ -1,0 +1,299 @@
+"""What ``publish`` sends: a VALUE, stdin lines (``-``), a file's bytes (``--file``) or JSON
+lines (``--jsonl``), repeated with ``--count`` and expanded with ``--template``.
+
+Inputs other than stdin lines are read and validated before the first message is sent, so a
+bad line is an exit-2 error with nothing published. ``--jsonl`` accepts what
+``mqctl peek -o jsonl`` writes (``value_format``/``key_format`` base64 or hex and
+``{"base64": ...}`` header values are turned back into bytes), so peek -> publish round-trips.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import itertools
+import json
+from collections.abc import AsyncIterator, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+from mqctl.errors import UsageError
+from mqctl.messages.templates import Template, compile_template
+from mqctl.models.messages import HeaderValue, OutgoingMessage
+
+
+@dataclass(slots=True)
+class Draft:
+    """One input message before templating: text parts stay ``str`` so they can be expanded."""
+
+    value: bytes | str
+    key: bytes | str | None = None
+    headers: list[tuple[str, bytes | str]] = field(default_factory=list)
+    partition: int | None = None
+    routing_key: str | None = None
+    properties: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class SourceSpec:
+    """The publish flags that decide what is sent."""
+
+    value: str | None = None  # "-" = stdin, one message per line
+    file: str | None = None  # the whole file is one value ("-" = all of stdin)
+    jsonl: str | None = None  # one message per JSON line ("-" = stdin)
+    key: str | None = None
+    headers: list[tuple[str, str]] = field(default_factory=list)
+    partition: int | None = None
+    routing_key: str | None = None
+    properties: dict[str, Any] = field(default_factory=dict)
+    count: int | None = None
+    template: bool = False
+
+
+def _to_bytes(value: bytes | str) -> bytes:
+    return value if isinstance(value, bytes) else value.encode("utf-8")
+
+
+def _open(path: str, stdin: IO[bytes] | None) -> IO[bytes]:
+    if path == "-":
+        if stdin is None:
+            raise UsageError("stdin is not available")
+        return stdin
+    try:
+        return Path(path).expanduser().open("rb")
+    except FileNotFoundError:
+        raise UsageError(f"file not found: {path}") from None
+    except OSError as exc:
+        raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from None
+
+
+def _read_all(path: str, stdin: IO[bytes] | None) -> bytes:
+    stream = _open(path, stdin)
+    try:
+        return stream.read()
+    finally:
+        if stream is not stdin:
+            stream.close()
+
+
+def _decode_field(value: Any, fmt: Any, where: str) -> bytes | str:
+    """A key/value from a JSON line: text, or bytes when the line says base64/hex."""
+    if fmt in ("base64", "hex"):
+        if not isinstance(value, str):
+            raise UsageError(f"{where}: a {fmt} value must be a string")
+        try:
+            return (
+                base64.b64decode(value, validate=True) if fmt == "base64" else bytes.fromhex(value)
+            )
+        except (binascii.Error, ValueError):
+            raise UsageError(f"{where}: invalid {fmt}") from None
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict) and set(value) == {"base64"}:
+        return _decode_field(value["base64"], "base64", where)
+    # JSON documents (objects, numbers, ...) are sent as their compact JSON text.
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def _headers_field(raw: Any, where: str) -> list[tuple[str, bytes | str]]:
+    pairs: Iterable[Any]
+    if isinstance(raw, dict):
+        pairs = raw.items()
+    elif isinstance(raw, list):
+        pairs = raw
+    else:
+        raise UsageError(f"{where}: headers must be an object or a list of [name, value]")
+    result: list[tuple[str, bytes | str]] = []
+    for pair in pairs:
+        if not isinstance(pair, list | tuple) or len(pair) != 2 or not isinstance(pair[0], str):
+            raise UsageError(f"{where}: header entries must be [name, value]")
+        name, value = pair
+        result.append((name, "" if value is None else _decode_field(value, None, where)))
+    return result
+
+
+def parse_jsonl_line(line: bytes, number: int, where: str) -> Draft | None:
+    text = line.strip()
+    if not text:
+        return None
+    here = f"{where} line {number}"
+    try:
+        obj = json.loads(text)
+    except ValueError as exc:
+        raise UsageError(f"{here}: not valid JSON ({exc})") from None
+    if not isinstance(obj, dict):
+        raise UsageError(f'{here}: expected a JSON object with at least "value"')
+    if "value" in obj:
+        value = obj["value"]
+        draft_value: bytes | str = (
+            b"" if value is None else _decode_field(value, obj.get("value_format"), here)
+        )
+    elif "value_base64" in obj:
+        draft_value = _decode_field(obj["value_base64"], "base64", here)
+    else:
+        raise UsageError(f'{here}: missing "value"')
+    key = obj.get("key")
+    partition = obj.get("partition")
+    if partition is not None and (not isinstance(partition, int) or partition < 0):
+        raise UsageError(f"{here}: partition must be a non-negative integer")
+    routing_key = obj.get("routing_key")
+    if routing_key is not None and not isinstance(routing_key, str):
+        raise UsageError(f"{here}: routing_key must be a string")
+    properties = obj.get("properties") or {}
+    if not isinstance(properties, dict):
+        raise UsageError(f"{here}: properties must be an object")
+    return Draft(
+        value=draft_value,
+        key=None if key is None else _decode_field(key, obj.get("key_format"), here),
+        headers=_headers_field(obj.get("headers") or [], here),
+        partition=partition,
+        routing_key=routing_key,
+        properties=dict(properties),
+    )
+
+
+def _jsonl_drafts(path: str, stdin: IO[bytes] | None) -> list[Draft]:
+    where = "stdin" if path == "-" else path
+    data = _read_all(path, stdin)
+    drafts = []
+    for number, line in enumerate(data.splitlines(), start=1):
+        draft = parse_jsonl_line(line, number, where)
+        if draft is not None:
+            drafts.append(draft)
+    if not drafts:
+        raise UsageError(f"{where}: no messages (empty input)")
+    return drafts
+
+
+def _stdin_lines(stdin: IO[bytes] | None) -> Iterator[Draft]:
+    if stdin is None:
+        raise UsageError("stdin is not available")
+    for line in stdin:
+        value = line[:-1] if line.endswith(b"\n") else line
+        if value:  # blank lines are skipped (like a trailing newline at the end of input)
+            yield Draft(value)
+
+
+def _drafts(
+    spec: SourceSpec, stdin: IO[bytes] | None
+) -> tuple[Iterator[Draft], int | None, list[Draft]]:
+    given = [
+        n for n, v in (("VALUE", spec.value), ("--file", spec.file), ("--jsonl", spec.jsonl)) if v
+    ]
+    if len(given) > 1:
+        raise UsageError(f"{' and '.join(given)} cannot be combined: give one message source")
+    if not given:
+        raise UsageError(
+            "nothing to publish: give a VALUE, '-' for stdin, --file F or --jsonl F",
+            hint="e.g. mqctl publish TOPIC '{\"id\": 1}'",
+        )
+    if spec.count is not None and spec.count < 1:
+        raise UsageError(f"--count {spec.count}: must be at least 1")
+    if spec.value == "-":
+        if spec.count is not None:
+            raise UsageError(
+                "--count cannot be used with stdin lines ('-'): each line is sent once"
+            )
+        return _stdin_lines(stdin), None, []
+    if spec.jsonl is not None:
+        base = _jsonl_drafts(spec.jsonl, stdin)
+    elif spec.file is not None:
+        base = [Draft(_read_all(spec.file, stdin))]
+    else:
+        assert spec.value is not None
+        base = [Draft(spec.value)]
+    total = spec.count or len(base)
+    return itertools.islice(itertools.cycle(base), total), total, base
+
+
+def _apply_flags(draft: Draft, spec: SourceSpec) -> Draft:
+    """Flags fill in what a line did not say; a line's own fields win."""
+    return Draft(
+        value=draft.value,
+        key=draft.key if draft.key is not None else spec.key,
+        headers=[*spec.headers, *draft.headers],
+        partition=draft.partition if draft.partition is not None else spec.partition,
+        routing_key=draft.routing_key if draft.routing_key is not None else spec.routing_key,
+        properties={**spec.properties, **draft.properties},
+    )
+
+
+def _finish(draft: Draft) -> OutgoingMessage:
+    headers: list[tuple[str, HeaderValue]] = [(k, _to_bytes(v)) for k, v in draft.headers]
+    return OutgoingMessage(
+        value=_to_bytes(draft.value),
+        key=None if draft.key is None else _to_bytes(draft.key),
+        headers=headers,
+        partition=draft.partition,
+        routing_key=draft.routing_key,
+        properties=draft.properties,
+    )
+
+
+class _Expander:
+    """Per-message template expansion; templates compile once per distinct input text."""
+
+    def __init__(self) -> None:
+        self._cache: dict[str, Template] = {}
+
+    def text(self, value: bytes | str, what: str) -> str:
+        if isinstance(value, bytes):
+            try:
+                value = value.decode("utf-8")
+            except UnicodeDecodeError:
+                raise UsageError(f"--template needs UTF-8 text, but the {what} is binary") from None
+        return value
+
+    def render(self, value: bytes | str, seq: int, what: str) -> str:
+        text = self.text(value, what)
+        template = self._cache.get(text)
+        if template is None:
+            template = self._cache[text] = compile_template(text)
+        return template.render(seq)
+
+    def expand(self, draft: Draft, seq: int) -> Draft:
+        props = {
+            k: self.render(v, seq, f"property {k}") if isinstance(v, str) else v
+            for k, v in draft.properties.items()
+        }
+        return Draft(
+            value=self.render(draft.value, seq, "value"),
+            key=None if draft.key is None else self.render(draft.key, seq, "key"),
+            headers=[(k, self.render(v, seq, f"header {k}")) for k, v in draft.headers],
+            partition=draft.partition,
+            routing_key=None
+            if draft.routing_key is None
+            else self.render(draft.routing_key, seq, "routing key"),
+            properties=props,
+        )
+
+
+def build_messages(
+    spec: SourceSpec, stdin: IO[bytes] | None = None
+) -> tuple[Iterator[OutgoingMessage], int | None]:
+    """(messages, total if known). Input errors are raised here, before anything is sent;
+    with ``--template`` the first message is expanded eagerly so a bad placeholder is too."""
+    drafts, total, base = _drafts(spec, stdin)
+    if not spec.template:
+        return (_finish(_apply_flags(d, spec)) for d in drafts), total
+    expander = _Expander()
+    for draft in base:  # compile every distinct input now: bad placeholders fail before sending
+        expander.expand(_apply_flags(draft, spec), 1)
+    first = next(drafts, None)
+    if first is None:
+        return iter(()), total
+    first_message = _finish(expander.expand(_apply_flags(first, spec), 1))
+
+    def generate() -> Iterator[OutgoingMessage]:
+        yield first_message
+        for seq, draft in enumerate(drafts, start=2):
+            yield _finish(expander.expand(_apply_flags(draft, spec), seq))
+
+    return generate(), total
+
+
+async def aiter_messages(messages: Iterable[OutgoingMessage]) -> AsyncIterator[OutgoingMessage]:
+    """An async iterator over a sync one (what :class:`MessageWriter.publish` takes)."""
+    for message in messages:
+        yield message

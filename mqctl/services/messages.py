@@ -1,0 +1,197 @@
+"""Peek and publish for every broker: the CLI, the TUI and the DLQ tools all call these.
+
+Names resolve through :func:`mqctl.services.inventory.resolve` (``kafka:``/``rabbitmq:``
+prefixes); the work is done by the backend's :class:`MessageReader` / :class:`MessageWriter`.
+Filters, limits, ``--merge`` ordering and rate limiting are applied here, the same way for all
+brokers.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import AsyncIterator, Iterable
+from dataclasses import dataclass, field
+
+from mqctl.backend import Backend, MessageReader, MessageWriter, QueueCatalog, require
+from mqctl.errors import UsageError
+from mqctl.messages.filters import FilterStats, MessageFilter
+from mqctl.messages.rate import rate_limited
+from mqctl.messages.sources import aiter_messages
+from mqctl.models.inventory import Destination
+from mqctl.models.messages import (
+    Message,
+    OutgoingMessage,
+    PeekOptions,
+    PublishOptions,
+    PublishResult,
+)
+from mqctl.services.inventory import resolve, split_prefix
+from mqctl.session import Session
+
+# What a backend is told to read when the core filters: "as many as there are" (it still stops
+# at the end of the data unless following). A plain int so every backend can treat it as a count.
+UNLIMITED = 2**31 - 1
+
+
+@dataclass(slots=True)
+class PeekStats(FilterStats):
+    """Filled in while a peek runs: where it read and how many were scanned vs shown."""
+
+    destination: Destination | None = None
+
+
+async def resolve_destination(
+    session: Session, name: str | Destination, *, vhost: str | None = None
+) -> Destination:
+    if isinstance(name, Destination):
+        return name
+    return await resolve(session, name, vhost=vhost)
+
+
+async def peek(
+    session: Session,
+    name: str | Destination,
+    options: PeekOptions,
+    filters: MessageFilter | None = None,
+    *,
+    vhost: str | None = None,
+    merge: bool = False,
+    stats: PeekStats | None = None,
+) -> AsyncIterator[Message]:
+    """Yield up to ``options.max_messages`` matching messages (0 or less = no limit).
+
+    ``merge`` with a ``last`` start: the last N messages over all partitions by timestamp
+    (instead of N per partition). Never consumes, acks or commits: that is the backend's
+    contract. Closing the generator early closes the backend's reader.
+    """
+    stats = stats if stats is not None else PeekStats()
+    destination = await resolve_destination(session, name, vhost=vhost)
+    stats.destination = destination
+    backend = session.backend(destination.backend)
+    reader = require(backend, MessageReader, "peek")  # type: ignore[type-abstract]
+    limit = options.max_messages if options.max_messages > 0 else None
+    active = filters is not None and filters.active
+    backend_options = options
+    if active or merge or limit is None:
+        backend_options = dataclasses.replace(options, max_messages=UNLIMITED)
+    source = reader.peek(destination, backend_options)
+    if merge and options.start.kind == "last" and not options.follow:
+        source = _merge_last(source, options.start.value or 1)
+    try:
+        async for message in source:
+            stats.scanned += 1
+            if active and filters is not None and not filters.matches(message):
+                continue
+            stats.matched += 1
+            yield message
+            if limit is not None and stats.matched >= limit:
+                break
+    finally:
+        await _aclose(source)
+
+
+async def _merge_last(source: AsyncIterator[Message], count: int) -> AsyncIterator[Message]:
+    """Collect the per-partition tails, then yield the overall last ``count`` by timestamp."""
+    collected = [m async for m in source]
+    collected.sort(key=lambda m: (m.timestamp is None, m.timestamp, m.partition, m.offset))
+    for message in collected[-count:]:
+        yield message
+
+
+async def _aclose(iterator: AsyncIterator[object]) -> None:
+    close = getattr(iterator, "aclose", None)
+    if close is not None:
+        await close()
+
+
+def _queue_backend(session: Session, backend_name: str | None) -> Backend:
+    """The broker that has exchanges and queues (RabbitMQ-like) for --exchange/--queue."""
+    if backend_name is not None:
+        return session.backend(backend_name)
+    for backend in session.backends():
+        if isinstance(backend, QueueCatalog):
+            return backend
+    configured = ", ".join(session.backend_names) or "no brokers"
+    raise UsageError(
+        f"--exchange/--queue need a RabbitMQ broker; context {session.context.name!r} has "
+        f"{configured}"
+    )
+
+
+async def publish_target(
+    session: Session,
+    target: str | Destination | None,
+    *,
+    exchange: str | None = None,
+    queue: str | None = None,
+    vhost: str | None = None,
+) -> Destination:
+    """Where a publish goes: a topic/queue by name, ``--queue Q`` or ``--exchange X``.
+
+    An exchange is not looked up (the broker refuses unknown exchanges on publish, which the
+    backend reports per message); ``""`` is the default exchange.
+    """
+    if isinstance(target, Destination):
+        return target
+    if exchange is not None:
+        if target is not None or queue is not None:
+            raise UsageError("--exchange cannot be combined with a TARGET or --queue")
+        backend_name, bare = split_prefix(exchange)
+        backend = _queue_backend(session, backend_name)
+        return Destination(backend.name, "exchange", bare, vhost)
+    if queue is not None:
+        if target is not None:
+            raise UsageError("--queue cannot be combined with a TARGET")
+        backend_name, bare = split_prefix(queue)
+        backend = _queue_backend(session, backend_name)
+        destination = await resolve(session, f"{backend.name}:{bare}", vhost=vhost)
+        return destination
+    if target is None:
+        raise UsageError("publish needs a TARGET (topic or queue), --queue Q or --exchange X")
+    return await resolve(session, target, vhost=vhost)
+
+
+async def publish(
+    session: Session,
+    target: str | Destination,
+    messages: AsyncIterator[OutgoingMessage] | Iterable[OutgoingMessage],
+    options: PublishOptions,
+    *,
+    vhost: str | None = None,
+    rate: float | None = None,
+) -> AsyncIterator[PublishResult]:
+    """Publish ``messages`` (at ``rate`` per second if given); one result per message, in
+    order, each after the broker confirmed or refused it. Refused in read-only contexts."""
+    session.check_writable("publish")
+    destination = await resolve_destination(session, target, vhost=vhost)
+    backend = session.backend(destination.backend)
+    writer = require(backend, MessageWriter, "publish")  # type: ignore[type-abstract]
+    stream: AsyncIterator[OutgoingMessage] = (
+        messages if isinstance(messages, AsyncIterator) else aiter_messages(messages)
+    )
+    results = writer.publish(destination, rate_limited(stream, rate), options)
+    try:
+        async for result in results:
+            yield result
+    finally:
+        await _aclose(results)
+
+
+@dataclass(slots=True)
+class PublishSummary:
+    """Totals of a publish (the CLI's summary and ``-o json`` output)."""
+
+    destination: str
+    published: int = 0
+    failed: int = 0
+    seconds: float = 0.0
+    rate: float = 0.0
+    errors: list[PublishResult] = field(default_factory=list)
+
+    def add(self, result: PublishResult, keep_errors: int = 100) -> None:
+        if result.ok:
+            self.published += 1
+        else:
+            self.failed += 1
+            if len(self.errors) < keep_errors:
+                self.errors.append(result)

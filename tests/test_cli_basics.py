@@ -1,0 +1,127 @@
+"""Version, help, plugins, name resolution across brokers, lazy imports, output safety."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+import sys
+
+import httpx
+import pytest
+
+from mqctl import __version__
+from tests.conftest import KAFKA, RABBIT_MGMT, run_cli
+
+
+def test_version() -> None:
+    result = run_cli("--version")
+    assert result.exit_code == 0
+    assert result.stdout.strip() == f"mqctl {__version__}"
+
+
+def test_help_has_examples() -> None:
+    for args in (["--help"], ["topics", "list", "--help"], ["queues", "describe", "--help"]):
+        result = run_cli(*args)
+        assert result.exit_code == 0, result.output
+        assert "Examples" in result.stdout
+
+
+def test_usage_error_is_exit_2() -> None:
+    result = run_cli("topics", "list", "--no-such-flag")
+    assert result.exit_code == 2
+    result = run_cli("topics", "list", "-o", "xml")
+    assert result.exit_code == 2
+
+
+def test_plugins_list_shows_builtin_backends() -> None:
+    result = run_cli("plugins", "list", "-o", "json")
+    assert result.exit_code == 0, result.output
+    plugins = {p["name"]: p for p in json.loads(result.stdout)}
+    for name in ("kafka", "rabbitmq"):
+        assert plugins[name]["kind"] == "backend"
+        assert plugins[name]["loaded"] is True
+        assert plugins[name]["distribution"] == "mqctl"
+
+
+def test_help_imports_no_broker_client() -> None:
+    """`mqctl --help` must stay fast: no broker client or TUI library is imported for it."""
+    code = (
+        "import sys\n"
+        "from mqctl.cli.app import run\n"
+        "try:\n    run(['--help'])\nexcept SystemExit:\n    pass\n"
+        "heavy = [m for m in ('aiokafka', 'aio_pika', 'httpx', 'textual', 'yaml') "
+        "if m in sys.modules]\n"
+        "print('HEAVY=' + ','.join(heavy))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip().splitlines()[-1] == "HEAVY="
+
+
+@pytest.fixture
+def shared_name(unique: str):  # type: ignore[no-untyped-def]
+    """A Kafka topic and a RabbitMQ queue with the same name."""
+    from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+
+    name = f"test.shared.{unique}"
+
+    async def topic(create: bool) -> None:
+        admin = AIOKafkaAdminClient(bootstrap_servers=KAFKA)
+        await admin.start()
+        try:
+            if create:
+                await admin.create_topics([NewTopic(name, 1, 1)])
+            else:
+                await admin.delete_topics([name])
+        finally:
+            await admin.close()
+
+    asyncio.run(topic(True))
+    with httpx.Client(base_url=RABBIT_MGMT, auth=("guest", "guest")) as http:
+        http.put(f"/api/queues/%2F/{name}", json={"durable": False}).raise_for_status()
+        try:
+            yield name
+        finally:
+            http.delete(f"/api/queues/%2F/{name}")
+            asyncio.run(topic(False))
+
+
+def test_resolve_ambiguous_and_prefixed(shared_name: str) -> None:
+    from mqctl.config.schema import builtin_local_context
+    from mqctl.errors import NotFoundError, UsageError
+    from mqctl.services.inventory import resolve
+    from mqctl.session import Session
+
+    async def check() -> None:
+        async with Session(builtin_local_context()) as session:
+            with pytest.raises(UsageError) as ambiguous:
+                await resolve(session, shared_name)
+            assert f"kafka:{shared_name}" in str(ambiguous.value)
+            assert f"rabbitmq:{shared_name}" in str(ambiguous.value)
+            kafka = await resolve(session, f"kafka:{shared_name}")
+            assert (kafka.backend, kafka.kind) == ("kafka", "topic")
+            rabbit = await resolve(session, f"rabbitmq:{shared_name}")
+            assert (rabbit.backend, rabbit.kind, rabbit.vhost) == ("rabbitmq", "queue", "/")
+            only_kafka = await resolve(session, "order.created")
+            assert only_kafka.backend == "kafka"
+            only_rabbit = await resolve(session, "notifications_queue")
+            assert only_rabbit.backend == "rabbitmq"
+            with pytest.raises(NotFoundError):
+                await resolve(session, f"nothing.{shared_name}")
+
+    asyncio.run(check())
+
+
+def test_sanitize_escapes_terminal_sequences() -> None:
+    from mqctl.output.sanitize import safe_text
+
+    assert safe_text("a\x1b[31mred\x07\x00b") == "a\\x1b[31mred\\x07\\x00b"
+    assert safe_text("tab\tnl\n") == "tab\\tnl\\n"
+    assert safe_text("\u202eevil") == "\\u202eevil"
+    assert safe_text("plain ✓") == "plain ✓"
+
+
+def test_no_color_and_non_tty_output_has_no_escape_codes() -> None:
+    result = run_cli("context", "list")
+    assert result.exit_code == 0
+    assert "\x1b" not in result.stdout

@@ -1,0 +1,100 @@
+"""Small, pure helpers that turn service data into short display strings.
+
+Every piece of broker data shown in the TUI goes through :func:`safe` first, so escape
+sequences in names, keys, headers or values never reach the terminal raw.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import math
+from collections.abc import Iterable, Sequence
+
+from mqctl.output.sanitize import safe_text
+
+SPARK_CHARS = "▁▂▃▄▅▆▇█"
+DLQ_SUFFIXES = (".dlq", "-dlq", "_dlq", ".dlt", "-dlt", "_dlt", ".dead", "-dead-letter")
+DLQ_WORDS = ("dead-letter", "dead_letter", "deadletter")
+
+
+def safe(value: object) -> str:
+    """Untrusted text made safe for the terminal (control characters escaped)."""
+    return safe_text("" if value is None else str(value))
+
+
+def count(value: int | None) -> str:
+    return "-" if value is None else f"{value:,}"
+
+
+def rate(value: float | None) -> str:
+    return "-" if value is None else f"{value:,.1f}/s"
+
+
+def duration(seconds: float | None) -> str:
+    """``None`` -> "-", otherwise a compact human duration (``3m 05s``, ``2h 10m``, ``4d 3h``)."""
+    if seconds is None or math.isnan(seconds):
+        return "-"
+    if math.isinf(seconds):
+        return "never"
+    s = int(round(seconds))
+    if s < 60:
+        return f"{s}s"
+    if s < 3600:
+        return f"{s // 60}m {s % 60:02d}s"
+    if s < 86400:
+        return f"{s // 3600}h {s % 3600 // 60:02d}m"
+    return f"{s // 86400}d {s % 86400 // 3600}h"
+
+
+def sparkline(values: Sequence[float], width: int = 12) -> str:
+    """A text sparkline of the last ``width`` values (flat when all equal)."""
+    data = list(values)[-width:]
+    if not data:
+        return ""
+    low, high = min(data), max(data)
+    if high == low:
+        return SPARK_CHARS[0 if high == 0 else 3] * len(data)
+    span = high - low
+    top = len(SPARK_CHARS) - 1
+    return "".join(SPARK_CHARS[round((v - low) / span * top)] for v in data)
+
+
+def trend(values: Sequence[float]) -> str:
+    """An arrow for the direction of the last two values."""
+    if len(values) < 2 or values[-1] == values[-2]:
+        return "→"
+    return "↑" if values[-1] > values[-2] else "↓"
+
+
+def drain_estimate(ready: int, publish: float | None, ack: float | None) -> float | None:
+    """Seconds until a queue is empty at the current rates; ``inf`` when it does not drain."""
+    if ready <= 0:
+        return 0.0
+    if ack is None:
+        return None
+    net = ack - (publish or 0.0)
+    if net <= 0:
+        return math.inf
+    return ready / net
+
+
+def is_dlq_name(name: str, patterns: Iterable[str] = ()) -> bool:
+    """Does a topic/queue name follow a dead-letter convention (or a context pattern)?"""
+    lowered = name.lower()
+    if any(fnmatch.fnmatchcase(name, p) for p in patterns):
+        return True
+    return lowered.endswith(DLQ_SUFFIXES) or any(w in lowered for w in DLQ_WORDS)
+
+
+def status_style(status: str) -> str:
+    """Colour for a LagStatus value (OK green, WARN/LAGGING yellow, STOP/ERROR red)."""
+    return {
+        "OK": "green",
+        "LAGGING": "yellow",
+        "WARN": "yellow",
+        "REWIND": "magenta",
+        "STALL": "red",
+        "STOPPED": "bold red",
+        "STOP": "bold red",
+        "ERROR": "bold red",
+    }.get(status, "")
