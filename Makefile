@@ -1,7 +1,9 @@
 # mqctl developer entry points. Everything a fresh machine needs is installed from here.
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
-UV ?= $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
+# uv is installed into the machine's Python by `make install` when missing (pinned).
+UV_VERSION := 0.13.8
+UV ?= python3 -m uv
 PY := .venv/bin/python
 MQCTL := .venv/bin/mqctl
 
@@ -14,7 +16,7 @@ system-deps: ## Debian packages: RabbitMQ, kcat, Redis, Java, Maven (idempotent)
 	@bash scripts/system-deps.sh
 
 install: system-deps ## create .venv from the lock file (uv sync --locked) with the plugins
-	@command -v uv >/dev/null 2>&1 || [ -x "$(HOME)/.local/bin/uv" ] || python3 -m pip install --quiet --user uv
+	@python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
 	$(UV) sync --locked --all-packages
 
 brokers: system-deps ## start local Kafka (KRaft) and RabbitMQ on loopback (idempotent)

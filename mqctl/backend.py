@@ -17,8 +17,8 @@ the registry stays cheap and ``mqctl --help`` stays fast.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
-from typing import Any, ClassVar, Protocol, TypeVar, runtime_checkable
+from collections.abc import AsyncIterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypeVar, runtime_checkable
 
 from mqctl.errors import NotSupportedError
 from mqctl.lag.model import GroupDetail, GroupSummary, OffsetResetPlan, ResetSpec
@@ -175,4 +175,107 @@ class GroupAdmin(Protocol):
 
     async def apply_offsets_reset(self, plan: OffsetResetPlan) -> None:
         """Commit the plan's new offsets (checks again that the group is inactive)."""
+        ...
+
+
+@runtime_checkable
+class TopicAdmin(Protocol):
+    """Creating, deleting and changing topics (Kafka-like logs).
+
+    ``validate_only`` asks the broker to check the request without applying it (dry run).
+    Existing/unknown topics and invalid configs are clear errors (exit 2 / 4).
+    """
+
+    async def create_topic(
+        self,
+        name: str,
+        *,
+        partitions: int | None = None,
+        replication_factor: int | None = None,
+        configs: Mapping[str, str] | None = None,
+        validate_only: bool = False,
+    ) -> None:
+        """``None`` for partitions / replication factor means the broker's default."""
+        ...
+
+    async def delete_topics(self, names: Sequence[str]) -> None:
+        """Delete all ``names``; if any does not exist nothing is deleted (exit 4)."""
+        ...
+
+    async def alter_topic_configs(
+        self,
+        name: str,
+        *,
+        set_configs: Mapping[str, str] | None = None,
+        delete_configs: Sequence[str] = (),
+        validate_only: bool = False,
+    ) -> None:
+        """Change only the named configs; deleted ones fall back to their default."""
+        ...
+
+    async def add_partitions(
+        self, name: str, *, count: int, validate_only: bool = False
+    ) -> tuple[int, int]:
+        """Add ``count`` partitions; returns (partitions before, after)."""
+        ...
+
+
+if TYPE_CHECKING:  # only for annotations: the DLQ core stays out of the import path
+    from mqctl.dlq.engine import RedriveControl
+    from mqctl.dlq.models import Candidate
+    from mqctl.dlq.plan import Planner
+
+
+@runtime_checkable
+class DeadLetterSupport(Protocol):
+    """Dead-letter queues: the broker-specific parts only. Metadata parsing, filters, plans
+    and summaries are broker-neutral and live in :mod:`mqctl.dlq`."""
+
+    async def discover_dead_letters(self, patterns: tuple[str, ...]) -> list[Candidate]:
+        """Destinations that look like DLQs (dead-letter routing, names matching the
+        conventions or ``patterns``, dead-letter headers), with depth and known sources."""
+        ...
+
+    async def redrive_dead_letters(
+        self, dlq: Destination, planner: Planner, control: RedriveControl
+    ) -> None:
+        """Move messages out of ``dlq`` as ``planner`` decides, at least once: publish with
+        broker confirmation, then ack/commit the DLQ message; report outcomes to
+        ``control`` and stop taking messages when ``control.stopping``."""
+        ...
+
+
+@runtime_checkable
+class QueueAdmin(Protocol):
+    """Creating, deleting and purging queues (AMQP-like brokers; test set-ups, runbooks).
+
+    A missing vhost or queue is a NotFoundError (exit 4); settings the broker refuses
+    (another type or arguments for an existing queue, purging a stream) are UsageErrors.
+    """
+
+    async def create_queue(
+        self,
+        name: str,
+        *,
+        vhost: str | None = None,
+        queue_type: str = "classic",
+        durable: bool = True,
+        arguments: Mapping[str, Any] | None = None,
+    ) -> tuple[QueueSummary, bool]:
+        """Returns the queue and whether it was created (False: it existed, same settings)."""
+        ...
+
+    async def delete_queue(
+        self,
+        name: str,
+        *,
+        vhost: str | None = None,
+        if_empty: bool = False,
+        if_unused: bool = False,
+    ) -> int:
+        """Returns how many messages the queue held just before."""
+        ...
+
+    async def purge_queue(self, name: str, *, vhost: str | None = None) -> int:
+        """Remove ready messages; returns how many there were just before."""
         ...

@@ -265,7 +265,7 @@ kafka_up() {
       java "$KAFKA_HEAP" -XX:+UseG1GC -Djava.awt.headless=true \
       -Dkafka.logs.dir="$KAFKA_LOGS" -Dlog4j2.configurationFile="$KAFKA_LOG4J" \
       -cp "$KAFKA_LIBS/*" kafka.Kafka "$KAFKA_CONF" \
-      </dev/null >"$KAFKA_LOGS/kafka.out" 2>&1 &
+      </dev/null >"$KAFKA_LOGS/kafka.out" 2>&1 9>&- &
   )
   local i
   for ((i = 0; i < 50; i++)); do
@@ -362,10 +362,10 @@ rabbit() {
   [ -n "${RABBIT_TIMEOUT:-}" ] && pre=(timeout "$RABBIT_TIMEOUT")
   rabbit_env
   if rabbit_as_service_user; then
-    (cd "$RABBIT_DIR" && "${pre[@]}" runuser -u rabbitmq -- env HOME="$RABBIT_HOME" "$tool" "$@")
+    (cd "$RABBIT_DIR" && "${pre[@]}" runuser -u rabbitmq -- env HOME="$RABBIT_HOME" "$tool" "$@" 9>&-)
   else
     mkdir -p "$RABBIT_HOME"
-    (cd "$RABBIT_DIR" && HOME="$RABBIT_HOME" "${pre[@]}" "$tool" "$@")
+    (cd "$RABBIT_DIR" && HOME="$RABBIT_HOME" "${pre[@]}" "$tool" "$@" 9>&-)
   fi
 }
 
@@ -390,7 +390,13 @@ EOF
 }
 
 rabbit_api_answers() {
-  curl -fsS -m 3 -u guest:guest "http://$HOST:$RABBIT_MGMT_PORT/api/overview" >/dev/null 2>&1
+  local url="http://$HOST:$RABBIT_MGMT_PORT/api/overview"
+  if command -v curl >/dev/null 2>&1; then
+    curl -fsS -m 3 -u guest:guest "$url" >/dev/null 2>&1
+  else
+    "$ROOT/.venv/bin/python" -c 'import sys, httpx
+httpx.get(sys.argv[1], auth=("guest", "guest"), timeout=3).raise_for_status()' "$url" >/dev/null 2>&1
+  fi
 }
 
 # rabbit_pid: pid of our beam process, if alive. The beam command line does not carry the node
@@ -429,6 +435,29 @@ rabbit_wait_ready() {
   rabbit_fail "rabbitmq: node is up but the management API http://$HOST:$RABBIT_MGMT_PORT/api/overview does not answer (guest:guest)"
 }
 
+# epmd (the Erlang port mapper, 127.0.0.1:4369) would be started implicitly by the node and then
+# be nobody's. Start it ourselves (loopback only) with a pid file, unless one is already running
+# (a system one, or ours from before): then it is simply used.
+rabbit_start_epmd() {
+  if pid_alive "$RABBIT_EPMD_PID" epmd >/dev/null; then
+    return 0
+  fi
+  rm -f "$RABBIT_EPMD_PID"
+  port_open 4369 && return 0
+  command -v epmd >/dev/null 2>&1 || return 0 # erl starts its own then
+  (
+    cd "$RABBIT_DIR"
+    EPMD_PIDFILE="$RABBIT_EPMD_PID" ERL_EPMD_ADDRESS=$HOST setsid nohup \
+      bash -c 'echo $$ >"$EPMD_PIDFILE"; exec epmd' </dev/null >>"$RABBIT_LOGS/epmd.log" 2>&1 9>&- &
+  )
+  local i
+  for ((i = 0; i < 50; i++)); do
+    port_open 4369 && return 0
+    sleep 0.1
+  done
+  err "rabbitmq: epmd did not start listening on $HOST:4369 (see $RABBIT_LOGS/epmd.log); continuing"
+}
+
 rabbit_up() {
   local pid
   if pid=$(rabbit_pid); then
@@ -455,11 +484,7 @@ rabbit_up() {
     show_log_tail "$RABBIT_LOGS/plugins.log"
     die "rabbitmq: enabling plugins failed"
   fi
-  # epmd (Erlang port mapper) is started by the first Erlang node; if that is ours, remember its
-  # pid so 'down' can stop it again when no other node uses it.
-  local epmd_before=yes
-  port_open 4369 || epmd_before=no
-  rm -f "$RABBIT_EPMD_PID"
+  rabbit_start_epmd
   RABBIT_LOG_SKIP=$(line_count "$RABBIT_LOGS/$RABBIT_NODE.log")
   log "rabbitmq: starting node $RABBIT_NODE (logs: ${RABBIT_LOGS#"$ROOT"/}/)"
   : >"$RABBIT_LOGS/startup.log"
@@ -475,11 +500,6 @@ rabbit_up() {
     printf '%s\n' "$pid" >"$RABBIT_PID"
   fi
   pid=$(rabbit_pid) || rabbit_fail "rabbitmq: node answers but its pid file $RABBIT_PID is not usable"
-  if [ "$epmd_before" = no ]; then
-    local epmd
-    epmd=$(pgrep -u "$(id -u "$(rabbit_as_service_user && echo rabbitmq || id -un)")" -x epmd | head -n1 || true)
-    [ -n "$epmd" ] && printf '%s\n' "$epmd" >"$RABBIT_EPMD_PID"
-  fi
   log "rabbitmq: up on $HOST:$RABBIT_AMQP_PORT, management $HOST:$RABBIT_MGMT_PORT, stream $HOST:$RABBIT_STREAM_PORT (pid $pid)"
 }
 
@@ -496,7 +516,7 @@ rabbit_down() {
     log "rabbitmq: not running (no live pid in ${RABBIT_PID#"$ROOT"/})"
   fi
   rm -f "$RABBIT_PID"
-  # the epmd our node started, if no other Erlang node registered with it meanwhile
+  # the epmd we started, if no other Erlang node registered with it meanwhile
   local epmd
   if epmd=$(pid_alive "$RABBIT_EPMD_PID" epmd); then
     if ! ERL_EPMD_ADDRESS=$HOST epmd -names 2>/dev/null | grep -q '^name '; then
@@ -547,6 +567,18 @@ all) targets=(kafka rabbit) ;;
 kafka) targets=(kafka) ;;
 rabbitmq | rabbit) targets=(rabbit) ;;
 *) usage ;;
+esac
+
+# one up/down at a time (parallel make targets, several test sessions). The lock is on fd 9,
+# which every long-lived child gets closed (9>&-) so a broker never inherits the lock.
+case "$cmd" in
+up | down | restart)
+  mkdir -p "$ROOT/.run"
+  exec 9>"$ROOT/.run/brokers.lock"
+  if ! flock -w 300 9; then
+    die "another 'brokers.sh' is still running (lock $ROOT/.run/brokers.lock held for 300 s)"
+  fi
+  ;;
 esac
 
 case "$cmd" in

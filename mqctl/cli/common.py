@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -41,6 +40,8 @@ YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confir
 
 def run_with_session(fn: Callable[..., Awaitable[T]]) -> T:
     """Open a Session on the selected context, run ``fn(session)``, always close it."""
+    import asyncio
+
     from mqctl.config import load_config, resolve_context
     from mqctl.session import Session
 

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from mqctl.cli.common import OutputOpt, run_with_session
+from mqctl.cli.common import OutputOpt, YesOpt, confirm, run_with_session
 from mqctl.output.render import Column, OutputFormat, field_column, render
 
 if TYPE_CHECKING:
@@ -14,7 +14,9 @@ if TYPE_CHECKING:
 
     from mqctl.models.inventory import TopicDetail
 
-topics_app = typer.Typer(help="Kafka topics: list, describe.", no_args_is_help=True)
+topics_app = typer.Typer(
+    help="Kafka topics: list, describe, create, alter, delete.", no_args_is_help=True
+)
 
 
 def register(app: typer.Typer) -> None:
@@ -46,7 +48,7 @@ def list_cmd(
     render(topics, output, columns=TOPIC_COLUMNS)
 
 
-def _detail_table(detail: TopicDetail, console: Console) -> None:
+def _detail_table(detail: TopicDetail, console: Console, all_configs: bool = False) -> None:
     from mqctl.output.render import render_table
 
     console.print(
@@ -66,11 +68,19 @@ def _detail_table(detail: TopicDetail, console: Console) -> None:
         ],
         console,
     )
-    overridden = [c for c in detail.configs if not c.is_default]
-    console.print(f"Configs overridden for this topic ({len(overridden)}):")
+    shown = detail.configs if all_configs else [c for c in detail.configs if not c.is_default]
+    if all_configs:
+        console.print(f"Configs ({len(shown)}; DEFAULT=no means overridden):")
+    else:
+        console.print(f"Configs overridden for this topic ({len(shown)}; --all-configs for all):")
     render_table(
-        overridden or [],
-        [field_column("name", "CONFIG"), field_column("value", "VALUE"), field_column("source")],
+        shown or [],
+        [
+            field_column("name", "CONFIG"),
+            field_column("value", "VALUE"),
+            field_column("is_default", "DEFAULT"),
+            field_column("source", "SOURCE"),
+        ],
         console,
     )
 
@@ -79,8 +89,15 @@ def _detail_table(detail: TopicDetail, console: Console) -> None:
 def describe_cmd(
     name: Annotated[str, typer.Argument(help="Topic name (kafka:NAME to be explicit).")],
     output: OutputOpt = OutputFormat.table,
+    all_configs: Annotated[
+        bool,
+        typer.Option("--all-configs", help="Show every config, marking defaults (table output)."),
+    ] = False,
 ) -> None:
     """Partitions with leaders, replicas, ISR and offsets, plus the topic's configs.
+
+    The table shows the configs overridden for this topic (source topic or broker); JSON/YAML
+    always carry every config with is_default and source.
 
     Examples:  mqctl topics describe order.created  |  mqctl topics describe order.created -o yaml
     """
@@ -88,4 +105,119 @@ def describe_cmd(
 
     detail = run_with_session(lambda s: inventory.describe_topic(s, name))
     data: Any = detail
-    render(data, output, table=_detail_table)
+    render(data, output, table=lambda d, c: _detail_table(d, c, all_configs))
+
+
+ConfigOpt = Annotated[
+    list[str] | None,
+    typer.Option("--config", help="Topic config k=v, e.g. retention.ms=86400000 (repeatable)."),
+]
+DryRunOpt = Annotated[
+    bool, typer.Option("--dry-run", help="Let the broker validate the change, apply nothing.")
+]
+
+
+@topics_app.command("create")
+def create_cmd(
+    name: Annotated[str, typer.Argument(help="New topic name.")],
+    partitions: Annotated[
+        int | None,
+        typer.Option("--partitions", min=1, help="Partition count (default: broker default)."),
+    ] = None,
+    replication_factor: Annotated[
+        int | None,
+        typer.Option(
+            "--replication-factor", "-r", min=1, help="Replicas (default: broker default)."
+        ),
+    ] = None,
+    config: ConfigOpt = None,
+    dry_run: DryRunOpt = False,
+) -> None:
+    """Create a topic. Existing names and invalid configs are refused with exit 2.
+
+    Examples:  mqctl topics create orders.v2 --partitions 6 --config retention.ms=86400000  |
+    mqctl topics create orders.v2 --partitions 6 --dry-run
+    """
+    from mqctl.messages.headers import parse_unique
+    from mqctl.services import messages
+
+    configs = parse_unique(config, "--config")
+    bare = run_with_session(
+        lambda s: messages.create_topic(
+            s,
+            name,
+            partitions=partitions,
+            replication_factor=replication_factor,
+            configs=configs,
+            dry_run=dry_run,
+        )
+    )
+    verb = "would create (dry run, nothing changed)" if dry_run else "created"
+    typer.echo(f"{verb} topic {bare}")
+
+
+@topics_app.command("delete")
+def delete_cmd(
+    names: Annotated[list[str], typer.Argument(help="Topics to delete.")],
+    yes: YesOpt = False,
+    dry_run: DryRunOpt = False,
+) -> None:
+    """Delete topics and all their messages (asks first unless --yes). If any name does not
+    exist nothing is deleted (exit 4).
+
+    Examples:  mqctl topics delete orders.tmp  |  mqctl topics delete a b c --yes
+    """
+    from mqctl.services import messages
+
+    if not dry_run:
+        confirm(f"Delete topic(s) {', '.join(names)} and all their messages?", yes)
+    deleted = run_with_session(lambda s: messages.delete_topics(s, names, dry_run=dry_run))
+    verb = "would delete (dry run, nothing changed)" if dry_run else "deleted"
+    typer.echo(f"{verb} topic{'s' if len(deleted) > 1 else ''} {', '.join(deleted)}")
+
+
+@topics_app.command("alter")
+def alter_cmd(
+    name: Annotated[str, typer.Argument(help="Topic to change.")],
+    config: ConfigOpt = None,
+    delete_config: Annotated[
+        list[str] | None,
+        typer.Option("--delete-config", help="Remove an override: back to the default."),
+    ] = None,
+    add_partitions: Annotated[
+        int | None,
+        typer.Option("--add-partitions", min=1, help="Add N partitions (never removes any)."),
+    ] = None,
+    dry_run: DryRunOpt = False,
+) -> None:
+    """Change topic configs (only the named ones) and/or add partitions.
+
+    Examples:  mqctl topics alter orders --config retention.ms=3600000 --dry-run  |
+    mqctl topics alter orders --add-partitions 6  |
+    mqctl topics alter orders --delete-config retention.ms
+    """
+    from mqctl.messages.headers import parse_unique
+    from mqctl.services import messages
+
+    configs = parse_unique(config, "--config")
+    result = run_with_session(
+        lambda s: messages.alter_topic(
+            s,
+            name,
+            set_configs=configs,
+            delete_configs=list(delete_config or []),
+            add_partitions=add_partitions,
+            dry_run=dry_run,
+        )
+    )
+    prefix = "dry run, nothing changed: would " if dry_run else ""
+    changes = [f"{k}={v}" for k, v in configs.items()] + [
+        f"{k} (back to default)" for k in delete_config or []
+    ]
+    if changes:
+        typer.echo(f"{prefix}set {', '.join(changes)} on topic {name}")
+    if result is not None:
+        typer.echo(
+            f"{prefix}{'grow' if dry_run else 'grew'} topic {name} "
+            f"from {result[0]} to {result[1]} partitions"
+        )

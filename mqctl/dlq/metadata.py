@@ -120,11 +120,7 @@ def timestamp(value: HeaderValue | Any) -> datetime | None:
         return None
     if isinstance(value, datetime):
         return value if value.tzinfo else value.replace(tzinfo=UTC)
-    number: float | None = None
-    if isinstance(value, int | float):
-        number = value
-    else:
-        number = integer(value)
+    number = value if isinstance(value, int | float) else integer(value)
     if number is not None:
         seconds = number / 1000 if number > 1e11 else number  # epoch ms vs epoch seconds
         try:

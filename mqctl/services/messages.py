@@ -12,8 +12,8 @@ import dataclasses
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field
 
-from mqctl.backend import Backend, MessageReader, MessageWriter, QueueCatalog, require
-from mqctl.errors import UsageError
+from mqctl.backend import Backend, MessageReader, MessageWriter, QueueCatalog, TopicAdmin, require
+from mqctl.errors import NotFoundError, UsageError
 from mqctl.messages.filters import FilterStats, MessageFilter
 from mqctl.messages.rate import rate_limited
 from mqctl.messages.sources import aiter_messages
@@ -195,3 +195,91 @@ class PublishSummary:
             self.failed += 1
             if len(self.errors) < keep_errors:
                 self.errors.append(result)
+
+
+# --- topic administration (Kafka-like brokers) -------------------------------------------------
+
+
+def _topic_admin(session: Session, name: str, what: str) -> tuple[TopicAdmin, str]:
+    from mqctl.services.inventory import _only
+
+    backend_name, bare = split_prefix(name)
+    backend = _only(session, TopicAdmin, what, backend_name)
+    assert isinstance(backend, TopicAdmin)
+    return backend, bare
+
+
+async def create_topic(
+    session: Session,
+    name: str,
+    *,
+    partitions: int | None = None,
+    replication_factor: int | None = None,
+    configs: dict[str, str] | None = None,
+    dry_run: bool = False,
+) -> str:
+    """Create a topic (``dry_run``: the broker validates only). Returns the bare name."""
+    if not dry_run:
+        session.check_writable("creating a topic")
+    admin, bare = _topic_admin(session, name, "creating topics")
+    await admin.create_topic(
+        bare,
+        partitions=partitions,
+        replication_factor=replication_factor,
+        configs=configs or {},
+        validate_only=dry_run,
+    )
+    return bare
+
+
+async def delete_topics(session: Session, names: list[str], *, dry_run: bool = False) -> list[str]:
+    """Delete topics (all on one broker). ``dry_run`` only checks that they all exist."""
+    if not dry_run:
+        session.check_writable("deleting topics")
+    pairs = [_topic_admin(session, n, "deleting topics") for n in names]
+    admin = pairs[0][0]
+    bare = [b for _, b in pairs]
+    if dry_run:
+        from mqctl.backend import TopicCatalog
+
+        missing = []
+        for topic in bare:
+            try:
+                if isinstance(admin, TopicCatalog):
+                    await admin.describe_topic(topic)
+            except NotFoundError:
+                missing.append(topic)
+        if missing:
+            raise NotFoundError(f"no topic named {', '.join(map(repr, missing))}")
+        return bare
+    await admin.delete_topics(bare)
+    return bare
+
+
+async def alter_topic(
+    session: Session,
+    name: str,
+    *,
+    set_configs: dict[str, str] | None = None,
+    delete_configs: list[str] | None = None,
+    add_partitions: int | None = None,
+    dry_run: bool = False,
+) -> tuple[int, int] | None:
+    """Change configs and/or add partitions; returns (partitions before, after) if added."""
+    if not dry_run:
+        session.check_writable("altering a topic")
+    if not set_configs and not delete_configs and add_partitions is None:
+        raise UsageError(
+            "nothing to change: give --config k=v, --delete-config k or --add-partitions N"
+        )
+    admin, bare = _topic_admin(session, name, "altering topics")
+    if set_configs or delete_configs:
+        await admin.alter_topic_configs(
+            bare,
+            set_configs=set_configs or {},
+            delete_configs=delete_configs or [],
+            validate_only=dry_run,
+        )
+    if add_partitions is not None:
+        return await admin.add_partitions(bare, count=add_partitions, validate_only=dry_run)
+    return None

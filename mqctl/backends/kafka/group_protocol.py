@@ -1,3 +1,4 @@
+# mypy: disallow-subclassing-any=False
 """Kafka request versions aiokafka lacks, for batched group administration.
 
 aiokafka 0.14 only ships old versions of these APIs. The newer ones below are what makes

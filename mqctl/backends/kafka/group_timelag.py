@@ -5,11 +5,11 @@ partition at once; a partition can appear only once per request, so several grou
 different offsets of one partition take several requests (sent concurrently, identical
 positions fetched once).
 
-Each partition asks for only ``PARTITION_BYTES``: the broker then returns the start of the
-record batch holding the offset, possibly cut short. A whole batch gives the exact record's
-timestamp; a cut one still has its header, whose first timestamp is that of the batch's first
-record (at most one producer batch earlier: time lag is then overstated by less than the
-producer's linger). This keeps the response small however large the batches are.
+Each partition asks for at most ``PARTITION_BYTES``. Kafka only returns whole record batches,
+and a batch larger than the limit only for the first partition of a response: a partition that
+came back empty is asked again alone (``FOLLOW_UP_LIMIT`` at most, concurrently). A batch gives
+the exact record's timestamp; if it cannot be decoded, its header's first timestamp is used
+(at most one producer batch earlier: time lag overstated by less than the producer's linger).
 """
 
 from __future__ import annotations
@@ -22,7 +22,8 @@ from typing import Any
 
 from mqctl.backends.kafka.connection import KafkaConnection
 
-PARTITION_BYTES = 1024
+PARTITION_BYTES = 64 * 1024
+FOLLOW_UP_LIMIT = 500
 RECORD_BATCH_HEADER = 61  # bytes of a v2 record batch header
 CONTROL_FLAG = 0x20
 LOG_APPEND_TIME_FLAG = 0x08
@@ -127,11 +128,26 @@ async def record_timestamps(
             for part in parts:
                 partition, error_code, data = part[0], part[1], part[-1]
                 offset = wanted.get((topic, partition))
-                if offset is None:
+                if offset is None or error_code:
                     continue
-                ts = None if error_code or not data else first_timestamp(bytes(data), offset)
-                found.append(((topic, partition, offset), ts))
+                ts = first_timestamp(bytes(data), offset) if data else None
+                found.append(((topic, partition, offset), ts, not data))
         return found
 
     results = await asyncio.gather(*(fetch(n, t) for n, t in requests))
-    return {pos: ts for batch in results for pos, ts in batch}
+    stamps: dict[Position, int | None] = {}
+    empty: list[tuple[int, Position]] = []
+    for batch in results:
+        for pos, ts, was_empty in batch:
+            stamps[pos] = ts
+            if was_empty:
+                leader = metadata.leader_for_partition(TopicPartition(pos[0], pos[1]))
+                empty.append((leader, pos))
+    # Alone in a request, the partition's first batch is returned whatever its size.
+    retries = await asyncio.gather(
+        *(fetch(n, {t: [(p, o, PARTITION_BYTES)]}) for n, (t, p, o) in empty[:FOLLOW_UP_LIMIT])
+    )
+    for batch in retries:
+        for pos, ts, _ in batch:
+            stamps[pos] = ts
+    return stamps

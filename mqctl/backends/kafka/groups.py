@@ -68,8 +68,8 @@ def _unsupported(exc: BaseException) -> bool:
     from aiokafka.errors import IncompatibleBrokerVersion, UnsupportedVersionError
 
     cause = exc.__cause__ or exc
-    return isinstance(cause, NotImplementedError | IncompatibleBrokerVersion)  or isinstance(
-        cause, UnsupportedVersionError
+    return isinstance(
+        cause, NotImplementedError | IncompatibleBrokerVersion | UnsupportedVersionError
     )
 
 
@@ -101,7 +101,9 @@ async def find_coordinators(conn: KafkaConnection, groups: list[str]) -> dict[st
             if code in RETRIABLE:
                 retry.append(key)
             elif code:
-                raise BrokerError(f"FindCoordinator for group {key!r}: {message or error_name(code)}")
+                raise BrokerError(
+                    f"FindCoordinator for group {key!r}: {message or error_name(code)}"
+                )
             else:
                 result[key] = node_id
         pending = retry
@@ -145,7 +147,9 @@ async def list_groups(conn: KafkaConnection) -> list[GroupSummary]:
         if r.error_code:
             raise BrokerError(f"ListGroups on broker {node} failed: {error_name(r.error_code)}")
         return [
-            GroupSummary(group, state or "Unknown", ptype or "", (gtype or "classic").lower(), 0, node)
+            GroupSummary(
+                group, state or "Unknown", ptype or "", (gtype or "classic").lower(), 0, node
+            )
             for group, ptype, state, gtype in rows
         ]
 
@@ -176,7 +180,7 @@ async def describe_groups(
     results = await asyncio.gather(
         *(_describe_on(conn, node, groups, types) for node, groups in by_node.items())
     )
-    return {info.group: info for batch in results for info in batch}
+    return {info.group: info for batch in results for info in batch if info.exists}
 
 
 async def _describe_on(
@@ -200,16 +204,20 @@ async def _describe_classic(conn: KafkaConnection, node: int, groups: list[str])
 
     try:
         r = await send(conn, node, DescribeGroupsV5Request(groups), "DescribeGroups request")
-        rows = [(g[0], g[1], g[2], g[3], g[4], [(m[0], m[1], m[2], m[3], m[5]) for m in g[5]])
-                for g in r.groups]
+        rows = [
+            (g[0], g[1], g[2], g[3], g[4], [(m[0], m[1], m[2], m[3], m[5]) for m in g[5]])
+            for g in r.groups
+        ]
     except BrokerError as exc:
         if not _unsupported(exc):
             raise
         from aiokafka.protocol.admin import DescribeGroupsRequest
 
         r = await send(conn, node, DescribeGroupsRequest(groups), "DescribeGroups request")
-        rows = [(g[0], g[1], g[2], g[3], g[4], [(m[0], None, m[1], m[2], m[4]) for m in g[5]])
-                for g in r.groups]
+        rows = [
+            (g[0], g[1], g[2], g[3], g[4], [(m[0], None, m[1], m[2], m[4]) for m in g[5]])
+            for g in r.groups
+        ]
     infos = []
     for code, group, state, ptype, protocol, members in rows:
         if code == GROUP_ID_NOT_FOUND or (not code and state == "Dead"):
@@ -267,14 +275,23 @@ async def _describe_consumer(
                 assignment[topic] = sorted(parts)
             members.append(
                 GroupMember(
-                    member_id=m[0], client_id=m[4] or "", host=(m[5] or "").lstrip("/"),
-                    instance_id=m[1], assignment=assignment,
+                    member_id=m[0],
+                    client_id=m[4] or "",
+                    host=(m[5] or "").lstrip("/"),
+                    instance_id=m[1],
+                    assignment=assignment,
                 )
             )
         infos.append(
             GroupInfo(
-                group, exists=True, state=_title(state), protocol_type="consumer",
-                type="consumer", protocol=g[6] or "", coordinator=node, members=members,
+                group,
+                exists=True,
+                state=_title(state),
+                protocol_type="consumer",
+                type="consumer",
+                protocol=g[6] or "",
+                coordinator=node,
+                members=members,
             )
         )
     return infos
@@ -335,7 +352,7 @@ async def _fetch_one(conn: KafkaConnection, node: int, group: str) -> tuple[str,
     r = await send(conn, node, OffsetFetchRequest(group, None), "OffsetFetch request")
     topics = [(t[0], [(p[0], p[1], p[3]) for p in t[1]]) for t in r.topics]
     # Normalise to the v8 row shape the caller reads: (partition, offset, ..., error, tags).
-    norm = [(t, [(p, o, -1, "", e, {}) for p, o, e in parts]) for t, parts in topics]
+    norm: list[Any] = [(t, [(p, o, -1, "", e, {}) for p, o, e in parts]) for t, parts in topics]
     return group, norm, getattr(r, "error_code", 0)
 
 
@@ -350,6 +367,8 @@ async def delete_group(conn: KafkaConnection, group: str) -> None:
                 f"group {name!r} has active members: stop its consumers before deleting it"
             )
         if code == GROUP_ID_NOT_FOUND:
-            raise NotFoundError(f"consumer group {name!r} not found on Kafka at {conn.settings.address}")
+            raise NotFoundError(
+                f"consumer group {name!r} not found on Kafka at {conn.settings.address}"
+            )
         if code:
             raise BrokerError(f"deleting group {name!r} failed: {error_name(code)}")

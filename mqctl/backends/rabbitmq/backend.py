@@ -6,8 +6,10 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from mqctl.backend import API_VERSION
+from mqctl.backends.rabbitmq.amqp import AmqpConnections
 from mqctl.backends.rabbitmq.management import ManagementClient
 from mqctl.backends.rabbitmq.mixins import RabbitDeadLetterMixin, RabbitMessagesMixin
+from mqctl.backends.rabbitmq.models import ConnectionInfo, ExchangeDetail
 from mqctl.backends.rabbitmq.settings import RabbitSettings, parse_rabbit_settings
 from mqctl.errors import MqctlError
 from mqctl.models.inventory import (
@@ -31,6 +33,7 @@ class RabbitMQBackend(RabbitMessagesMixin, RabbitDeadLetterMixin):
         self.context = context
         self.timeout = timeout
         self.api = ManagementClient(settings, timeout, context)
+        self.amqp = AmqpConnections(settings, timeout, context, self.api)
 
     @classmethod
     def from_config(
@@ -44,7 +47,10 @@ class RabbitMQBackend(RabbitMessagesMixin, RabbitDeadLetterMixin):
         return self.settings.address
 
     async def close(self) -> None:
-        await self.api.close()
+        try:
+            await self.amqp.close()
+        finally:
+            await self.api.close()
 
     async def status(self) -> BrokerStatus:
         try:
@@ -73,6 +79,18 @@ class RabbitMQBackend(RabbitMessagesMixin, RabbitDeadLetterMixin):
         from mqctl.backends.rabbitmq.inventory import describe_queue
 
         return await describe_queue(self.api, name, vhost)
+
+    async def describe_exchange(self, name: str, *, vhost: str | None = None) -> ExchangeDetail:
+        from mqctl.backends.rabbitmq.inventory import describe_exchange
+
+        return await describe_exchange(self.api, name, vhost)
+
+    async def list_connections(
+        self, *, vhost: str | None = None, all_vhosts: bool = False
+    ) -> list[ConnectionInfo]:
+        from mqctl.backends.rabbitmq.inventory import list_connections
+
+        return await list_connections(self.api, vhost=vhost, all_vhosts=all_vhosts)
 
     async def list_vhosts(self) -> list[VhostInfo]:
         from mqctl.backends.rabbitmq.inventory import list_vhosts

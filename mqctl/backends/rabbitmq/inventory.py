@@ -1,23 +1,45 @@
-"""Queues, vhosts, exchanges and bindings from the management API, as core models."""
+"""Queues, vhosts, exchanges, bindings and connections from the management API, as models.
+
+Listings use paginated collection endpoints only (one request per page, never one per
+queue); ``describe`` commands make a handful of requests for one object.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import time
+from datetime import UTC, datetime
 from typing import Any
 
 from mqctl.backends.rabbitmq.management import ManagementClient, enc
+from mqctl.backends.rabbitmq.models import (
+    ConnectionInfo,
+    ExchangeDetail,
+    RabbitConsumerInfo,
+    RabbitQueueDetail,
+)
 from mqctl.errors import NotFoundError
 from mqctl.models.inventory import (
     BindingInfo,
-    ConsumerInfo,
     ExchangeInfo,
-    QueueDetail,
     QueueSummary,
     VhostInfo,
 )
 
+# message_stats keys shown by `queues describe` (the API adds "<key>_details.rate").
+RATE_KEYS = (
+    "publish",
+    "deliver_get",
+    "deliver",
+    "deliver_no_ack",
+    "get",
+    "get_no_ack",
+    "ack",
+    "redeliver",
+)
 
-def _rate(stats: Any, key: str) -> float | None:
+
+def rate(stats: Any, key: str) -> float | None:
     if not isinstance(stats, dict):
         return None
     details = stats.get(f"{key}_details")
@@ -26,7 +48,7 @@ def _rate(stats: Any, key: str) -> float | None:
     return None
 
 
-def _policy_value(doc: dict[str, Any], argument: str, policy_key: str) -> Any:
+def policy_value(doc: dict[str, Any], argument: str, policy_key: str) -> Any:
     """A queue argument wins over the effective policy, as in the broker."""
     arguments = doc.get("arguments") or {}
     if argument in arguments:
@@ -37,10 +59,37 @@ def _policy_value(doc: dict[str, Any], argument: str, policy_key: str) -> Any:
     return None
 
 
+def delivery_limit(doc: dict[str, Any]) -> int | None:
+    """A quorum queue's delivery limit; with both an argument and a policy the lower wins
+    (the conservative reading: a peek must never push a message over either)."""
+    found: list[int] = []
+    argument = (doc.get("arguments") or {}).get("x-delivery-limit")
+    effective = doc.get("effective_policy_definition") or {}
+    from_policy = effective.get("delivery-limit") if isinstance(effective, dict) else None
+    for value in (argument, from_policy):
+        if isinstance(value, int) and not isinstance(value, bool):
+            found.append(value)
+    return min(found) if found else None
+
+
+def head_timestamp(doc: dict[str, Any]) -> datetime | None:
+    """The head message's ``timestamp`` property (classic queues; only when publishers set
+    it). The broker reports it in the listing, so it costs nothing extra."""
+    value = doc.get("head_message_timestamp")
+    if isinstance(value, int | float) and not isinstance(value, bool) and value > 0:
+        return datetime.fromtimestamp(value, UTC)
+    return None
+
+
+def head_age(doc: dict[str, Any]) -> float | None:
+    stamp = head_timestamp(doc)
+    return None if stamp is None else max(0.0, time.time() - stamp.timestamp())
+
+
 def queue_summary(doc: dict[str, Any]) -> QueueSummary:
     stats = doc.get("message_stats") or {}
-    dlx = _policy_value(doc, "x-dead-letter-exchange", "dead-letter-exchange")
-    dlrk = _policy_value(doc, "x-dead-letter-routing-key", "dead-letter-routing-key")
+    dlx = policy_value(doc, "x-dead-letter-exchange", "dead-letter-exchange")
+    dlrk = policy_value(doc, "x-dead-letter-routing-key", "dead-letter-routing-key")
     return QueueSummary(
         vhost=doc.get("vhost", "/"),
         name=doc["name"],
@@ -51,9 +100,9 @@ def queue_summary(doc: dict[str, Any]) -> QueueSummary:
         ready=int(doc.get("messages_ready") or 0),
         unacked=int(doc.get("messages_unacknowledged") or 0),
         consumers=int(doc.get("consumers") or 0),
-        publish_rate=_rate(stats, "publish"),
-        deliver_rate=_rate(stats, "deliver_get"),
-        ack_rate=_rate(stats, "ack"),
+        publish_rate=rate(stats, "publish"),
+        deliver_rate=rate(stats, "deliver_get"),
+        ack_rate=rate(stats, "ack"),
         policy=doc.get("policy") or None,
         dead_letter_exchange=dlx if isinstance(dlx, str) else None,
         dead_letter_routing_key=dlrk if isinstance(dlrk, str) else None,
@@ -62,51 +111,107 @@ def queue_summary(doc: dict[str, Any]) -> QueueSummary:
     )
 
 
+async def queue_docs(
+    api: ManagementClient, *, vhost: str | None, all_vhosts: bool
+) -> list[dict[str, Any]]:
+    """Raw queue documents of one vhost or all of them, page by page."""
+    if all_vhosts:
+        return await api.get_paged("/queues")
+    target = vhost or api.settings.vhost
+    await api.ensure_vhost(target)
+    return await api.get_paged(f"/queues/{enc(target)}")
+
+
 async def list_queues(
     api: ManagementClient, *, vhost: str | None, all_vhosts: bool
 ) -> list[QueueSummary]:
-    if all_vhosts:
-        docs = await api.get_paged("/queues")
-    else:
-        target = vhost or api.settings.vhost
-        await api.ensure_vhost(target)
-        docs = await api.get_paged(f"/queues/{enc(target)}")
+    docs = await queue_docs(api, vhost=vhost, all_vhosts=all_vhosts)
     return sorted((queue_summary(d) for d in docs), key=lambda q: (q.vhost, q.name))
 
 
-async def describe_queue(api: ManagementClient, name: str, vhost: str | None) -> QueueDetail:
+async def queue_doc(api: ManagementClient, name: str, vhost: str) -> dict[str, Any]:
+    doc = await api.get(
+        f"/queues/{enc(vhost)}/{enc(name)}", what=f"queue {name!r} in vhost {vhost!r}"
+    )
+    if not isinstance(doc, dict):
+        raise NotFoundError(f"queue {name!r} in vhost {vhost!r} not found")
+    return doc
+
+
+def consumer(doc: dict[str, Any]) -> RabbitConsumerInfo:
+    channel = doc.get("channel_details") or {}
+    port = channel.get("peer_port")
+    number = channel.get("number")
+    return RabbitConsumerInfo(
+        consumer_tag=str(doc.get("consumer_tag", "")),
+        channel=str(channel.get("name", "")),
+        connection=channel.get("connection_name"),
+        client_host=channel.get("peer_host"),
+        ack_required=bool(doc.get("ack_required", False)),
+        prefetch_count=int(doc.get("prefetch_count") or 0),
+        active=bool(doc.get("active", True)),
+        channel_number=number if isinstance(number, int) else None,
+        user=channel.get("user"),
+        peer_port=port if isinstance(port, int) else None,
+        exclusive=bool(doc.get("exclusive", False)),
+        arguments=dict(doc.get("arguments") or {}),
+    )
+
+
+async def describe_queue(api: ManagementClient, name: str, vhost: str | None) -> RabbitQueueDetail:
     target = vhost or api.settings.vhost
     await api.ensure_vhost(target)
-    what = f"queue {name!r} in vhost {target!r}"
     doc, bindings = await asyncio.gather(
-        api.get(f"/queues/{enc(target)}/{enc(name)}", what=what),
-        api.get(f"/queues/{enc(target)}/{enc(name)}/bindings", what=what),
+        queue_doc(api, name, target),
+        api.get(
+            f"/queues/{enc(target)}/{enc(name)}/bindings",
+            what=f"queue {name!r} in vhost {target!r}",
+        ),
     )
-    consumers = []
-    for c in doc.get("consumer_details") or []:
-        channel = c.get("channel_details") or {}
-        consumers.append(
-            ConsumerInfo(
-                consumer_tag=str(c.get("consumer_tag", "")),
-                channel=str(channel.get("name", "")),
-                connection=channel.get("connection_name"),
-                client_host=channel.get("peer_host"),
-                ack_required=bool(c.get("ack_required", False)),
-                prefetch_count=int(c.get("prefetch_count") or 0),
-                active=bool(c.get("active", True)),
-            )
-        )
-    limit = _policy_value(doc, "x-delivery-limit", "delivery-limit")
+    summary = queue_summary(doc)
+    dead_letter: list[BindingInfo] = []
+    if summary.dead_letter_exchange:
+        dead_letter = await _dead_letter_route(api, target, summary)
+    stats = doc.get("message_stats") or {}
+    rates = {key: r for key in RATE_KEYS if (r := rate(stats, key)) is not None}
     effective = doc.get("effective_policy_definition")
-    return QueueDetail(
-        queue=queue_summary(doc),
+    memory = doc.get("memory")
+    return RabbitQueueDetail(
+        queue=summary,
         effective_policy=effective if isinstance(effective, dict) else {},
-        delivery_limit=int(limit) if isinstance(limit, int) else None,
-        consumer_details=consumers,
+        delivery_limit=delivery_limit(doc),
+        consumer_details=[consumer(c) for c in doc.get("consumer_details") or []],
         bindings_in=[binding(b) for b in bindings],
         node=doc.get("node"),
-        head_message_age_seconds=None,
+        head_message_age_seconds=head_age(doc),
+        dead_letter_bindings=dead_letter,
+        message_rates=rates,
+        head_message_timestamp=head_timestamp(doc),
+        exclusive=bool(doc.get("exclusive", False)),
+        auto_delete=bool(doc.get("auto_delete", False)),
+        memory_bytes=memory if isinstance(memory, int) else None,
     )
+
+
+async def _dead_letter_route(
+    api: ManagementClient, vhost: str, queue: QueueSummary
+) -> list[BindingInfo]:
+    """Where this queue's dead letters go: the bindings out of its dead-letter exchange.
+
+    The default exchange ("") routes straight to the queue named by the routing key, so it is
+    shown as that one implicit binding. For other exchanges every binding is listed (which
+    of them match depends on the exchange type and the dead-letter routing key shown next
+    to them).
+    """
+    dlx = queue.dead_letter_exchange or ""
+    if dlx == "":
+        target = queue.dead_letter_routing_key or queue.name
+        return [BindingInfo(vhost, "", target, "queue", target)]
+    try:
+        docs = await api.get(f"/exchanges/{enc(vhost)}/{enc(dlx)}/bindings/source")
+    except NotFoundError:
+        return []  # the DLX does not exist: dead letters are dropped (no route to show)
+    return [binding(d) for d in docs]
 
 
 def binding(doc: dict[str, Any]) -> BindingInfo:
@@ -121,7 +226,7 @@ def binding(doc: dict[str, Any]) -> BindingInfo:
 
 
 async def list_vhosts(api: ManagementClient) -> list[VhostInfo]:
-    docs = await api.get("/vhosts")
+    docs = await api.get_paged("/vhosts")
     return sorted(
         (
             VhostInfo(
@@ -138,6 +243,18 @@ async def list_vhosts(api: ManagementClient) -> list[VhostInfo]:
     )
 
 
+def exchange(doc: dict[str, Any]) -> ExchangeInfo:
+    return ExchangeInfo(
+        vhost=doc.get("vhost", "/"),
+        name=doc.get("name", ""),
+        type=doc.get("type", ""),
+        durable=bool(doc.get("durable", False)),
+        auto_delete=bool(doc.get("auto_delete", False)),
+        internal=bool(doc.get("internal", False)),
+        arguments=dict(doc.get("arguments") or {}),
+    )
+
+
 async def list_exchanges(
     api: ManagementClient, *, vhost: str | None, all_vhosts: bool
 ) -> list[ExchangeInfo]:
@@ -147,23 +264,36 @@ async def list_exchanges(
         target = vhost or api.settings.vhost
         await api.ensure_vhost(target)
         docs = await api.get_paged(f"/exchanges/{enc(target)}")
-    return [
-        ExchangeInfo(
-            vhost=d.get("vhost", "/"),
-            name=d.get("name", ""),
-            type=d.get("type", ""),
-            durable=bool(d.get("durable", False)),
-            auto_delete=bool(d.get("auto_delete", False)),
-            internal=bool(d.get("internal", False)),
-            arguments=dict(d.get("arguments") or {}),
-        )
-        for d in docs
-    ]
+    return sorted((exchange(d) for d in docs), key=lambda e: (e.vhost, e.name))
+
+
+async def describe_exchange(api: ManagementClient, name: str, vhost: str | None) -> ExchangeDetail:
+    target = vhost or api.settings.vhost
+    await api.ensure_vhost(target)
+    # The default exchange is "" in the API but users call it "(default)" or "amq.default".
+    bare = "" if name in ("(default)", "amq.default") else name
+    what = f"exchange {name!r} in vhost {target!r}"
+    path = f"/exchanges/{enc(target)}/{enc(bare) if bare else 'amq.default'}"
+    doc, out, inbound = await asyncio.gather(
+        api.get(path, what=what),
+        api.get(f"{path}/bindings/source", what=what),
+        api.get(f"{path}/bindings/destination", what=what),
+    )
+    stats = doc.get("message_stats") or {}
+    return ExchangeDetail(
+        exchange=exchange(doc),
+        policy=doc.get("policy") or None,
+        bindings_in=[binding(b) for b in inbound],
+        bindings_out=[binding(b) for b in out],
+        publish_in_rate=rate(stats, "publish_in"),
+        publish_out_rate=rate(stats, "publish_out"),
+    )
 
 
 async def list_bindings(
     api: ManagementClient, *, vhost: str | None, all_vhosts: bool
 ) -> list[BindingInfo]:
+    # /bindings is not paginated by the API; it is one request either way.
     if all_vhosts:
         docs = await api.get("/bindings")
     else:
@@ -171,6 +301,45 @@ async def list_bindings(
         await api.ensure_vhost(target)
         docs = await api.get(f"/bindings/{enc(target)}")
     return [binding(d) for d in docs]
+
+
+def connection(doc: dict[str, Any]) -> ConnectionInfo:
+    client = doc.get("client_properties") or {}
+    product = " ".join(str(client[k]) for k in ("product", "version") if client.get(k))
+    connected = doc.get("connected_at")
+    port = doc.get("peer_port")
+    return ConnectionInfo(
+        name=str(doc.get("name", "")),
+        vhost=str(doc.get("vhost", "/")),
+        user=str(doc.get("user", "")),
+        state=str(doc.get("state", "unknown")),
+        protocol=str(doc.get("protocol", "")),
+        client=product,
+        connection_name=client.get("connection_name") or doc.get("user_provided_name"),
+        peer_host=doc.get("peer_host"),
+        peer_port=port if isinstance(port, int) else None,
+        channels=int(doc.get("channels") or 0),
+        tls=bool(doc.get("ssl", False)),
+        connected_at=(
+            datetime.fromtimestamp(connected / 1000, UTC)
+            if isinstance(connected, int | float)
+            else None
+        ),
+        recv_rate=rate(doc, "recv_oct"),
+        send_rate=rate(doc, "send_oct"),
+    )
+
+
+async def list_connections(
+    api: ManagementClient, *, vhost: str | None, all_vhosts: bool
+) -> list[ConnectionInfo]:
+    docs = await api.get_paged("/connections")
+    found = [connection(d) for d in docs]
+    if not all_vhosts:
+        target = vhost or api.settings.vhost
+        await api.ensure_vhost(target)
+        found = [c for c in found if c.vhost == target]
+    return sorted(found, key=lambda c: (c.vhost, c.name))
 
 
 async def find_queue(api: ManagementClient, name: str, vhost: str | None) -> bool:

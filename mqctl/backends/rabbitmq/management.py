@@ -13,7 +13,14 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from mqctl.backends.rabbitmq.settings import RabbitSettings
-from mqctl.errors import AuthError, BrokerError, BrokerTimeout, ConnectError, NotFoundError
+from mqctl.errors import (
+    AuthError,
+    BrokerError,
+    BrokerTimeout,
+    ConnectError,
+    NotFoundError,
+    UsageError,
+)
 
 if TYPE_CHECKING:
     import httpx
@@ -64,18 +71,32 @@ class ManagementClient:
         self, path: str, params: Mapping[str, Any] | None = None, *, what: str = ""
     ) -> Any:
         """GET a JSON document; ``what`` names the object for a 404 ("queue 'x' in vhost '/'")."""
+        return await self.request("GET", path, params=params, what=what)
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        body: Any = None,
+        what: str = "",
+    ) -> Any:
+        """One API call; every failure becomes a one-line error naming the redacted URL."""
         import httpx
 
         url = self.settings.management_url
         try:
-            response = await self._client().get(f"/api{path}", params=params)
+            response = await self._client().request(method, f"/api{path}", params=params, json=body)
         except httpx.TimeoutException:
             raise BrokerTimeout(
                 f"RabbitMQ management API at {url} did not answer within {self.timeout:g}s"
             ) from None
         except httpx.HTTPError as exc:
+            reason = "connection refused" if isinstance(exc, httpx.ConnectError) else ""
             raise ConnectError(
-                f"cannot connect to the RabbitMQ management API at {url} ({type(exc).__name__})",
+                f"cannot connect to the RabbitMQ management API at {url} "
+                f"({reason or type(exc).__name__})",
                 hint=f"is the management plugin enabled? check rabbitmq.management-url of "
                 f"context {self.context!r}",
             ) from None
@@ -87,15 +108,25 @@ class ManagementClient:
             )
         if response.status_code == 403:
             raise AuthError(
-                f"user {self.settings.username!r} may not access {path} on {url} "
-                f"(needs the monitoring or management tag)"
+                f"user {self.settings.username!r} may not {method} {path} on {url} "
+                f"(needs the monitoring, management or administrator tag)"
             )
         if response.status_code == 404:
             raise NotFoundError(f"{what or path} not found on RabbitMQ at {url}")
-        if response.status_code >= 400:
-            raise BrokerError(
-                f"RabbitMQ management API at {url} answered {response.status_code} for {path}"
+        if response.status_code == 400:
+            # The request was understood and refused: inequivalent arguments, a non-empty
+            # queue with if-empty ... the broker's reason says which.
+            raise UsageError(
+                f"RabbitMQ refused {method} {what or path}: {_reason(response) or 'bad request'}"
             )
+        if response.status_code >= 400:
+            reason = _reason(response)
+            raise BrokerError(
+                f"RabbitMQ management API at {url} answered {response.status_code} for "
+                f"{method} {path}{f': {reason}' if reason else ''}"
+            )
+        if response.status_code == 204 or not response.content:
+            return None
         return response.json()
 
     async def get_paged(self, path: str, params: Mapping[str, Any] | None = None) -> list[Any]:
@@ -115,10 +146,33 @@ class ManagementClient:
             )
             for doc in rest:
                 items.extend(doc.get("items", []))
-        return items
+        # Objects created or deleted between two page requests shift the pages: drop the
+        # duplicates that this can cause (an object may still be missed, as with any listing).
+        unique: dict[tuple[Any, Any, Any, Any], Any] = {}
+        for item in items:
+            key = (
+                item.get("vhost"),
+                item.get("name"),
+                item.get("source"),
+                item.get("properties_key"),
+            )
+            unique.setdefault(key, item)
+        return list(unique.values())
 
     async def ensure_vhost(self, vhost: str) -> None:
         await self.get(f"/vhosts/{enc(vhost)}", what=f"vhost {vhost!r}")
 
     async def overview(self) -> Any:
         return await self.get("/overview")
+
+
+def _reason(response: httpx.Response) -> str:
+    """The API's own one-line reason (``inequivalent arg 'x-queue-type' ...``), if any."""
+    from mqctl.config.secrets import scrub
+
+    try:
+        doc = response.json()
+    except ValueError:
+        return ""
+    reason = doc.get("reason") if isinstance(doc, dict) else None
+    return scrub(" ".join(str(reason).split()))[:300] if reason else ""

@@ -97,8 +97,11 @@ def _first_line(exc: BaseException) -> str:
 
 def _reason(exc: BaseException) -> str:
     text = _first_line(exc)
-    if "refused" in text.lower():
+    lower = text.lower()
+    if "refused" in lower or "connect call failed" in lower or "error 111 " in lower:
         return "connection refused"
-    if "timeout" in text.lower() or "timed out" in text.lower():
+    if "timeout" in lower or "timed out" in lower:
         return "timed out"
+    if "name or service not known" in lower or "resolve" in lower:
+        return "unknown host"
     return text

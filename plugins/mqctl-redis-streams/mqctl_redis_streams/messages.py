@@ -121,9 +121,7 @@ async def publish(
             index += 1
             continue
         # NOMKSTREAM: publishing never creates a stream by accident (a typo would)
-        entry_id = await conn.call(
-            client.xadd(destination.name, fields, nomkstream=True), "XADD"
-        )
+        entry_id = await conn.call(client.xadd(destination.name, fields, nomkstream=True), "XADD")
         if entry_id is None:
             yield PublishResult(index, False, error=f"stream {destination.name!r} does not exist")
         else:

@@ -1,0 +1,167 @@
+"""Reading Kafka messages without side effects.
+
+The consumer has no group id: partitions are assigned directly and positioned by offset, so
+nothing joins a group and nothing is committed, ever. The end offsets are taken once at the
+start; without ``follow`` reading stops when every selected partition reached its end (like
+``kcat -e``), so a busy topic cannot keep a peek running forever.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from mqctl.backends.kafka.connection import KafkaConnection, client_options
+from mqctl.backends.kafka.topics import cluster_metadata, list_offsets, watermarks
+from mqctl.errors import NotFoundError, UsageError
+from mqctl.models.inventory import Destination
+from mqctl.models.messages import Message, PeekOptions, StartPosition
+
+if TYPE_CHECKING:
+    from aiokafka import AIOKafkaConsumer
+
+TIMESTAMP_TYPES = {0: "CreateTime", 1: "LogAppendTime"}
+POLL_MS = 200
+
+
+async def topic_partitions(
+    conn: KafkaConnection, topic: str, wanted: tuple[int, ...] | None
+) -> tuple[Any, list[int]]:
+    """(metadata, the selected partitions); unknown topic or partition -> exit 4."""
+    metadata = await cluster_metadata(conn)
+    available = sorted(metadata.partitions_for_topic(topic) or ())
+    if topic not in metadata.topics() or not available:
+        raise NotFoundError(
+            f"topic {topic!r} not found on Kafka at {conn.settings.address}",
+            hint="list topics with `mqctl topics list`",
+        )
+    if not wanted:
+        return metadata, available
+    missing = sorted(set(wanted) - set(available))
+    if missing:
+        raise NotFoundError(
+            f"topic {topic!r} has no partition {', '.join(map(str, missing))} "
+            f"(partitions 0-{available[-1]})"
+        )
+    return metadata, sorted(set(wanted))
+
+
+async def start_offsets(
+    conn: KafkaConnection,
+    metadata: Any,
+    topic: str,
+    partitions: list[int],
+    start: StartPosition,
+) -> tuple[dict[int, int], dict[int, int]]:
+    """(first offset to read, end offset at the start) per partition."""
+    keys = [(topic, p) for p in partitions]
+    low, high = await watermarks(conn, metadata, keys)
+    begin: dict[int, int] = {}
+    at_time: dict[tuple[str, int], int] = {}
+    if start.kind == "timestamp":
+        at_time = await list_offsets(conn, metadata, keys, int(start.value or 0))
+    for p in partitions:
+        first, end = low[(topic, p)], high[(topic, p)]
+        if start.kind == "beginning":
+            offset = first
+        elif start.kind == "end":
+            offset = end
+        elif start.kind == "offset":
+            offset = min(max(int(start.value or 0), first), end)
+        elif start.kind == "last":
+            offset = max(first, end - int(start.value or 1))
+        elif start.kind == "timestamp":
+            found = at_time[(topic, p)]
+            offset = end if found < 0 else found  # -1: nothing at or after that time
+        else:
+            raise UsageError(f"unknown start position {start.kind!r}")
+        begin[p] = offset
+    return begin, {p: high[(topic, p)] for p in partitions}
+
+
+def consumer_for(conn: KafkaConnection) -> AIOKafkaConsumer:
+    from aiokafka import AIOKafkaConsumer
+
+    options = client_options(conn.settings, conn.timeout)
+    return AIOKafkaConsumer(
+        **options,
+        group_id=None,  # never a group: nothing joins, nothing is committed
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",  # data deleted by retention under us: go on from start
+        fetch_max_wait_ms=100,
+        max_partition_fetch_bytes=4 * 1024 * 1024,
+        fetch_max_bytes=64 * 1024 * 1024,
+    )
+
+
+def to_message(record: Any) -> Message:
+    ts = record.timestamp
+    return Message(
+        backend="kafka",
+        source=record.topic,
+        value=record.value,
+        key=record.key,
+        headers=list(record.headers),
+        partition=record.partition,
+        offset=record.offset,
+        timestamp=None if ts is None or ts < 0 else datetime.fromtimestamp(ts / 1000, UTC),
+        timestamp_type=TIMESTAMP_TYPES.get(record.timestamp_type),
+    )
+
+
+async def peek(
+    conn: KafkaConnection, destination: Destination, options: PeekOptions
+) -> AsyncIterator[Message]:
+    from aiokafka.structs import TopicPartition
+
+    topic = destination.name
+    metadata, partitions = await topic_partitions(conn, topic, options.partitions)
+    begin, end = await start_offsets(conn, metadata, topic, partitions, options.start)
+    follow = options.follow
+    pending = {p for p in partitions if begin[p] < end[p]}
+    if not follow and not pending:
+        return
+    consumer = consumer_for(conn)
+    try:
+        await conn.call(consumer.start(), "consumer start")
+        tps = {p: TopicPartition(topic, p) for p in partitions}
+        consumer.assign(list(tps.values()))
+        for p, tp in tps.items():
+            consumer.seek(tp, begin[p])
+        last_data = time.monotonic()
+        while follow or pending:
+            batch = await conn.call(consumer.getmany(timeout_ms=POLL_MS), "fetch")
+            if batch:
+                last_data = time.monotonic()
+            for tp, records in batch.items():
+                stop = end[tp.partition]
+                for record in records:
+                    if not follow and record.offset >= stop:
+                        break
+                    yield to_message(record)
+            if follow:
+                continue
+            await _drop_finished(consumer, tps, end, pending)
+            if pending and time.monotonic() - last_data > max(options.idle_timeout, 1.0):
+                break  # e.g. offsets held back by an open transaction: do not wait forever
+    finally:
+        # Shielded so that Ctrl-C (a cancellation) still closes the consumer cleanly.
+        await asyncio.shield(_stop(consumer))
+
+
+async def _drop_finished(
+    consumer: AIOKafkaConsumer, tps: dict[int, Any], end: dict[int, int], pending: set[int]
+) -> None:
+    for p in list(pending):
+        if await consumer.position(tps[p]) >= end[p]:
+            pending.discard(p)
+            consumer.pause(tps[p])
+
+
+async def _stop(consumer: AIOKafkaConsumer) -> None:
+    with contextlib.suppress(Exception):  # closing must never hide the outcome of the peek
+        await consumer.stop()

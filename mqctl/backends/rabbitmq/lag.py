@@ -1,0 +1,135 @@
+"""Queue depth as lag: one :class:`LagEntry` per queue, from one paginated listing.
+
+Rules (docs/rabbitmq.md, "Lag"):
+
+* backlog (``total_lag``) = ready messages; ``max_time_lag_seconds`` = head message age when
+  the broker knows it (classic queues whose publishers set the timestamp property);
+* consumption rate = ack + no-ack deliver + no-ack get rates; drain time = ready ÷ that rate,
+  ``None`` ("never") when there are no consumers or they are not faster than publishers;
+* status: messages and no consumers -> STOPPED; a backlog that never drains -> LAGGING;
+  otherwise OK;
+* streams keep every message, so depth is not a backlog: their lag is the consumers' offset
+  lag where the broker exposes it (the ``rabbitmq_stream_management`` plugin), else 0.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mqctl.backends.rabbitmq.inventory import head_age, queue_docs, queue_summary, rate
+from mqctl.backends.rabbitmq.management import ManagementClient, enc
+from mqctl.errors import NotFoundError
+from mqctl.models.lag import LagEntry, LagStatus, PartitionLag, QueueDepth
+
+
+def consume_rate(stats: Any) -> float | None:
+    rates = [rate(stats, key) for key in ("ack", "deliver_no_ack", "get_no_ack")]
+    known = [r for r in rates if r is not None]
+    return sum(known) if known else None
+
+
+def drain_seconds(
+    ready: int, consumers: int, publish: float | None, consume: float | None
+) -> float | None:
+    """Seconds until ``ready`` reaches 0 at the current ack rate; None = never."""
+    if ready == 0:
+        return 0.0
+    if consumers == 0 or not consume or consume <= 0:
+        return None
+    if publish is not None and publish >= consume:
+        return None  # consumers are not faster than publishers: the backlog never shrinks
+    return ready / consume
+
+
+def queue_status(
+    messages: int, ready: int, consumers: int, drain: float | None, queue_type: str
+) -> LagStatus:
+    if queue_type == "stream":
+        return LagStatus.OK
+    if messages > 0 and consumers == 0:
+        return LagStatus.STOPPED
+    if ready > 0 and drain is None:
+        return LagStatus.LAGGING
+    return LagStatus.OK
+
+
+def lag_entry(doc: dict[str, Any], stream_consumers: list[dict[str, Any]]) -> LagEntry:
+    q = queue_summary(doc)
+    stats = doc.get("message_stats") or {}
+    consume = consume_rate(stats)
+    age = head_age(doc)
+    partitions: list[PartitionLag] = []
+    if q.type == "stream":
+        drain = None
+        for c in stream_consumers:
+            offset_lag = int(c.get("offset_lag") or 0)
+            offset = c.get("offset")
+            details = c.get("connection_details") or {}
+            partitions.append(
+                PartitionLag(
+                    topic=q.name,
+                    partition=0,
+                    committed_offset=offset if isinstance(offset, int) else None,
+                    log_start_offset=0,
+                    end_offset=(offset + offset_lag) if isinstance(offset, int) else 0,
+                    lag=offset_lag,
+                    time_lag_seconds=None,
+                    owner=details.get("name") or details.get("peer_host"),
+                )
+            )
+        total = max((p.lag for p in partitions), default=0)
+    else:
+        drain = drain_seconds(q.ready, q.consumers, q.publish_rate, consume)
+        total = q.ready
+    return LagEntry(
+        backend="rabbitmq",
+        kind="queue",
+        group=q.name,
+        status=queue_status(q.messages, q.ready, q.consumers, drain, q.type),
+        total_lag=total,
+        max_time_lag_seconds=age,
+        topics=[q.name],
+        members=q.consumers,
+        state=q.state,
+        partitions=partitions,
+        queue=QueueDepth(
+            vhost=q.vhost,
+            queue_type=q.type,
+            ready=q.ready,
+            unacked=q.unacked,
+            consumers=q.consumers,
+            publish_rate=q.publish_rate,
+            deliver_rate=q.deliver_rate,
+            ack_rate=q.ack_rate,
+            drain_seconds=drain,
+            head_age_seconds=age,
+        ),
+    )
+
+
+async def _stream_consumers(api: ManagementClient, vhost: str) -> dict[str, list[dict[str, Any]]]:
+    """Stream-protocol consumers by stream name; {} when the plugin is not enabled."""
+    try:
+        docs = await api.get(f"/stream/consumers/{enc(vhost)}")
+    except NotFoundError:
+        return {}
+    found: dict[str, list[dict[str, Any]]] = {}
+    for doc in docs if isinstance(docs, list) else []:
+        queue = (doc.get("queue") or {}).get("name")
+        if isinstance(queue, str):
+            found.setdefault(queue, []).append(doc)
+    return found
+
+
+async def queue_lag(api: ManagementClient, groups: list[str] | None = None) -> list[LagEntry]:
+    """Every queue of the context's vhost (or only the named ones), one snapshot."""
+    vhost = api.settings.vhost
+    docs = await queue_docs(api, vhost=vhost, all_vhosts=False)
+    if groups is not None:
+        wanted = set(groups)
+        docs = [d for d in docs if d.get("name") in wanted]
+    streams: dict[str, list[dict[str, Any]]] = {}
+    if any(d.get("type") == "stream" for d in docs):
+        streams = await _stream_consumers(api, vhost)
+    entries = [lag_entry(d, streams.get(d.get("name", ""), [])) for d in docs]
+    return sorted(entries, key=lambda e: e.group)

@@ -1,0 +1,340 @@
+"""``mqctl lag``: consumer group lag (Kafka) and queue depth (RabbitMQ) in one view."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from mqctl.cli.common import OutputOpt
+from mqctl.output.render import Column, OutputFormat
+
+if TYPE_CHECKING:
+    from rich.console import Console, RenderableType
+
+    from mqctl.lag.checks import Thresholds
+    from mqctl.models.lag import LagEntry
+    from mqctl.services.lag import LagQuery
+
+FAIL_ON_CHOICES = ("warn", "stall", "stop", "error")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("lag")(lag_cmd)
+
+
+def _fmt_seconds(value: float | None) -> str:
+    if value is None:
+        return "-"
+    seconds = int(value)
+    if seconds < 120:
+        return f"{value:.1f}s" if value < 10 else f"{seconds}s"
+    if seconds < 7200:
+        return f"{seconds // 60}m{seconds % 60:02d}s"
+    if seconds < 172800:
+        return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
+    return f"{seconds // 86400}d{seconds % 86400 // 3600:02d}h"
+
+
+def _rate(value: float | None) -> str:
+    return "-" if value is None else f"{value:g}/s"
+
+
+def _detail(entry: LagEntry) -> str:
+    q = entry.queue
+    if q is None:
+        return ",".join(entry.topics) or "-"
+    return (
+        f"ready={q.ready} unacked={q.unacked} in={_rate(q.publish_rate)} "
+        f"out={_rate(q.ack_rate if q.ack_rate is not None else q.deliver_rate)} "
+        f"drain={_fmt_seconds(q.drain_seconds) if q.drain_seconds is not None else 'never'}"
+    )
+
+
+def _consumers(entry: LagEntry) -> int:
+    return entry.queue.consumers if entry.queue is not None else entry.members
+
+
+def _status_style(item: Any) -> str | None:
+    from mqctl.models.lag import LagStatus
+
+    status = item.status
+    if status is LagStatus.OK:
+        return "green"
+    return "yellow" if status.severity == 1 else "red"
+
+
+SUMMARY_COLUMNS = [
+    Column("BACKEND", lambda e: e.backend),
+    Column("KIND", lambda e: e.kind),
+    Column("GROUP/QUEUE", lambda e: e.group),
+    Column("STATUS", lambda e: e.status.value, style=_status_style),
+    Column("LAG", lambda e: e.total_lag, "right"),
+    Column("TIME LAG", lambda e: _fmt_seconds(e.max_time_lag_seconds), "right"),
+    Column("CONSUMERS", _consumers, "right"),
+    Column("STATE", lambda e: e.state),
+    Column("TOPICS / QUEUE DEPTH", _detail),
+]
+
+
+def _short_owner(owner: str | None) -> str | None:
+    if not owner:
+        return None
+    _member, _, rest = owner.partition("/")
+    client, _, host = rest.partition("/")
+    return f"{client}@{host}" if host else client
+
+
+PARTITION_COLUMNS = [
+    Column("GROUP", lambda r: r[0].group),
+    Column("TOPIC", lambda r: r[1].topic),
+    Column("PARTITION", lambda r: r[1].partition, "right"),
+    Column("COMMITTED", lambda r: r[1].committed_offset, "right"),
+    Column("START", lambda r: r[1].log_start_offset, "right"),
+    Column("END", lambda r: r[1].end_offset, "right"),
+    Column("LAG", lambda r: r[1].lag, "right"),
+    Column("TIME LAG", lambda r: _fmt_seconds(r[1].time_lag_seconds), "right"),
+    Column("STATUS", lambda r: r[1].status.value, style=lambda r: _status_style(r[1])),
+    Column("OWNER", lambda r: _short_owner(r[1].owner)),
+]
+
+
+def build_tables(entries: list[LagEntry], partitions: bool) -> list[RenderableType]:
+    """Rich renderables: the summary table and, when asked, one row per partition."""
+    import io
+
+    from rich.console import Console
+
+    from mqctl.output.render import render_table
+
+    # render_table prints; capture into a recording console to reuse it under Live.
+    out: list[RenderableType] = []
+    console = Console(file=io.StringIO(), record=True, width=200)
+    render_table(entries, SUMMARY_COLUMNS, console)
+    if partitions:
+        rows = [(e, p) for e in entries for p in e.partitions]
+        if rows:
+            render_table(rows, PARTITION_COLUMNS, console)
+    from rich.text import Text
+
+    out.append(Text.from_ansi(console.export_text(styles=True)))
+    return out
+
+
+def render_entries(entries: list[LagEntry], console: Console, partitions: bool) -> None:
+    from mqctl.output.render import render_table
+
+    if not entries:
+        console.print("No consumer groups or queues found.")
+        return
+    render_table(entries, SUMMARY_COLUMNS, console)
+    rows = [(e, p) for e in entries for p in e.partitions]
+    if partitions and rows:
+        console.print()
+        render_table(rows, PARTITION_COLUMNS, console)
+
+
+def _check(entries: list[LagEntry], limits: Thresholds) -> None:
+    from mqctl.errors import CheckFailed
+    from mqctl.lag.checks import summary, violations
+
+    found = violations(entries, limits)
+    if found:
+        raise CheckFailed(summary(found))
+
+
+def lag_cmd(
+    groups: Annotated[
+        list[str] | None,
+        typer.Argument(help="Consumer groups or queues (kafka:NAME / rabbitmq:NAME); none = all."),
+    ] = None,
+    topic: Annotated[
+        str | None, typer.Option("--topic", "-t", help="Only partitions of this Kafka topic.")
+    ] = None,
+    all_groups: Annotated[
+        bool, typer.Option("--all-groups", help="Every group and queue (the default).")
+    ] = False,
+    output: OutputOpt = OutputFormat.table,
+    partitions: Annotated[
+        bool,
+        typer.Option(
+            "--partitions/--no-partitions",
+            "-p",
+            help="Table: also list partitions (default when groups are named).",
+        ),
+    ] = False,
+    window: Annotated[
+        str | None,
+        typer.Option("--window", help="Sample over this long (e.g. 30s) and apply Burrow's rules."),
+    ] = None,
+    interval: Annotated[
+        str | None,
+        typer.Option("--interval", help="Time between samples (default: window/10, min 1s)."),
+    ] = None,
+    watch: Annotated[
+        str | None,
+        typer.Option("--watch", "-w", help="Refresh every SECONDS (table in place; jsonl lines)."),
+    ] = None,
+    count: Annotated[
+        int | None, typer.Option("--count", min=1, help="With --watch/--serve: stop after N.")
+    ] = None,
+    fail_on: Annotated[
+        str | None,
+        typer.Option("--fail-on", help="Exit 1 at this status or worse: warn|stall|stop|error."),
+    ] = None,
+    max_lag: Annotated[
+        int | None, typer.Option("--max-lag", min=0, help="Exit 1 if a group's lag exceeds N.")
+    ] = None,
+    max_time_lag: Annotated[
+        str | None, typer.Option("--max-time-lag", help="Exit 1 if time lag exceeds (e.g. 5m).")
+    ] = None,
+    threshold: Annotated[
+        int | None,
+        typer.Option("--lagging-over", min=0, help="Snapshot LAGGING above N (default: 0)."),
+    ] = None,
+    serve: Annotated[
+        str | None,
+        typer.Option("--serve", help="Prometheus exporter on HOST:PORT, e.g. 127.0.0.1:9308."),
+    ] = None,
+) -> None:
+    """Lag of consumer groups and queues, with time lag and a health status.
+
+    Snapshot statuses: OK, LAGGING, STOPPED. With --window or --watch: Burrow's rules (OK,
+    WARN, STALL, STOP, REWIND, ERROR). Exit 1 when --fail-on/--max-lag/--max-time-lag is
+    violated. Rules and JSON fields: docs/lag.md.
+
+    Examples:  mqctl lag  |  mqctl lag orders-group -o json  |  mqctl lag --window 30s
+    --fail-on stall  |  mqctl lag --watch 5  |  mqctl lag --serve 127.0.0.1:9308
+    """
+    from mqctl.errors import UsageError
+    from mqctl.lag.checks import FailOn, Thresholds
+    from mqctl.lag.parsing import parse_duration
+    from mqctl.services.lag import LagQuery
+
+    if all_groups and groups:
+        raise UsageError("give group names or --all-groups, not both")
+    if fail_on is not None and fail_on.lower() not in FAIL_ON_CHOICES:
+        raise UsageError(
+            f"invalid --fail-on {fail_on!r} (choose from {', '.join(FAIL_ON_CHOICES)})"
+        )
+    limits = Thresholds(
+        fail_on=FailOn(fail_on.lower()) if fail_on else None,
+        max_lag=max_lag,
+        max_time_lag=parse_duration(max_time_lag, "--max-time-lag") if max_time_lag else None,
+    )
+    query = LagQuery(tuple(groups) if groups else None, topic, threshold or 0)
+    show_partitions = partitions or bool(groups)
+    window_s = parse_duration(window, "--window") if window else None
+    watch_s = parse_duration(watch, "--watch") if watch else None
+    if watch_s is not None and watch_s <= 0:
+        raise UsageError("--watch needs a positive number of seconds")
+    if window_s is not None and watch_s is not None:
+        raise UsageError("use --window or --watch, not both")
+    interval_s = parse_duration(interval, "--interval") if interval else None
+    if serve is not None:
+        _serve(query, serve, watch_s or interval_s or 15.0, count)
+        return
+    if watch_s is not None:
+        _watch(query, output, watch_s, count, limits, show_partitions)
+        return
+    entries = _collect(query, window_s, interval_s)
+    _render(entries, output, show_partitions)
+    if limits.active:
+        _check(entries, limits)
+
+
+def _collect(query: LagQuery, window: float | None, interval: float | None) -> list[LagEntry]:
+    from mqctl.cli.common import run_with_session
+    from mqctl.services import lag as service
+
+    if window is None:
+        return run_with_session(lambda s: service.snapshot(s, query))
+    step = interval if interval is not None else max(1.0, window / 10)
+    return run_with_session(lambda s: service.window(s, query, window, step))
+
+
+def _render(entries: list[LagEntry], output: str, partitions: bool) -> None:
+    from mqctl.output.render import render
+
+    render(entries, output, table=lambda data, console: render_entries(data, console, partitions))
+
+
+def _watch(
+    query: LagQuery,
+    output: str,
+    every: float,
+    count: int | None,
+    limits: Thresholds,
+    partitions: bool,
+) -> None:
+    import sys
+    from datetime import UTC, datetime
+
+    from mqctl.cli.common import run_with_session
+    from mqctl.errors import UsageError
+    from mqctl.output.render import dump_jsonl, make_console
+    from mqctl.services import lag as service
+
+    if output == "yaml":
+        raise UsageError("--watch writes table or jsonl (json is written as jsonl)")
+    streaming = output in ("json", "jsonl")
+    console = make_console()
+    live: Any = None
+    if not streaming and console.is_terminal:
+        from rich.live import Live
+
+        live = Live(console=console, auto_refresh=False, transient=False)
+        live.start()
+
+    def show(entries: list[LagEntry]) -> None:
+        if streaming:
+            stamp = datetime.now(UTC).isoformat(timespec="seconds")
+            dump_jsonl([{"sampled_at": stamp, "entries": entries}], sys.stdout)
+            sys.stdout.flush()
+        elif live is not None:
+            from rich.console import Group
+
+            live.update(Group(*build_tables(entries, partitions)), refresh=True)
+        else:
+            render_entries(entries, console, partitions)
+        if limits.active:
+            _check(entries, limits)
+
+    try:
+        run_with_session(lambda s: service.watch(s, query, every, show, count=count))
+    finally:
+        if live is not None:
+            live.stop()
+
+
+def _serve(query: LagQuery, address: str, every: float, count: int | None) -> None:
+    import sys
+
+    from mqctl.cli.common import STATE, run_with_session
+    from mqctl.lag.exporter import Exporter
+    from mqctl.services import lag as service
+
+    exporter = Exporter(STATE.context or "default", address)
+
+    async def loop(session: Any) -> None:
+        exporter.collector.cluster = session.context.name
+        exporter.start()
+        sys.stderr.write(
+            f"serving lag metrics on http://{exporter.host}:{exporter.port}/metrics "
+            f"(every {every:g}s, Ctrl-C to stop)\n"
+        )
+        sys.stderr.flush()
+        # Keep serving through broker blips: mqctl_lag_up tells the scraper it is down.
+        await service.watch(
+            session,
+            query,
+            every,
+            exporter.collector.update,
+            count=count,
+            on_error=lambda exc: exporter.collector.failed(str(exc)),
+        )
+
+    try:
+        run_with_session(loop)
+    finally:
+        exporter.stop()

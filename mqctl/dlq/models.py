@@ -1,0 +1,122 @@
+"""Results of the DLQ tools (list, inspect, redrive). JSON fields are documented in
+docs/dlq.md: add fields, never rename or remove them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from mqctl.dlq.metadata import DeadLetterInfo
+from mqctl.models.messages import Message
+
+
+@dataclass(slots=True)
+class Candidate:
+    """A destination that looks like a DLQ, as a backend found it (before sampling).
+
+    ``detected_by``: ``dead-letter-exchange`` (a queue's DLX routes here), ``name`` (naming
+    convention or context pattern), ``headers`` (its messages carry dead-letter headers).
+    ``sources`` are the queues/topics known to send here. ``sample`` holds messages the
+    backend already read (Kafka); None asks the service to peek for a sample.
+    """
+
+    backend: str
+    kind: str
+    name: str
+    vhost: str | None
+    depth: int
+    queue_type: str | None = None
+    detected_by: list[str] = field(default_factory=list)
+    sources: list[str] = field(default_factory=list)
+    sample: list[Message] | None = None
+
+
+@dataclass(slots=True)
+class ReasonCount:
+    reason: str
+    count: int
+
+
+@dataclass(slots=True)
+class DeadLetterQueue:
+    """One row of ``mqctl dlq list``."""
+
+    backend: str
+    name: str
+    vhost: str | None
+    kind: str  # queue | topic
+    depth: int
+    sources: list[str]
+    detected_by: list[str]
+    oldest_age_seconds: float | None
+    top_reasons: list[ReasonCount]
+    sampled: int
+    queue_type: str | None = None
+    note: str | None = None
+
+
+@dataclass(slots=True)
+class MessageSample:
+    """A short view of one dead-lettered message (inspect samples, dry-run listings)."""
+
+    id: str  # message id, or partition/offset on Kafka
+    key: str | None
+    reason: str | None
+    source: str | None
+    failed_at: datetime | None
+    redrive_count: int
+    preview: str
+
+
+@dataclass(slots=True)
+class DeadLetterGroup:
+    key: str
+    count: int
+    first_seen: datetime | None
+    last_seen: datetime | None
+    samples: list[MessageSample] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class InspectReport:
+    """``mqctl dlq inspect``: the messages read, grouped."""
+
+    backend: str
+    dlq: str
+    group_by: str
+    examined: int
+    formats: dict[str, int]
+    groups: list[DeadLetterGroup]
+
+
+@dataclass(slots=True)
+class InspectedMessage:
+    """A message with its parsed dead-letter metadata."""
+
+    message: Message
+    info: DeadLetterInfo
+
+
+@dataclass(slots=True)
+class RedriveSummary:
+    """What a redrive did (or, with ``dry_run``, would do).
+
+    ``by_destination`` counts moved (or planned) messages per target; ``skipped`` counts
+    messages left in the DLQ per reason (filtered, loop-guard, no-destination, ...);
+    ``failed`` messages were not confirmed by the destination and stay in the DLQ.
+    """
+
+    backend: str
+    dlq: str
+    dry_run: bool
+    examined: int = 0
+    moved: int = 0
+    failed: int = 0
+    skipped: dict[str, int] = field(default_factory=dict)
+    by_destination: dict[str, int] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)
+    interrupted: bool = False
+    stopped_early: str | None = None
+    duration_seconds: float = 0.0
+    rate_per_second: float | None = None
+    samples: list[MessageSample] = field(default_factory=list)

@@ -1,0 +1,316 @@
+"""What to do with each dead-lettered message: filters, destination, loop guard, and the
+message to publish. Broker-neutral: backends call :meth:`Planner.decide` per message.
+
+Destination order (docs/dlq.md): ``--to``; the source recorded by the broker or framework
+(x-death first-death queue, or its exchange + routing keys with ``--via-exchange``; Spring or
+Connect original topic with its partition); the naming convention (``X.dlq`` → ``X``).
+Messages without a destination stay in the DLQ and are reported as skipped.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from mqctl.dlq import discovery
+from mqctl.dlq.metadata import (
+    REDRIVE_COUNT_HEADER,
+    DeadLetterInfo,
+    integer,
+    is_broker_owned,
+    parse,
+    text,
+    timestamp,
+)
+from mqctl.errors import UsageError
+from mqctl.models.messages import HeaderValue, Message, OutgoingMessage
+
+# AMQP properties a redrive keeps. ``expiration`` is left out on purpose: the broker already
+# moved a per-message TTL into x-death's original-expiration, and restoring it would let an
+# expired message expire straight back into the DLQ. ``user_id`` is left out because the
+# broker refuses a user id other than the publishing connection's own.
+AMQP_PROPERTIES = (
+    "content_type",
+    "content_encoding",
+    "delivery_mode",
+    "priority",
+    "correlation_id",
+    "reply_to",
+    "message_id",
+    "timestamp",
+    "type",
+    "app_id",
+)
+
+SKIP_FILTERED = "filtered"
+SKIP_LOOP_GUARD = "loop-guard"
+SKIP_NO_DESTINATION = "no-destination"
+SKIP_SELF = "destination-is-the-dlq"
+_DURATION = re.compile(r"^(\d+)([smhdw])$")
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """Where one message goes: a queue (default exchange), an exchange, or a topic."""
+
+    kind: str  # queue | exchange | topic
+    name: str
+    routing_key: str | None = None
+    partition: int | None = None
+
+    @property
+    def label(self) -> str:
+        """Grouping key for summaries (partition left out: too fine-grained)."""
+        if self.kind == "exchange":
+            return f"exchange {self.name or '(default)'} → {self.routing_key or ''}".rstrip()
+        return self.name
+
+
+@dataclass(slots=True)
+class Filters:
+    """Which messages a redrive (or inspect) takes. Kinds are ANDed, values of one kind ORed."""
+
+    reasons: list[str] = field(default_factory=list)
+    exceptions: list[str] = field(default_factory=list)
+    sources: list[str] = field(default_factory=list)
+    headers: list[tuple[str, str]] = field(default_factory=list)
+    keys: list[str] = field(default_factory=list)
+    bodies: list[re.Pattern[bytes]] = field(default_factory=list)
+    since: datetime | None = None
+    until: datetime | None = None
+
+    @property
+    def empty(self) -> bool:
+        return not (
+            self.reasons
+            or self.exceptions
+            or self.sources
+            or self.headers
+            or self.keys
+            or self.bodies
+            or self.since
+            or self.until
+        )
+
+    def matches(self, message: Message, info: DeadLetterInfo) -> bool:
+        if self.reasons and not _contains_any(info.reason, self.reasons):
+            return False
+        if self.exceptions and not _contains_any(info.exception, self.exceptions):
+            return False
+        if self.sources and not any(
+            s in (info.source_name, info.source, info.source_exchange) for s in self.sources
+        ):
+            return False
+        if self.headers and not any(text(message.header(n)) == v for n, v in self.headers):
+            return False
+        if self.keys and (message.key is None or text(message.key) not in self.keys):
+            return False
+        if self.bodies and not any(p.search(message.value or b"") for p in self.bodies):
+            return False
+        when = info.last_failure or message.timestamp
+        if self.since is not None and (when is None or when < self.since):
+            return False
+        return not (self.until is not None and (when is None or when > self.until))
+
+
+def _contains_any(value: str | None, needles: list[str]) -> bool:
+    lowered = (value or "").lower()
+    return any(n.lower() in lowered for n in needles)
+
+
+def parse_time(raw: str, what: str, now: datetime | None = None) -> datetime:
+    """ISO 8601 (``2024-06-11T10:00:00Z``) or a duration ago (``30m``, ``2h``, ``7d``)."""
+    match = _DURATION.match(raw.strip())
+    if match:
+        seconds = int(match.group(1)) * _UNITS[match.group(2)]
+        return (now or datetime.now(UTC)) - timedelta(seconds=seconds)
+    parsed = timestamp(raw) if not raw.strip().isdigit() else None
+    if parsed is None:
+        raise UsageError(
+            f"{what}: cannot read {raw!r} as a time (use ISO 8601 like 2024-06-11T10:00:00Z "
+            f"or a duration like 30m, 2h, 7d)"
+        )
+    return parsed
+
+
+def parse_filters(expressions: Sequence[str], now: datetime | None = None) -> Filters:
+    """``reason=X``, ``exception=X``, ``source=X``, ``header:NAME=VALUE``, ``key=K``,
+    ``body~REGEX``, ``since=TIME``, ``until=TIME``."""
+    filters = Filters()
+    for expr in expressions:
+        if expr.startswith("body~"):
+            pattern = expr[len("body~") :]
+            try:
+                filters.bodies.append(re.compile(pattern.encode()))
+            except re.error as exc:
+                raise UsageError(f"--filter {expr!r}: bad regular expression ({exc})") from None
+            continue
+        name, sep, value = expr.partition("=")
+        if not sep or not name:
+            raise UsageError(
+                f"--filter {expr!r}: expected NAME=VALUE (reason=, exception=, source=, "
+                f"header:NAME=, key=, since=, until=) or body~REGEX"
+            )
+        if name == "reason":
+            filters.reasons.append(value)
+        elif name == "exception":
+            filters.exceptions.append(value)
+        elif name == "source":
+            filters.sources.append(value)
+        elif name == "key":
+            filters.keys.append(value)
+        elif name.startswith("header:") and len(name) > len("header:"):
+            filters.headers.append((name[len("header:") :], value))
+        elif name == "since":
+            filters.since = parse_time(value, f"--filter {expr!r}", now)
+        elif name == "until":
+            filters.until = parse_time(value, f"--filter {expr!r}", now)
+        else:
+            raise UsageError(
+                f"--filter {expr!r}: unknown filter {name!r} (use reason, exception, source, "
+                f"header:NAME, key, since, until or body~REGEX)"
+            )
+    return filters
+
+
+def parse_assignments(items: Sequence[str], what: str) -> list[tuple[str, str]]:
+    """``NAME=VALUE`` pairs (``--reset-header retryCount=0``)."""
+    pairs = []
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep or not name:
+            raise UsageError(f"{what} {item!r}: expected NAME=VALUE, e.g. retryCount=0")
+        pairs.append((name, value))
+    return pairs
+
+
+@dataclass(slots=True)
+class RedriveOptions:
+    to: str | None = None
+    via_exchange: bool = False
+    filters: Filters = field(default_factory=Filters)
+    limit: int | None = None
+    max_redrives: int = 3  # 0 disables the loop guard
+    reset_headers: list[tuple[str, str]] = field(default_factory=list)
+    rate: float | None = None  # messages per second
+
+
+@dataclass(slots=True)
+class Decision:
+    """``move`` (publish ``outgoing`` to ``target``), ``skip`` (leave it, ``reason``) or
+    ``stop`` (the limit is reached: leave this and every later message)."""
+
+    action: str
+    info: DeadLetterInfo
+    target: Target | None = None
+    outgoing: OutgoingMessage | None = None
+    reason: str | None = None
+
+
+class Planner:
+    """Decides per message; counts the messages it selected to enforce ``--limit``."""
+
+    def __init__(
+        self,
+        backend: str,
+        dlq_name: str,
+        options: RedriveOptions,
+        patterns: tuple[str, ...] = (),
+    ) -> None:
+        self.backend = backend
+        self.dlq_name = dlq_name
+        self.options = options
+        self.patterns = tuple(patterns) + discovery.conventions(backend)
+        self.selected = 0
+
+    def decide(self, message: Message) -> Decision:
+        info = parse(message)
+        options = self.options
+        if not options.filters.matches(message, info):
+            return Decision("skip", info, reason=SKIP_FILTERED)
+        if options.max_redrives and info.redrive_count >= options.max_redrives:
+            return Decision("skip", info, reason=SKIP_LOOP_GUARD)
+        target = self.destination(message, info)
+        if target is None:
+            return Decision("skip", info, reason=SKIP_NO_DESTINATION)
+        if target.kind != "exchange" and target.name == self.dlq_name:
+            return Decision("skip", info, reason=SKIP_SELF)
+        if options.limit is not None and self.selected >= options.limit:
+            return Decision("stop", info)
+        self.selected += 1
+        return Decision("move", info, target, self.outgoing(message, info, target))
+
+    def destination(self, message: Message, info: DeadLetterInfo) -> Target | None:
+        to = self.options.to
+        kafka = self.backend == "kafka"
+        if to:
+            if kafka:
+                same = to == info.source_topic
+                return Target("topic", to, partition=info.source_partition if same else None)
+            if to.startswith("exchange:"):
+                key = _first(info.source_routing_keys) or message.routing_key or ""
+                return Target("exchange", to[len("exchange:") :], routing_key=key)
+            return Target("queue", to, routing_key=to)
+        if kafka and info.source_topic:
+            return Target("topic", info.source_topic, partition=info.source_partition)
+        if not kafka:
+            if self.options.via_exchange and info.source_exchange is not None:
+                key = _first(info.source_routing_keys) or ""
+                if info.source_exchange == "":
+                    return Target("queue", key, routing_key=key) if key else None
+                return Target("exchange", info.source_exchange, routing_key=key)
+            if info.source_queue:
+                return Target("queue", info.source_queue, routing_key=info.source_queue)
+        derived = discovery.source_from_name(self.dlq_name, self.patterns)
+        if derived is None:
+            return None
+        if kafka:
+            return Target("topic", derived)
+        return Target("queue", derived, routing_key=derived)
+
+    def outgoing(self, message: Message, info: DeadLetterInfo, target: Target) -> OutgoingMessage:
+        kafka = self.backend == "kafka"
+        reset = {name for name, _ in self.options.reset_headers}
+        headers: list[tuple[str, HeaderValue]] = []
+        originals: dict[str, HeaderValue] = {}
+        for name, value in message.headers:
+            if name == REDRIVE_COUNT_HEADER or (not kafka and is_broker_owned(name)):
+                continue
+            if name in reset:
+                originals[name] = value
+                continue
+            headers.append((name, value))
+        for name, value in self.options.reset_headers:
+            headers.append((name, _typed(value, originals.get(name), kafka)))
+        count = info.redrive_count + 1
+        headers.append((REDRIVE_COUNT_HEADER, str(count).encode() if kafka else count))
+        properties: dict[str, Any] = {}
+        if not kafka:
+            properties = {
+                k: message.properties[k] for k in AMQP_PROPERTIES if k in message.properties
+            }
+        return OutgoingMessage(
+            value=message.value or b"",
+            key=message.key,
+            headers=headers,
+            partition=target.partition,
+            routing_key=target.routing_key,
+            properties=properties,
+        )
+
+
+def _first(items: list[str]) -> str | None:
+    return items[0] if items else None
+
+
+def _typed(value: str, original: HeaderValue, kafka: bool) -> HeaderValue:
+    """A reset header keeps the type it had: Kafka bytes, AMQP int stays int."""
+    if kafka:
+        return value.encode()
+    if isinstance(original, int) and not isinstance(original, bool) and integer(value) is not None:
+        return integer(value)
+    return value

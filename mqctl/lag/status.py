@@ -1,0 +1,154 @@
+"""Lag status rules: what one snapshot can tell, and Burrow's rules over a window of samples.
+
+Both work on :class:`~mqctl.models.lag.LagEntry` values from any backend, so Kafka groups and
+RabbitMQ queues are judged by the same code. docs/lag.md states the rules for users.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+from collections import defaultdict
+from dataclasses import dataclass
+
+from mqctl.models.lag import LagEntry, LagStatus, PartitionLag, worst
+
+
+def partition_snapshot_status(lag: int, members: int, threshold: int = 0) -> LagStatus:
+    """OK without lag; STOPPED when nobody consumes a backlog; LAGGING above the threshold."""
+    if lag <= 0:
+        return LagStatus.OK
+    if members == 0:
+        return LagStatus.STOPPED
+    return LagStatus.LAGGING if lag > threshold else LagStatus.OK
+
+
+def queue_snapshot_status(entry: LagEntry, threshold: int = 0) -> LagStatus:
+    depth = entry.queue
+    if depth is None:
+        return entry.status
+    backlog = depth.ready + depth.unacked
+    if backlog <= 0:
+        return LagStatus.OK
+    if depth.consumers == 0:
+        return LagStatus.STOPPED
+    return LagStatus.LAGGING if backlog > threshold else LagStatus.OK
+
+
+def apply_snapshot_status(entries: list[LagEntry], threshold: int = 0) -> list[LagEntry]:
+    """Set every partition's and entry's snapshot status in place (ERROR is kept)."""
+    for entry in entries:
+        if entry.status is LagStatus.ERROR:
+            continue
+        if entry.kind == "queue":
+            entry.status = queue_snapshot_status(entry, threshold)
+            continue
+        for p in entry.partitions:
+            if p.status is not LagStatus.ERROR:
+                p.status = partition_snapshot_status(p.lag, entry.members, threshold)
+        entry.status = worst([p.status for p in entry.partitions])
+    return entries
+
+
+@dataclass(frozen=True, slots=True)
+class Point:
+    """One partition (or queue) in one sample."""
+
+    at: float  # monotonic seconds
+    committed: int | None
+    lag: int
+    members: int
+    error: bool = False
+
+
+def burrow_status(points: list[Point]) -> LagStatus:
+    """Burrow's rules over one partition's samples, oldest first (docs/lag.md)."""
+    if not points:
+        return LagStatus.ERROR
+    if any(p.error for p in points):
+        return LagStatus.ERROR
+    last = points[-1]
+    # 1. OK if the lag is zero now or was zero at any time in the window.
+    if last.lag <= 0 or any(p.lag <= 0 for p in points):
+        return LagStatus.OK
+    offsets = [p.committed for p in points if p.committed is not None]
+    # 2. REWIND: a committed offset went backwards.
+    if any(b < a for a, b in itertools.pairwise(offsets)):
+        return LagStatus.REWIND
+    if len(points) < 2:
+        return LagStatus.OK
+    unchanged = len(set(offsets)) <= 1
+    if unchanged:
+        # 3./4. No commit for the whole window: STOP when nobody is there to consume,
+        # STALL when members are present but do not move the offset.
+        return LagStatus.STALL if last.members > 0 else LagStatus.STOP
+    # 5. WARN: offsets move but the lag never decreases between consecutive samples.
+    lags = [p.lag for p in points]
+    if all(b >= a for a, b in itertools.pairwise(lags)):
+        return LagStatus.WARN
+    return LagStatus.OK
+
+
+def queue_window_status(entries: list[LagEntry]) -> LagStatus:
+    """Queues have no offsets: judge the depth series by the same spirit."""
+    depths = [(e.queue.ready + e.queue.unacked) if e.queue else e.total_lag for e in entries]
+    last = entries[-1]
+    if last.status is LagStatus.ERROR:
+        return LagStatus.ERROR
+    if any(d <= 0 for d in depths):
+        return LagStatus.OK
+    consumers = last.queue.consumers if last.queue else last.members
+    if consumers == 0:
+        return LagStatus.STOP
+    delivered = [
+        (e.queue.deliver_rate or 0.0) + (e.queue.ack_rate or 0.0) for e in entries if e.queue
+    ]
+    if delivered and all(d == 0 for d in delivered):
+        return LagStatus.STALL
+    if (
+        len(depths) > 1
+        and all(b >= a for a, b in itertools.pairwise(depths))
+        and (depths[-1] > depths[0])
+    ):
+        return LagStatus.WARN
+    return LagStatus.OK
+
+
+def _key(entry: LagEntry) -> tuple[str, str, str]:
+    vhost = entry.queue.vhost if entry.queue else ""
+    return (entry.backend, entry.kind, f"{vhost}/{entry.group}")
+
+
+def evaluate_window(samples: list[tuple[float, list[LagEntry]]]) -> list[LagEntry]:
+    """The latest sample's entries with statuses from Burrow's rules over all samples."""
+    if not samples:
+        return []
+    history: dict[tuple[str, str, str], list[tuple[float, LagEntry]]] = defaultdict(list)
+    for at, entries in samples:
+        for entry in entries:
+            history[_key(entry)].append((at, entry))
+    result = []
+    for entry in samples[-1][1]:
+        series = history[_key(entry)]
+        if entry.kind == "queue":
+            result.append(
+                dataclasses.replace(entry, status=queue_window_status([e for _, e in series]))
+            )
+            continue
+        points: dict[tuple[str, int], list[Point]] = defaultdict(list)
+        for at, e in series:
+            for p in e.partitions:
+                points[(p.topic, p.partition)].append(
+                    Point(at, p.committed_offset, p.lag, e.members, p.status is LagStatus.ERROR)
+                )
+        partitions: list[PartitionLag] = [
+            dataclasses.replace(p, status=burrow_status(points[(p.topic, p.partition)]))
+            for p in entry.partitions
+        ]
+        status = (
+            LagStatus.ERROR
+            if entry.status is LagStatus.ERROR
+            else worst([p.status for p in partitions])
+        )
+        result.append(dataclasses.replace(entry, partitions=partitions, status=status))
+    return result

@@ -1,0 +1,82 @@
+"""Consumer group administration: list, describe, delete, offsets reset (plan, execute)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+
+from mqctl.backend import GroupAdmin
+from mqctl.errors import UsageError
+from mqctl.lag.model import GroupDetail, GroupSummary, OffsetResetPlan, ResetSpec
+from mqctl.lag.parsing import read_plan_csv, write_plan_csv
+from mqctl.services.inventory import split_prefix
+from mqctl.session import Session
+
+
+def _admin(session: Session, name: str | None, what: str) -> tuple[GroupAdmin, str]:
+    backend_name, bare = split_prefix(name) if name is not None else (None, "")
+    found = session.backends_with(GroupAdmin, what)
+    for backend, admin in found:
+        if backend_name is None or backend.name == backend_name:
+            return admin, bare
+    raise UsageError(f"{what}: the {backend_name} backend of this context does not support it")
+
+
+async def list_groups(session: Session) -> list[GroupSummary]:
+    found = session.backends_with(GroupAdmin, "listing consumer groups")
+    batches = await asyncio.gather(*(admin.list_groups() for _, admin in found))
+    return [g for batch in batches for g in batch]
+
+
+async def describe_group(session: Session, group: str) -> GroupDetail:
+    admin, bare = _admin(session, group, "describing consumer groups")
+    return await admin.describe_group(bare)
+
+
+async def delete_group(session: Session, group: str) -> None:
+    session.check_writable(f"deleting consumer group {group!r}")
+    admin, bare = _admin(session, group, "deleting consumer groups")
+    await admin.delete_group(bare)
+
+
+def duration_spec_value(seconds: float) -> int:
+    """``--by-duration``: the epoch ms that lies ``seconds`` in the past."""
+    return int((time.time() - seconds) * 1000)
+
+
+def read_plan_file(path: str) -> tuple[tuple[str, int, int], ...]:
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"cannot read plan file {path}: {exc.strerror or exc}") from None
+    return read_plan_csv(text, path)
+
+
+def export_plan(plan: OffsetResetPlan, path: str) -> None:
+    rows = [(r.topic, r.partition, r.new_offset) for r in plan.rows]
+    try:
+        Path(path).write_text(write_plan_csv(rows), encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"cannot write plan file {path}: {exc.strerror or exc}") from None
+
+
+async def reset_offsets(
+    session: Session, group: str, spec: ResetSpec, *, execute: bool
+) -> OffsetResetPlan:
+    """Compute the plan; apply it only with ``execute`` (after the caller confirmed)."""
+    if execute:
+        session.check_writable(f"resetting offsets of group {group!r}")
+    admin, bare = _admin(session, group, "resetting consumer group offsets")
+    plan = await admin.plan_offsets_reset(bare, spec)
+    if execute:
+        await admin.apply_offsets_reset(plan)
+    return plan
+
+
+async def apply_reset(session: Session, plan: OffsetResetPlan) -> OffsetResetPlan:
+    """Apply a plan shown earlier (the backend re-checks that the group is inactive)."""
+    session.check_writable(f"resetting offsets of group {plan.group!r}")
+    admin, _ = _admin(session, f"{plan.backend}:{plan.group}", "resetting offsets")
+    await admin.apply_offsets_reset(plan)
+    return plan

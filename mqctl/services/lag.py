@@ -1,0 +1,152 @@
+"""Lag across every broker of the context: snapshots, windows of samples, watch loops.
+
+Every backend that implements :class:`~mqctl.backend.LagSource` contributes (Kafka groups and
+RabbitMQ queues in one list); statuses are then set by the broker-neutral rules in
+:mod:`mqctl.lag.status`, so the same backlog reads the same whatever the broker.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from mqctl.backend import Backend, LagSource
+from mqctl.errors import ConnectError, NotFoundError, UsageError
+from mqctl.lag.status import apply_snapshot_status, evaluate_window
+from mqctl.models.lag import LagEntry
+from mqctl.services.inventory import split_prefix
+from mqctl.session import Session
+
+Sample = tuple[float, list[LagEntry]]
+
+
+@dataclass(frozen=True, slots=True)
+class LagQuery:
+    groups: tuple[str, ...] | None = None  # None: every group and queue
+    topic: str | None = None
+    threshold: int = 0  # lag above this with consumers present is LAGGING
+
+
+def _sources(session: Session) -> list[tuple[Backend, LagSource]]:
+    return [(b, s) for b, s in session.backends_with(LagSource, "showing lag")]
+
+
+async def _names_on(
+    backend: Backend, source: LagSource, names: list[str], topic: str | None
+) -> tuple[list[LagEntry], set[str]]:
+    """Entries for the names this backend knows, and which names it knows."""
+    try:
+        entries = await source.lag(names, topic)
+        return entries, set(names)
+    except NotFoundError:
+        if len(names) == 1:
+            return [], set()
+    # Some names are not on this broker: ask one by one to keep the ones that are.
+    results = await asyncio.gather(*(source.lag([n], topic) for n in names), return_exceptions=True)
+    entries, known = [], set()
+    for name, result in zip(names, results, strict=True):
+        if isinstance(result, NotFoundError):
+            continue
+        if isinstance(result, BaseException):
+            raise result
+        entries.extend(result)
+        known.add(name)
+    return entries, known
+
+
+async def snapshot(session: Session, query: LagQuery) -> list[LagEntry]:
+    """One sample of every requested group/queue with snapshot statuses."""
+    sources = _sources(session)
+    if query.groups is None:
+        batches = await asyncio.gather(*(s.lag(None, query.topic) for _, s in sources))
+        return apply_snapshot_status([e for b in batches for e in b], query.threshold)
+    wanted: dict[str, list[str]] = {b.name: [] for b, _ in sources}
+    for raw in query.groups:
+        backend, bare = split_prefix(raw)
+        if not bare:
+            raise UsageError("empty group name")
+        if backend is not None and backend not in wanted:
+            raise UsageError(f"lag: the {backend} backend of this context does not support it")
+        for name in [backend] if backend else list(wanted):
+            wanted[name].append(bare)
+    asks = [(b, s, wanted[b.name]) for b, s in sources if wanted[b.name]]
+    results = await asyncio.gather(*(_names_on(b, s, n, query.topic) for b, s, n in asks))
+    entries = [e for batch, _ in results for e in batch]
+    known = {f"{b.name}:{n}" for (b, _, _), (_, k) in zip(asks, results, strict=True) for n in k}
+    missing = []
+    for raw in query.groups:
+        backend, bare = split_prefix(raw)
+        if not any(f"{name}:{bare}" in known for name in ([backend] if backend else wanted)):
+            missing.append(raw)
+    if missing:
+        where = " or ".join(b.name for b, _, _ in asks)
+        raise NotFoundError(
+            f"no consumer group or queue named {', '.join(repr(m) for m in missing)} on {where}",
+            hint="list them with `mqctl groups list` or `mqctl lag`",
+        )
+    return apply_snapshot_status(entries, query.threshold)
+
+
+async def window(
+    session: Session,
+    query: LagQuery,
+    seconds: float,
+    interval: float,
+    on_sample: Callable[[list[LagEntry]], Awaitable[None] | None] | None = None,
+) -> list[LagEntry]:
+    """Sample for ``seconds`` every ``interval`` and judge with Burrow's rules."""
+    samples: list[Sample] = []
+    started = time.monotonic()
+    while True:
+        entries = await snapshot(session, query)
+        samples.append((time.monotonic(), entries))
+        if on_sample is not None:
+            maybe = on_sample(entries)
+            if maybe is not None:
+                await maybe
+        elapsed = time.monotonic() - started
+        if elapsed >= seconds:
+            break
+        await asyncio.sleep(min(interval, max(0.0, seconds - elapsed)))
+    return evaluate_window(samples)
+
+
+async def watch(
+    session: Session,
+    query: LagQuery,
+    interval: float,
+    on_result: Callable[[list[LagEntry]], Awaitable[None] | None],
+    *,
+    span: float | None = None,
+    count: int | None = None,
+    on_error: Callable[[ConnectError], None] | None = None,
+) -> None:
+    """Sample forever (or ``count`` times); each result is judged over the samples of the
+    last ``span`` seconds (default: 10 intervals) once two samples exist. With ``on_error``,
+    an unreachable broker is reported to it and sampling goes on (the exporter)."""
+    keep = span if span is not None else interval * 10
+    samples: list[Sample] = []
+    taken = 0
+    while count is None or taken < count:
+        try:
+            entries = await snapshot(session, query)
+        except ConnectError as exc:
+            if on_error is None:
+                raise
+            on_error(exc)
+            taken += 1
+            if count is None or taken < count:
+                await asyncio.sleep(interval)
+            continue
+        now = time.monotonic()
+        samples.append((now, entries))
+        samples = [s for s in samples if now - s[0] <= keep + interval / 2] or samples[-1:]
+        result = evaluate_window(samples) if len(samples) > 1 else entries
+        maybe = on_result(result)
+        if maybe is not None:
+            await maybe
+        taken += 1
+        if count is None or taken < count:
+            await asyncio.sleep(interval)

@@ -1,0 +1,35 @@
+"""Command palette entries for every action (and every topic, queue and group shown)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import partial
+from typing import TYPE_CHECKING
+
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+
+if TYPE_CHECKING:
+    from mqctl_tui.app import MqctlApp
+
+
+PER_OBJECT = ("Open ", "Browse ", "Publish to ", "Inspect DLQ ", "Reset offsets of ")
+
+
+class MqctlCommands(Provider):
+    """Static actions plus one entry per object the dashboard knows about."""
+
+    def _commands(self) -> list[tuple[str, Callable[[], object], str]]:
+        app: MqctlApp = self.app  # type: ignore[assignment]
+        return app.palette_commands()
+
+    async def discover(self) -> Hits:
+        for name, callback, help_text in self._commands():
+            if not name.startswith(PER_OBJECT):
+                yield DiscoveryHit(name, callback, help=help_text)
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for name, callback, help_text in self._commands():
+            score = matcher.match(name)
+            if score > 0:
+                yield Hit(score, matcher.highlight(name), partial(callback), help=help_text)

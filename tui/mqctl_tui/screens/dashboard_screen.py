@@ -1,0 +1,123 @@
+"""The start screen: groups, queues, topics and DLQs of the current context, live."""
+
+from __future__ import annotations
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.screen import Screen
+from textual.widgets import Footer
+
+from mqctl.models.inventory import Destination
+from mqctl_tui.widgets.common.data_panel import DataPanel
+from mqctl_tui.widgets.common.live_table import LiveTable
+from mqctl_tui.widgets.dashboard.dlq_panel import DlqPanel
+from mqctl_tui.widgets.dashboard.groups_panel import GroupsPanel
+from mqctl_tui.widgets.dashboard.queues_panel import QueuesPanel
+from mqctl_tui.widgets.dashboard.topics_panel import TopicsPanel
+from mqctl_tui.widgets.header.context_header import ContextHeader
+
+WRITE_ACTIONS = {"publish", "reset_offsets"}
+
+
+class DashboardScreen(Screen[None]):
+    BINDINGS = [
+        Binding("enter", "open", "Open", show=False),
+        Binding("m", "browse", "Messages"),
+        Binding("p", "publish", "Publish"),
+        Binding("d", "dlq", "DLQ"),
+        Binding("o", "reset_offsets", "Offsets"),
+        Binding("1", "focus_panel('groups')", "Groups", show=False),
+        Binding("2", "focus_panel('queues')", "Queues", show=False),
+        Binding("3", "focus_panel('topics')", "Topics", show=False),
+        Binding("4", "focus_panel('dlq')", "DLQ", show=False),
+    ]
+
+    def compose(self) -> ComposeResult:
+        yield ContextHeader()
+        with Horizontal(id="top"):
+            yield GroupsPanel(id="groups", classes="panel")
+            yield QueuesPanel(id="queues", classes="panel")
+        with Horizontal(id="bottom"):
+            yield TopicsPanel(id="topics", classes="panel")
+            yield DlqPanel(id="dlq", classes="panel")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#queues", DataPanel).table.focus()
+
+    # -- which panel / row -----------------------------------------------------------------
+    @property
+    def panel(self) -> DataPanel | None:
+        focused = self.focused
+        while focused is not None and not isinstance(focused, DataPanel):
+            focused = focused.parent  # type: ignore[assignment]
+        return focused
+
+    def _selected(self) -> Destination | None:
+        panel = self.panel
+        return panel.selected_destination if panel is not None else None
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in WRITE_ACTIONS and self.app.read_only:  # type: ignore[attr-defined]
+            return False  # read-only contexts hide write actions
+        return True
+
+    # -- actions ---------------------------------------------------------------------------
+    def action_focus_panel(self, panel_id: str) -> None:
+        self.query_one(f"#{panel_id}", DataPanel).table.focus()
+
+    @on(LiveTable.Chosen)
+    def _chosen(self, event: LiveTable.Chosen) -> None:
+        panel = event.table
+        if isinstance(panel, GroupsPanel):
+            self.app.open_group(event.key)  # type: ignore[attr-defined]
+        elif isinstance(panel, DlqPanel):
+            dest = panel.destination(event.key)
+            if dest is not None:
+                self.app.inspect_dlq(dest)  # type: ignore[attr-defined]
+        elif isinstance(panel, DataPanel):
+            dest = panel.destination(event.key)
+            if dest is not None:
+                self.app.open_destination(dest)  # type: ignore[attr-defined]
+
+    def action_open(self) -> None:
+        panel = self.panel
+        if panel is not None and panel.selected_key is not None:
+            panel.post_message(LiveTable.Chosen(panel, panel.selected_key))
+
+    def action_browse(self) -> None:
+        dest = self._selected()
+        if dest is None:
+            self.notify("select a topic, queue or DLQ first", severity="warning")
+            return
+        self.app.browse(dest)  # type: ignore[attr-defined]
+
+    def action_publish(self) -> None:
+        dest = self._selected()
+        if dest is None:
+            self.notify("select a topic or queue first", severity="warning")
+            return
+        self.app.publish_to(dest)  # type: ignore[attr-defined]
+
+    def action_dlq(self) -> None:
+        panel = self.query_one(DlqPanel)
+        dest = self._selected() if isinstance(self.panel, DlqPanel) else None
+        if dest is None:
+            panel.table.focus()
+            self.notify("pick a dead-letter queue or topic and press enter", timeout=3)
+            return
+        self.app.inspect_dlq(dest)  # type: ignore[attr-defined]
+
+    def action_reset_offsets(self) -> None:
+        panel = self.panel
+        if not isinstance(panel, GroupsPanel) or panel.selected_key is None:
+            self.notify("select a consumer group first", severity="warning")
+            return
+        entry = panel.payload.get(panel.selected_key)
+        if entry is not None:
+            self.app.reset_offsets(entry.group)  # type: ignore[attr-defined]
+
+    def action_back(self) -> None:
+        """Escape on the dashboard does nothing (q quits)."""

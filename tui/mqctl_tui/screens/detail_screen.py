@@ -1,0 +1,100 @@
+"""Shared behaviour of drill-down screens: reload on every refresh tick in a worker."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from rich.text import Text
+from textual import work
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import Static
+
+from mqctl.errors import ConnectError, MqctlError
+from mqctl_tui.data import DISCONNECTED, ContextChanged, RefreshTick
+
+WRITE_ACTIONS = {"publish", "reset_offsets", "redrive"}
+
+
+class DetailScreen(Screen[None]):
+    """Subclasses implement :meth:`fetch` (service calls) and :meth:`show` (widgets)."""
+
+    BINDINGS = [Binding("escape", "back", "Back")]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.loaded = False
+        self.failure: str | None = None
+        self._loading = False
+
+    def on_mount(self) -> None:
+        self.app.subscribe("tick", self)  # type: ignore[attr-defined]
+        self.reload()
+
+    def on_unmount(self) -> None:
+        self.app.unsubscribe(self)  # type: ignore[attr-defined]
+
+    def on_refresh_tick(self, message: RefreshTick) -> None:
+        self.reload()
+
+    def on_context_changed(self, message: ContextChanged) -> None:
+        self.dismiss_screen()
+
+    def dismiss_screen(self) -> None:
+        if self.is_current:
+            self.app.pop_screen()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in WRITE_ACTIONS and self.app.read_only:  # type: ignore[attr-defined]
+            return False
+        return True
+
+    def action_back(self) -> None:
+        self.app.pop_screen()
+
+    def reload(self) -> None:
+        if not self._loading:
+            self._loading = True
+            self._reload()
+
+    @work(group="detail")
+    async def _reload(self) -> None:
+        try:
+            data = await self.fetch()
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            self._loading = False
+            self._failed(exc)
+            return
+        self._loading = False
+        first = not self.loaded
+        self.loaded = True
+        if self.failure is not None:
+            self.failure = None
+        self.show(data, first=first)
+
+    def _failed(self, exc: Exception) -> None:
+        if isinstance(exc, ConnectError):
+            text = f"{DISCONNECTED}: {exc}"
+        elif isinstance(exc, MqctlError):
+            text = str(exc)
+        else:
+            text = f"{type(exc).__name__}: {exc}"
+        if text != self.failure:
+            self.notify(text, severity="error", timeout=6)
+        self.failure = text
+        self.show_error(text)
+
+    async def fetch(self) -> Any:
+        raise NotImplementedError
+
+    def show(self, data: Any, *, first: bool) -> None:
+        raise NotImplementedError
+
+    def show_error(self, text: str) -> None:
+        for summary in self.query(".detail-summary").results(Static):
+            summary.add_class("-error")
+            summary.update(Text(text))
+            break

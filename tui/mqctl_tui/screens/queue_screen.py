@@ -1,0 +1,115 @@
+"""Queue drill-down: depth, rates, policy, dead-lettering, consumers and bindings."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.widgets import Footer
+
+from mqctl.models.inventory import Destination, QueueDetail
+from mqctl_tui.formatting import count, drain_estimate, duration, is_dlq_name, rate, safe
+from mqctl_tui.screens.detail_screen import DetailScreen
+from mqctl_tui.widgets.common.live_table import Cell, Column, LiveTable, cell
+from mqctl_tui.widgets.detail.summary import Summary
+from mqctl_tui.widgets.header.context_header import ContextHeader
+
+CONSUMERS = [
+    Column("tag", "Consumer"),
+    Column("host", "Client"),
+    Column("ack", "Ack"),
+    Column("prefetch", "Prefetch", numeric=True),
+    Column("active", "Active"),
+]
+BINDINGS = [Column("source", "Exchange"), Column("key", "Routing key"), Column("args", "Arguments")]
+
+
+class QueueScreen(DetailScreen):
+    BINDINGS = [
+        Binding("m", "browse", "Messages"),
+        Binding("p", "publish", "Publish"),
+        Binding("d", "dlq", "DLQ inspect"),
+    ]
+
+    def __init__(self, name: str, vhost: str | None, backend: str = "rabbitmq") -> None:
+        super().__init__()
+        self.queue = name
+        self.vhost = vhost
+        self.destination = Destination(backend, "queue", name, vhost)
+
+    def compose(self) -> ComposeResult:
+        yield ContextHeader()
+        where = "" if self.vhost in (None, "/") else f"{self.vhost}/"
+        yield Summary(f"Queue {safe(where + self.queue)}")
+        with Horizontal():
+            yield LiveTable(CONSUMERS, title="Consumers", sort_by="tag", id="consumers")
+            yield LiveTable(BINDINGS, title="Bindings", sort_by="source", id="bindings")
+        yield Footer()
+
+    async def fetch(self) -> QueueDetail:
+        return await self.app.services.describe_queue(self.queue, self.vhost)  # type: ignore[attr-defined, no-any-return]
+
+    def show(self, data: Any, *, first: bool) -> None:
+        detail: QueueDetail = data
+        q = detail.queue
+        out = q.ack_rate if q.ack_rate is not None else q.deliver_rate
+        self.query_one(Summary).show_pairs(
+            [
+                ("type", safe(q.type)),
+                ("state", safe(q.state)),
+                ("durable", "yes" if q.durable else "no"),
+                ("ready", count(q.ready)),
+                ("unacked", count(q.unacked)),
+                ("consumers", str(q.consumers)),
+                ("publish", rate(q.publish_rate)),
+                ("deliver", rate(q.deliver_rate)),
+                ("ack", rate(q.ack_rate)),
+                ("drain", duration(drain_estimate(q.ready, q.publish_rate, out))),
+                ("head age", duration(detail.head_message_age_seconds)),
+                ("node", safe(detail.node or "-")),
+                ("policy", safe(q.policy or "-")),
+                ("DLX", safe(q.dead_letter_exchange or "-")),
+                ("DL key", safe(q.dead_letter_routing_key or "-")),
+                ("delivery limit", "-" if detail.delivery_limit is None else str(detail.delivery_limit)),
+            ]
+        )
+        consumers: dict[str, list[Cell]] = {}
+        for c in detail.consumer_details:
+            consumers[f"{c.channel}/{c.consumer_tag}"] = [
+                cell(safe(c.consumer_tag)),
+                cell(safe(c.client_host or c.connection or "-")),
+                cell("manual" if c.ack_required else "auto"),
+                cell(c.prefetch_count, sort=c.prefetch_count),
+                cell("yes" if c.active else "no", style="" if c.active else "yellow"),
+            ]
+        table = self.query_one("#consumers", LiveTable)
+        table.set_rows(consumers)
+        table.set_status(f"{len(consumers)} consumers")
+        bindings: dict[str, list[Cell]] = {}
+        for index, b in enumerate(detail.bindings_in):
+            bindings[f"{index}:{b.source}:{b.routing_key}"] = [
+                cell(safe(b.source or "(default)")),
+                cell(safe(b.routing_key)),
+                cell(safe(b.arguments or "")),
+            ]
+        btable = self.query_one("#bindings", LiveTable)
+        btable.set_rows(bindings)
+        btable.set_status(f"{len(bindings)} bindings")
+        if first:
+            table.table.focus()
+
+    def action_browse(self) -> None:
+        self.app.browse(self.destination)  # type: ignore[attr-defined]
+
+    def action_publish(self) -> None:
+        self.app.publish_to(self.destination)  # type: ignore[attr-defined]
+
+    def action_dlq(self) -> None:
+        self.app.inspect_dlq(self.destination)  # type: ignore[attr-defined]
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "dlq" and not is_dlq_name(self.queue, self.app.context.dlq_patterns):  # type: ignore[attr-defined]
+            return False
+        return super().check_action(action, parameters)

@@ -1,0 +1,183 @@
+"""The TUI's only door to the brokers: every method calls one ``mqctl.services`` function.
+
+Screens and widgets never touch a backend or a broker client. They hold a :class:`Services`
+(one per selected context, wrapping a :class:`mqctl.session.Session`) and await its methods
+from background workers. Services that other areas deliver later are reached through the
+:func:`_service` helper: it imports a service module lazily and raises
+:class:`ServiceNotReady` when it is not there, which the UI shows as a panel status.
+
+Snapshot tests substitute a fake with the same methods (see ``tests/tui/fakes.py``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+from mqctl.config.schema import Context
+from mqctl.dlq.models import InspectReport, RedriveSummary
+from mqctl.dlq.plan import RedriveOptions
+from mqctl.errors import NotSupportedError
+from mqctl.lag.model import GroupDetail, OffsetResetPlan, ResetSpec
+from mqctl.models.inventory import (
+    BrokerStatus,
+    Destination,
+    QueueDetail,
+    QueueSummary,
+    TopicDetail,
+    TopicSummary,
+)
+from mqctl.models.lag import LagEntry
+from mqctl.models.messages import Message, OutgoingMessage, PeekOptions, PublishOptions
+from mqctl.models.messages import PublishResult as PublishResult
+from mqctl.session import Session
+
+
+class ServiceNotReady(NotSupportedError):
+    """A service module the TUI adapts to is not available (not landed / not installed)."""
+
+
+def _service(module: str, *names: str) -> Callable[..., Any]:
+    """The first of ``names`` found in ``mqctl.services.<module>``."""
+    try:
+        mod = importlib.import_module(f"mqctl.services.{module}")
+    except ImportError:
+        raise ServiceNotReady(f"the {module} service is not available in this mqctl") from None
+    for name in names:
+        fn = getattr(mod, name, None)
+        if callable(fn):
+            return fn  # type: ignore[no-any-return]
+    raise ServiceNotReady(f"mqctl.services.{module} has no {' / '.join(names)}")
+
+
+class Services:
+    """Service calls bound to one context's Session."""
+
+    def __init__(self, context: Context, *, timeout: float | None = None) -> None:
+        self.context = context
+        self.session = Session(context, timeout=timeout)
+
+    @property
+    def read_only(self) -> bool:
+        return self.context.read_only
+
+    @property
+    def backend_names(self) -> list[str]:
+        return self.session.backend_names
+
+    async def close(self) -> None:
+        await self.session.close()
+
+    # -- inventory -------------------------------------------------------------------------
+    async def broker_status(self) -> list[BrokerStatus]:
+        from mqctl.services import inventory
+
+        return await inventory.broker_status(self.session)
+
+    async def list_topics(self) -> list[TopicSummary]:
+        from mqctl.services import inventory
+
+        return await inventory.list_topics(self.session)
+
+    async def list_queues(self) -> list[QueueSummary]:
+        from mqctl.services import inventory
+
+        return await inventory.list_queues(self.session, all_vhosts=True)
+
+    async def describe_topic(self, name: str) -> TopicDetail:
+        from mqctl.services import inventory
+
+        return await inventory.describe_topic(self.session, f"{self._topic_backend()}:{name}")
+
+    async def describe_queue(self, name: str, vhost: str | None) -> QueueDetail:
+        from mqctl.services import inventory
+
+        return await inventory.describe_queue(
+            self.session, f"{self._queue_backend()}:{name}", vhost=vhost
+        )
+
+    def _topic_backend(self) -> str:
+        from mqctl.backend import TopicCatalog
+
+        return str(self.session.backends_with(TopicCatalog, "topics")[0][0].name)
+
+    def _queue_backend(self) -> str:
+        from mqctl.backend import QueueCatalog
+
+        return str(self.session.backends_with(QueueCatalog, "queues")[0][0].name)
+
+    # -- lag and consumer groups -------------------------------------------------------------
+    async def lag(self) -> list[LagEntry]:
+        from mqctl.services.lag import LagQuery, snapshot
+
+        return await snapshot(self.session, LagQuery())
+
+    async def describe_group(self, group: str) -> GroupDetail:
+        from mqctl.services import groups
+
+        return await groups.describe_group(self.session, group)
+
+    async def offsets_plan(self, group: str, spec: ResetSpec) -> OffsetResetPlan:
+        """The dry-run plan of an offsets reset (nothing is changed)."""
+        from mqctl.services import groups
+
+        return await groups.reset_offsets(self.session, group, spec, execute=False)
+
+    async def offsets_apply(self, plan: OffsetResetPlan) -> OffsetResetPlan:
+        from mqctl.services import groups
+
+        return await groups.apply_reset(self.session, plan)
+
+    # -- messages --------------------------------------------------------------------------
+    def peek(
+        self,
+        destination: Destination,
+        options: PeekOptions,
+        filters: Any = None,
+    ) -> AsyncIterator[Message]:
+        from mqctl.services import messages
+
+        return messages.peek(self.session, destination, options, filters)
+
+    def publish(
+        self,
+        destination: Destination,
+        outgoing: list[OutgoingMessage],
+        options: PublishOptions,
+        rate: float | None = None,
+    ) -> AsyncIterator[PublishResult]:
+        from mqctl.services import messages
+
+        return messages.publish(self.session, destination, outgoing, options, rate=rate)
+
+    # -- dead letters -----------------------------------------------------------------------
+    @staticmethod
+    def _dlq_name(destination: Destination) -> str:
+        return f"{destination.backend}:{destination.name}"
+
+    async def dlq_inspect(self, destination: Destination) -> InspectReport:
+        from mqctl.services import dlq
+
+        return await dlq.inspect(self.session, self._dlq_name(destination))
+
+    async def dlq_plan(self, destination: Destination, options: RedriveOptions) -> RedriveSummary:
+        """The dry-run of a redrive (a safe peek; nothing moves)."""
+        from mqctl.services import dlq
+
+        return await dlq.plan(self.session, self._dlq_name(destination), options)
+
+    async def dlq_redrive(
+        self,
+        destination: Destination,
+        options: RedriveOptions,
+        *,
+        progress: Callable[[RedriveSummary, int | None], None] | None = None,
+        stop: asyncio.Event | None = None,
+    ) -> RedriveSummary:
+        from mqctl.services import dlq
+
+        return await dlq.redrive(
+            self.session, self._dlq_name(destination), options, progress=progress, stop=stop
+        )

@@ -1,0 +1,59 @@
+"""Dashboard: dead-letter topics and queues with their depth.
+
+Until the DLQ service offers discovery, DLQs are found by name convention (``.dlq``,
+``-dlq``, ``dead-letter`` ...) plus the context's ``dlq-patterns``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mqctl.models.inventory import Destination, QueueSummary, TopicSummary
+from mqctl_tui.data import Kind
+from mqctl_tui.formatting import count, is_dlq_name, safe
+from mqctl_tui.widgets.common.data_panel import DataPanel
+from mqctl_tui.widgets.common.live_table import Cell, Column, cell
+
+COLUMNS = [
+    Column("name", "Dead letters"),
+    Column("kind", "Kind"),
+    Column("depth", "Depth", numeric=True),
+]
+
+
+class DlqPanel(DataPanel):
+    KINDS = (Kind.TOPICS, Kind.QUEUES)
+    NOUN = "DLQs"
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(COLUMNS, title="DLQ", sort_by="depth", reverse=True, **kwargs)
+
+    def build_rows(self) -> dict[str, list[Cell]] | None:
+        patterns = self.app.context.dlq_patterns  # type: ignore[attr-defined]
+        rows: dict[str, list[Cell]] = {}
+        self.payload = {}
+        topics: list[TopicSummary] = self.data.get(Kind.TOPICS) or []
+        queues: list[QueueSummary] = self.data.get(Kind.QUEUES) or []
+        for t in topics:
+            if is_dlq_name(t.name, patterns):
+                key = f"{t.backend}:{t.name}"
+                self.payload[key] = Destination(t.backend or "kafka", "topic", t.name)
+                rows[key] = self._row(t.name, "topic", t.messages)
+        for q in queues:
+            if is_dlq_name(q.name, patterns):
+                key = f"{q.backend}:{q.vhost}/{q.name}"
+                self.payload[key] = Destination(q.backend or "rabbitmq", "queue", q.name, q.vhost)
+                rows[key] = self._row(q.name, "queue", q.messages)
+        return rows
+
+    @staticmethod
+    def _row(name: str, kind: str, depth: int) -> list[Cell]:
+        return [
+            cell(safe(name), sort=name.lower()),
+            cell(kind),
+            cell(count(depth), sort=depth, style="bold red" if depth else "green"),
+        ]
+
+    def destination(self, key: str | None) -> Destination | None:
+        found = self.payload.get(key or "")
+        return found if isinstance(found, Destination) else None

@@ -1,0 +1,51 @@
+"""Dashboard: Kafka consumer groups with status colour, lag, time lag and a trend sparkline."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mqctl.models.lag import LagEntry
+from mqctl_tui.data import Kind, group_key
+from mqctl_tui.formatting import count, duration, safe, sparkline, status_style
+from mqctl_tui.widgets.common.data_panel import DataPanel
+from mqctl_tui.widgets.common.live_table import Cell, Column, cell
+
+COLUMNS = [
+    Column("group", "Group"),
+    Column("status", "Status"),
+    Column("lag", "Lag", numeric=True),
+    Column("time", "Max time lag", numeric=True),
+    Column("trend", "Trend"),
+    Column("members", "Members", numeric=True),
+    Column("topics", "Topics"),
+]
+
+
+class GroupsPanel(DataPanel):
+    KINDS = (Kind.LAG,)
+    NOUN = "groups"
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(COLUMNS, title="Consumer groups", sort_by="lag", reverse=True, **kwargs)
+
+    def build_rows(self) -> dict[str, list[Cell]] | None:
+        entries: list[LagEntry] = self.data.get(Kind.LAG) or []
+        history = self.app.lag_history  # type: ignore[attr-defined]
+        rows: dict[str, list[Cell]] = {}
+        self.payload = {}
+        for entry in entries:
+            if entry.kind != "group":
+                continue
+            key = group_key(entry)
+            self.payload[key] = entry
+            status = str(entry.status)
+            rows[key] = [
+                cell(safe(entry.group), sort=entry.group.lower()),
+                cell(status, sort=entry.status.severity, style=status_style(status)),
+                cell(count(entry.total_lag), sort=entry.total_lag),
+                cell(duration(entry.max_time_lag_seconds), sort=entry.max_time_lag_seconds),
+                cell(sparkline(history.group(key)), sort=entry.total_lag, style="cyan"),
+                cell(entry.members, sort=entry.members),
+                cell(safe(", ".join(entry.topics))),
+            ]
+        return rows

@@ -1,0 +1,64 @@
+"""Dashboard: RabbitMQ queues with depth, consumers, rates and a drain estimate."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mqctl.models.inventory import Destination, QueueSummary
+from mqctl_tui.data import Kind
+from mqctl_tui.formatting import count, drain_estimate, duration, rate, safe
+from mqctl_tui.widgets.common.data_panel import DataPanel
+from mqctl_tui.widgets.common.live_table import Cell, Column, cell
+
+COLUMNS = [
+    Column("name", "Queue"),
+    Column("vhost", "Vhost"),
+    Column("type", "Type"),
+    Column("ready", "Ready", numeric=True),
+    Column("unacked", "Unacked", numeric=True),
+    Column("consumers", "Cons", numeric=True),
+    Column("in", "In", numeric=True),
+    Column("out", "Out", numeric=True),
+    Column("drain", "Drain", numeric=True),
+]
+
+
+def queue_key(queue: QueueSummary) -> str:
+    return f"{queue.backend}:{queue.vhost}/{queue.name}"
+
+
+class QueuesPanel(DataPanel):
+    KINDS = (Kind.QUEUES,)
+    NOUN = "queues"
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(COLUMNS, title="Queues", sort_by="name", **kwargs)
+
+    def build_rows(self) -> dict[str, list[Cell]] | None:
+        queues: list[QueueSummary] = self.data.get(Kind.QUEUES) or []
+        rows: dict[str, list[Cell]] = {}
+        self.payload = {}
+        for q in queues:
+            key = queue_key(q)
+            self.payload[key] = q
+            out = q.ack_rate if q.ack_rate is not None else q.deliver_rate
+            drain = drain_estimate(q.ready, q.publish_rate, out)
+            starving = q.ready > 0 and q.consumers == 0
+            rows[key] = [
+                cell(safe(q.name), sort=q.name.lower()),
+                cell(safe(q.vhost)),
+                cell(safe(q.type)),
+                cell(count(q.ready), sort=q.ready, style="yellow" if q.ready else ""),
+                cell(count(q.unacked), sort=q.unacked),
+                cell(q.consumers, sort=q.consumers, style="red" if starving else ""),
+                cell(rate(q.publish_rate), sort=q.publish_rate),
+                cell(rate(out), sort=out),
+                cell(duration(drain), sort=drain),
+            ]
+        return rows
+
+    def destination(self, key: str | None) -> Destination | None:
+        q = self.payload.get(key or "")
+        if q is None:
+            return None
+        return Destination(q.backend or "rabbitmq", "queue", q.name, q.vhost)

@@ -1,0 +1,30 @@
+"""Total lag of one group over the refresh history, as a Sparkline with min/max labels."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.widgets import Label, Sparkline
+
+from mqctl_tui.formatting import count
+
+
+class LagChart(Vertical):
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.border_title = "Lag over time"
+
+    def compose(self) -> ComposeResult:
+        yield Sparkline([], summary_function=max)
+        yield Label("waiting for refreshes…", classes="chart-legend")
+
+    def show(self, values: list[int]) -> None:
+        self.query_one(Sparkline).data = [float(v) for v in values]
+        if values:
+            legend = (
+                f"now {count(values[-1])}  min {count(min(values))}  max {count(max(values))}"
+                f"  over {len(values)} refreshes"
+            )
+        else:
+            legend = "waiting for refreshes…"
+        self.query_one(".chart-legend", Label).update(legend)

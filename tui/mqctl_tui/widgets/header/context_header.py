@@ -1,0 +1,75 @@
+"""The header: context name, read-only badge, each broker's connection state, refresh state."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.widgets import Static
+
+from mqctl.models.inventory import BrokerStatus
+from mqctl_tui.data import ContextChanged, DataUpdated, Kind
+from mqctl_tui.formatting import safe
+
+
+class ContextHeader(Static):
+    DEFAULT_CSS = """
+    ContextHeader { height: 1; background: $panel; color: $text; padding: 0 1; }
+    """
+
+    def __init__(self) -> None:
+        super().__init__("")
+        self.statuses: list[BrokerStatus] | None = None
+        self.error: str | None = None
+
+    def on_mount(self) -> None:
+        self.app.subscribe(Kind.STATUS, self)  # type: ignore[attr-defined]
+        self.watch(self.app, "paused", lambda _: self.redraw(), init=False)
+        self.redraw()
+
+    def on_unmount(self) -> None:
+        self.app.unsubscribe(self)  # type: ignore[attr-defined]
+
+    def on_data_updated(self, message: DataUpdated) -> None:
+        outcome = message.outcome
+        if outcome.ok:
+            self.statuses = list(outcome.data)
+            self.error = None
+        else:
+            self.error = outcome.describe_error()
+        self.redraw()
+
+    def on_context_changed(self, message: ContextChanged) -> None:
+        self.statuses = None
+        self.error = None
+        self.redraw()
+
+    def redraw(self) -> None:
+        app = self.app
+        context = app.context  # type: ignore[attr-defined]
+        text = Text()
+        text.append("mqctl ", style="bold")
+        text.append("context ", style="dim")
+        text.append(safe(context.name), style="bold cyan")
+        if context.read_only:
+            text.append(" [read-only]", style="bold yellow")
+        if self.statuses is not None:
+            for status in self.statuses:
+                text.append("  ")
+                if status.reachable:
+                    text.append("● ", style="green")
+                    text.append(f"{status.backend} {safe(status.address)}")
+                else:
+                    text.append("● ", style="red")
+                    text.append(f"{status.backend} {DISCONNECTED_LABEL}", style="red")
+        elif self.error is not None:
+            text.append(f"  broker status unknown ({safe(self.error)})", style="yellow")
+        else:
+            for name in app.services.backend_names:  # type: ignore[attr-defined]
+                text.append(f"  ○ {name} connecting…", style="dim")
+        if app.paused:  # type: ignore[attr-defined]
+            text.append("  ⏸ paused", style="bold yellow")
+        else:
+            text.append(f"  ⟳ {app.refresh_seconds:g}s", style="dim")  # type: ignore[attr-defined]
+        self.update(text)
+
+
+DISCONNECTED_LABEL = "disconnected, retrying"
