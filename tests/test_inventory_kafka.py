@@ -18,7 +18,12 @@ async def _independent_counts(topic: str) -> dict[int, tuple[int, int]]:
     consumer = AIOKafkaConsumer(bootstrap_servers=KAFKA, enable_auto_commit=False)
     await consumer.start()
     try:
-        parts = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
+        consumer.subscribe([topic])  # no group: only makes the consumer fetch its metadata
+        await consumer._client.force_metadata_update()
+        ids = consumer._client.cluster.partitions_for_topic(topic) or ()
+        consumer.unsubscribe()
+        parts = [TopicPartition(topic, p) for p in ids]
+        assert parts
         start = await consumer.beginning_offsets(parts)
         end = await consumer.end_offsets(parts)
         return {tp.partition: (start[tp], end[tp]) for tp in parts}

@@ -1,21 +1,46 @@
-"""``mqctl vhosts|exchanges|bindings``: the rest of RabbitMQ's inventory."""
+"""``mqctl vhosts|exchanges|bindings|connections``: the rest of RabbitMQ's inventory."""
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from mqctl.cli.common import AllVhostsOpt, OutputOpt, VhostOpt, run_with_session
 from mqctl.output.render import Column, OutputFormat, field_column, render
 
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from mqctl.session import Session
+
 vhosts_app = typer.Typer(help="RabbitMQ vhosts.", no_args_is_help=True)
 exchanges_app = typer.Typer(help="RabbitMQ exchanges.", no_args_is_help=True)
 bindings_app = typer.Typer(help="RabbitMQ bindings.", no_args_is_help=True)
+connections_app = typer.Typer(help="RabbitMQ client connections.", no_args_is_help=True)
 
 
 def register(app: typer.Typer) -> None:
     app.add_typer(vhosts_app, name="vhosts")
     app.add_typer(exchanges_app, name="exchanges")
     app.add_typer(bindings_app, name="bindings")
+    app.add_typer(connections_app, name="connections")
+
+
+async def _call(session: Session, method: str, what: str, *args: Any, **kwargs: Any) -> Any:
+    """Call a RabbitMQ-only backend method (not part of the broker-neutral Protocols) on the
+    first configured broker that has it."""
+    from mqctl.errors import NotSupportedError
+
+    for backend in session.backends():
+        fn = getattr(backend, method, None)
+        if fn is not None:
+            return await fn(*args, **kwargs)
+    configured = ", ".join(session.backend_names) or "no brokers"
+    raise NotSupportedError(
+        f"{what}: context {session.context.name!r} has no broker that supports it "
+        f"(configured: {configured})"
+    )
 
 
 @vhosts_app.command("list")
@@ -67,6 +92,51 @@ def exchanges_list(
     )
 
 
+def _exchange_table(detail: Any, console: Console) -> None:
+    from mqctl.output.render import render_table
+
+    e = detail.exchange
+    rows = [
+        ("vhost", e.vhost),
+        ("exchange", e.name or "(default)"),
+        ("type", e.type),
+        ("durable", e.durable),
+        ("auto delete", e.auto_delete),
+        ("internal", e.internal),
+        ("arguments", e.arguments),
+        ("policy", detail.policy),
+        ("rates in / out", f"{detail.publish_in_rate} / {detail.publish_out_rate}"),
+    ]
+    render_table(rows, [Column("FIELD", lambda r: r[0]), Column("VALUE", lambda r: r[1])], console)
+    binding_columns = [
+        Column("SOURCE", lambda b: b.source or "(default)"),
+        field_column("destination_type", "TYPE"),
+        field_column("destination", "DESTINATION"),
+        field_column("routing_key", "ROUTING KEY"),
+        field_column("arguments", "ARGUMENTS"),
+    ]
+    console.print(f"Bindings out ({len(detail.bindings_out)}):")
+    render_table(detail.bindings_out, binding_columns, console)
+    console.print(f"Bindings in, from other exchanges ({len(detail.bindings_in)}):")
+    render_table(detail.bindings_in, binding_columns, console)
+
+
+@exchanges_app.command("describe")
+def exchanges_describe(
+    name: Annotated[str, typer.Argument(help='Exchange name ("(default)" for the default).')],
+    output: OutputOpt = OutputFormat.table,
+    vhost: VhostOpt = None,
+) -> None:
+    """Type, arguments, policy, rates and the bindings in and out of one exchange.
+
+    Examples:  mqctl exchanges describe orders  |  mqctl exchanges describe orders -o json
+    """
+    detail = run_with_session(
+        lambda s: _call(s, "describe_exchange", "describing exchanges", name, vhost=vhost)
+    )
+    render(detail, output, table=_exchange_table)
+
+
 @bindings_app.command("list")
 def bindings_list(
     output: OutputOpt = OutputFormat.table, vhost: VhostOpt = None, all_vhosts: AllVhostsOpt = False
@@ -89,5 +159,35 @@ def bindings_list(
             field_column("destination_type", "TYPE"),
             field_column("destination", "DESTINATION"),
             field_column("routing_key", "ROUTING KEY"),
+        ],
+    )
+
+
+@connections_app.command("list")
+def connections_list(
+    output: OutputOpt = OutputFormat.table, vhost: VhostOpt = None, all_vhosts: AllVhostsOpt = False
+) -> None:
+    """List client connections: who (user, client, connection name), from where, channels.
+
+    Examples:  mqctl connections list --all-vhosts  |  mqctl connections list -o json
+    """
+    connections = run_with_session(
+        lambda s: _call(
+            s, "list_connections", "listing connections", vhost=vhost, all_vhosts=all_vhosts
+        )
+    )
+    render(
+        connections,
+        output,
+        columns=[
+            field_column("vhost", "VHOST"),
+            field_column("user", "USER"),
+            field_column("connection_name", "NAME"),
+            field_column("client", "CLIENT"),
+            Column("PEER", lambda c: f"{c.peer_host}:{c.peer_port}"),
+            field_column("state", "STATE"),
+            field_column("channels", "CHANNELS", "right"),
+            field_column("tls", "TLS"),
+            field_column("connected_at", "SINCE"),
         ],
     )

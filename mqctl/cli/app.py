@@ -25,6 +25,7 @@ COMMAND_MODULES = [
     "mqctl.cli.context",
     "mqctl.cli.plugins",
     "mqctl.cli.tui",
+    "mqctl.cli.dlq",
     "mqctl.cli.lag",
     "mqctl.cli.groups",
     "mqctl.cli.offsets",

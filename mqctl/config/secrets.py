@@ -37,8 +37,13 @@ class Secret:
         return REDACTED
 
 
+# RabbitMQ's public default password: scrubbing it would also hide the user name "guest".
+_PUBLIC_DEFAULTS = {"guest"}
+
+
 def remember(value: str) -> Secret:
-    if len(value) >= 3:  # scrubbing one- or two-letter strings would mangle every message
+    # Scrubbing one- or two-letter strings would mangle every message.
+    if len(value) >= 3 and value not in _PUBLIC_DEFAULTS:
         _known_secrets.add(value)
     return Secret(value)
 

@@ -31,7 +31,7 @@ RABBIT_OWNED_PREFIXES = ("x-first-death-", "x-last-death-")
 RABBIT_OWNED = ("x-death",)
 
 # Field names applications commonly use in their failure envelopes, most common first.
-_ERROR_KEYS = ("error", "errorMessage", "error_message", "reason", "failureReason")
+_ERROR_KEYS = ("error", "errorMessage", "error_message", "failureReason")
 _FAILED_AT_KEYS = ("failedAt", "failed_at", "failedTime", "errorTime")
 _RETRY_KEYS = ("retryCount", "retry_count", "retries", "attempts")
 _EXCEPTION_KEYS = ("exception", "exceptionClass", "exception_class", "errorType")
@@ -62,6 +62,7 @@ class DeadLetterInfo:
     death_count: int | None = None
     retry_count: int | None = None
     redrive_count: int = 0
+    application_error: str | None = None
 
     @property
     def source(self) -> str | None:
@@ -228,8 +229,10 @@ def _apply_application(
         if error is None and failed_at is None and retries is None:
             continue
         found = True
-        if error is not None and info.error_message is None:
-            info.error_message = text(error) if not isinstance(error, dict) else json.dumps(error)
+        if error is not None and info.application_error is None:
+            info.application_error = (
+                text(error) if not isinstance(error, dict) else json.dumps(error)
+            )
         if exception is not None and info.exception is None:
             info.exception = text(exception)
         when = timestamp(failed_at)
@@ -241,6 +244,16 @@ def _apply_application(
         info.formats.append("application")
 
 
+def _cause_text(info: DeadLetterInfo) -> str | None:
+    """Spring's ``Listener failed; com.x.CauseException: text`` reduced to ``text``."""
+    message = info.error_message
+    if message and info.exception:
+        marker = f"{info.exception}: "
+        if marker in message:
+            return message.split(marker, 1)[1].strip() or message
+    return message
+
+
 def parse(message: Message) -> DeadLetterInfo:
     """Read every dead-letter format present on ``message`` into one :class:`DeadLetterInfo`."""
     headers = _headers(message)
@@ -249,8 +262,11 @@ def parse(message: Message) -> DeadLetterInfo:
     _apply_spring(info, headers)
     _apply_connect(info, headers)
     _apply_application(info, headers, _json_body(message))
+    if info.error_message is None:
+        info.error_message = info.application_error
     if info.reason is None:
-        info.reason = info.error_message or info.exception
+        # The application's own words beat a framework's wrapped exception text.
+        info.reason = info.application_error or _cause_text(info) or info.exception
     if info.last_failure is None and message.timestamp is not None:
         # The DLQ record's own time is when it was dead-lettered (Spring, Connect).
         info.first_failure = info.last_failure = message.timestamp

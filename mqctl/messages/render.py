@@ -195,7 +195,7 @@ def table_line(message: Message, mode: str = "auto", width: int = 120) -> str:
         if message.partition is not None
         else str(message.offset if message.offset is not None else "-")
     )
-    return safe_text(f"{where}\t{ts}\t{key}\t{value}") + "\n"
+    return "\t".join(safe_text(cell) for cell in (where, ts, key, value)) + "\n"
 
 
 class MessagePrinter:

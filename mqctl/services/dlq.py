@@ -29,7 +29,7 @@ from mqctl.models.inventory import Destination
 from mqctl.models.messages import Message, PeekOptions, StartPosition
 from mqctl.session import Session
 
-LIST_SAMPLE = 20
+LIST_SAMPLE = 50
 DRY_RUN_SAMPLES = 5
 UNLIMITED = 2**31 - 1
 

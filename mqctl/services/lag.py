@@ -34,26 +34,30 @@ def _sources(session: Session) -> list[tuple[Backend, LagSource]]:
 
 
 async def _names_on(
-    backend: Backend, source: LagSource, names: list[str], topic: str | None
-) -> tuple[list[LagEntry], set[str]]:
-    """Entries for the names this backend knows, and which names it knows."""
+    source: LagSource, names: list[str], topic: str | None
+) -> tuple[list[LagEntry], set[str], list[NotFoundError]]:
+    """Entries for the names this backend knows, which names it knows (a backend may raise
+    NotFoundError or just return nothing for a name it does not have), and its errors."""
+    errors: list[NotFoundError] = []
     try:
         entries = await source.lag(names, topic)
-        return entries, set(names)
-    except NotFoundError:
+    except NotFoundError as exc:
+        errors.append(exc)
         if len(names) == 1:
-            return [], set()
-    # Some names are not on this broker: ask one by one to keep the ones that are.
-    results = await asyncio.gather(*(source.lag([n], topic) for n in names), return_exceptions=True)
-    entries, known = [], set()
-    for name, result in zip(names, results, strict=True):
-        if isinstance(result, NotFoundError):
-            continue
-        if isinstance(result, BaseException):
-            raise result
-        entries.extend(result)
-        known.add(name)
-    return entries, known
+            return [], set(), errors
+        # Some names are not on this broker: ask one by one to keep the ones that are.
+        results = await asyncio.gather(
+            *(source.lag([n], topic) for n in names), return_exceptions=True
+        )
+        entries = []
+        for result in results:
+            if isinstance(result, NotFoundError):
+                errors.append(result)
+                continue
+            if isinstance(result, BaseException):
+                raise result from None
+            entries.extend(result)
+    return entries, {e.group for e in entries}, errors
 
 
 async def snapshot(session: Session, query: LagQuery) -> list[LagEntry]:
@@ -72,14 +76,17 @@ async def snapshot(session: Session, query: LagQuery) -> list[LagEntry]:
         for name in [backend] if backend else list(wanted):
             wanted[name].append(bare)
     asks = [(b, s, wanted[b.name]) for b, s in sources if wanted[b.name]]
-    results = await asyncio.gather(*(_names_on(b, s, n, query.topic) for b, s, n in asks))
-    entries = [e for batch, _ in results for e in batch]
-    known = {f"{b.name}:{n}" for (b, _, _), (_, k) in zip(asks, results, strict=True) for n in k}
+    results = await asyncio.gather(*(_names_on(s, n, query.topic) for b, s, n in asks))
+    entries = [e for batch, _, _ in results for e in batch]
+    known = {f"{b.name}:{n}" for (b, _, _), (_, k, _) in zip(asks, results, strict=True) for n in k}
+    errors = [err for _, _, errs in results for err in errs]
     missing = []
     for raw in query.groups:
         backend, bare = split_prefix(raw)
         if not any(f"{name}:{bare}" in known for name in ([backend] if backend else wanted)):
             missing.append(raw)
+    if missing and len(errors) == 1:
+        raise errors[0]  # the broker's own message says what is missing (group or topic)
     if missing:
         where = " or ".join(b.name for b, _, _ in asks)
         raise NotFoundError(

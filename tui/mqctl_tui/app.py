@@ -13,11 +13,12 @@ import asyncio
 import contextlib
 import time
 from collections.abc import Callable
-from typing import Any
+from functools import partial
+from typing import Any, ClassVar
 
 from textual import work
 from textual.app import App
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.reactive import reactive
 from textual.widget import Widget
 
@@ -54,7 +55,7 @@ class MqctlApp(App[None]):
     CSS_PATH = "app.tcss"
     TITLE = "mqctl"
     COMMANDS = App.COMMANDS | {MqctlCommands}
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("q", "quit", "Quit"),
         Binding("question_mark,f1", "help", "Help"),
         Binding("c", "pick_context", "Context"),
@@ -189,8 +190,9 @@ class MqctlApp(App[None]):
         if self._failing.get(kind) == text:
             return  # same failure as last time: the panel already says so
         self._failing[kind] = text
-        severity = "warning" if outcome.not_ready else "error"
-        self.notify(text, title=str(kind), severity=severity, timeout=6)
+        self.notify(
+            text, title=str(kind), severity="warning" if outcome.not_ready else "error", timeout=6
+        )
 
     @property
     def refreshing(self) -> bool:
@@ -315,28 +317,28 @@ class MqctlApp(App[None]):
             if name != self.context.name:
                 ctx = config.contexts[name]  # type: ignore[union-attr]
                 commands.append(
-                    (f"Use context {name}", lambda c=ctx: self.switch_context(c), "switch")
+                    (f"Use context {name}", partial(self.switch_context, ctx), "switch")
                 )
         topics = self.latest.get(Kind.TOPICS)
         for topic in topics.data if topics is not None and topics.ok else []:
             dest = Destination(topic.backend or "kafka", "topic", topic.name)
             label = safe(topic.name)
-            commands.append((f"Open topic {label}", lambda n=topic.name: self.open_topic(n), ""))
-            commands.append((f"Browse {label}", lambda d=dest: self.browse(d), "peek messages"))
+            commands.append((f"Open topic {label}", partial(self.open_topic, topic.name), ""))
+            commands.append((f"Browse {label}", partial(self.browse, dest), "peek messages"))
             if not self.read_only:
-                commands.append((f"Publish to {label}", lambda d=dest: self.publish_to(d), ""))
+                commands.append((f"Publish to {label}", partial(self.publish_to, dest), ""))
             if is_dlq_name(topic.name, self.context.dlq_patterns):
-                commands.append((f"Inspect DLQ {label}", lambda d=dest: self.inspect_dlq(d), ""))
+                commands.append((f"Inspect DLQ {label}", partial(self.inspect_dlq, dest), ""))
         queues = self.latest.get(Kind.QUEUES)
         for q in queues.data if queues is not None and queues.ok else []:
             dest = Destination(q.backend or "rabbitmq", "queue", q.name, q.vhost)
             label = safe(q.name if q.vhost == "/" else f"{q.vhost}/{q.name}")
-            commands.append((f"Open queue {label}", lambda d=dest: self.open_destination(d), ""))
-            commands.append((f"Browse {label}", lambda d=dest: self.browse(d), "peek messages"))
+            commands.append((f"Open queue {label}", partial(self.open_destination, dest), ""))
+            commands.append((f"Browse {label}", partial(self.browse, dest), "peek messages"))
             if not self.read_only:
-                commands.append((f"Publish to {label}", lambda d=dest: self.publish_to(d), ""))
+                commands.append((f"Publish to {label}", partial(self.publish_to, dest), ""))
             if is_dlq_name(q.name, self.context.dlq_patterns):
-                commands.append((f"Inspect DLQ {label}", lambda d=dest: self.inspect_dlq(d), ""))
+                commands.append((f"Inspect DLQ {label}", partial(self.inspect_dlq, dest), ""))
         lag = self.latest.get(Kind.LAG)
         from mqctl_tui.data import group_key
 
@@ -344,18 +346,20 @@ class MqctlApp(App[None]):
             if entry.kind == "group":
                 key = group_key(entry)
                 label = safe(entry.group)
-                commands.append((f"Open group {label}", lambda k=key: self.open_group(k), "lag"))
+                commands.append((f"Open group {label}", partial(self.open_group, key), "lag"))
                 if not self.read_only:
                     commands.append(
                         (
                             f"Reset offsets of {label}",
-                            lambda g=entry.group: self.reset_offsets(g),
+                            partial(self.reset_offsets, entry.group),
                             "dry-run plan, then confirm",
                         )
                     )
         return commands
 
 
-def run_app(context: Context, *, timeout: float | None = None, refresh: float | None = None) -> None:
+def run_app(
+    context: Context, *, timeout: float | None = None, refresh: float | None = None
+) -> None:
     """Entry point used by ``mqctl tui``."""
     MqctlApp(context, timeout=timeout, refresh=refresh or DEFAULT_REFRESH).run()

@@ -36,7 +36,7 @@ def duration(seconds: float | None) -> str:
         return "-"
     if math.isinf(seconds):
         return "never"
-    s = int(round(seconds))
+    s = round(seconds)
     if s < 60:
         return f"{s}s"
     if s < 3600:
@@ -98,3 +98,16 @@ def status_style(status: str) -> str:
         "STOP": "bold red",
         "ERROR": "bold red",
     }.get(status, "")
+
+
+def hexdump(data: bytes, limit: int = 4096) -> str:
+    """``offset  hex bytes  |ascii|`` lines (non-printable bytes as ``.``)."""
+    lines = []
+    for start in range(0, min(len(data), limit), 16):
+        chunk = data[start : start + 16]
+        hexes = " ".join(f"{b:02x}" for b in chunk)
+        text = "".join(chr(b) if 0x20 <= b < 0x7F else "." for b in chunk)
+        lines.append(f"{start:08x}  {hexes:<47}  |{text}|")
+    if len(data) > limit:
+        lines.append(f"… {len(data) - limit:,} more bytes")
+    return "\n".join(lines)

@@ -99,7 +99,8 @@ def _partitions_of(metadata: Any, topic: str) -> list[int]:
 
 async def list_topics(conn: KafkaConnection, *, include_internal: bool) -> list[TopicSummary]:
     metadata = await cluster_metadata(conn)
-    names = sorted(t for t in metadata.topics() if include_internal or not is_internal(t))
+    all_topics = metadata.topics(exclude_internal_topics=False)
+    names = sorted(t for t in all_topics if include_internal or not is_internal(t))
     partitions = [(t, p) for t in names for p in _partitions_of(metadata, t)]
     start, end = await watermarks(conn, metadata, partitions) if partitions else ({}, {})
     summaries = []

@@ -18,7 +18,7 @@ from typing import Any
 
 from mqctl.backends.rabbitmq.inventory import head_age, queue_docs, queue_summary, rate
 from mqctl.backends.rabbitmq.management import ManagementClient, enc
-from mqctl.errors import NotFoundError
+from mqctl.errors import NotFoundError, UsageError
 from mqctl.models.lag import LagEntry, LagStatus, PartitionLag, QueueDepth
 
 
@@ -111,8 +111,8 @@ async def _stream_consumers(api: ManagementClient, vhost: str) -> dict[str, list
     """Stream-protocol consumers by stream name; {} when the plugin is not enabled."""
     try:
         docs = await api.get(f"/stream/consumers/{enc(vhost)}")
-    except NotFoundError:
-        return {}
+    except (NotFoundError, UsageError):
+        return {}  # 404/400: the stream management plugin is not enabled
     found: dict[str, list[dict[str, Any]]] = {}
     for doc in docs if isinstance(docs, list) else []:
         queue = (doc.get("queue") or {}).get("name")

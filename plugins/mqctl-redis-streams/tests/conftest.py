@@ -87,6 +87,7 @@ def rs_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, prefix: str) -> P
     monkeypatch.setenv("MQCTL_CONFIG", str(path))
     monkeypatch.delenv("MQCTL_CONTEXT", raising=False)
     monkeypatch.setenv("NO_COLOR", "1")
+    monkeypatch.setenv("MQCTL_AUDIT_LOG", str(tmp_path / "audit.jsonl"))
     return path
 
 
@@ -117,3 +118,8 @@ def session() -> Iterator[Any]:
     from mqctl.session import Session
 
     yield Session(resolve_context(load_config()))
+
+
+@pytest.fixture
+def cli() -> Any:
+    return run_cli

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import Footer
@@ -22,7 +24,7 @@ WRITE_ACTIONS = {"publish", "reset_offsets"}
 
 
 class DashboardScreen(Screen[None]):
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "open", "Open", show=False),
         Binding("m", "browse", "Messages"),
         Binding("p", "publish", "Publish"),
@@ -60,9 +62,8 @@ class DashboardScreen(Screen[None]):
         return panel.selected_destination if panel is not None else None
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in WRITE_ACTIONS and self.app.read_only:  # type: ignore[attr-defined]
-            return False  # read-only contexts hide write actions
-        return True
+        # read-only contexts hide write actions
+        return not (action in WRITE_ACTIONS and self.app.read_only)  # type: ignore[attr-defined]
 
     # -- actions ---------------------------------------------------------------------------
     def action_focus_panel(self, panel_id: str) -> None:

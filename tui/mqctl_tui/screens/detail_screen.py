@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import Any, ClassVar
 
 from rich.text import Text
 from textual import work
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.widgets import Static
 
@@ -20,7 +20,7 @@ WRITE_ACTIONS = {"publish", "reset_offsets", "redrive"}
 class DetailScreen(Screen[None]):
     """Subclasses implement :meth:`fetch` (service calls) and :meth:`show` (widgets)."""
 
-    BINDINGS = [Binding("escape", "back", "Back")]
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "back", "Back")]
 
     def __init__(self) -> None:
         super().__init__()
@@ -46,9 +46,8 @@ class DetailScreen(Screen[None]):
             self.app.pop_screen()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in WRITE_ACTIONS and self.app.read_only:  # type: ignore[attr-defined]
-            return False
-        return True
+        # read-only contexts hide write actions
+        return not (action in WRITE_ACTIONS and self.app.read_only)  # type: ignore[attr-defined]
 
     def action_back(self) -> None:
         self.app.pop_screen()

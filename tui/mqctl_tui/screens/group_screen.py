@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.widgets import Footer
 
@@ -38,7 +38,7 @@ MEMBERS = [
 
 
 class GroupScreen(DetailScreen):
-    BINDINGS = [Binding("o", "reset_offsets", "Reset offsets")]
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("o", "reset_offsets", "Reset offsets")]
 
     def __init__(self, key: str) -> None:
         super().__init__()
@@ -50,7 +50,9 @@ class GroupScreen(DetailScreen):
         yield ContextHeader()
         yield Summary(f"Consumer group {safe(self.group)}")
         yield LagChart(id="chart")
-        yield LiveTable(PARTITIONS, title="Partitions", sort_by="lag", reverse=True, id="partitions")
+        yield LiveTable(
+            PARTITIONS, title="Partitions", sort_by="lag", reverse=True, id="partitions"
+        )
         with Horizontal(id="members-row"):
             yield LiveTable(MEMBERS, title="Members", sort_by="client", id="members")
         yield Footer()

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.widgets import Footer
 
@@ -27,7 +27,7 @@ BINDINGS = [Column("source", "Exchange"), Column("key", "Routing key"), Column("
 
 
 class QueueScreen(DetailScreen):
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("m", "browse", "Messages"),
         Binding("p", "publish", "Publish"),
         Binding("d", "dlq", "DLQ inspect"),
@@ -72,7 +72,10 @@ class QueueScreen(DetailScreen):
                 ("policy", safe(q.policy or "-")),
                 ("DLX", safe(q.dead_letter_exchange or "-")),
                 ("DL key", safe(q.dead_letter_routing_key or "-")),
-                ("delivery limit", "-" if detail.delivery_limit is None else str(detail.delivery_limit)),
+                (
+                    "delivery limit",
+                    "-" if detail.delivery_limit is None else str(detail.delivery_limit),
+                ),
             ]
         )
         consumers: dict[str, list[Cell]] = {}

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.widgets import Footer
 
@@ -29,7 +29,7 @@ CONFIGS = [Column("name", "Config"), Column("value", "Value"), Column("source", 
 
 
 class TopicScreen(DetailScreen):
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("m", "browse", "Messages"),
         Binding("p", "publish", "Publish"),
         Binding("d", "dlq", "DLQ inspect"),
@@ -59,7 +59,10 @@ class TopicScreen(DetailScreen):
                 ("replication", str(detail.replication_factor)),
                 ("messages", count(detail.messages)),
                 ("internal", "yes" if detail.internal else "no"),
-                ("under-replicated", str(sum(len(p.isr) < len(p.replicas) for p in detail.partitions))),
+                (
+                    "under-replicated",
+                    str(sum(len(p.isr) < len(p.replicas) for p in detail.partitions)),
+                ),
             ]
         )
         rows: dict[str, list[Cell]] = {}
@@ -67,7 +70,11 @@ class TopicScreen(DetailScreen):
             short_isr = len(p.isr) < len(p.replicas)
             rows[str(p.partition)] = [
                 cell(p.partition, sort=p.partition),
-                cell("-" if p.leader is None else p.leader, sort=p.leader, style="" if p.leader is not None else "red"),
+                cell(
+                    "-" if p.leader is None else p.leader,
+                    sort=p.leader,
+                    style="" if p.leader is not None else "red",
+                ),
                 cell(",".join(map(str, p.replicas))),
                 cell(",".join(map(str, p.isr)), style="yellow" if short_isr else ""),
                 cell(count(p.log_start_offset), sort=p.log_start_offset),
@@ -80,7 +87,9 @@ class TopicScreen(DetailScreen):
         configs = self.query_one("#configs", LiveTable)
         config_rows: dict[str, list[Cell]] = {}
         for entry in detail.configs:
-            value = "***" if entry.sensitive else safe(entry.value if entry.value is not None else "-")
+            value = (
+                "***" if entry.sensitive else safe(entry.value if entry.value is not None else "-")
+            )
             config_rows[entry.name] = [
                 cell(safe(entry.name), sort=(entry.is_default, entry.name).__str__()),
                 cell(value, style="dim" if entry.is_default else "bold"),

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from rich.text import Text
 from textual import on
-from textual.app import ComposeResult
 from textual.actions import SkipAction
-from textual.binding import Binding
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import DataTable, Input, Static
@@ -39,7 +39,9 @@ class Cell:
 
     def render(self, numeric: bool) -> SortText:
         key = self.sort if self.sort is not None else self.text.lower()
-        return SortText(self.text, style=self.style, justify="right" if numeric else "left", key=key)
+        return SortText(
+            self.text, style=self.style, justify="right" if numeric else "left", key=key
+        )
 
 
 class SortText(Text):
@@ -78,7 +80,7 @@ class LiveTable(Vertical):
     LiveTable > .status.-warning { color: $warning; }
     """
 
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("slash", "focus_filter", "Filter"),
         Binding("s", "sort_next", "Sort"),
         Binding("S", "sort_reverse", "Reverse", show=False),

@@ -1,0 +1,296 @@
+"""`mqctl lag` against the real local Kafka: numbers, time lag, statuses, runbook checks."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import KAFKA, run_cli
+
+pytestmark = pytest.mark.kafka
+
+KAFKA_ONLY = f"""
+current-context = "k"
+[contexts.k.kafka]
+bootstrap-servers = "{KAFKA}"
+"""
+
+
+# --- helpers shared by the lag, groups and offsets tests ------------------------------------
+
+
+def kafka_only(config: Path) -> None:
+    """A context with Kafka only, so RabbitMQ's state does not affect these tests."""
+    config.write_text(KAFKA_ONLY)
+
+
+async def create_topic(name: str, partitions: int) -> None:
+    from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+
+    admin = AIOKafkaAdminClient(bootstrap_servers=KAFKA)
+    await admin.start()
+    try:
+        await admin.create_topics([NewTopic(name, partitions, 1)])
+    finally:
+        await admin.close()
+
+
+async def delete_topic(name: str) -> None:
+    from aiokafka.admin import AIOKafkaAdminClient
+
+    admin = AIOKafkaAdminClient(bootstrap_servers=KAFKA)
+    await admin.start()
+    try:
+        await admin.delete_topics([name])
+    except Exception:
+        pass
+    finally:
+        await admin.close()
+
+
+async def produce(topic: str, per_partition: dict[int, list[int]]) -> None:
+    """Records with the given timestamps (ms) per partition, one batch per record."""
+    from aiokafka import AIOKafkaProducer
+
+    producer = AIOKafkaProducer(bootstrap_servers=KAFKA, linger_ms=0)
+    await producer.start()
+    try:
+        for partition, stamps in per_partition.items():
+            for ts in stamps:
+                await producer.send_and_wait(topic, b"v", partition=partition, timestamp_ms=ts)
+    finally:
+        await producer.stop()
+
+
+async def commit(group: str, topic: str, offsets: dict[int, int]) -> None:
+    """Commit offsets the way a consumer with a group id does (assign + commit, no members)."""
+    from aiokafka import AIOKafkaConsumer, TopicPartition
+
+    consumer = AIOKafkaConsumer(bootstrap_servers=KAFKA, group_id=group, enable_auto_commit=False)
+    consumer.assign([TopicPartition(topic, p) for p in offsets])
+    await consumer.start()
+    try:
+        await consumer.commit({TopicPartition(topic, p): o for p, o in offsets.items()})
+    finally:
+        await consumer.stop()
+
+
+async def committed(group: str, topic: str) -> dict[int, int]:
+    """Committed offsets read independently of mqctl (aiokafka's admin client)."""
+    from aiokafka.admin import AIOKafkaAdminClient
+
+    admin = AIOKafkaAdminClient(bootstrap_servers=KAFKA)
+    await admin.start()
+    try:
+        found = await admin.list_consumer_group_offsets(group)
+    finally:
+        await admin.close()
+    return {tp.partition: om.offset for tp, om in found.items() if tp.topic == topic}
+
+
+async def end_offsets(topic: str, partitions: int) -> dict[int, int]:
+    from aiokafka import AIOKafkaConsumer, TopicPartition
+
+    consumer = AIOKafkaConsumer(bootstrap_servers=KAFKA)
+    await consumer.start()
+    try:
+        tps = [TopicPartition(topic, p) for p in range(partitions)]
+        ends = await consumer.end_offsets(tps)
+    finally:
+        await consumer.stop()
+    return {tp.partition: off for tp, off in ends.items()}
+
+
+@asynccontextmanager
+async def live_member(group: str, topic: str, *, commit_each: bool = False) -> AsyncIterator[Any]:
+    """A consumer that joins ``group``; it never commits unless ``commit_each``."""
+    from aiokafka import AIOKafkaConsumer
+
+    consumer = AIOKafkaConsumer(
+        topic,
+        bootstrap_servers=KAFKA,
+        group_id=group,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        session_timeout_ms=10_000,
+        heartbeat_interval_ms=500,
+    )
+    await consumer.start()
+    try:
+        deadline = time.monotonic() + 20
+        while not consumer.assignment() and time.monotonic() < deadline:
+            await asyncio.sleep(0.1)
+        assert consumer.assignment(), "consumer got no assignment"
+        yield consumer
+    finally:
+        await consumer.stop()
+
+
+def kafka_context() -> Any:
+    from mqctl.config.schema import Context
+
+    return Context(name="k", backends={"kafka": {"bootstrap-servers": KAFKA}}, timeout=10)
+
+
+@pytest.fixture
+def scenario(unique: str, isolated_config: Path) -> Iterator[dict[str, Any]]:
+    """A 3-partition topic with 10 records per partition, timestamps 100..10 s ago, and a
+    group committed at offsets 2, 5 and 10."""
+    kafka_only(isolated_config)
+    topic, group = f"lag-{unique}", f"lag-group-{unique}"
+    now = int(time.time() * 1000)
+    stamps = {p: [now - (100 - 10 * i) * 1000 for i in range(10)] for p in range(3)}
+    asyncio.run(create_topic(topic, 3))
+    asyncio.run(produce(topic, stamps))
+    asyncio.run(commit(group, topic, {0: 2, 1: 5, 2: 10}))
+    yield {"topic": topic, "group": group, "stamps": stamps}
+    asyncio.run(delete_topic(topic))
+
+
+# --- numbers -----------------------------------------------------------------------------------
+
+
+def test_lag_numbers_match_committed_and_end_offsets(scenario: dict[str, Any]) -> None:
+    topic, group = scenario["topic"], scenario["group"]
+    result = run_cli("lag", group, "-o", "json")
+    assert result.exit_code == 0, result.output
+    [entry] = json.loads(result.stdout)
+    ends = asyncio.run(end_offsets(topic, 3))
+    commits = asyncio.run(committed(group, topic))
+    assert entry["group"] == group and entry["kind"] == "group" and entry["backend"] == "kafka"
+    rows = {p["partition"]: p for p in entry["partitions"]}
+    for p in range(3):
+        assert rows[p]["committed_offset"] == commits[p]
+        assert rows[p]["end_offset"] == ends[p]
+        assert rows[p]["lag"] == ends[p] - commits[p]
+        assert rows[p]["log_start_offset"] == 0
+    assert entry["total_lag"] == sum(ends[p] - commits[p] for p in range(3)) == 8 + 5
+    assert set(rows[0]) >= {
+        "topic", "partition", "committed_offset", "log_start_offset", "end_offset", "lag",
+        "time_lag_seconds", "owner", "status",
+    }  # fmt: skip
+
+
+def test_time_lag_is_age_of_first_unconsumed_record(scenario: dict[str, Any]) -> None:
+    group, stamps = scenario["group"], scenario["stamps"]
+    before = time.time() * 1000
+    result = run_cli("lag", group, "-o", "json")
+    after = time.time() * 1000
+    [entry] = json.loads(result.stdout)
+    rows = {p["partition"]: p for p in entry["partitions"]}
+    for partition, offset in ((0, 2), (1, 5)):
+        ts = stamps[partition][offset]
+        low, high = (before - ts) / 1000, (after - ts) / 1000
+        assert low - 0.01 <= rows[partition]["time_lag_seconds"] <= high + 0.01
+    assert rows[2]["time_lag_seconds"] is None  # caught up: no time lag
+    assert entry["max_time_lag_seconds"] == rows[0]["time_lag_seconds"]
+
+
+def test_snapshot_status_stopped_without_members(scenario: dict[str, Any]) -> None:
+    result = run_cli("lag", scenario["group"], "-o", "json")
+    [entry] = json.loads(result.stdout)
+    statuses = {p["partition"]: p["status"] for p in entry["partitions"]}
+    assert statuses == {0: "STOPPED", 1: "STOPPED", 2: "OK"}
+    assert entry["status"] == "STOPPED" and entry["members"] == 0
+
+
+def test_topic_filter_and_table_output(scenario: dict[str, Any]) -> None:
+    result = run_cli("lag", scenario["group"], "--topic", scenario["topic"])
+    assert result.exit_code == 0, result.output
+    assert scenario["group"] in result.stdout and "STOPPED" in result.stdout
+    assert "PARTITION" in result.stdout  # named group: partition rows shown
+    missing = run_cli("lag", scenario["group"], "--topic", f"{scenario['topic']}-nope")
+    assert missing.exit_code == 4 and missing.stderr.startswith("error: topic")
+
+
+def test_all_groups_includes_the_group(scenario: dict[str, Any]) -> None:
+    result = run_cli("lag", "--all-groups", "-o", "jsonl")
+    assert result.exit_code == 0, result.output
+    groups = [json.loads(line)["group"] for line in result.stdout.splitlines()]
+    assert scenario["group"] in groups
+
+
+# --- runbook checks ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "code"),
+    [
+        (["--fail-on", "stop"], 1),
+        (["--fail-on", "warn"], 1),
+        (["--fail-on", "error"], 0),
+        (["--max-lag", "13"], 0),
+        (["--max-lag", "12"], 1),
+        (["--max-time-lag", "1h"], 0),
+        (["--max-time-lag", "30s"], 1),
+    ],
+)
+def test_runbook_checks_exit_codes(scenario: dict[str, Any], args: list[str], code: int) -> None:
+    result = run_cli("lag", scenario["group"], "-o", "json", *args)
+    assert result.exit_code == code, result.output
+    json.loads(result.stdout)  # the view is printed before the verdict
+    if code:
+        assert result.stderr.startswith("error: lag check failed:")
+        assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_bad_check_values_are_usage_errors(isolated_config: Path) -> None:
+    kafka_only(isolated_config)
+    for args in (["--fail-on", "sometimes"], ["--max-time-lag", "soon"], ["--window", "-"]):
+        result = run_cli("lag", *args)
+        assert result.exit_code == 2, (args, result.output)
+        assert "Traceback" not in result.output
+
+
+# --- errors --------------------------------------------------------------------------------------
+
+
+def test_unknown_group_is_not_found(isolated_config: Path, unique: str) -> None:
+    kafka_only(isolated_config)
+    result = run_cli("lag", f"no-such-group-{unique}")
+    assert result.exit_code == 4
+    assert result.stderr.startswith("error: consumer group") and "not found" in result.stderr
+
+
+def test_broker_down_is_exit_3_one_line(isolated_config: Path, closed_port: int) -> None:
+    isolated_config.write_text(
+        f'current-context = "down"\n[contexts.down.kafka]\n'
+        f'bootstrap-servers = "127.0.0.1:{closed_port}"\n'
+    )
+    result = run_cli("--timeout", "2", "lag")
+    assert result.exit_code == 3
+    assert (
+        result.stderr.splitlines()[0]
+        == f"error: cannot connect to Kafka at 127.0.0.1:{closed_port}"
+    )
+    assert "Traceback" not in result.output
+
+
+# --- the seeded scenario (read-only) ------------------------------------------------------------
+
+
+def test_seeded_scenario_groups(isolated_config: Path) -> None:
+    kafka_only(isolated_config)
+    groups = ["inventory-group", "notification-group", "analytics-group"]
+    result = run_cli("lag", *groups, "-o", "json")
+    if result.exit_code == 4:
+        pytest.skip("the seeded scenario is not there (make seed)")
+    assert result.exit_code == 0, result.output
+    entries = {e["group"]: e for e in json.loads(result.stdout)}
+    inventory, notification, analytics = (entries[g] for g in groups)
+    assert inventory["status"] == "OK" and inventory["total_lag"] == 0
+    assert inventory["max_time_lag_seconds"] is None
+    # Lagging 40..80 per partition; no members, so a snapshot calls it STOPPED (docs/lag.md).
+    assert all(40 <= p["lag"] <= 80 for p in notification["partitions"])
+    assert notification["status"] in ("LAGGING", "STOPPED")
+    assert notification["max_time_lag_seconds"] > 0
+    assert analytics["status"] == "STOPPED"
+    assert analytics["total_lag"] > notification["total_lag"]
+    assert analytics["max_time_lag_seconds"] > notification["max_time_lag_seconds"]
