@@ -36,6 +36,10 @@ def _read_raw(path: Path) -> dict[str, Any]:
         return {}
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"config {path}: invalid TOML: {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"config {path}: not UTF-8 text (byte {exc.start})") from None
+    except IsADirectoryError:
+        raise ConfigError(f"config {path}: is a directory, expected a TOML file") from None
     except OSError as exc:
         raise ConfigError(f"config {path}: cannot read: {exc.strerror}") from None
 
