@@ -19,14 +19,17 @@ install: system-deps ## create .venv from the lock file (uv sync --locked) with 
 	@python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
 	$(UV) sync --locked --all-packages
 
-brokers: system-deps ## start local Kafka (KRaft) and RabbitMQ on loopback (idempotent)
+brokers: system-deps ## start local Kafka (KRaft), RabbitMQ and Redis on loopback (idempotent)
 	@bash scripts/brokers.sh up
+	@bash scripts/redis.sh up
 
 brokers-down: ## stop the brokers this project started (by pid file)
 	@bash scripts/brokers.sh down
+	@bash scripts/redis.sh down
 
 brokers-status: ## show whether the local brokers are up
 	@bash scripts/brokers.sh status
+	@bash scripts/redis.sh status
 
 seed: install brokers ## create the order-system scenario (idempotent)
 	$(PY) scripts/seed.py

@@ -82,16 +82,25 @@ def _describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
 
 
+def _warn(loaded: LoadedPlugins) -> LoadedPlugins:
+    """One line on stderr per plugin that failed to load (once per process: cached callers)."""
+    import sys
+
+    for warning in loaded.warnings:
+        sys.stderr.write(f"warning: {warning} (see `mqctl plugins list`)\n")
+    return loaded
+
+
 @functools.cache
 def backends() -> LoadedPlugins:
     """Backend classes by name (cached for the process)."""
-    return _load_group(BACKENDS_GROUP, "backend")
+    return _warn(_load_group(BACKENDS_GROUP, "backend"))
 
 
 @functools.cache
 def decoders() -> LoadedPlugins:
     """Decoder objects by name (cached for the process)."""
-    return _load_group(DECODERS_GROUP, "decoder")
+    return _warn(_load_group(DECODERS_GROUP, "decoder"))
 
 
 def all_plugins() -> list[PluginInfo]:

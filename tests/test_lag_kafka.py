@@ -55,6 +55,24 @@ async def delete_topic(name: str) -> None:
         await admin.close()
 
 
+async def delete_groups(*groups: str) -> None:
+    """Remove groups a test created (best effort: a group may already be gone)."""
+    from aiokafka.admin import AIOKafkaAdminClient
+    from aiokafka.protocol.admin import DeleteGroupsRequest
+
+    admin = AIOKafkaAdminClient(bootstrap_servers=KAFKA)
+    await admin.start()
+    try:
+        for group in groups:
+            try:
+                node = await admin.find_coordinator(group)
+                await admin._send_request(DeleteGroupsRequest([group]), node)
+            except Exception:
+                pass
+    finally:
+        await admin.close()
+
+
 async def produce(topic: str, per_partition: dict[int, list[int]]) -> None:
     """Records with the given timestamps (ms) per partition, one batch per record."""
     from aiokafka import AIOKafkaProducer
@@ -124,8 +142,9 @@ async def live_member(group: str, topic: str, *, commit_each: bool = False) -> A
     )
     await consumer.start()
     try:
-        deadline = time.monotonic() + 20
-        while not consumer.assignment() and time.monotonic() < deadline:
+        for _ in range(200):  # joining takes a rebalance; up to 20 s
+            if consumer.assignment():
+                break
             await asyncio.sleep(0.1)
         assert consumer.assignment(), "consumer got no assignment"
         yield consumer
@@ -152,6 +171,7 @@ def scenario(unique: str, isolated_config: Path) -> Iterator[dict[str, Any]]:
     asyncio.run(commit(group, topic, {0: 2, 1: 5, 2: 10}))
     yield {"topic": topic, "group": group, "stamps": stamps}
     asyncio.run(delete_topic(topic))
+    asyncio.run(delete_groups(group))
 
 
 # --- numbers -----------------------------------------------------------------------------------

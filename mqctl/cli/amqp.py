@@ -93,7 +93,7 @@ def exchanges_list(
 
 
 def _exchange_table(detail: Any, console: Console) -> None:
-    from mqctl.output.render import render_table
+    from mqctl.output.render import format_cell, render_table
 
     e = detail.exchange
     rows = [
@@ -105,7 +105,10 @@ def _exchange_table(detail: Any, console: Console) -> None:
         ("internal", e.internal),
         ("arguments", e.arguments),
         ("policy", detail.policy),
-        ("rates in / out", f"{detail.publish_in_rate} / {detail.publish_out_rate}"),
+        (
+            "rates in / out",
+            f"{format_cell(detail.publish_in_rate)} / {format_cell(detail.publish_out_rate)}",
+        ),
     ]
     render_table(rows, [Column("FIELD", lambda r: r[0]), Column("VALUE", lambda r: r[1])], console)
     binding_columns = [

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 
 from mqctl.cli.common import STATE
@@ -11,10 +13,15 @@ def register(app: typer.Typer) -> None:
     app.command("tui")(tui_cmd)
 
 
-def tui_cmd() -> None:
+def tui_cmd(
+    refresh: Annotated[
+        float,
+        typer.Option("--refresh", min=0.5, help="Seconds between auto-refreshes (space pauses)."),
+    ] = 5.0,
+) -> None:
     """Open the interactive dashboard on the selected context.
 
-    Examples:  mqctl tui  |  mqctl -c prod tui
+    Examples:  mqctl tui  |  mqctl -c prod tui  |  mqctl tui --refresh 2
     """
     from mqctl.config import load_config, resolve_context
 
@@ -25,4 +32,4 @@ def tui_cmd() -> None:
         from mqctl.errors import UsageError
 
         raise UsageError(f"the TUI is not installed ({exc})") from None
-    run_app(context, timeout=STATE.timeout)
+    run_app(context, timeout=STATE.timeout, refresh=refresh)

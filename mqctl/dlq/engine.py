@@ -105,7 +105,7 @@ class RedriveControl:
         elapsed = time.monotonic() - self._started
         self.summary.duration_seconds = round(elapsed, 3)
         self.summary.interrupted = self._stop.is_set() and self.summary.stopped_early is None
-        if elapsed > 0 and self.summary.moved:
+        if elapsed > 0 and self.summary.moved and not self.summary.dry_run:
             self.summary.rate_per_second = round(self.summary.moved / elapsed, 1)
         self._tick(force=True)
         return self.summary

@@ -27,7 +27,8 @@ def queue_snapshot_status(entry: LagEntry, threshold: int = 0) -> LagStatus:
     depth = entry.queue
     if depth is None:
         return entry.status
-    backlog = depth.ready + depth.unacked
+    # The backend's total_lag is the backlog (a stream's ready count is history, not backlog).
+    backlog = entry.total_lag
     if backlog <= 0:
         return LagStatus.OK
     if depth.consumers == 0:
@@ -91,7 +92,7 @@ def burrow_status(points: list[Point]) -> LagStatus:
 
 def queue_window_status(entries: list[LagEntry]) -> LagStatus:
     """Queues have no offsets: judge the depth series by the same spirit."""
-    depths = [(e.queue.ready + e.queue.unacked) if e.queue else e.total_lag for e in entries]
+    depths = [e.total_lag for e in entries]
     last = entries[-1]
     if last.status is LagStatus.ERROR:
         return LagStatus.ERROR

@@ -33,7 +33,7 @@ class DecodedValue:
     ``format``: ``json`` | ``text`` | ``hex`` | ``base64`` | a plugin's name | ``null``.
     ``data``: what JSON output carries (the parsed document for ``json`` and for plugins that
     produce structured data, otherwise the string). ``text``: the display string (for JSON
-    documents the compact form; the pretty view re-indents ``data``). ``error``: why the
+    documents the original text; the pretty view re-indents ``data``). ``error``: why the
     requested view failed (the value is then shown as base64), never fatal.
     """
 
@@ -106,10 +106,11 @@ def as_json(value: bytes) -> DecodedValue | None:
         return None
     try:
         data = json.loads(value)
-    except (ValueError, RecursionError):
+        # The original text is the display form (re-serialising would cost a second pass).
+        text = value.decode("utf-8")
+    except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
         return None
-    compact = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
-    return DecodedValue("json", data, compact)
+    return DecodedValue("json", data, text)
 
 
 def _plugins() -> dict[str, Any]:

@@ -84,8 +84,12 @@ def _json_escape(match: re.Match[str]) -> str:
     return f"\\u{ord(match.group(0)):04x}"
 
 
+# One encoder for every line: json.dumps with options builds a new encoder per call.
+_LINE_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=str)
+
+
 def json_line(record: Any) -> str:
-    line = json.dumps(record, ensure_ascii=False, separators=(",", ":"), default=str)
+    line = _LINE_ENCODER.encode(record)
     if _JSON_UNSAFE.search(line):
         line = _JSON_UNSAFE.sub(_json_escape, line)
     return line

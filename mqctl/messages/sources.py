@@ -275,6 +275,13 @@ def build_messages(
     """(messages, total if known). Input errors are raised here, before anything is sent;
     with ``--template`` the first message is expanded eagerly so a bad placeholder is too."""
     drafts, total, base = _drafts(spec, stdin)
+    if spec.value == "-" and not spec.template and not spec.headers and not spec.properties:
+        # Fast path for piped lines (bulk loads): no per-message draft merging.
+        key = None if spec.key is None else _to_bytes(spec.key)
+        partition, routing_key = spec.partition, spec.routing_key
+        return (
+            OutgoingMessage(_to_bytes(d.value), key, [], partition, routing_key) for d in drafts
+        ), total
     if not spec.template:
         return (_finish(_apply_flags(d, spec)) for d in drafts), total
     expander = _Expander()

@@ -94,7 +94,7 @@ async def _describe(session: Session, c: Candidate, sample_size: int) -> DeadLet
         if c.queue_type == "quorum":
             # Returning a peeked message to a quorum queue counts as a delivery.
             note = "quorum queue: not sampled (use dlq inspect --allow-requeue)"
-        elif c.depth > 0:
+        else:  # sampled even at depth 0: the management API's counts lag by seconds
             destination = Destination(c.backend, c.kind, c.name, c.vhost)
             try:
                 messages = await _read(session, destination, sample_size, allow_requeue=False)

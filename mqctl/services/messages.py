@@ -129,8 +129,9 @@ async def publish_target(
     """Where a publish goes: a topic/queue by name, ``--queue Q`` or ``--exchange X``.
 
     An exchange is not looked up (the broker refuses unknown exchanges on publish, which the
-    backend reports per message); ``""`` is the default exchange.
+    backend reports per message); ``""`` is the default exchange. Refused in read-only contexts.
     """
+    session.check_writable("publish")
     if isinstance(target, Destination):
         return target
     if exchange is not None:
@@ -169,7 +170,9 @@ async def publish(
     stream: AsyncIterator[OutgoingMessage] = (
         messages if isinstance(messages, AsyncIterator) else aiter_messages(messages)
     )
-    results = writer.publish(destination, rate_limited(stream, rate), options)
+    if rate is not None:  # no extra async hop per message when unlimited
+        stream = rate_limited(stream, rate)
+    results = writer.publish(destination, stream, options)
     try:
         async for result in results:
             yield result

@@ -362,4 +362,9 @@ def run_app(
     context: Context, *, timeout: float | None = None, refresh: float | None = None
 ) -> None:
     """Entry point used by ``mqctl tui``."""
+    import logging
+
+    # Client libraries log connection failures; with no handler Python would print them to
+    # stderr, right over the dashboard. The panels and notifications report them instead.
+    logging.getLogger().addHandler(logging.NullHandler())
     MqctlApp(context, timeout=timeout, refresh=refresh or DEFAULT_REFRESH).run()

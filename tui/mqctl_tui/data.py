@@ -63,7 +63,7 @@ class Outcome:
         return f"{type(error).__name__}: {error}"
 
 
-class DataUpdated(Message):
+class DataUpdated(Message, bubble=False):
     """Posted by the refresh workers to every subscriber of ``outcome.kind``."""
 
     def __init__(self, outcome: Outcome) -> None:
@@ -71,11 +71,11 @@ class DataUpdated(Message):
         self.outcome = outcome
 
 
-class RefreshTick(Message):
+class RefreshTick(Message, bubble=False):
     """Posted to subscribers of ticks (detail screens refresh their own data on it)."""
 
 
-class ContextChanged(Message):
+class ContextChanged(Message, bubble=False):
     """Posted to every subscriber when the user switched context (clear what you show)."""
 
 

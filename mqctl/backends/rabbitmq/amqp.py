@@ -9,7 +9,8 @@ messages are not reused verbatim because some of them echo the connection URL.
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING, Any
+import os
+from typing import TYPE_CHECKING
 
 from mqctl.backends.rabbitmq.management import ManagementClient
 from mqctl.backends.rabbitmq.settings import RabbitSettings
@@ -198,18 +199,17 @@ def _refused_at_open(exc: BaseException) -> bool:
 
 def _os_reason(exc: BaseException) -> str:
     """``connection refused`` and friends, found in the exception or its causes."""
-    seen: Any = exc
-    for _ in range(5):
-        if seen is None:
-            break
-        if isinstance(seen, ConnectionRefusedError):
+    import errno
+
+    chain: list[BaseException] = []
+    seen: BaseException | None = exc
+    while seen is not None and len(chain) < 5:
+        chain.append(seen)
+        seen = seen.__cause__ or seen.__context__
+    for item in chain:
+        code = item.errno if isinstance(item, OSError) else None
+        if isinstance(item, ConnectionRefusedError) or code == errno.ECONNREFUSED:
             return "connection refused"
-        if isinstance(seen, OSError) and seen.strerror:
-            return str(seen.strerror).lower()
-        for arg in getattr(seen, "args", ()):
-            if isinstance(arg, BaseException):
-                seen = arg
-                break
-        else:
-            seen = seen.__cause__ or seen.__context__
+        if isinstance(code, int) and code in errno.errorcode:
+            return os.strerror(code).lower()
     return type(exc).__name__

@@ -61,7 +61,8 @@ def to_message(msg: AbstractIncomingMessage, queue: str, vhost: str) -> Message:
         properties["timestamp"] = plain(msg.timestamp)
     if msg.delivery_mode is not None:
         properties["delivery_mode"] = int(msg.delivery_mode)
-    if msg.priority is not None:
+    if msg.priority:
+        # aio-pika reads an absent priority as 0, so 0 (the default anyway) is not shown.
         properties["priority"] = int(msg.priority)
     if isinstance(msg.expiration, int | float):
         # aio-pika decodes the wire value (milliseconds, a string) into seconds.
@@ -114,6 +115,21 @@ def _timestamp(value: Any) -> datetime:
     )
 
 
+def _header_value(value: Any) -> Any:
+    """Text stays text (a long string on the wire, what consumers expect); other bytes go
+    as an AMQP byte array. Nested lists and tables are converted the same way."""
+    if isinstance(value, bytes):
+        try:
+            return value.decode("utf-8")
+        except UnicodeDecodeError:
+            return bytearray(value)
+    if isinstance(value, dict):
+        return {str(k): _header_value(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_header_value(v) for v in value]
+    return value
+
+
 def build_kwargs(out: OutgoingMessage, *, persistent: bool) -> dict[str, Any]:
     """Keyword arguments for ``aio_pika.Message`` from an outgoing message; bad property
     names or values are usage errors naming the property."""
@@ -139,7 +155,7 @@ def build_kwargs(out: OutgoingMessage, *, persistent: bool) -> dict[str, Any]:
             raise UsageError(f"unknown AMQP property {raw_name!r} (known: {known})")
     headers: dict[str, Any] = {}
     for key, value in out.headers:
-        headers[key] = value  # AMQP headers are a table: a repeated key keeps its last value
+        headers[key] = _header_value(value)  # a table: a repeated key keeps its last value
     if headers:
         kwargs["headers"] = headers
     return kwargs

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from mqctl.backends.rabbitmq.amqp import AmqpConnections, reply_text
 from mqctl.backends.rabbitmq.convert import build_kwargs
-from mqctl.errors import MqctlError, UsageError
+from mqctl.errors import UsageError
 from mqctl.models.inventory import Destination
 from mqctl.models.messages import OutgoingMessage, PublishOptions, PublishResult
 
@@ -51,12 +51,25 @@ def _routing_key(destination: Destination, out: OutgoingMessage, options: Publis
     return key or ""
 
 
-async def _outcome(index: int, task: asyncio.Task[Any], amqp: AmqpConnections) -> PublishResult:
+class _Fatal:
+    """The first error that closed the channel (every later publish fails the same way)."""
+
+    error: BaseException | None = None
+
+
+async def _outcome(
+    index: int, task: asyncio.Task[Any], amqp: AmqpConnections, fatal: _Fatal
+) -> PublishResult:
     import aiormq
     from aio_pika.exceptions import DeliveryError
 
     try:
         confirmation = await task
+    except aiormq.exceptions.ChannelClosed as exc:
+        fatal.error = fatal.error or exc
+        return PublishResult(index, False, error=reply_text(exc))
+    except aiormq.exceptions.ChannelInvalidStateError:
+        return PublishResult(index, False, error="not sent: the broker had closed the channel")
     except DeliveryError as exc:
         frame = getattr(exc, "frame", None)
         kind = type(frame).__name__.lower() if frame is not None else "nack"
@@ -100,6 +113,7 @@ async def publish(
     channel = await amqp.channel(vhost, confirms=True)
     pending: deque[tuple[int, str | None, asyncio.Task[Any]]] = deque()
     in_flight_ids: dict[str, int] = {}
+    fatal = _Fatal()
     try:
         exchange: AbstractExchange
         if destination.kind == "queue" or not destination.name:
@@ -111,10 +125,12 @@ async def publish(
             index, message_id, task = pending.popleft()
             if message_id is not None and in_flight_ids.get(message_id) == index:
                 del in_flight_ids[message_id]
-            return await _outcome(index, task, amqp)
+            return await _outcome(index, task, amqp, fatal)
 
         index = 0
         async for out in messages:
+            if fatal.error is not None or channel.is_closed:
+                break  # the rest would fail the same way: report why instead
             kwargs = build_kwargs(out, persistent=options.persistent)
             message_id = kwargs.get("message_id")
             # aio-pika matches a returned message to its publish by message id: never have
@@ -122,6 +138,8 @@ async def publish(
             while message_id is not None and message_id in in_flight_ids and pending:
                 yield await settle()
             message = aio_pika.Message(bytes(out.value), **kwargs)
+            if "priority" not in kwargs:
+                message.priority = None  # aio-pika would send 0; send no priority at all
             task = asyncio.ensure_future(
                 exchange.publish(
                     message,
@@ -138,18 +156,12 @@ async def publish(
                 yield await settle()
         while pending:
             yield await settle()
+        if fatal.error is not None:
+            raise amqp.map_error(fatal.error, vhost, "the message")
         if channel.is_closed:
-            raise _closed_error(amqp, channel, vhost)
+            raise UsageError(f"RabbitMQ at {amqp.where(vhost)} closed the channel while publishing")
     finally:
         for _, _, task in pending:
             task.cancel()
         with contextlib.suppress(Exception):
             await asyncio.wait_for(channel.close(), amqp.timeout)
-
-
-def _closed_error(amqp: AmqpConnections, channel: Any, vhost: str) -> MqctlError:
-    """Why the broker closed the channel while publishing (e.g. a wrong user_id property)."""
-    reason = getattr(channel, "close_reason", None) or getattr(channel, "_close_reason", None)
-    if isinstance(reason, BaseException):
-        return amqp.map_error(reason, vhost, "the message")
-    return UsageError(f"RabbitMQ at {amqp.where(vhost)} closed the channel while publishing")

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-
 
 
 def test_plugin_is_discovered_through_its_entry_point(cli: Any) -> None:
@@ -125,7 +125,9 @@ def test_publish_and_peek_round_trip(cli: Any, redis: Any, prefix: str) -> None:
     assert group["pending"] == 0
 
 
-def test_publish_to_a_missing_stream_fails_without_creating_it(cli: Any, redis: Any, prefix: str) -> None:
+def test_publish_to_a_missing_stream_fails_without_creating_it(
+    cli: Any, redis: Any, prefix: str
+) -> None:
     result = cli("publish", f"redis-streams:{prefix}-ghost", "x")
     assert result.exit_code == 4, result.stderr  # the name does not resolve
     assert redis.exists(f"{prefix}-ghost") == 0
@@ -135,3 +137,31 @@ def test_peek_unknown_stream_is_not_found(cli: Any, redis: Any, prefix: str) -> 
     result = cli("peek", f"{prefix}-nothing")
     assert result.exit_code == 4
     assert "Traceback" not in result.stderr
+
+
+def test_peek_start_positions(cli: Any, redis: Any, prefix: str) -> None:
+    stream = f"{prefix}-pos"
+    ids = [redis.xadd(stream, {"value": f"m{i}"}) for i in range(5)]
+
+    def values(*args: str) -> list[str]:
+        result = cli("peek", stream, "-o", "json", "--decode", "text", *args)
+        assert result.exit_code == 0, result.stderr
+        return [m["value"] for m in json.loads(result.stdout)]
+
+    assert values("--max", "0") == [f"m{i}" for i in range(5)]
+    assert values("--max", "2") == ["m0", "m1"]
+    assert values("--last", "2") == ["m3", "m4"]
+    assert values("--offset", "last") == ["m4"]
+    assert values("--offset", "next") == []  # only new entries: none arrive
+    since_ms = int(ids[3].decode().split("-")[0])
+    since = datetime.fromtimestamp(since_ms / 1000, UTC).isoformat(timespec="milliseconds")
+    expected = [f"m{i}" for i, i_d in enumerate(ids) if int(i_d.split(b"-")[0]) >= since_ms]
+    assert values("--since", since) == expected
+    assert expected[-2:] == ["m3", "m4"]
+
+    result = cli("peek", stream, "--offset", "3")
+    assert result.exit_code == 2
+    assert "ids, not numeric offsets" in result.stderr
+    result = cli("peek", stream, "--partition", "1")
+    assert result.exit_code == 2
+    assert "single partition" in result.stderr

@@ -100,3 +100,12 @@ def clean_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     store._stores.clear()
     yield
     store._stores.clear()
+
+
+@pytest.fixture
+def closed_port_url() -> str:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return f"http://127.0.0.1:{sock.getsockname()[1]}"

@@ -80,7 +80,7 @@ class DlqScreen(DetailScreen):
             yield Input(id="redrive-to", placeholder="empty: each message's original source")
             yield Label("limit")
             yield Input(id="redrive-limit", placeholder="all", type="integer")
-        yield ProgressBar(total=None, id="redrive-progress", show_eta=False)
+        yield ProgressBar(total=1, id="redrive-progress", show_eta=False, classes="-idle")
         yield Label("R plans a redrive (dry run first, then confirm)", id="redrive-status")
         yield Footer()
 
@@ -167,6 +167,7 @@ class DlqScreen(DetailScreen):
         self.stop_event = asyncio.Event()
         self.running = True
         bar = self.query_one("#redrive-progress", ProgressBar)
+        bar.remove_class("-idle")
         bar.update(total=expected, progress=0)
         self._redrive(options)
 

@@ -54,7 +54,9 @@ class GroupScreen(DetailScreen):
             PARTITIONS, title="Partitions", sort_by="lag", reverse=True, id="partitions"
         )
         with Horizontal(id="members-row"):
-            yield LiveTable(MEMBERS, title="Members", sort_by="client", id="members")
+            yield LiveTable(
+                MEMBERS, title="Members", sort_by="client", id="members", classes="panel"
+            )
         yield Footer()
 
     def on_mount(self) -> None:

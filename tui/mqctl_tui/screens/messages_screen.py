@@ -168,7 +168,11 @@ class MessagesScreen(Screen[None]):
             position = "redelivered" if m.redelivered else "-"
             sort = n
         key = "" if m.key is None else safe(m.key.decode("utf-8", "replace"))
-        preview = decode_value(m.value, "auto", m.headers).text if m.value is not None else "(null)"
+        preview = "(null)"
+        if m.value is not None:
+            decoded = decode_value(m.value, "auto", m.headers)
+            binary = decoded.format in ("base64", "hex")
+            preview = f"binary {m.value[:24].hex(' ')}" if binary else decoded.text
         return [
             cell(n, sort=n),
             cell(position, sort=sort),

@@ -86,7 +86,7 @@ class OffsetsScreen(Screen[None]):
             yield Input(id="value", placeholder="offset / shift / ISO time / 15m")
             yield Label("topics")
             yield Input(self._group_topics(), id="topics", placeholder="topic,topic")
-        yield LiveTable(PLAN, title="Plan (dry run)", sort_by="topic", id="plan")
+        yield LiveTable(PLAN, title="Plan (dry run)", sort_by="topic", id="plan", classes="panel")
         yield Footer()
 
     def on_mount(self) -> None:

@@ -44,8 +44,12 @@ class QueueScreen(DetailScreen):
         where = "" if self.vhost in (None, "/") else f"{self.vhost}/"
         yield Summary(f"Queue {safe(where + self.queue)}")
         with Horizontal():
-            yield LiveTable(CONSUMERS, title="Consumers", sort_by="tag", id="consumers")
-            yield LiveTable(BINDINGS, title="Bindings", sort_by="source", id="bindings")
+            yield LiveTable(
+                CONSUMERS, title="Consumers", sort_by="tag", id="consumers", classes="panel"
+            )
+            yield LiveTable(
+                BINDINGS, title="Bindings", sort_by="source", id="bindings", classes="panel"
+            )
         yield Footer()
 
     async def fetch(self) -> QueueDetail:

@@ -44,8 +44,16 @@ class TopicScreen(DetailScreen):
         yield ContextHeader()
         yield Summary(f"Topic {safe(self.topic)}")
         with Horizontal():
-            yield LiveTable(PARTITIONS, title="Partitions", sort_by="partition", id="partitions")
-            yield LiveTable(CONFIGS, title="Configs (non-default first)", id="configs")
+            yield LiveTable(
+                PARTITIONS,
+                title="Partitions",
+                sort_by="partition",
+                id="partitions",
+                classes="panel",
+            )
+            yield LiveTable(
+                CONFIGS, title="Configs (non-default first)", id="configs", classes="panel"
+            )
         yield Footer()
 
     async def fetch(self) -> TopicDetail:

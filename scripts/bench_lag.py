@@ -1,0 +1,202 @@
+"""Benchmark: `mqctl lag --all-groups` against kafka-consumer-groups, on the local Kafka.
+
+Creates its own topic (50 partitions) and 200 consumer groups committed at varied offsets,
+times `mqctl lag --all-groups -o json > /dev/null` and the peer tool
+(`ConsumerGroupCommand --describe --all-groups` from the Kafka jars) in the same run, reports
+how mqctl's time grows from 10 to 200 groups, and deletes everything it created.
+
+`run(report)` appends markdown lines (scripts/bench.py calls it); run standalone with
+`.venv/bin/python scripts/bench_lag.py`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+KAFKA = "127.0.0.1:9092"
+PARTITIONS = 50
+GROUPS = 200
+RECORDS_PER_PARTITION = 40
+STEPS = (10, 50, 100, 200)
+KAFKA_LIBS = ROOT / ".cache" / "kafka-4.1.1" / "libs"
+PEER_CLASS = "org.apache.kafka.tools.consumer.group.ConsumerGroupCommand"
+RUNS = 3
+
+
+async def _setup(topic: str) -> None:
+    from aiokafka import AIOKafkaProducer
+    from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+
+    admin = AIOKafkaAdminClient(bootstrap_servers=KAFKA)
+    await admin.start()
+    try:
+        await admin.create_topics([NewTopic(topic, PARTITIONS, 1)])
+    finally:
+        await admin.close()
+    producer = AIOKafkaProducer(bootstrap_servers=KAFKA, linger_ms=5)
+    await producer.start()
+    try:
+        now = int(time.time() * 1000)
+        for i in range(RECORDS_PER_PARTITION):
+            for p in range(PARTITIONS):
+                ts = now - (RECORDS_PER_PARTITION - i) * 60_000
+                await producer.send(topic, b"bench-%d" % i, partition=p, timestamp_ms=ts)
+        await producer.flush()
+    finally:
+        await producer.stop()
+
+
+async def _commit_groups(topic: str, groups: list[str]) -> None:
+    """Commit offsets for each group the way an admin tool does (generation -1, no member)."""
+    from aiokafka.client import AIOKafkaClient
+    from aiokafka.protocol.commit import OffsetCommitRequest
+
+    sys.path.insert(0, str(ROOT))
+    from mqctl.backends.kafka.groups import find_coordinators
+
+    client = AIOKafkaClient(bootstrap_servers=KAFKA)
+    await client.bootstrap()
+    try:
+        conn = _Conn(client)
+        coordinators = await find_coordinators(conn, groups)  # type: ignore[arg-type]
+        rng = random.Random(42)
+
+        async def one(group: str) -> None:
+            # Most groups are near the end (a healthy fleet), some far behind.
+            behind = rng.choice([0, 0, 1, 2, 5, 10, 30])
+            parts = [(p, max(0, RECORDS_PER_PARTITION - behind - rng.randint(0, 2)), "")
+                     for p in range(PARTITIONS)]  # fmt: skip
+            request = OffsetCommitRequest(group, -1, "", -1, [(topic, parts)])
+            await client.send(coordinators[group], request)
+
+        await asyncio.gather(*(one(g) for g in groups))
+    finally:
+        await client.close()
+
+
+class _Conn:
+    """The bits of KafkaConnection that find_coordinators needs, over a plain client."""
+
+    def __init__(self, client: object) -> None:
+        self._client = client
+        self.settings = type("S", (), {"address": KAFKA})()
+
+    async def client(self) -> object:
+        return self._client
+
+    async def call(self, awaitable: object, what: str = "") -> object:
+        return await awaitable  # type: ignore[misc]
+
+
+async def _cleanup(topic: str, groups: list[str]) -> None:
+    from aiokafka.admin import AIOKafkaAdminClient
+    from aiokafka.protocol.admin import DeleteGroupsRequest
+
+    admin = AIOKafkaAdminClient(bootstrap_servers=KAFKA)
+    await admin.start()
+    try:
+        try:
+            await admin.delete_topics([topic])
+        except Exception as exc:  # report, but still delete the groups
+            print(f"bench_lag: could not delete topic {topic}: {exc}", file=sys.stderr)
+        if groups:
+            node = await admin.find_coordinator(groups[0])
+            for start in range(0, len(groups), 100):
+                await admin._send_request(DeleteGroupsRequest(groups[start : start + 100]), node)
+    finally:
+        await admin.close()
+
+
+def _time(cmd: list[str], runs: int = RUNS) -> float:
+    """Best wall time of ``runs`` runs, stdout discarded; fails loudly on a non-zero exit."""
+    best = float("inf")
+    env = {**os.environ, "NO_COLOR": "1", "MQCTL_CONTEXT": "local"}
+    for _ in range(runs):
+        start = time.perf_counter()
+        done = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+        elapsed = time.perf_counter() - start
+        if done.returncode != 0:
+            raise RuntimeError(f"{cmd[0]} failed: {done.stderr.decode(errors='replace')[-300:]}")
+        best = min(best, elapsed)
+    return best
+
+
+def _mqctl_cmd() -> list[str]:
+    # Kafka only: the figure is about Kafka groups, not the RabbitMQ side of the view.
+    return [str(ROOT / ".venv" / "bin" / "mqctl"), "lag", "--all-groups", "-o", "json"]
+
+
+def _kafka_only_config(path: Path) -> None:
+    path.write_text(f'current-context = "local"\n[contexts.local.kafka]\nbootstrap-servers = "{KAFKA}"\n')
+
+
+def run(report: list[str]) -> None:
+    """Create the topic set, time both tools, append markdown lines to ``report``, clean up."""
+    tag = uuid.uuid4().hex[:6]
+    topic = f"bench-lag-{tag}"
+    groups = [f"bench-lag-{tag}-g{i:03d}" for i in range(GROUPS)]
+    config = ROOT / ".run" / f"bench-lag-{tag}.toml"
+    config.parent.mkdir(parents=True, exist_ok=True)
+    _kafka_only_config(config)
+    os.environ["MQCTL_CONFIG"] = str(config)
+    created: list[str] = []
+    try:
+        asyncio.run(_setup(topic))
+        growth: list[tuple[int, float]] = []
+        for step in STEPS:
+            batch = groups[len(created) : step]
+            asyncio.run(_commit_groups(topic, batch))
+            created.extend(batch)
+            growth.append((step, _time(_mqctl_cmd())))
+        mqctl_s = growth[-1][1]
+        peer_cmd = [
+            "java", "-Xshare:auto", "-cp", f"{KAFKA_LIBS}/*", PEER_CLASS,
+            "--bootstrap-server", KAFKA, "--describe", "--all-groups",
+        ]  # fmt: skip
+        peer_s = _time(peer_cmd, runs=1 if not KAFKA_LIBS.exists() else 2)
+        ratio = peer_s / mqctl_s
+        report.append("## Lag: `mqctl lag --all-groups` vs kafka-consumer-groups")
+        report.append("")
+        report.append(
+            f"{GROUPS} groups x {PARTITIONS} partitions (one topic, {RECORDS_PER_PARTITION} "
+            f"records per partition), {os.cpu_count()} CPUs, best of {RUNS} runs, same run."
+        )
+        report.append("")
+        report.append("| tool | seconds |")
+        report.append("| --- | ---: |")
+        report.append(f"| `mqctl lag --all-groups -o json > /dev/null` | {mqctl_s:.2f} |")
+        report.append(f"| `kafka-consumer-groups --describe --all-groups` | {peer_s:.2f} |")
+        report.append("")
+        verdict = "meets" if ratio >= 5 and mqctl_s < 1.5 else "misses"
+        report.append(
+            f"mqctl is **{ratio:.1f}x** faster ({verdict} the target: >= 5x and < 1.5 s). "
+            "mqctl also reads one record per lagging partition for time lag; the peer does not."
+        )
+        report.append("")
+        report.append("Growth with the number of groups (mqctl, all groups of the cluster):")
+        report.append("")
+        report.append("| bench groups | seconds |")
+        report.append("| ---: | ---: |")
+        for step, seconds in growth:
+            report.append(f"| {step} | {seconds:.2f} |")
+        spread = statistics.mean(s for _, s in growth)
+        report.append("")
+        report.append(f"(mean {spread:.2f} s over the steps)")
+    finally:
+        asyncio.run(_cleanup(topic, created))
+        config.unlink(missing_ok=True)
+
+
+if __name__ == "__main__":
+    lines: list[str] = []
+    run(lines)
+    print("\n".join(lines))

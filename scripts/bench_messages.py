@@ -1,0 +1,137 @@
+"""Benchmark: mqctl peek/publish vs kcat on the local Kafka (part of `make bench`).
+
+    .venv/bin/python scripts/bench_messages.py [--messages N]
+
+Publishes N x 200-byte messages with ``kcat -P`` and with ``mqctl publish -`` (stdin lines,
+acks=all and idempotent for both), then reads a topic to the end with ``kcat -C -e -J`` and with
+``mqctl peek -o jsonl --max 0``, both to /dev/null. ``run(report)`` appends a markdown section;
+the topics it creates are deleted afterwards. Target: mqctl >= 0.5x kcat's messages per second.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BROKER = "127.0.0.1:9092"
+MQCTL = [sys.executable, "-m", "mqctl"]
+VALUE_SIZE = 200
+PARTITIONS = 3
+DEFAULT_MESSAGES = 1_000_000
+
+
+def _env() -> dict[str, str]:
+    """A kafka-only context so that the RabbitMQ side never affects the numbers."""
+    config = Path(tempfile.mkdtemp(prefix="mqctl-bench-")) / "config.toml"
+    config.write_text(
+        f'current-context = "bench"\n[contexts.bench.kafka]\nbootstrap-servers = "{BROKER}"\n'
+    )
+    return {**os.environ, "MQCTL_CONFIG": str(config), "NO_COLOR": "1"}
+
+
+def _data_file(directory: Path, count: int) -> Path:
+    """``count`` lines of exactly VALUE_SIZE printable bytes (distinct, order-event-like)."""
+    path = directory / "values.txt"
+    with path.open("wb") as out:
+        for i in range(count):
+            head = f'{{"order_id":"o-{i:010d}","sku":"sku-{i % 977}","note":"'.encode()
+            tail = b'"}'
+            out.write(head + b"x" * (VALUE_SIZE - len(head) - len(tail)) + tail + b"\n")
+    return path
+
+
+def _timed(cmd: list[str], env: dict[str, str], stdin: Path | None = None) -> float:
+    started = time.perf_counter()
+    with stdin.open("rb") if stdin else open(os.devnull, "rb") as inp:
+        proc = subprocess.run(
+            cmd, stdin=inp, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, check=False
+        )
+    elapsed = time.perf_counter() - started
+    if proc.returncode != 0:
+        raise RuntimeError(
+            f"{' '.join(cmd[:4])}… failed ({proc.returncode}): {proc.stderr[-500:]!r}"
+        )
+    return elapsed
+
+
+def _mqctl(env: dict[str, str], *args: str) -> None:
+    subprocess.run([*MQCTL, *args], env=env, check=True, stdout=subprocess.DEVNULL)
+
+
+def _row(what: str, count: int, ours: float, peer: float) -> str:
+    ours_rate, peer_rate = count / ours, count / peer
+    ratio = ours_rate / peer_rate
+    verdict = "ok" if ratio >= 0.5 else "below target"
+    return (
+        f"| {what} | {count:,} | {ours:.1f} s ({ours_rate:,.0f}/s) "
+        f"| {peer:.1f} s ({peer_rate:,.0f}/s) | {ratio:.2f}x | {verdict} |"
+    )
+
+
+def run(report: list[str], messages: int = DEFAULT_MESSAGES) -> None:
+    """Run both comparisons and append a markdown section to ``report``."""
+    kcat = shutil.which("kcat") or shutil.which("kafkacat")
+    report.append("## Messages: peek and publish vs kcat\n")
+    if kcat is None:
+        report.append("kcat is not installed (`make system-deps`); skipped.\n")
+        return
+    env = _env()
+    tag = uuid.uuid4().hex[:8]
+    ours_topic, peer_topic = f"bench-mqctl-{tag}", f"bench-kcat-{tag}"
+    with tempfile.TemporaryDirectory(prefix="mqctl-bench-") as tmp:
+        data = _data_file(Path(tmp), messages)
+        try:
+            for topic in (ours_topic, peer_topic):
+                _mqctl(env, "topics", "create", topic, "--partitions", str(PARTITIONS))
+            kcat_pub = _timed(
+                [kcat, "-P", "-b", BROKER, "-t", peer_topic, "-X", "acks=all",
+                 "-X", "enable.idempotence=true", "-l", str(data)],
+                env,
+            )  # fmt: skip
+            ours_pub = _timed([*MQCTL, "publish", ours_topic, "-", "-o", "json"], env, data)
+            kcat_peek = _timed(
+                [kcat, "-C", "-b", BROKER, "-t", peer_topic, "-o", "beginning", "-e", "-J", "-q"],
+                env,
+            )
+            ours_peek = _timed([*MQCTL, "peek", peer_topic, "-o", "jsonl", "--max", "0"], env)
+        finally:
+            for topic in (ours_topic, peer_topic):
+                subprocess.run(
+                    [*MQCTL, "topics", "delete", topic, "--yes"],
+                    env=env,
+                    check=False,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
+    report.append(
+        f"{messages:,} messages of {VALUE_SIZE} bytes, {PARTITIONS} partitions, local single-node "
+        "Kafka; both tools in the same run, wall time including process start. Publish: acks=all, "
+        "idempotent, from a file of lines. Peek: from the beginning to the end, output to "
+        "/dev/null (mqctl `-o jsonl`, kcat `-J`).\n"
+    )
+    report.append("| operation | messages | mqctl | kcat | mqctl/kcat | target 0.5x |")
+    report.append("| --- | ---: | ---: | ---: | ---: | --- |")
+    report.append(_row("publish", messages, ours_pub, kcat_pub))
+    report.append(_row("peek -o jsonl", messages, ours_peek, kcat_peek))
+    report.append("")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--messages", type=int, default=DEFAULT_MESSAGES)
+    args = parser.parse_args()
+    report: list[str] = []
+    run(report, args.messages)
+    print("\n".join(report))
+
+
+if __name__ == "__main__":
+    main()

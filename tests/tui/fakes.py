@@ -1,0 +1,259 @@
+"""A deterministic fake of the TUI's service adapter, ONLY for the snapshot tests.
+
+It has the same methods as :class:`mqctl_tui.services.Services` and returns fixed data, so
+screenshots do not depend on what the shared brokers hold. Broker behaviour is tested by
+the Pilot tests against the real brokers, never with this fake.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from typing import Any
+
+from mqctl.config.schema import Context
+from mqctl.dlq.models import DeadLetterGroup, InspectReport, MessageSample
+from mqctl.lag.model import GroupDetail, GroupMember
+from mqctl.models.inventory import (
+    BindingInfo,
+    BrokerStatus,
+    ConfigEntry,
+    ConsumerInfo,
+    Destination,
+    PartitionDetail,
+    QueueDetail,
+    QueueSummary,
+    TopicDetail,
+    TopicSummary,
+)
+from mqctl.models.lag import LagEntry, LagStatus, PartitionLag
+from mqctl.models.messages import Message
+
+T0 = datetime(2026, 1, 15, 9, 30, tzinfo=UTC)
+
+
+def fake_context(name: str = "staging", *, read_only: bool = False) -> Context:
+    return Context(
+        name=name,
+        backends={"kafka": {}, "rabbitmq": {}},
+        read_only=read_only,
+        description="fake brokers for snapshots",
+    )
+
+
+def _queue(
+    name: str, ready: int, consumers: int, pub: float | None, ack: float | None
+) -> QueueSummary:
+    return QueueSummary(
+        vhost="/",
+        name=name,
+        type="quorum" if "payments" in name else "classic",
+        durable=True,
+        state="running",
+        messages=ready,
+        ready=ready,
+        unacked=0,
+        consumers=consumers,
+        publish_rate=pub,
+        deliver_rate=ack,
+        ack_rate=ack,
+        policy=None,
+        dead_letter_exchange="" if not name.endswith(".dlq") else None,
+        dead_letter_routing_key=f"{name}.dlq" if not name.endswith(".dlq") else None,
+        backend="rabbitmq",
+    )
+
+
+TOPICS = [
+    TopicSummary("order.created", 6, 1, 3000, backend="kafka"),
+    TopicSummary("order.created.dlq", 3, 1, 60, backend="kafka"),
+    TopicSummary("payments.settled", 3, 3, 1250, backend="kafka"),
+    TopicSummary("evil\x1b[31mname", 1, 1, 0, backend="kafka"),
+]
+QUEUES = [
+    _queue("notifications_queue", 120, 2, 10.0, 12.5),
+    _queue("notifications_queue.dlq", 7, 0, 0.0, None),
+    _queue("payments_queue", 0, 1, 1.0, 1.0),
+    _queue("audit_queue", 5400, 0, 3.0, 0.0),
+]
+
+
+def _partitions(group: str, lags: list[int], owner: str | None) -> list[PartitionLag]:
+    return [
+        PartitionLag(
+            topic="order.created",
+            partition=i,
+            committed_offset=500 - lag,
+            log_start_offset=0,
+            end_offset=500,
+            lag=lag,
+            time_lag_seconds=lag * 2.0 if lag else None,
+            owner=owner,
+            status=LagStatus.LAGGING if lag else LagStatus.OK,
+        )
+        for i, lag in enumerate(lags)
+    ]
+
+
+LAG = [
+    LagEntry(
+        "kafka",
+        "group",
+        "inventory-group",
+        LagStatus.OK,
+        0,
+        None,
+        ["order.created"],
+        2,
+        "Stable",
+        _partitions("inventory-group", [0, 0, 0, 0, 0, 0], "inventory-1"),
+    ),
+    LagEntry(
+        "kafka",
+        "group",
+        "notification-group",
+        LagStatus.LAGGING,
+        355,
+        810.0,
+        ["order.created"],
+        1,
+        "Stable",
+        _partitions("notification-group", [100, 80, 75, 50, 30, 20], "notif-1"),
+    ),
+    LagEntry(
+        "kafka",
+        "group",
+        "analytics-group",
+        LagStatus.STOPPED,
+        2253,
+        5100.0,
+        ["order.created"],
+        0,
+        "Empty",
+        _partitions("analytics-group", [400, 380, 375, 370, 366, 362], None),
+    ),
+]
+HISTORY = {
+    "kafka|group||notification-group": [120, 180, 220, 260, 300, 355],
+    "kafka|group||analytics-group": [2253, 2253, 2253, 2253, 2253, 2253],
+    "kafka|group||inventory-group": [40, 10, 0, 0, 0, 0],
+}
+
+MESSAGES = [
+    Message(
+        backend="kafka",
+        source="order.created",
+        value=b'{"order_id": "ord-1001", "amount": 42.5, "items": ["book", "pen"]}',
+        key=b"ord-1001",
+        headers=[("trace-id", b"abc123"), ("source", b"checkout")],
+        partition=0,
+        offset=i,
+        timestamp=T0,
+        timestamp_type="CreateTime",
+    )
+    for i in range(3)
+] + [
+    Message(
+        backend="kafka",
+        source="order.created",
+        value=b"\x00\x00\x00\x01\x02binary\xff\xfe",
+        key=b"bin\x1b[2J",
+        partition=1,
+        offset=7,
+        timestamp=T0,
+    )
+]
+
+
+class FakeServices:
+    """Same surface as mqctl_tui.services.Services; fixed, deterministic data."""
+
+    def __init__(self, context: Context, timeout: float | None = None) -> None:
+        self.context = context
+
+    @property
+    def read_only(self) -> bool:
+        return self.context.read_only
+
+    @property
+    def backend_names(self) -> list[str]:
+        return list(self.context.backends)
+
+    async def close(self) -> None:
+        return None
+
+    async def broker_status(self) -> list[BrokerStatus]:
+        return [
+            BrokerStatus("kafka", "kafka-1.staging:9092", True, "4.1"),
+            BrokerStatus("rabbitmq", "http://rabbit.staging:15672", True, "4.1.4"),
+        ]
+
+    async def list_topics(self) -> list[TopicSummary]:
+        return list(TOPICS)
+
+    async def list_queues(self) -> list[QueueSummary]:
+        return list(QUEUES)
+
+    async def lag(self) -> list[LagEntry]:
+        return list(LAG)
+
+    async def describe_topic(self, name: str) -> TopicDetail:
+        partitions = [
+            PartitionDetail(i, 1, [1, 2, 3], [1, 2] if i == 2 else [1, 2, 3], 0, 500)
+            for i in range(6)
+        ]
+        configs = [
+            ConfigEntry("retention.ms", "604800000", True, "DEFAULT_CONFIG"),
+            ConfigEntry("cleanup.policy", "delete", True, "DEFAULT_CONFIG"),
+            ConfigEntry("min.insync.replicas", "2", False, "DYNAMIC_TOPIC_CONFIG"),
+        ]
+        return TopicDetail(name, False, 3, 3000, partitions, configs)
+
+    async def describe_queue(self, name: str, vhost: str | None) -> QueueDetail:
+        queue = next(q for q in QUEUES if q.name == name)
+        consumers = [
+            ConsumerInfo("amq.ctag-1", "ch-1", "conn-1", "10.0.0.5", True, 20, True),
+        ]
+        bindings = [BindingInfo("/", "orders", name, "queue", "order.#")]
+        return QueueDetail(queue, {}, None, consumers, bindings, "rabbit@node-1", 12.0)
+
+    async def describe_group(self, group: str) -> GroupDetail:
+        bare = group.split(":", 1)[-1]
+        entry = next(e for e in LAG if e.group == bare)
+        members = [
+            GroupMember(
+                f"{bare}-m{i}",
+                f"{bare}-{i}",
+                f"/10.0.0.{i + 10}",
+                assignment={"order.created": [i * 3, i * 3 + 1, i * 3 + 2]},
+            )
+            for i in range(entry.members)
+        ]
+        return GroupDetail(
+            bare, entry.state or "", "consumer", "classic", "range", 1, members, entry.partitions
+        )
+
+    def peek(
+        self, destination: Destination, options: Any, filters: Any = None
+    ) -> AsyncIterator[Message]:
+        async def gen() -> AsyncIterator[Message]:
+            for message in MESSAGES:
+                yield message
+
+        return gen()
+
+    async def dlq_inspect(self, destination: Destination) -> InspectReport:
+        sample = MessageSample(
+            "0:1",
+            "ord-7",
+            "java.lang.IllegalStateException: bad amount",
+            "order.created",
+            T0,
+            1,
+            '{"order_id": "ord-7"}',
+        )
+        groups = [
+            DeadLetterGroup("java.lang.IllegalStateException: bad amount", 42, T0, T0, [sample]),
+            DeadLetterGroup("rejected", 18, T0, T0, []),
+        ]
+        return InspectReport("kafka", destination.qualified, "reason", 60, {"spring": 60}, groups)
