@@ -191,16 +191,25 @@ def test_describe_queue_bindings_in_and_out_and_consumers(routed: dict[str, str]
 
     import aio_pika
 
+    async def ignore(message: Any) -> None:
+        return None  # prefetch holds the messages; the test only needs the consumer
+
     async def with_consumer() -> Any:
         connection = await aio_pika.connect("amqp://guest:guest@127.0.0.1:5672/")
         async with connection:
             channel = await connection.channel()
             await channel.set_qos(prefetch_count=7)
             queue = await channel.declare_queue(routed["queue"], passive=True)
-            await queue.consume(lambda m: asyncio.sleep(0), consumer_tag="mqctl-test-tag")
-            return await asyncio.to_thread(
-                run_cli, "queues", "describe", routed["queue"], "-o", "json"
-            )
+            await queue.consume(ignore, consumer_tag="mqctl-test-tag")
+            # Consumer details reach the management API with the next stats emission.
+            for _ in range(60):
+                result = await asyncio.to_thread(
+                    run_cli, "queues", "describe", routed["queue"], "-o", "json"
+                )
+                if result.exit_code != 0 or json.loads(result.stdout)["consumer_details"]:
+                    break
+                await asyncio.sleep(0.25)
+            return result
 
     result = asyncio.run(with_consumer())
     assert result.exit_code == 0, result.output

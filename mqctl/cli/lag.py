@@ -254,9 +254,20 @@ def _collect(query: LagQuery, window: float | None, interval: float | None) -> l
 
 
 def _render(entries: list[LagEntry], output: str, partitions: bool) -> None:
+    import sys
+
+    from mqctl.lag.serialize import entry_dict, write_json, write_jsonl
     from mqctl.output.render import render
 
-    render(entries, output, table=lambda data, console: render_entries(data, console, partitions))
+    # JSON is the runbooks' format and can be large: the lag package's fast encoder.
+    if output == "json":
+        write_json(entries, sys.stdout)
+    elif output == "jsonl":
+        write_jsonl([entry_dict(e) for e in entries], sys.stdout)
+    else:
+        render(
+            entries, output, table=lambda data, console: render_entries(data, console, partitions)
+        )
 
 
 def _watch(
@@ -272,7 +283,8 @@ def _watch(
 
     from mqctl.cli.common import run_with_session
     from mqctl.errors import UsageError
-    from mqctl.output.render import dump_jsonl, make_console
+    from mqctl.lag.serialize import entry_dict, write_jsonl
+    from mqctl.output.render import make_console
     from mqctl.services import lag as service
 
     if output == "yaml":
@@ -289,7 +301,9 @@ def _watch(
     def show(entries: list[LagEntry]) -> None:
         if streaming:
             stamp = datetime.now(UTC).isoformat(timespec="seconds")
-            dump_jsonl([{"sampled_at": stamp, "entries": entries}], sys.stdout)
+            write_jsonl(
+                [{"sampled_at": stamp, "entries": [entry_dict(e) for e in entries]}], sys.stdout
+            )
             sys.stdout.flush()
         elif live is not None:
             from rich.console import Group

@@ -23,3 +23,13 @@ async def wait_for(pilot: Pilot[object], condition: Callable[[], bool], what: st
 def context_config(path: Path, text: str) -> Path:
     path.write_text(text)
     return path
+
+
+async def wait_for_screen(pilot: Pilot[object], screen_type: type, what: str) -> object:
+    """Wait until a screen of ``screen_type`` is on top and mounted; return it."""
+    app = pilot.app
+    await wait_for(
+        pilot, lambda: isinstance(app.screen, screen_type) and app.screen.is_mounted, what
+    )
+    await pilot.pause()
+    return app.screen

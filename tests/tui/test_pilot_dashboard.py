@@ -6,8 +6,6 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
-
-from mqctl.config.schema import builtin_local_context
 from mqctl_tui.app import MqctlApp
 from mqctl_tui.screens.group_screen import GroupScreen
 from mqctl_tui.screens.help_screen import HelpScreen
@@ -15,7 +13,9 @@ from mqctl_tui.screens.queue_screen import QueueScreen
 from mqctl_tui.screens.topic_screen import TopicScreen
 from mqctl_tui.widgets.common.data_panel import DataPanel
 from mqctl_tui.widgets.common.live_table import LiveTable
-from tests.tui.helpers import wait_for
+
+from mqctl.config.schema import builtin_local_context
+from tests.tui.helpers import wait_for, wait_for_screen
 
 pytestmark = [pytest.mark.kafka, pytest.mark.rabbitmq]
 SIZE = (160, 50)
@@ -91,14 +91,14 @@ async def test_drill_down_topic_queue_and_group() -> None:
         await pilot.press("3", "slash", *"order.created", "enter")
         topics.table.move_cursor(row=topics.shown_keys.index("kafka:order.created"))
         await pilot.press("enter")
-        await wait_for(pilot, lambda: isinstance(app.screen, TopicScreen), "topic screen")
+        await wait_for_screen(pilot, TopicScreen, "topic screen")
         partitions = app.screen.query_one("#partitions", LiveTable)
         await wait_for(pilot, lambda: partitions.total_count == 6, "6 partitions of order.created")
         await pilot.press("escape")
         await wait_for(pilot, lambda: not isinstance(app.screen, TopicScreen), "back")
 
         app.open_queue("notifications_queue", "/")
-        await wait_for(pilot, lambda: isinstance(app.screen, QueueScreen), "queue screen")
+        await wait_for_screen(pilot, QueueScreen, "queue screen")
         screen = app.screen
         await wait_for(pilot, lambda: screen.loaded, "queue details")
         await pilot.press("escape")
@@ -106,7 +106,7 @@ async def test_drill_down_topic_queue_and_group() -> None:
         groups = panel(app, "groups")
         await wait_for(pilot, lambda: "kafka|group||inventory-group" in groups.payload, "groups")
         app.open_group("kafka|group||inventory-group")
-        await wait_for(pilot, lambda: isinstance(app.screen, GroupScreen), "group screen")
+        await wait_for_screen(pilot, GroupScreen, "group screen")
         group_screen = app.screen
         lag_table = group_screen.query_one("#partitions", LiveTable)
         await wait_for(pilot, lambda: lag_table.total_count == 6, "per-partition lag rows")

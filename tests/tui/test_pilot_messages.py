@@ -4,18 +4,18 @@ this test creates (and deletes)."""
 from __future__ import annotations
 
 import pytest
-
-from mqctl.config.schema import builtin_local_context
-from mqctl.models.inventory import Destination
-from mqctl.session import Session
-from mqctl.services import messages as message_service
 from mqctl_tui.app import MqctlApp
 from mqctl_tui.screens.messages_screen import MessagesScreen
 from mqctl_tui.screens.publish_screen import PublishScreen
 from mqctl_tui.widgets.actions.body_editor import BodyEditor
 from mqctl_tui.widgets.common.live_table import LiveTable
 from mqctl_tui.widgets.messages.message_view import MessageView
-from tests.tui.helpers import wait_for
+
+from mqctl.config.schema import builtin_local_context
+from mqctl.models.inventory import Destination
+from mqctl.services import messages as message_service
+from mqctl.session import Session
+from tests.tui.helpers import wait_for, wait_for_screen
 
 SIZE = (160, 50)
 
@@ -25,7 +25,7 @@ async def test_browse_order_created() -> None:
     app = MqctlApp(builtin_local_context())
     async with app.run_test(size=SIZE) as pilot:
         app.browse(Destination("kafka", "topic", "order.created"))
-        await wait_for(pilot, lambda: isinstance(app.screen, MessagesScreen), "browser")
+        await wait_for_screen(pilot, MessagesScreen, "browser")
         screen = app.screen
         assert isinstance(screen, MessagesScreen)
         await wait_for(pilot, lambda: screen.done, "peek to finish")
@@ -56,7 +56,7 @@ async def test_publish_to_own_topic(unique: str) -> None:
         app = MqctlApp(context)
         async with app.run_test(size=SIZE) as pilot:
             app.publish_to(Destination("kafka", "topic", topic))
-            await wait_for(pilot, lambda: isinstance(app.screen, PublishScreen), "form")
+            await wait_for_screen(pilot, PublishScreen, "form")
             screen = app.screen
             assert isinstance(screen, PublishScreen)
             editor = screen.query_one(BodyEditor)
@@ -75,7 +75,7 @@ async def test_publish_to_own_topic(unique: str) -> None:
             await pilot.press("escape")
 
             app.browse(Destination("kafka", "topic", topic))
-            await wait_for(pilot, lambda: isinstance(app.screen, MessagesScreen), "browser")
+            await wait_for_screen(pilot, MessagesScreen, "browser")
             browser = app.screen
             assert isinstance(browser, MessagesScreen)
             await wait_for(pilot, lambda: browser.done, "peek")

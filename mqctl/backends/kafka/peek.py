@@ -146,8 +146,10 @@ async def peek(
             if follow:
                 continue
             await _drop_finished(consumer, tps, end, pending)
-            if pending and time.monotonic() - last_data > max(options.idle_timeout, 1.0):
-                break  # e.g. offsets held back by an open transaction: do not wait forever
+            # Safety net only (a partition whose position never reaches the end offset taken
+            # at the start): a slow, busy broker must not cut a peek short, hence the timeout.
+            if pending and time.monotonic() - last_data > max(options.idle_timeout, conn.timeout):
+                break
     finally:
         # Shielded so that Ctrl-C (a cancellation) still closes the consumer cleanly.
         await asyncio.shield(_stop(consumer))

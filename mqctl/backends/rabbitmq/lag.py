@@ -121,12 +121,17 @@ async def _stream_consumers(api: ManagementClient, vhost: str) -> dict[str, list
     return found
 
 
-async def queue_lag(api: ManagementClient, groups: list[str] | None = None) -> list[LagEntry]:
-    """Every queue of the context's vhost (or only the named ones), one snapshot."""
+async def queue_lag(
+    api: ManagementClient, groups: list[str] | None = None, topic: str | None = None
+) -> list[LagEntry]:
+    """Every queue of the context's vhost (or only the named ones), one snapshot. A Kafka
+    ``topic`` restriction keeps only a queue of that name (there are no partitions here)."""
     vhost = api.settings.vhost
     docs = await queue_docs(api, vhost=vhost, all_vhosts=False)
-    if groups is not None:
-        wanted = set(groups)
+    wanted = set(groups) if groups is not None else None
+    if topic is not None:
+        wanted = {topic} if wanted is None else wanted & {topic}
+    if wanted is not None:
         docs = [d for d in docs if d.get("name") in wanted]
     streams: dict[str, list[dict[str, Any]]] = {}
     if any(d.get("type") == "stream" for d in docs):

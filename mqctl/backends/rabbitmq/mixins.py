@@ -64,7 +64,7 @@ class RabbitMessagesMixin(RabbitMixinBase):
     ) -> list[LagEntry]:
         from mqctl.backends.rabbitmq.lag import queue_lag
 
-        return await queue_lag(self.api, groups)
+        return await queue_lag(self.api, groups, topic)
 
     async def create_queue(
         self,

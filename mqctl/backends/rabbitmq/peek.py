@@ -90,7 +90,8 @@ def _check_quorum(name: str, limit: int | None, options: PeekOptions) -> None:
             f"{name!r} is a quorum queue ({what}): peeking returns each message, which "
             f"increments its delivery count and at the limit dead-letters or drops it; "
             f"refusing without --allow-requeue",
-            hint="--allow-requeue peeks anyway and stops before a message would reach the limit",
+            hint="--allow-requeue peeks anyway (each shown message's delivery count goes up by "
+            "one) and stops at the first message whose count would reach the limit",
         )
     if limit is not None and limit < 2:
         raise UsageError(

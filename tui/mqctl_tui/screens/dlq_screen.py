@@ -73,7 +73,12 @@ class DlqScreen(DetailScreen):
         yield ContextHeader()
         yield Summary(f"Dead letters in {safe(self.destination.qualified)}")
         yield LiveTable(
-            GROUPS, title="Grouped by reason", sort_by="count", reverse=True, id="reasons"
+            GROUPS,
+            title="Grouped by reason",
+            sort_by="count",
+            reverse=True,
+            id="reasons",
+            classes="panel",
         )
         with Horizontal(id="redrive-form"):
             yield Label("redrive to")

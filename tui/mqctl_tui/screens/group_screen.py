@@ -51,7 +51,12 @@ class GroupScreen(DetailScreen):
         yield Summary(f"Consumer group {safe(self.group)}")
         yield LagChart(id="chart")
         yield LiveTable(
-            PARTITIONS, title="Partitions", sort_by="lag", reverse=True, id="partitions"
+            PARTITIONS,
+            title="Partitions",
+            sort_by="lag",
+            reverse=True,
+            id="partitions",
+            classes="panel",
         )
         with Horizontal(id="members-row"):
             yield LiveTable(
@@ -60,8 +65,9 @@ class GroupScreen(DetailScreen):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.app.subscribe(Kind.LAG, self)  # type: ignore[attr-defined]
         self.query_one("#partitions", LiveTable).table.focus()
+        # after the first refresh of the screen, so every child has composed
+        self.call_after_refresh(self.app.subscribe, Kind.LAG, self)  # type: ignore[attr-defined]
 
     def on_data_updated(self, message: DataUpdated) -> None:
         outcome = message.outcome

@@ -82,7 +82,10 @@ class MessagesScreen(Screen[None]):
             yield Input(id="header", placeholder="name=value")
         with Horizontal(id="browser"):
             yield LiveTable(
-                COLUMNS, title=f"Messages of {safe(self.destination.qualified)}", id="list"
+                COLUMNS,
+                title=f"Messages of {safe(self.destination.qualified)}",
+                id="list",
+                classes="panel",
             )
             yield MessageView(id="view")
         yield Footer()

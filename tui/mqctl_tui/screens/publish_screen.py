@@ -68,7 +68,7 @@ class PublishScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one(BodyEditor).query_one("TextArea").focus()
+        self.query_one(BodyEditor).area.focus()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         return not (action == "publish" and self.app.read_only)  # type: ignore[attr-defined]

@@ -31,22 +31,23 @@ class BodyEditor(Vertical):
     def __init__(self, text: str = "", *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.border_title = "Body (templates: {{seq}} {{uuid}} {{now}} {{randint 1 9}})"
-        self._initial = text
+        self.area = TextArea(text, language=None, soft_wrap=True, show_line_numbers=True)
+        self.validity = Label("", classes="validity")
 
     def compose(self) -> ComposeResult:
-        yield TextArea(self._initial, language=None, soft_wrap=True, show_line_numbers=True)
-        yield Label("", classes="validity")
+        yield self.area
+        yield self.validity
 
     def on_mount(self) -> None:
         self.validate()
 
     @property
     def text(self) -> str:
-        return self.query_one(TextArea).text
+        return self.area.text
 
     @text.setter
     def text(self, value: str) -> None:
-        self.query_one(TextArea).text = value
+        self.area.text = value
         self.validate()
 
     @property
@@ -59,7 +60,7 @@ class BodyEditor(Vertical):
 
     def validate(self) -> str | None:
         """The JSON problem of the body if it looks like JSON (None: fine or plain text)."""
-        label = self.query_one(".validity", Label)
+        label = self.validity
         problem = json_problem(self.text) if self.looks_like_json else None
         label.set_class(problem is not None, "-bad")
         label.set_class(problem is None and self.looks_like_json, "-good")

@@ -119,12 +119,14 @@ class LiveTable(Vertical):
         self.sort_by = sort_by
         self.sort_reverse = reverse
         self._status = ""
+        self._filter = Input(placeholder="/ filter…", classes="filter")
+        self._table: DataTable[Any] = DataTable(cursor_type="row", zebra_stripes=True)
+        self._status_line = Static("loading…", classes="status")
 
     def compose(self) -> ComposeResult:
-        yield Input(placeholder="/ filter…", classes="filter")
-        table: DataTable[Any] = DataTable(cursor_type="row", zebra_stripes=True)
-        yield table
-        yield Static("loading…", classes="status")
+        yield self._filter
+        yield self._table
+        yield self._status_line
 
     def on_mount(self) -> None:
         for column in self.columns:
@@ -134,11 +136,11 @@ class LiveTable(Vertical):
     # -- public API ------------------------------------------------------------------------
     @property
     def table(self) -> DataTable[Any]:
-        return self.query_one(DataTable)
+        return self._table
 
     @property
     def filter_input(self) -> Input:
-        return self.query_one("Input.filter", Input)
+        return self._filter
 
     @property
     def row_count(self) -> int:
@@ -180,7 +182,7 @@ class LiveTable(Vertical):
         self.set_rows({})
 
     def set_status(self, text: str, level: str = "") -> None:
-        status = self.query_one(".status", Static)
+        status = self._status_line
         status.set_class(level == "error", "-error")
         status.set_class(level == "warning", "-warning")
         self._status = text

@@ -13,13 +13,15 @@ class LagChart(Vertical):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.border_title = "Lag over time"
+        self.sparkline = Sparkline([], summary_function=max)
+        self.legend = Label("waiting for refreshes…", classes="chart-legend")
 
     def compose(self) -> ComposeResult:
-        yield Sparkline([], summary_function=max)
-        yield Label("waiting for refreshes…", classes="chart-legend")
+        yield self.sparkline
+        yield self.legend
 
     def show(self, values: list[int]) -> None:
-        self.query_one(Sparkline).data = [float(v) for v in values]
+        self.sparkline.data = [float(v) for v in values]
         if values:
             legend = (
                 f"now {count(values[-1])}  min {count(min(values))}  max {count(max(values))}"
@@ -27,4 +29,4 @@ class LagChart(Vertical):
             )
         else:
             legend = "waiting for refreshes…"
-        self.query_one(".chart-legend", Label).update(legend)
+        self.legend.update(legend)

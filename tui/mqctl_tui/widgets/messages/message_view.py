@@ -53,9 +53,10 @@ class MessageView(VerticalScroll):
         self.border_title = "Message"
         self.view = "pretty"
         self.message: Message | None = None
+        self.body = Static("select a message", id="value")
 
     def compose(self):  # type: ignore[no-untyped-def]
-        yield Static("select a message", id="value")
+        yield self.body
 
     def show(self, message: Message | None) -> None:
         self.message = message
@@ -68,7 +69,7 @@ class MessageView(VerticalScroll):
 
     def redraw(self) -> None:
         message = self.message
-        static = self.query_one("#value", Static)
+        static = self.body
         if message is None:
             static.update("select a message")
             return

@@ -1,0 +1,56 @@
+"""Fast JSON for lag entries: same fields and order as the generic renderer's output.
+
+``mqctl lag --all-groups`` on a large cluster emits tens of thousands of partition rows; the
+generic dataclass walk plus the streaming pretty-printer took longer than the Kafka requests.
+This builds the plain dicts directly and encodes them in one call.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from typing import IO, Any
+
+from mqctl.models.lag import LagEntry, PartitionLag, QueueDepth
+
+_ENTRY = [f.name for f in dataclasses.fields(LagEntry)]
+_PARTITION = [f.name for f in dataclasses.fields(PartitionLag)]
+_QUEUE = [f.name for f in dataclasses.fields(QueueDepth)]
+
+
+def _number(value: Any) -> Any:
+    # NaN and infinities are not JSON: the generic renderer writes null for them too.
+    if isinstance(value, float) and (value != value or value in (float("inf"), float("-inf"))):
+        return None
+    return value
+
+
+def partition_dict(p: PartitionLag) -> dict[str, Any]:
+    row = {name: getattr(p, name) for name in _PARTITION}
+    row["status"] = p.status.value
+    row["time_lag_seconds"] = _number(p.time_lag_seconds)
+    return row
+
+
+def entry_dict(entry: LagEntry) -> dict[str, Any]:
+    data: dict[str, Any] = {name: getattr(entry, name) for name in _ENTRY}
+    data["status"] = entry.status.value
+    data["max_time_lag_seconds"] = _number(entry.max_time_lag_seconds)
+    data["topics"] = list(entry.topics)
+    data["partitions"] = [partition_dict(p) for p in entry.partitions]
+    if entry.queue is not None:
+        data["queue"] = {name: _number(getattr(entry.queue, name)) for name in _QUEUE}
+    return data
+
+
+def write_json(entries: list[LagEntry], out: IO[str]) -> None:
+    out.write(json.dumps([entry_dict(e) for e in entries], indent=2, ensure_ascii=False))
+    out.write("\n")
+
+
+def write_jsonl(items: list[dict[str, Any]], out: IO[str]) -> None:
+    out.write(
+        "".join(
+            json.dumps(item, ensure_ascii=False, separators=(",", ":")) + "\n" for item in items
+        )
+    )
