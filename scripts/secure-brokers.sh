@@ -36,7 +36,7 @@ KAFKA_DATA=$KAFKA_DIR/data
 KAFKA_LOGS=$KAFKA_DIR/logs
 KAFKA_CONF=$KAFKA_DIR/server.properties
 KAFKA_PID=$KAFKA_DIR/kafka.pid
-KAFKA_KCAT_CONF=$KAFKA_DIR/kcat-scram.conf
+KAFKA_KCAT_CONF=$KAFKA_DIR/kcat-plain.conf
 KAFKA_LOG4J=$ROOT/scripts/kafka-log4j2.properties
 KAFKA_HEAP=${KAFKA_SECURE_HEAP:--Xmx512m}
 KAFKA_READY_TIMEOUT=${KAFKA_READY_TIMEOUT:-90}
@@ -195,9 +195,9 @@ num.io.threads=2
 EOF
     cat >"$KAFKA_KCAT_CONF" <<EOF
 security.protocol=SASL_SSL
-sasl.mechanisms=SCRAM-SHA-512
-sasl.username=$KAFKA_SCRAM_USER
-sasl.password=$KAFKA_SCRAM_PASSWORD
+sasl.mechanisms=PLAIN
+sasl.username=$KAFKA_PLAIN_USER
+sasl.password=$KAFKA_PLAIN_PASSWORD
 ssl.ca.location=$TLS_DIR/ca.pem
 EOF
   )
@@ -223,7 +223,9 @@ kafka_format() {
   }
 }
 
-# kafka_answers: a SCRAM-SHA-512 metadata request over TLS succeeds
+# kafka_answers: a metadata request over TLS with SASL/PLAIN succeeds (kcat, i.e. librdkafka
+# 2.0 as packaged, fails SCRAM-SHA-512 against this broker while aiokafka and Java succeed, so
+# SCRAM is exercised by the tests instead)
 kafka_answers() { kcat -F "$KAFKA_KCAT_CONF" -b "$HOST:$KAFKA_SASL_SSL_PORT" -L -m 3 >/dev/null 2>&1; }
 
 kafka_wait_ready() {
