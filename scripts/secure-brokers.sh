@@ -193,6 +193,14 @@ delete.topic.enable=true
 num.network.threads=2
 num.io.threads=2
 EOF
+  )
+}
+
+# the readiness probe's client config (kcat -F): written on every 'up' and 'status'
+kafka_write_probe_config() {
+  mkdir -p "$KAFKA_DIR"
+  (
+    umask 077
     cat >"$KAFKA_KCAT_CONF" <<EOF
 security.protocol=SASL_SSL
 sasl.mechanisms=PLAIN
@@ -246,6 +254,7 @@ kafka_wait_ready() {
 
 kafka_up() {
   local pid
+  kafka_write_probe_config
   if pid=$(pid_alive "$KAFKA_PID" "kafka.Kafka $KAFKA_CONF"); then
     kafka_wait_ready "$pid"
     log "kafka-secure: up, SASL_SSL on $HOST:$KAFKA_SASL_SSL_PORT (pid $pid)"
@@ -303,7 +312,7 @@ kafka_down() {
 kafka_status() {
   local pid
   if pid=$(pid_alive "$KAFKA_PID" "kafka.Kafka $KAFKA_CONF"); then
-    if [ -s "$CREDENTIALS" ] && kafka_answers; then
+    if [ -s "$CREDENTIALS" ] && kafka_write_probe_config && kafka_answers; then
       printf '%-15s %-9s %-22s pid %s (SASL_SSL)\n' kafka-secure up "$HOST:$KAFKA_SASL_SSL_PORT" "$pid"
     else
       printf '%-15s %-9s %-22s pid %s (running, not answering)\n' kafka-secure starting "$HOST:$KAFKA_SASL_SSL_PORT" "$pid"

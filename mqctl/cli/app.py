@@ -7,6 +7,7 @@ broker clients only inside their commands, so ``mqctl --help`` stays fast.
 from __future__ import annotations
 
 import importlib
+import logging
 import os
 import sys
 from typing import Annotated
@@ -105,16 +106,32 @@ def _fail(message: str, hint: str | None, code: int) -> None:
     raise SystemExit(code)
 
 
+class _NotesHandler(logging.Handler):
+    """Writes to whatever ``sys.stderr`` is at the time (it may be redirected)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        from mqctl.config.secrets import scrub
+
+        try:
+            text = scrub(record.getMessage())
+            sys.stderr.write(text if text.startswith("note: ") else f"note: {text}")
+            sys.stderr.write("\n")
+        except Exception:
+            self.handleError(record)
+
+
 def _configure_logging() -> None:
     """Client libraries log connection errors on their own; without --debug we report each
     failure once, as our one-line error, so their records go nowhere. With --debug they go to
-    stderr with secrets scrubbed."""
-    import logging
-
+    stderr with secrets scrubbed. Our own warnings are notes for the user (e.g. "peeked
+    messages come back marked redelivered"): one line each on stderr, never on stdout."""
     root = logging.getLogger()
     if not _debug_requested():
         if not root.handlers:
             root.addHandler(logging.NullHandler())
+        ours = logging.getLogger("mqctl")
+        if not any(isinstance(h, _NotesHandler) for h in ours.handlers):
+            ours.addHandler(_NotesHandler(logging.WARNING))
         return
 
     from mqctl.config.secrets import scrub

@@ -10,10 +10,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mqctl.config.secrets import Secret, read_secret
 from mqctl.errors import ConfigError
+
+if TYPE_CHECKING:
+    import ssl
 
 DEFAULT_TIMEOUT = 10.0
 CONTEXT_KEYS = {"read-only", "protected", "timeout", "dlq-patterns", "description"}
@@ -49,6 +52,7 @@ class TlsSettings:
     cert_file: str | None = None
     key_file: str | None = None
     insecure_skip_verify: bool = False
+    where: str = "tls"  # the config path of the table, for messages
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,7 +143,95 @@ def parse_tls(section: Mapping[str, Any], where: str) -> TlsSettings:
         cert_file=optional_str(raw, "cert-file", where),
         key_file=optional_str(raw, "key-file", where),
         insecure_skip_verify=expect_bool(raw, "insecure-skip-verify", where, False),
+        where=where,
     )
+
+
+_warned_insecure: set[str] = set()
+
+
+def _no_key_password() -> bytes:
+    return b""  # never prompt on the terminal for an encrypted key: fail instead
+
+
+def tls_context(tls: TlsSettings) -> ssl.SSLContext:
+    """The client SSL context for ``tls``: the server's certificate and host name are verified
+    against ``ca-file`` (or the system CAs). ``insecure-skip-verify = true`` turns that off,
+    only when set explicitly, with a warning on stderr (once per table). Unreadable files are
+    ConfigErrors naming the key."""
+    import ssl
+    import sys
+
+    where = tls.where
+    try:
+        ctx = ssl.create_default_context(cafile=tls.ca_file)
+    except ssl.SSLError:
+        raise ConfigError(
+            f"{where}.ca-file: {tls.ca_file} holds no PEM certificate (expected the CA that "
+            f"signed the broker's certificate)"
+        ) from None
+    except OSError as exc:
+        raise ConfigError(f"{where}.ca-file: cannot read {tls.ca_file} ({exc.strerror})") from None
+    if tls.key_file and not tls.cert_file:
+        raise ConfigError(f"{where}: key-file is set but cert-file is not")
+    if tls.cert_file:
+        try:
+            ctx.load_cert_chain(tls.cert_file, tls.key_file, password=_no_key_password)
+        except ssl.SSLError as exc:
+            raise ConfigError(
+                f"{where}.cert-file: cannot load the client certificate and key "
+                f"({exc.reason or 'invalid'}; encrypted keys are not supported)"
+            ) from None
+        except OSError as exc:
+            raise ConfigError(
+                f"{where}.cert-file: cannot read {exc.filename or tls.cert_file} ({exc.strerror})"
+            ) from None
+    if tls.insecure_skip_verify:
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+        if where not in _warned_insecure:
+            _warned_insecure.add(where)
+            sys.stderr.write(
+                f"warning: {where}.insecure-skip-verify = true: the broker's TLS certificate "
+                f"is NOT verified; anyone on the network path can impersonate it\n"
+            )
+    return ctx
+
+
+def tls_error_reason(exc: BaseException) -> str | None:
+    """Why a TLS handshake failed (``certificate verify failed: self-signed certificate in
+    certificate chain``), found in ``exc`` or its causes; None when it is not a TLS error."""
+    import ssl
+
+    seen: list[BaseException] = []
+    todo: list[BaseException] = [exc]
+    while todo and len(seen) < 12:
+        item = todo.pop(0)
+        if any(item is s for s in seen):
+            continue
+        seen.append(item)
+        if isinstance(item, ssl.SSLCertVerificationError):
+            return f"certificate verify failed: {item.verify_message or item.reason}"
+        if isinstance(item, ssl.SSLError):
+            reason = item.reason or item.strerror or type(item).__name__
+            if reason == "WRONG_VERSION_NUMBER":
+                return "the server did not answer in TLS (is this a TLS port?)"
+            return f"TLS handshake failed: {reason}"
+        todo.extend(e for e in (item.__cause__, item.__context__) if e is not None)
+        todo.extend(a for a in getattr(item, "args", ()) if isinstance(a, BaseException))
+        group = getattr(item, "exceptions", None)
+        if isinstance(group, list | tuple):
+            todo.extend(e for e in group if isinstance(e, BaseException))
+    return None
+
+
+def tls_hint(tls: TlsSettings) -> str:
+    if tls.ca_file:
+        return (
+            f"{tls.where}.ca-file ({tls.ca_file}) must hold the CA that signed the broker's "
+            f"certificate, and the certificate must name the host you connect to"
+        )
+    return f"set {tls.where}.ca-file to the CA that signed the broker's certificate"
 
 
 SASL_MECHANISMS = ("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512")

@@ -8,6 +8,7 @@ from collections.abc import Awaitable
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from mqctl.backends.kafka.settings import KafkaSettings
+from mqctl.config.schema import tls_context, tls_error_reason, tls_hint
 from mqctl.errors import AuthError, BrokerTimeout, ConnectError, MqctlError
 
 if TYPE_CHECKING:
@@ -19,13 +20,7 @@ T = TypeVar("T")
 def ssl_context(settings: KafkaSettings) -> ssl.SSLContext | None:
     if not settings.tls.enabled:
         return None
-    ctx = ssl.create_default_context(cafile=settings.tls.ca_file)
-    if settings.tls.cert_file:
-        ctx.load_cert_chain(settings.tls.cert_file, settings.tls.key_file)
-    if settings.tls.insecure_skip_verify:
-        ctx.check_hostname = False
-        ctx.verify_mode = ssl.CERT_NONE
-    return ctx
+    return tls_context(settings.tls)
 
 
 def client_options(settings: KafkaSettings, timeout: float) -> dict[str, Any]:
@@ -91,12 +86,48 @@ class KafkaConnection:
                 hint="raise the timeout with --timeout or check the broker",
             ) from None
         except Exception as exc:
-            raise self.translate(exc) from exc
+            error = self.translate(exc)
+            if type(error) is ConnectError and "bootstrap" in str(exc):
+                error = await self._diagnose() or error
+            raise error from exc
+
+    async def _diagnose(self) -> MqctlError | None:
+        """aiokafka's bootstrap only logs why each server failed ("Unable to bootstrap");
+        connect once more to the first server to name the reason (certificate, password)."""
+        from aiokafka.conn import create_conn
+
+        options = client_options(self.settings, self.timeout)
+        host, _, port = self.settings.bootstrap_servers[0].rpartition(":")
+        try:
+            async with asyncio.timeout(self.timeout):
+                conn = await create_conn(
+                    host.strip("[]"),
+                    int(port),
+                    client_id=self.settings.client_id,
+                    request_timeout_ms=options["request_timeout_ms"],
+                    ssl_context=options["ssl_context"],
+                    security_protocol=options["security_protocol"],
+                    sasl_mechanism=options.get("sasl_mechanism", "PLAIN"),
+                    sasl_plain_username=options.get("sasl_plain_username"),
+                    sasl_plain_password=options.get("sasl_plain_password"),
+                )
+        except Exception as exc:
+            error = self.translate(exc)
+            specific = isinstance(error, AuthError) or tls_error_reason(exc) is not None
+            return error if specific else None
+        conn.close()
+        return None
 
     def translate(self, exc: BaseException) -> MqctlError:
         from aiokafka import errors as kerr
 
         address = self.settings.address
+        reason = tls_error_reason(exc) if self.settings.tls.enabled else None
+        if reason is not None:
+            return ConnectError(
+                f"TLS with Kafka at {address} failed: {reason}",
+                hint=tls_hint(self.settings.tls),
+            )
         if isinstance(exc, kerr.KafkaConnectionError | ConnectionError | OSError):
             return ConnectError(
                 f"cannot connect to Kafka at {address}",
@@ -104,7 +135,8 @@ class KafkaConnection:
                 f"{self.context!r}",
             )
         auth_errors = (
-            kerr.SaslAuthenticationFailedError,
+            kerr.SaslAuthenticationFailed,
+            kerr.UnsupportedSaslMechanismError,
             kerr.AuthenticationFailedError,
             kerr.AuthenticationMethodNotSupported,
         )
@@ -115,8 +147,6 @@ class KafkaConnection:
             )
         if isinstance(exc, kerr.KafkaTimeoutError):
             return BrokerTimeout(f"Kafka at {address} timed out")
-        if isinstance(exc, ssl.SSLError):
-            return ConnectError(f"TLS handshake with Kafka at {address} failed: {exc.reason}")
         from mqctl.errors import BrokerError
 
         return BrokerError(f"Kafka at {address}: {type(exc).__name__}: {exc}")

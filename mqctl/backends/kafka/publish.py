@@ -1,38 +1,31 @@
 """Publishing to Kafka with acks=all and an idempotent producer (no duplicates on retry).
 
-Sends are pipelined: up to ``WINDOW`` messages are in flight, and results are yielded in
-input order as soon as the oldest is acknowledged, so a publish of a million messages keeps
-the producer's batches full while still reporting every message's partition and offset.
+Messages are appended into record batches built here (one per partition) and handed to the
+producer with ``send_batch()``: see :mod:`mqctl.backends.kafka.publish_batch`. Every message still
+gets its own result, in input order, after the broker acknowledged its batch, with the partition
+and offset it was written at.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections import deque
 from collections.abc import AsyncIterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from mqctl.backends.kafka.connection import KafkaConnection, client_options
+from mqctl.backends.kafka.publish_batch import publish_batched
+from mqctl.backends.kafka.publish_batch import header_bytes as header_bytes
 from mqctl.errors import UsageError
 from mqctl.models.inventory import Destination
-from mqctl.models.messages import HeaderValue, OutgoingMessage, PublishOptions, PublishResult
+from mqctl.models.messages import OutgoingMessage, PublishOptions, PublishResult
 
 if TYPE_CHECKING:
     from aiokafka import AIOKafkaProducer
 
 COMPRESSION = ("none", "gzip", "snappy", "lz4", "zstd")
-WINDOW = 20_000
-
-
-def header_bytes(value: HeaderValue) -> bytes:
-    if isinstance(value, bytes):
-        return value
-    if value is None:
-        return b""
-    if isinstance(value, str):
-        return value.encode("utf-8")
-    return str(value).encode("utf-8")
+MAX_BATCH_SIZE = 512 * 1024
+MAX_REQUEST_SIZE = 8 * 1024 * 1024
 
 
 def producer_for(conn: KafkaConnection, compression: str | None) -> AIOKafkaProducer:
@@ -48,31 +41,11 @@ def producer_for(conn: KafkaConnection, compression: str | None) -> AIOKafkaProd
             enable_idempotence=True,
             compression_type=codec,
             linger_ms=5,
-            max_batch_size=512 * 1024,
-            max_request_size=8 * 1024 * 1024,
+            max_batch_size=MAX_BATCH_SIZE,
+            max_request_size=MAX_REQUEST_SIZE,
         )
     except RuntimeError as exc:  # "Compression library for lz4 not found"
         raise UsageError(f"--compression {codec}: {exc}") from None
-
-
-def _error(exc: BaseException) -> str:
-    text = " ".join(str(exc).split())
-    name = type(exc).__name__
-    return f"{name}: {text}" if text and text != name else name
-
-
-def _failed(exc: BaseException) -> asyncio.Future[Any]:
-    future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-    future.set_exception(exc)
-    return future
-
-
-async def _result(index: int, future: asyncio.Future[Any]) -> PublishResult:
-    try:
-        metadata = await future
-    except Exception as exc:
-        return PublishResult(index, False, error=_error(exc))
-    return PublishResult(index, True, partition=metadata.partition, offset=metadata.offset)
 
 
 async def publish(
@@ -83,33 +56,16 @@ async def publish(
 ) -> AsyncIterator[PublishResult]:
     topic = destination.name
     producer = producer_for(conn, options.compression)
-    in_flight: deque[tuple[int, asyncio.Future[Any]]] = deque()
     try:
         await conn.call(producer.start(), "producer start")
-        index = 0
-        async for message in messages:
-            partition = message.partition if message.partition is not None else options.partition
-            headers = [(k, header_bytes(v)) for k, v in message.headers]
-            try:
-                future = await producer.send(
-                    topic,
-                    value=message.value,
-                    key=message.key,
-                    partition=partition,
-                    headers=headers or None,
-                )
-            except Exception as exc:  # refused before sending (too large, bad partition)
-                future = _failed(exc)
-            in_flight.append((index, future))
-            index += 1
-            while in_flight and (in_flight[0][1].done() or len(in_flight) >= WINDOW):
-                yield await _result(*in_flight.popleft())
-        while in_flight:
-            yield await _result(*in_flight.popleft())
+        await conn.call(producer.partitions_for(topic), "metadata request")
+        results = publish_batched(producer, topic, messages, options.partition, MAX_REQUEST_SIZE)
+        try:
+            async for result in results:
+                yield result
+        finally:
+            await results.aclose()
     finally:
-        for _, future in in_flight:  # the caller stopped early: results nobody will read
-            if future.done() and not future.cancelled():
-                future.exception()
         await asyncio.shield(_stop(producer))
 
 

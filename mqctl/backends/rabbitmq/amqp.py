@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from mqctl.backends.rabbitmq.management import ManagementClient
 from mqctl.backends.rabbitmq.settings import RabbitSettings
+from mqctl.config.schema import tls_context, tls_error_reason, tls_hint
 from mqctl.config.secrets import scrub
 from mqctl.errors import (
     AuthError,
@@ -85,16 +86,7 @@ class AmqpConnections:
         import aio_pika
 
         s = self.settings
-        ssl_context = None
-        if s.tls.enabled:
-            import ssl
-
-            ssl_context = ssl.create_default_context(cafile=s.tls.ca_file)
-            if s.tls.cert_file:
-                ssl_context.load_cert_chain(s.tls.cert_file, s.tls.key_file)
-            if s.tls.insecure_skip_verify:
-                ssl_context.check_hostname = False
-                ssl_context.verify_mode = ssl.CERT_NONE
+        ssl_context = tls_context(s.tls) if s.tls.enabled else None
         try:
             return await asyncio.wait_for(
                 aio_pika.connect(
@@ -171,6 +163,12 @@ class AmqpConnections:
             return UsageError(f"RabbitMQ at {where} refused {what or 'the request'} ({text})")
         if isinstance(exc, amqp_errors.AMQPChannelError | amqp_errors.ConnectionClosed):
             return BrokerError(f"RabbitMQ at {where} closed the channel ({text})")
+        tls_reason = tls_error_reason(exc) if self.settings.tls.enabled else None
+        if tls_reason is not None:
+            return ConnectError(
+                f"TLS with RabbitMQ at {self.settings.address} failed: {tls_reason}",
+                hint=tls_hint(self.settings.tls),
+            )
         if isinstance(exc, OSError | amqp_errors.AMQPConnectionError):
             reason = _os_reason(exc)
             return ConnectError(

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from mqctl.backends.rabbitmq.settings import RabbitSettings
+from mqctl.config.schema import tls_context, tls_error_reason, tls_hint
 from mqctl.errors import (
     AuthError,
     BrokerError,
@@ -47,12 +48,7 @@ class ManagementClient:
             password = self.settings.password.reveal() if self.settings.password else ""
             verify: Any = True
             if self.settings.tls.enabled:
-                if self.settings.tls.insecure_skip_verify:
-                    verify = False
-                elif self.settings.tls.ca_file:
-                    import ssl
-
-                    verify = ssl.create_default_context(cafile=self.settings.tls.ca_file)
+                verify = tls_context(self.settings.tls)
             self._http = httpx.AsyncClient(
                 base_url=self.settings.management_url,
                 auth=(self.settings.username, password),
@@ -93,6 +89,12 @@ class ManagementClient:
                 f"RabbitMQ management API at {url} did not answer within {self.timeout:g}s"
             ) from None
         except httpx.HTTPError as exc:
+            tls_reason = tls_error_reason(exc) if url.startswith("https:") else None
+            if tls_reason is not None:
+                raise ConnectError(
+                    f"TLS with the RabbitMQ management API at {url} failed: {tls_reason}",
+                    hint=tls_hint(self.settings.tls),
+                ) from None
             reason = "connection refused" if isinstance(exc, httpx.ConnectError) else ""
             raise ConnectError(
                 f"cannot connect to the RabbitMQ management API at {url} "
@@ -101,6 +103,12 @@ class ManagementClient:
                 f"context {self.context!r}",
             ) from None
         if response.status_code == 401:
+            reason = _reason(response)
+            if reason and reason != "Login failed":
+                # logged in, but the endpoint needs more rights (e.g. "Not administrator user")
+                raise NotAuthorised(
+                    f"user {self.settings.username!r} may not {method} {path} on {url} ({reason})"
+                )
             raise AuthError(
                 f"RabbitMQ management API at {url} refused user {self.settings.username!r} "
                 f"(wrong password?)",
@@ -160,10 +168,25 @@ class ManagementClient:
         return list(unique.values())
 
     async def ensure_vhost(self, vhost: str) -> None:
-        await self.get(f"/vhosts/{enc(vhost)}", what=f"vhost {vhost!r}")
+        try:
+            await self.get(f"/vhosts/{enc(vhost)}", what=f"vhost {vhost!r}")
+        except NotAuthorised:
+            # RabbitMQ 3.x answers GET /vhosts/NAME to administrators only; the listing shows
+            # a monitoring/management user the vhosts it may use.
+            listed = await self.get("/vhosts", {"columns": "name"})
+            names = {v.get("name") for v in listed if isinstance(v, dict)}
+            if vhost not in names:
+                raise NotFoundError(
+                    f"vhost {vhost!r} not found on RabbitMQ at {self.settings.management_url} "
+                    f"(or user {self.settings.username!r} has no access to it)"
+                ) from None
 
     async def overview(self) -> Any:
         return await self.get("/overview")
+
+
+class NotAuthorised(AuthError):
+    """Logged in, but the user's tags do not allow this endpoint."""
 
 
 def _reason(response: httpx.Response) -> str:

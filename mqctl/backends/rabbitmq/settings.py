@@ -52,7 +52,7 @@ def parse_rabbit_settings(section: Mapping[str, Any], where: str) -> RabbitSetti
     vhost = optional_str(section, "vhost", where) or path_vhost
     tls = parse_tls(section, where)
     if parts.scheme == "amqps" and not tls.enabled:
-        tls = TlsSettings(enabled=True)
+        tls = TlsSettings(enabled=True, where=f"{where}.tls")
     default_port = 5671 if parts.scheme == "amqps" else 5672
     host = parts.hostname
     default_mgmt = (

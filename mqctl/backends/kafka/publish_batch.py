@@ -1,0 +1,392 @@
+"""Kafka publishing through aiokafka's batch API: record batches built here, one per partition.
+
+aiokafka's per-message ``send()`` costs ~20 µs (partitioner call, accumulator, a future and a
+metadata object per message). Here messages are appended straight into a ``BatchBuilder`` per
+partition (``producer.create_batch()``); a full batch is handed to ``producer.send_batch()``,
+which keeps the producer's guarantees: acks=all, the idempotent producer's sequence numbers and
+retries, and at most one batch per partition queued behind the one in flight, so the order within
+a partition is the order of the input. A message's offset is the batch's base offset (from the
+broker's answer) plus its position in the batch.
+
+Partitions: an explicit partition (the message's, else ``--partition``) is used as given (an
+unknown one fails that message); a keyed message goes where aiokafka's ``DefaultPartitioner``
+(murmur2, identical to the Java client) puts it; messages without a key stick to one partition
+until its batch is full, then move on to another available partition (the Java client's sticky
+partitioner, KIP-480), so keyless bulk loads fill whole batches.
+
+Results are yielded in input order, each only after its batch was acknowledged (or failed).
+Batches are closed when full, when the input pauses for longer than ``LINGER`` (so a slow or
+rate-limited input is still sent promptly), and at the end of the input.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+import time
+from collections import deque
+from collections.abc import AsyncIterator, Callable
+from typing import TYPE_CHECKING, Any, Final
+
+from mqctl.models.messages import HeaderValue, OutgoingMessage, PublishResult
+
+if TYPE_CHECKING:
+    from aiokafka import AIOKafkaProducer
+    from aiokafka.producer.message_accumulator import BatchBuilder
+
+LINGER: Final = 0.005  # seconds an open batch may wait for more messages while the input is idle
+MAX_UNCONFIRMED: Final = 8  # closed batches (queued + in flight) before the input is paused
+KEY_CACHE: Final = 4096  # keys whose partition is remembered (murmur2 in Python costs ~3 µs)
+_NO_HEADERS: Final[list[tuple[str, bytes]]] = []
+
+
+def header_bytes(value: HeaderValue) -> bytes:
+    if isinstance(value, bytes):
+        return value
+    if value is None:
+        return b""
+    if isinstance(value, str):
+        return value.encode("utf-8")
+    return str(value).encode("utf-8")
+
+
+def error_text(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    name = type(exc).__name__
+    return f"{name}: {text}" if text and text != name else name
+
+
+class Batch:
+    """One record batch for one partition, from its first message to the broker's answer."""
+
+    __slots__ = (
+        "partition", "builder", "count", "closed", "created", "done", "base", "error", "_waiter"
+    )  # fmt: skip
+
+    def __init__(self, partition: int, builder: BatchBuilder | None) -> None:
+        self.partition = partition
+        self.builder = builder  # None once handed to the producer (or for refused messages)
+        self.count = 0
+        self.closed = builder is None
+        self.created = time.monotonic()
+        self.done = False
+        self.base = 0  # offset of the batch's first record, once acknowledged
+        self.error: str | None = None
+        self._waiter: asyncio.Future[None] | None = None
+
+    @classmethod
+    def refused(cls, error: str) -> Batch:
+        """A stand-in batch for messages refused before sending (all fail with ``error``)."""
+        batch = cls(-1, None)
+        batch.finish(None, error)
+        return batch
+
+    def finish(self, base: int | None, error: str | None) -> None:
+        if self.done:
+            return
+        self.done = True
+        self.base = base if base is not None else 0
+        self.error = error if error is not None or base is not None else "no answer from Kafka"
+        if self._waiter is not None and not self._waiter.done():
+            self._waiter.set_result(None)
+
+    def delivered(self, future: asyncio.Future[Any]) -> None:
+        """Done callback of ``send_batch``'s future (a RecordMetadata with the base offset)."""
+        if future.cancelled():
+            self.finish(None, "CancelledError: the batch was not sent")
+            return
+        exc = future.exception()
+        if exc is not None:
+            self.finish(None, error_text(exc))
+        else:
+            self.finish(future.result().offset, None)
+
+    async def wait(self) -> None:
+        if not self.done:
+            if self._waiter is None:
+                self._waiter = asyncio.get_running_loop().create_future()
+            await self._waiter
+
+
+class BatchPublisher:
+    """Builds batches from messages and submits them in order from one task (see module doc)."""
+
+    def __init__(
+        self,
+        producer: AIOKafkaProducer,
+        topic: str,
+        partitions: list[int],
+        available: list[int],
+        default_partition: int | None,
+        max_request_size: int,
+    ) -> None:
+        from aiokafka.partitioner import DefaultPartitioner
+        from aiokafka.record.default_records import DefaultRecordBatchBuilder
+
+        self.producer = producer
+        self.topic = topic
+        self.partitions = sorted(partitions)
+        self.known = frozenset(self.partitions)
+        self.available = sorted(available) or self.partitions
+        self.default_partition = default_partition
+        self.partitioner: Callable[[bytes | None, list[int], list[int]], int] = DefaultPartitioner()
+        self.estimate = DefaultRecordBatchBuilder.estimate_size_in_bytes
+        self.max_request_size = max_request_size
+        self.open: dict[int, Batch] = {}  # partition -> batch being filled
+        self.sticky: Batch | None = None  # where messages without key and partition go
+        self.queue: deque[Batch] = deque()  # closed, waiting for send_batch (in order)
+        self.unconfirmed: deque[Batch] = deque()  # closed, no answer yet (in order)
+        self.keys: dict[bytes, int] = {}
+        self.busy = False  # the input is not idle: do not close batches for lingering
+        self._wakeup = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    # --- partitions ------------------------------------------------------------------------
+
+    def partition_for_key(self, key: bytes) -> int:
+        partition = self.keys.get(key)
+        if partition is None:
+            partition = self.partitioner(key, self.partitions, self.available)
+            if len(self.keys) >= KEY_CACHE:
+                self.keys.clear()
+            self.keys[key] = partition
+        return partition
+
+    def unknown_partition(self, partition: int) -> str:
+        first, last = self.partitions[0], self.partitions[-1]
+        return (
+            f"UnknownPartition: topic {self.topic!r} has no partition {partition} "
+            f"(partitions {first}-{last})"
+        )
+
+    def too_large(self, key: bytes | None, value: bytes | None, headers: Any) -> str | None:
+        size: int = self.estimate(key, value, headers)
+        if size <= self.max_request_size:
+            return None
+        return (
+            f"MessageSizeTooLargeError: the message is {size} bytes when serialized, more than "
+            f"the maximum request size ({self.max_request_size})"
+        )
+
+    # --- batches ---------------------------------------------------------------------------
+
+    def new_batch(self, partition: int) -> Batch:
+        batch = Batch(partition, self.producer.create_batch())
+        self.open[partition] = batch
+        return batch
+
+    def next_sticky(self, previous: int | None) -> Batch:
+        """Messages without key and partition: an open batch, else a new one elsewhere."""
+        choices = [p for p in self.available if p != previous] or self.available
+        partition = random.choice(choices)
+        batch = self.open.get(partition)
+        self.sticky = batch if batch is not None else self.new_batch(partition)
+        return self.sticky
+
+    def close(self, batch: Batch) -> None:
+        """No more messages for ``batch``: queue it for sending."""
+        if batch.closed:
+            return
+        batch.closed = True
+        if self.open.get(batch.partition) is batch:
+            del self.open[batch.partition]
+        if self.sticky is batch:
+            self.sticky = None
+        if batch.count == 0:  # nothing was appended: nothing to send
+            batch.builder = None
+            batch.finish(0, None)
+            return
+        assert batch.builder is not None
+        batch.builder.close()
+        self.queue.append(batch)
+        self.unconfirmed.append(batch)
+        self._wakeup.set()
+
+    def close_all(self) -> None:
+        for batch in list(self.open.values()):
+            self.close(batch)
+
+    async def pause(self) -> None:
+        """Let the submitter and the producer run; wait if too much is unconfirmed."""
+        unconfirmed = self.unconfirmed
+        while unconfirmed and unconfirmed[0].done:
+            unconfirmed.popleft()
+        self.busy = True
+        try:
+            if len(unconfirmed) >= MAX_UNCONFIRMED:
+                await unconfirmed[0].wait()
+            else:
+                await asyncio.sleep(0)
+        finally:
+            self.busy = False
+
+    async def wait_for(self, batch: Batch) -> None:
+        """Wait for ``batch``'s answer, sending it first if it is still open."""
+        self.close(batch)
+        self.busy = True
+        try:
+            await batch.wait()
+        finally:
+            self.busy = False
+
+    # --- the submitter task ----------------------------------------------------------------
+
+    def start(self) -> None:
+        self._task = asyncio.get_running_loop().create_task(self._submit())
+
+    async def stop(self) -> None:
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        while self.queue:  # only when the caller stopped early: batches never handed over
+            batch = self.queue.popleft()
+            batch.builder = None
+            batch.finish(None, "CancelledError: the publish was stopped")
+
+    async def _submit(self) -> None:
+        queue, producer, topic = self.queue, self.producer, self.topic
+        while True:
+            if not queue:
+                await self._idle()
+                continue
+            batch = queue[0]
+            try:
+                future = await producer.send_batch(batch.builder, topic, partition=batch.partition)
+            except asyncio.CancelledError:
+                batch.finish(None, "CancelledError: the publish was stopped")
+                raise
+            except Exception as exc:  # closed producer, timeout waiting for the queue slot
+                batch.finish(None, error_text(exc))
+            else:
+                future.add_done_callback(batch.delivered)
+            finally:
+                queue.popleft()
+                batch.builder = None
+
+    async def _idle(self) -> None:
+        """Wait for the next closed batch; close batches left open while the input is idle."""
+        self._wakeup.clear()
+        if not self.open:
+            await self._wakeup.wait()
+            return
+        oldest = min(batch.created for batch in self.open.values())
+        delay = oldest + LINGER - time.monotonic()
+        if delay <= 0 and self.busy:
+            delay = LINGER
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(max(0.0, delay)):
+                await self._wakeup.wait()
+            return
+        if self.busy:  # the input is being read: batches fill up (or are closed at the end)
+            return
+        now = time.monotonic()
+        for batch in list(self.open.values()):
+            if batch.count and now - batch.created >= LINGER:
+                self.close(batch)
+
+
+async def publish_batched(
+    producer: AIOKafkaProducer,
+    topic: str,
+    messages: AsyncIterator[OutgoingMessage],
+    default_partition: int | None,
+    max_request_size: int,
+) -> AsyncIterator[PublishResult]:
+    """Send ``messages`` with a started ``producer``; one result per message, in input order."""
+    partitions = sorted(await producer.partitions_for(topic))
+    available = producer.client.cluster.available_partitions_for_topic(topic) or set()
+    pub = BatchPublisher(
+        producer, topic, partitions, sorted(available), default_partition, max_request_size
+    )
+    # runs: consecutive input messages that went to the same batch, as
+    # [batch, index of the first message, position of the first message in the batch, count]
+    runs: deque[list[Any]] = deque()
+    run: list[Any] = [None, 0, 0, 0]
+    known = pub.known
+    open_batches = pub.open
+    refused: Batch | None = None
+    pub.start()
+    try:
+        index = 0
+        async for message in messages:
+            key, value, headers = message.key, message.value, message.headers
+            partition = message.partition
+            if partition is None:
+                partition = default_partition
+            error: str | None = None
+            if headers:
+                headers = [(k, header_bytes(v)) for k, v in headers]
+                error = pub.too_large(key, value, headers)
+            else:
+                headers = _NO_HEADERS
+                size = len(value) if value is not None else 0
+                if key is not None:
+                    size += len(key)
+                if size > pub.max_request_size - 1024:
+                    error = pub.too_large(key, value, headers)
+            if partition is None and key is not None:
+                partition = pub.partition_for_key(key)
+            elif partition is not None and partition not in known:
+                error = pub.unknown_partition(partition)
+            if error is not None:
+                if refused is None or refused.error != error:
+                    refused = Batch.refused(error)
+                if run[0] is refused:
+                    run[3] += 1
+                else:
+                    run = [refused, index, 0, 1]
+                    runs.append(run)
+                index += 1
+                continue
+            if partition is None:
+                batch = pub.sticky or pub.next_sticky(None)
+            else:
+                batch = open_batches.get(partition) or pub.new_batch(partition)
+            builder = batch.builder
+            assert builder is not None
+            if builder.append(timestamp=None, key=key, value=value, headers=headers) is None:
+                # full: send it, continue in a new batch (the first message always fits)
+                pub.close(batch)
+                if partition is None:
+                    batch = pub.next_sticky(batch.partition)
+                else:
+                    batch = pub.new_batch(partition)
+                new_builder = batch.builder
+                assert new_builder is not None
+                new_builder.append(timestamp=None, key=key, value=value, headers=headers)
+                await pub.pause()
+            position = batch.count
+            batch.count = position + 1
+            if run[0] is batch:
+                run[3] += 1
+            else:
+                run = [batch, index, position, 1]
+                runs.append(run)
+            index += 1
+            while runs and runs[0][0].done:
+                done = runs.popleft()
+                if done is run:  # a run of refused messages: later ones start a new run
+                    run = [None, 0, 0, 0]
+                for result in _results(done):
+                    yield result
+        pub.close_all()
+        while runs:
+            first = runs.popleft()
+            await pub.wait_for(first[0])
+            for result in _results(first):
+                yield result
+    finally:
+        await pub.stop()
+
+
+def _results(run: list[Any]) -> list[PublishResult]:
+    batch, first, position, count = run
+    if batch.error is not None:
+        error = batch.error
+        return [PublishResult(i, False, error=error) for i in range(first, first + count)]
+    partition = batch.partition
+    offset = batch.base + position - first
+    return [PublishResult(i, True, partition, offset + i) for i in range(first, first + count)]
