@@ -24,6 +24,7 @@ brokers: system-deps ## start local Kafka (KRaft), RabbitMQ and Redis on loopbac
 	@bash scripts/redis.sh up
 
 brokers-down: ## stop the brokers this project started (by pid file)
+	@[ ! -x $(PY) ] || $(PY) scripts/scenario_consumers.py down
 	@bash scripts/brokers.sh down
 	@bash scripts/redis.sh down
 
@@ -31,8 +32,10 @@ brokers-status: ## show whether the local brokers are up
 	@bash scripts/brokers.sh status
 	@bash scripts/redis.sh status
 
-seed: install brokers ## create the order-system scenario (idempotent)
+seed: install brokers ## create the order-system scenario (idempotent) with its live consumers
+	@$(PY) scripts/scenario_consumers.py down
 	$(PY) scripts/seed.py
+	@$(PY) scripts/scenario_consumers.py up
 
 demo: seed ## install, start brokers, seed, show what mqctl sees
 	@bash scripts/demo.sh
