@@ -7,6 +7,7 @@ Both views (CLI and TUI) hold a Session and call the service functions in
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 from types import TracebackType
 from typing import Any, TypeVar
 
@@ -19,9 +20,18 @@ T = TypeVar("T")
 
 
 class Session:
-    def __init__(self, context: Context, *, timeout: float | None = None) -> None:
+    def __init__(
+        self,
+        context: Context,
+        *,
+        timeout: float | None = None,
+        write_approval: Callable[[str, Context], None] | None = None,
+    ) -> None:
         self.context = context
         self.timeout = timeout if timeout is not None else context.timeout
+        # Called before the first write on a protected context; raises to refuse.
+        self.write_approval = write_approval
+        self._approved: set[str] = set()
         self._backends: dict[str, Backend] = {}
 
     @property
@@ -74,11 +84,21 @@ class Session:
         return found
 
     def check_writable(self, action: str) -> None:
+        """Every write goes through here first: read-only contexts refuse, protected ones
+        need the view's explicit approval (the CLI asks for the context name)."""
         if self.context.read_only:
             raise UsageError(
                 f"context {self.context.name!r} is read-only: {action} refused",
                 hint="set read-only = false in the config to allow writes",
             )
+        if self.context.protected and self.context.name not in self._approved:
+            if self.write_approval is None:
+                raise UsageError(
+                    f"context {self.context.name!r} is protected: {action} needs confirmation",
+                    hint=f"confirm with --yes --context {self.context.name}",
+                )
+            self.write_approval(action, self.context)
+            self._approved.add(self.context.name)
 
     async def close(self) -> None:
         for backend in self._backends.values():

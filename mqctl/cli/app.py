@@ -91,6 +91,11 @@ for _module in COMMAND_MODULES:
 _ARGV: list[str] = []
 
 
+def explicit_yes() -> bool:
+    """Whether this command line carries --yes/-y (used for protected contexts)."""
+    return "--yes" in _ARGV or "-y" in _ARGV
+
+
 def _debug_requested() -> bool:
     return STATE.debug or "--debug" in _ARGV or os.environ.get("MQCTL_DEBUG") == "1"
 

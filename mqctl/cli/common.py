@@ -9,6 +9,7 @@ from typing import Annotated, TypeVar
 
 import typer
 
+from mqctl.config.schema import Context
 from mqctl.errors import UsageError
 from mqctl.output.render import OutputFormat
 
@@ -35,7 +36,12 @@ VhostOpt = Annotated[
     typer.Option("--vhost", help="RabbitMQ vhost (default: the context's vhost, usually /)."),
 ]
 AllVhostsOpt = Annotated[bool, typer.Option("--all-vhosts", help="Every vhost.")]
-YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
+YesOpt = Annotated[
+    bool,
+    typer.Option(
+        "--yes", "-y", help="Do not ask for confirmation (protected contexts: with --context)."
+    ),
+]
 
 
 def run_with_session(fn: Callable[..., Awaitable[T]]) -> T:
@@ -48,10 +54,33 @@ def run_with_session(fn: Callable[..., Awaitable[T]]) -> T:
     context = resolve_context(load_config(), STATE.context)
 
     async def main() -> T:
-        async with Session(context, timeout=STATE.timeout) as session:
+        async with Session(
+            context, timeout=STATE.timeout, write_approval=approve_protected_write
+        ) as session:
             return await fn(session)
 
     return asyncio.run(main())
+
+
+def approve_protected_write(action: str, context: Context) -> None:
+    """A protected context (e.g. prod): the user types its name, or passes both
+    ``--yes`` and ``--context NAME`` explicitly (for scripts)."""
+    from mqctl.cli.app import explicit_yes
+
+    if explicit_yes() and STATE.context == context.name:
+        return
+    if not sys.stdin.isatty():
+        raise UsageError(
+            f"context {context.name!r} is protected: {action} refused without confirmation",
+            hint=f"in scripts pass both --yes and --context {context.name}",
+        )
+    typed = typer.prompt(
+        f"Context {context.name!r} is protected. Type its name to confirm {action}",
+        default="",
+        show_default=False,
+    )
+    if typed.strip() != context.name:
+        raise UsageError(f"confirmation did not match {context.name!r}: {action} cancelled")
 
 
 def confirm(question: str, yes: bool) -> None:

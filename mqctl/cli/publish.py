@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from mqctl.cli.common import OutputOpt, VhostOpt, run_with_session
+from mqctl.cli.common import OutputOpt, VhostOpt, YesOpt, run_with_session
 from mqctl.output.render import OutputFormat
 
 if TYPE_CHECKING:
@@ -110,7 +110,9 @@ def publish_cmd(
         bool, typer.Option("--mandatory", help="RabbitMQ: unroutable messages count as failed.")
     ] = False,
     output: OutputOpt = OutputFormat.table,
+    yes: YesOpt = False,
 ) -> None:
+    del yes  # read from the command line by the protected-context check
     from mqctl.errors import UsageError
     from mqctl.messages.headers import parse_pairs
     from mqctl.messages.rate import parse_rate
