@@ -147,6 +147,14 @@ class KafkaConnection:
             )
         if isinstance(exc, kerr.KafkaTimeoutError):
             return BrokerTimeout(f"Kafka at {address} timed out")
+        if isinstance(exc, kerr.KafkaError) and exc.retriable:
+            # A broker is down or partition leaders are moving (NodeNotReady, NotLeader...):
+            # the cluster recovers on its own, usually within seconds.
+            return ConnectError(
+                f"Kafka at {address}: a broker or partition leader is not available right "
+                f"now ({type(exc).__name__})",
+                hint="a broker may be down or leaders are being re-elected; retry shortly",
+            )
         from mqctl.errors import BrokerError
 
         return BrokerError(f"Kafka at {address}: {type(exc).__name__}: {exc}")
