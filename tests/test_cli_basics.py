@@ -125,3 +125,18 @@ def test_no_color_and_non_tty_output_has_no_escape_codes() -> None:
     result = run_cli("context", "list")
     assert result.exit_code == 0
     assert "\x1b" not in result.stdout
+
+
+def test_context_show_check_reports_each_broker(isolated_config, closed_port) -> None:  # type: ignore[no-untyped-def]
+    result = run_cli("context", "show", "--check", "-o", "json")
+    assert result.exit_code == 0, result.output
+    status = {s["backend"]: s for s in json.loads(result.stdout)["status"]}
+    assert status["kafka"]["reachable"] and status["rabbitmq"]["reachable"]
+    isolated_config.write_text(
+        f'[contexts.down.kafka]\nbootstrap-servers = "127.0.0.1:{closed_port}"\n'
+    )
+    result = run_cli("--timeout", "3", "context", "show", "down", "--check", "-o", "json")
+    assert result.exit_code == 0, result.output
+    (kafka,) = json.loads(result.stdout)["status"]
+    assert kafka["reachable"] is False
+    assert f"127.0.0.1:{closed_port}" in kafka["error"]

@@ -372,9 +372,7 @@ def test_rabbit_wrong_ca_for_https_and_amqps(
     assert "certificate verify failed" in line, line
 
 
-def test_rabbit_insecure_skip_verify_warns(
-    creds: dict[str, str], isolated_config: Path
-) -> None:
+def test_rabbit_insecure_skip_verify_warns(creds: dict[str, str], isolated_config: Path) -> None:
     isolated_config.write_text(
         rabbit_context(
             "insecure",

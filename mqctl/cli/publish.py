@@ -200,14 +200,19 @@ def _publish(
         summary.destination = destination.qualified
         started = time.monotonic()
         try:
-            async for result in service.publish(
-                session, destination, messages, options, rate=per_second
-            ):
-                summary.add(result)
-                if output == "jsonl":
+            if output == "jsonl":
+                async for result in service.publish(
+                    session, destination, messages, options, rate=per_second
+                ):
+                    summary.add(result)
                     sys.stdout.write(json_line(to_jsonable(result)) + "\n")
-                elif progress is not None:
-                    progress.advance()
+            else:  # a summary: counts are enough (no object per message)
+                async for confirmed, failed in service.publish_tallies(
+                    session, destination, messages, options, rate=per_second
+                ):
+                    summary.add_tally(confirmed, failed)
+                    if progress is not None:
+                        progress.advance(confirmed + len(failed))
         finally:
             summary.seconds = round(time.monotonic() - started, 3)
             done = summary.published + summary.failed
@@ -273,9 +278,9 @@ class _Progress:
         self._task = self._bar.add_task("publish", total=total)
         self._bar.start()
 
-    def advance(self) -> None:
+    def advance(self, count: int = 1) -> None:
         if self._bar is not None:
-            self._bar.advance(self._task)
+            self._bar.advance(self._task, count)
 
     def close(self) -> None:
         if self._bar is not None:

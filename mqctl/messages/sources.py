@@ -166,13 +166,17 @@ def _jsonl_drafts(path: str, stdin: IO[bytes] | None) -> list[Draft]:
     return drafts
 
 
-def _stdin_lines(stdin: IO[bytes] | None) -> Iterator[Draft]:
+def _stdin_values(stdin: IO[bytes] | None) -> Iterator[bytes]:
     if stdin is None:
         raise UsageError("stdin is not available")
     for line in stdin:
         value = line[:-1] if line.endswith(b"\n") else line
         if value:  # blank lines are skipped (like a trailing newline at the end of input)
-            yield Draft(value)
+            yield value
+
+
+def _stdin_lines(stdin: IO[bytes] | None) -> Iterator[Draft]:
+    return (Draft(value) for value in _stdin_values(stdin))
 
 
 def _drafts(
@@ -280,7 +284,8 @@ def build_messages(
         key = None if spec.key is None else _to_bytes(spec.key)
         partition, routing_key = spec.partition, spec.routing_key
         return (
-            OutgoingMessage(_to_bytes(d.value), key, [], partition, routing_key) for d in drafts
+            OutgoingMessage(value, key, [], partition, routing_key)
+            for value in _stdin_values(stdin)
         ), total
     if not spec.template:
         return (_finish(_apply_flags(d, spec)) for d in drafts), total

@@ -163,6 +163,47 @@ async def publish(
 ) -> AsyncIterator[PublishResult]:
     """Publish ``messages`` (at ``rate`` per second if given); one result per message, in
     order, each after the broker confirmed or refused it. Refused in read-only contexts."""
+    results = await _writer_results(session, target, messages, options, vhost, rate)
+    try:
+        async for result in results:
+            yield result
+    finally:
+        await _aclose(results)
+
+
+async def publish_tallies(
+    session: Session,
+    target: str | Destination,
+    messages: AsyncIterator[OutgoingMessage] | Iterable[OutgoingMessage],
+    options: PublishOptions,
+    *,
+    vhost: str | None = None,
+    rate: float | None = None,
+) -> AsyncIterator[tuple[int, list[PublishResult]]]:
+    """:func:`publish` for callers that only count (summaries, progress): yields (messages
+    confirmed, results of the failed ones) for consecutive groups of messages, in order. A
+    backend whose results have ``tallies()`` (Kafka's batches) builds no object per message."""
+    results = await _writer_results(session, target, messages, options, vhost, rate)
+    tallies = getattr(results, "tallies", None)
+    try:
+        if tallies is not None:
+            async for tally in tallies():
+                yield tally
+        else:
+            async for result in results:
+                yield (1, []) if result.ok else (0, [result])
+    finally:
+        await _aclose(results)
+
+
+async def _writer_results(
+    session: Session,
+    target: str | Destination,
+    messages: AsyncIterator[OutgoingMessage] | Iterable[OutgoingMessage],
+    options: PublishOptions,
+    vhost: str | None,
+    rate: float | None,
+) -> AsyncIterator[PublishResult]:
     session.check_writable("publish")
     destination = await resolve_destination(session, target, vhost=vhost)
     backend = session.backend(destination.backend)
@@ -172,12 +213,7 @@ async def publish(
     )
     if rate is not None:  # no extra async hop per message when unlimited
         stream = rate_limited(stream, rate)
-    results = writer.publish(destination, stream, options)
-    try:
-        async for result in results:
-            yield result
-    finally:
-        await _aclose(results)
+    return writer.publish(destination, stream, options)
 
 
 @dataclass(slots=True)
@@ -198,6 +234,13 @@ class PublishSummary:
             self.failed += 1
             if len(self.errors) < keep_errors:
                 self.errors.append(result)
+
+    def add_tally(
+        self, confirmed: int, failed: list[PublishResult], keep_errors: int = 100
+    ) -> None:
+        self.published += confirmed
+        for result in failed:
+            self.add(result, keep_errors)
 
 
 # --- topic administration (Kafka-like brokers) -------------------------------------------------

@@ -43,12 +43,15 @@ class KafkaBackend(KafkaGroupsMixin, KafkaMessagesMixin, KafkaDeadLetterMixin):
         await self.connection.close()
 
     async def status(self) -> BrokerStatus:
+        from mqctl.backends.kafka.topics import cluster_metadata
+
         try:
-            client = await self.connection.client()
-            version = ".".join(str(v) for v in client.api_version) + "+"
+            # A fresh metadata request: the status must say whether the cluster answers now.
+            metadata = await cluster_metadata(self.connection)
         except MqctlError as exc:
             return BrokerStatus(self.name, self.address, False, error=str(exc))
-        return BrokerStatus(self.name, self.address, True, version=f"api {version}")
+        brokers = len(metadata.brokers())
+        return BrokerStatus(self.name, self.address, True, version=f"{brokers} broker(s)")
 
     async def find_destinations(self, name: str, vhost: str | None = None) -> list[Destination]:
         from mqctl.backends.kafka.topics import cluster_metadata

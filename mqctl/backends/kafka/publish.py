@@ -14,17 +14,17 @@ from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING
 
 from mqctl.backends.kafka.connection import KafkaConnection, client_options
-from mqctl.backends.kafka.publish_batch import publish_batched
+from mqctl.backends.kafka.publish_batch import BatchedPublish
 from mqctl.backends.kafka.publish_batch import header_bytes as header_bytes
 from mqctl.errors import UsageError
 from mqctl.models.inventory import Destination
-from mqctl.models.messages import OutgoingMessage, PublishOptions, PublishResult
+from mqctl.models.messages import OutgoingMessage, PublishOptions
 
 if TYPE_CHECKING:
     from aiokafka import AIOKafkaProducer
 
 COMPRESSION = ("none", "gzip", "snappy", "lz4", "zstd")
-MAX_BATCH_SIZE = 512 * 1024
+MAX_BATCH_SIZE = 512 * 1024  # below the broker's default message.max.bytes (1 MiB)
 MAX_REQUEST_SIZE = 8 * 1024 * 1024
 
 
@@ -48,25 +48,27 @@ def producer_for(conn: KafkaConnection, compression: str | None) -> AIOKafkaProd
         raise UsageError(f"--compression {codec}: {exc}") from None
 
 
-async def publish(
+def publish(
     conn: KafkaConnection,
     destination: Destination,
     messages: AsyncIterator[OutgoingMessage],
     options: PublishOptions,
-) -> AsyncIterator[PublishResult]:
+) -> BatchedPublish:
+    """One result per message in input order (or tallies, see :class:`BatchedPublish`); the
+    producer is created and started when iteration begins."""
     topic = destination.name
-    producer = producer_for(conn, options.compression)
-    try:
-        await conn.call(producer.start(), "producer start")
-        await conn.call(producer.partitions_for(topic), "metadata request")
-        results = publish_batched(producer, topic, messages, options.partition, MAX_REQUEST_SIZE)
+
+    async def start() -> AIOKafkaProducer:
+        producer = producer_for(conn, options.compression)
         try:
-            async for result in results:
-                yield result
-        finally:
-            await results.aclose()
-    finally:
-        await asyncio.shield(_stop(producer))
+            await conn.call(producer.start(), "producer start")
+            await conn.call(producer.partitions_for(topic), "metadata request")
+        except BaseException:
+            await asyncio.shield(_stop(producer))
+            raise
+        return producer
+
+    return BatchedPublish(start, _stop, topic, messages, options.partition, MAX_REQUEST_SIZE)
 
 
 async def _stop(producer: AIOKafkaProducer) -> None:

@@ -14,9 +14,11 @@ unknown one fails that message); a keyed message goes where aiokafka's ``Default
 until its batch is full, then move on to another available partition (the Java client's sticky
 partitioner, KIP-480), so keyless bulk loads fill whole batches.
 
-Results are yielded in input order, each only after its batch was acknowledged (or failed).
-Batches are closed when full, when the input pauses for longer than ``LINGER`` (so a slow or
-rate-limited input is still sent promptly), and at the end of the input.
+Results come in input order, each only after its batch was acknowledged (or failed), as *runs*:
+consecutive messages that went into the same batch. :class:`BatchedPublish` turns them into one
+:class:`PublishResult` per message, or into counts for callers that only need a summary. Batches
+are closed when full, when the input pauses for longer than ``LINGER`` (so a slow or rate-limited
+input is still sent promptly), and at the end of the input.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ import contextlib
 import random
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from typing import TYPE_CHECKING, Any, Final
 
 from mqctl.models.messages import HeaderValue, OutgoingMessage, PublishResult
@@ -36,9 +38,14 @@ if TYPE_CHECKING:
     from aiokafka.producer.message_accumulator import BatchBuilder
 
 LINGER: Final = 0.005  # seconds an open batch may wait for more messages while the input is idle
-MAX_UNCONFIRMED: Final = 8  # closed batches (queued + in flight) before the input is paused
+MAX_UNCONFIRMED: Final = 12  # closed batches (queued + in flight) before the input is paused
 KEY_CACHE: Final = 4096  # keys whose partition is remembered (murmur2 in Python costs ~3 µs)
-_NO_HEADERS: Final[list[tuple[str, bytes]]] = []
+Headers = list[tuple[str, bytes]]
+_NO_HEADERS: Final[Headers] = []
+# A run: (batch, index of its first message, that message's position in the batch, count).
+Run = tuple["Batch", int, int, int]
+# What summaries need: (messages confirmed, results of the messages that failed).
+Tally = tuple[int, list[PublishResult]]
 
 
 def header_bytes(value: HeaderValue) -> bytes:
@@ -60,14 +67,11 @@ def error_text(exc: BaseException) -> str:
 class Batch:
     """One record batch for one partition, from its first message to the broker's answer."""
 
-    __slots__ = (
-        "partition", "builder", "count", "closed", "created", "done", "base", "error", "_waiter"
-    )  # fmt: skip
+    __slots__ = ("_waiter", "base", "builder", "closed", "created", "done", "error", "partition")
 
     def __init__(self, partition: int, builder: BatchBuilder | None) -> None:
         self.partition = partition
         self.builder = builder  # None once handed to the producer (or for refused messages)
-        self.count = 0
         self.closed = builder is None
         self.created = time.monotonic()
         self.done = False
@@ -110,7 +114,7 @@ class Batch:
 
 
 class BatchPublisher:
-    """Builds batches from messages and submits them in order from one task (see module doc)."""
+    """Routes messages into open batches and submits closed ones in order from one task."""
 
     def __init__(
         self,
@@ -131,18 +135,49 @@ class BatchPublisher:
         self.available = sorted(available) or self.partitions
         self.default_partition = default_partition
         self.partitioner: Callable[[bytes | None, list[int], list[int]], int] = DefaultPartitioner()
-        self.estimate = DefaultRecordBatchBuilder.estimate_size_in_bytes
+        self.estimate: Callable[[bytes | None, bytes | None, Headers], int] = (
+            DefaultRecordBatchBuilder.estimate_size_in_bytes
+        )
         self.max_request_size = max_request_size
-        self.open: dict[int, Batch] = {}  # partition -> batch being filled
+        self.open: dict[int, Batch] = {}  # partition -> the batch being filled
         self.sticky: Batch | None = None  # where messages without key and partition go
         self.queue: deque[Batch] = deque()  # closed, waiting for send_batch (in order)
         self.unconfirmed: deque[Batch] = deque()  # closed, no answer yet (in order)
         self.keys: dict[bytes, int] = {}
+        self.refusals: dict[str, Batch] = {}
         self.busy = False  # the input is not idle: do not close batches for lingering
         self._wakeup = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
-    # --- partitions ------------------------------------------------------------------------
+    # --- routing ---------------------------------------------------------------------------
+
+    def route(self, message: OutgoingMessage) -> tuple[Batch, Headers, bool]:
+        """(batch, headers as bytes, sticky?) for a message; a refused batch if it can't go."""
+        key, value = message.key, message.value
+        headers = (
+            [(k, header_bytes(v)) for k, v in message.headers] if message.headers else _NO_HEADERS
+        )
+        size = (len(value) if value is not None else 0) + (len(key) if key is not None else 0)
+        if headers or size > self.max_request_size - 1024:
+            estimate = self.estimate(key, value, headers)
+            if estimate > self.max_request_size:
+                return self.refuse(
+                    f"MessageSizeTooLargeError: the message is {estimate} bytes when serialized, "
+                    f"more than the maximum request size ({self.max_request_size})"
+                ), headers, False  # fmt: skip
+        partition = message.partition
+        if partition is None:
+            partition = self.default_partition
+        if partition is None:
+            if key is None:
+                return self.sticky or self.next_sticky(None), headers, True
+            partition = self.partition_for_key(key)
+        elif partition not in self.known:
+            return self.refuse(
+                f"UnknownPartition: topic {self.topic!r} has no partition {partition} "
+                f"(partitions {self.partitions[0]}-{self.partitions[-1]})"
+            ), headers, False  # fmt: skip
+        return self.open.get(partition) or self.new_batch(partition), headers, False
 
     def partition_for_key(self, key: bytes) -> int:
         partition = self.keys.get(key)
@@ -153,21 +188,11 @@ class BatchPublisher:
             self.keys[key] = partition
         return partition
 
-    def unknown_partition(self, partition: int) -> str:
-        first, last = self.partitions[0], self.partitions[-1]
-        return (
-            f"UnknownPartition: topic {self.topic!r} has no partition {partition} "
-            f"(partitions {first}-{last})"
-        )
-
-    def too_large(self, key: bytes | None, value: bytes | None, headers: Any) -> str | None:
-        size: int = self.estimate(key, value, headers)
-        if size <= self.max_request_size:
-            return None
-        return (
-            f"MessageSizeTooLargeError: the message is {size} bytes when serialized, more than "
-            f"the maximum request size ({self.max_request_size})"
-        )
+    def refuse(self, error: str) -> Batch:
+        batch = self.refusals.get(error)
+        if batch is None:
+            batch = self.refusals[error] = Batch.refused(error)
+        return batch
 
     # --- batches ---------------------------------------------------------------------------
 
@@ -184,6 +209,16 @@ class BatchPublisher:
         self.sticky = batch if batch is not None else self.new_batch(partition)
         return self.sticky
 
+    def overflow(
+        self, full: Batch, sticky: bool, key: bytes | None, value: bytes | None, headers: Headers
+    ) -> Batch:
+        """``full`` refused the message: send it and put the message into a new batch."""
+        self.close(full)
+        batch = self.next_sticky(full.partition) if sticky else self.new_batch(full.partition)
+        assert batch.builder is not None
+        batch.builder.append(timestamp=None, key=key, value=value, headers=headers)
+        return batch
+
     def close(self, batch: Batch) -> None:
         """No more messages for ``batch``: queue it for sending."""
         if batch.closed:
@@ -193,12 +228,13 @@ class BatchPublisher:
             del self.open[batch.partition]
         if self.sticky is batch:
             self.sticky = None
-        if batch.count == 0:  # nothing was appended: nothing to send
+        builder = batch.builder
+        assert builder is not None
+        if builder.record_count() == 0:  # nothing was appended: nothing to send
             batch.builder = None
             batch.finish(0, None)
             return
-        assert batch.builder is not None
-        batch.builder.close()
+        builder.close()
         self.queue.append(batch)
         self.unconfirmed.append(batch)
         self._wakeup.set()
@@ -284,105 +320,73 @@ class BatchPublisher:
             return
         now = time.monotonic()
         for batch in list(self.open.values()):
-            if batch.count and now - batch.created >= LINGER:
+            if now - batch.created >= LINGER:
                 self.close(batch)
 
 
-async def publish_batched(
+async def publish_runs(
     producer: AIOKafkaProducer,
     topic: str,
     messages: AsyncIterator[OutgoingMessage],
     default_partition: int | None,
     max_request_size: int,
-) -> AsyncIterator[PublishResult]:
-    """Send ``messages`` with a started ``producer``; one result per message, in input order."""
+) -> AsyncGenerator[Run, None]:
+    """Send ``messages`` with a started ``producer``; yield runs in input order, each once its
+    batch was acknowledged (or failed)."""
     partitions = sorted(await producer.partitions_for(topic))
     available = producer.client.cluster.available_partitions_for_topic(topic) or set()
     pub = BatchPublisher(
         producer, topic, partitions, sorted(available), default_partition, max_request_size
     )
-    # runs: consecutive input messages that went to the same batch, as
-    # [batch, index of the first message, position of the first message in the batch, count]
-    runs: deque[list[Any]] = deque()
-    run: list[Any] = [None, 0, 0, 0]
-    known = pub.known
-    open_batches = pub.open
-    refused: Batch | None = None
+    runs: deque[tuple[Batch, int, int]] = deque()  # (batch, first index, first position)
+    last: Batch | None = None  # the batch of the newest run
+    fast = default_partition is None
+    limit = max_request_size - 1024
+    index = 0
     pub.start()
     try:
-        index = 0
         async for message in messages:
-            key, value, headers = message.key, message.value, message.headers
-            partition = message.partition
-            if partition is None:
-                partition = default_partition
-            error: str | None = None
-            if headers:
-                headers = [(k, header_bytes(v)) for k, v in headers]
-                error = pub.too_large(key, value, headers)
-            else:
-                headers = _NO_HEADERS
-                size = len(value) if value is not None else 0
-                if key is not None:
-                    size += len(key)
-                if size > pub.max_request_size - 1024:
-                    error = pub.too_large(key, value, headers)
-            if partition is None and key is not None:
-                partition = pub.partition_for_key(key)
-            elif partition is not None and partition not in known:
-                error = pub.unknown_partition(partition)
-            if error is not None:
-                if refused is None or refused.error != error:
-                    refused = Batch.refused(error)
-                if run[0] is refused:
-                    run[3] += 1
+            key, value = message.key, message.value
+            if fast and key is None and message.partition is None and not message.headers:
+                if len(value) > limit:
+                    batch, headers, sticky = pub.route(message)
                 else:
-                    run = [refused, index, 0, 1]
-                    runs.append(run)
-                index += 1
-                continue
-            if partition is None:
-                batch = pub.sticky or pub.next_sticky(None)
+                    batch, headers, sticky = pub.sticky or pub.next_sticky(None), _NO_HEADERS, True
             else:
-                batch = open_batches.get(partition) or pub.new_batch(partition)
+                batch, headers, sticky = pub.route(message)
             builder = batch.builder
-            assert builder is not None
-            if builder.append(timestamp=None, key=key, value=value, headers=headers) is None:
-                # full: send it, continue in a new batch (the first message always fits)
-                pub.close(batch)
-                if partition is None:
-                    batch = pub.next_sticky(batch.partition)
-                else:
-                    batch = pub.new_batch(partition)
-                new_builder = batch.builder
-                assert new_builder is not None
-                new_builder.append(timestamp=None, key=key, value=value, headers=headers)
+            if builder is None:  # refused
+                if batch is not last:
+                    runs.append((batch, index, 0))
+                    last = batch
+            elif builder.append(timestamp=None, key=key, value=value, headers=headers) is None:
+                batch = pub.overflow(batch, sticky, key, value, headers)
+                runs.append((batch, index, 0))
+                last = batch
                 await pub.pause()
-            position = batch.count
-            batch.count = position + 1
-            if run[0] is batch:
-                run[3] += 1
-            else:
-                run = [batch, index, position, 1]
-                runs.append(run)
+            elif batch is not last:
+                runs.append((batch, index, builder.record_count() - 1))
+                last = batch
             index += 1
-            while runs and runs[0][0].done:
-                done = runs.popleft()
-                if done is run:  # a run of refused messages: later ones start a new run
-                    run = [None, 0, 0, 0]
-                for result in _results(done):
-                    yield result
+            while runs[0][0].done:
+                done, first, position = runs.popleft()
+                if runs:
+                    yield done, first, position, runs[0][1] - first
+                else:
+                    last = None  # the next message starts a new run
+                    yield done, first, position, index - first
+                    break
         pub.close_all()
         while runs:
-            first = runs.popleft()
-            await pub.wait_for(first[0])
-            for result in _results(first):
-                yield result
+            done, first, position = runs[0]
+            await pub.wait_for(done)
+            runs.popleft()
+            yield done, first, position, (runs[0][1] if runs else index) - first
     finally:
         await pub.stop()
 
 
-def _results(run: list[Any]) -> list[PublishResult]:
+def run_results(run: Run) -> list[PublishResult]:
     batch, first, position, count = run
     if batch.error is not None:
         error = batch.error
@@ -390,3 +394,81 @@ def _results(run: list[Any]) -> list[PublishResult]:
     partition = batch.partition
     offset = batch.base + position - first
     return [PublishResult(i, True, partition, offset + i) for i in range(first, first + count)]
+
+
+class BatchedPublish:
+    """What Kafka's ``publish`` returns: an async iterator of one :class:`PublishResult` per
+    message, in input order; or, with :meth:`tallies`, only counts (and the failed results)
+    without building an object per message. Use one of the two, once."""
+
+    def __init__(
+        self,
+        start: Callable[[], Awaitable[AIOKafkaProducer]],
+        stop: Callable[[AIOKafkaProducer], Awaitable[None]],
+        topic: str,
+        messages: AsyncIterator[OutgoingMessage],
+        default_partition: int | None,
+        max_request_size: int,
+    ) -> None:
+        self._runs = self._produce(
+            start, stop, topic, messages, default_partition, max_request_size
+        )
+        self._view: AsyncGenerator[Any, None] | None = None
+        self._tallied = False
+
+    @staticmethod
+    async def _produce(
+        start: Callable[[], Awaitable[AIOKafkaProducer]],
+        stop: Callable[[AIOKafkaProducer], Awaitable[None]],
+        topic: str,
+        messages: AsyncIterator[OutgoingMessage],
+        default_partition: int | None,
+        max_request_size: int,
+    ) -> AsyncGenerator[Run, None]:
+        producer = await start()
+        try:
+            runs = publish_runs(producer, topic, messages, default_partition, max_request_size)
+            try:
+                async for run in runs:
+                    yield run
+            finally:
+                await runs.aclose()
+        finally:
+            await asyncio.shield(stop(producer))
+
+    async def _results(self) -> AsyncGenerator[PublishResult, None]:
+        async for run in self._runs:
+            for result in run_results(run):
+                yield result
+
+    async def _tallies(self) -> AsyncGenerator[Tally, None]:
+        async for run in self._runs:
+            if run[0].error is None:
+                yield run[3], []
+            else:
+                yield 0, run_results(run)
+
+    def __aiter__(self) -> AsyncGenerator[PublishResult, None]:
+        # The generator itself, so that ``async for`` costs no extra call per message.
+        if self._view is None:
+            self._view = self._results()
+            self._tallied = False
+        elif self._tallied:
+            raise RuntimeError("this publish is already read as tallies")
+        return self._view
+
+    async def __anext__(self) -> PublishResult:
+        return await self.__aiter__().__anext__()
+
+    def tallies(self) -> AsyncGenerator[Tally, None]:
+        """(messages confirmed, failed results) per run of messages, in input order."""
+        if self._view is not None:
+            raise RuntimeError("this publish is already read as results")
+        self._view = self._tallies()
+        self._tallied = True
+        return self._view
+
+    async def aclose(self) -> None:
+        if self._view is not None:
+            await self._view.aclose()
+        await self._runs.aclose()

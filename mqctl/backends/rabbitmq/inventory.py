@@ -111,15 +111,29 @@ def queue_summary(doc: dict[str, Any]) -> QueueSummary:
     )
 
 
+# Only what the listings, lag and DLQ discovery read: a quarter of the full documents' size,
+# which matters with thousands of queues (the broker renders less, we parse less).
+QUEUE_COLUMNS = ",".join(
+    [
+        "name", "vhost", "type", "durable", "auto_delete", "exclusive", "state", "node",
+        "messages", "messages_ready", "messages_unacknowledged", "consumers", "policy",
+        "arguments", "effective_policy_definition", "head_message_timestamp",
+        "message_stats.publish_details.rate", "message_stats.deliver_get_details.rate",
+        "message_stats.ack_details.rate",
+    ]
+)  # fmt: skip
+
+
 async def queue_docs(
     api: ManagementClient, *, vhost: str | None, all_vhosts: bool
 ) -> list[dict[str, Any]]:
     """Raw queue documents of one vhost or all of them, page by page."""
+    params = {"columns": QUEUE_COLUMNS}
     if all_vhosts:
-        return await api.get_paged("/queues")
+        return await api.get_paged("/queues", params)
     target = vhost or api.settings.vhost
     await api.ensure_vhost(target)
-    return await api.get_paged(f"/queues/{enc(target)}")
+    return await api.get_paged(f"/queues/{enc(target)}", params)
 
 
 async def list_queues(
