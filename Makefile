@@ -7,7 +7,7 @@ UV ?= python3 -m uv
 PY := .venv/bin/python
 MQCTL := .venv/bin/mqctl
 
-.PHONY: help install system-deps brokers brokers-down brokers-status seed demo lint typecheck test test-only bench tui
+.PHONY: help install system-deps brokers brokers-down brokers-status brokers-cluster brokers-cluster-down seed demo lint typecheck test test-only bench tui
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -22,15 +22,26 @@ install: system-deps ## create .venv from the lock file (uv sync --locked) with 
 brokers: system-deps ## start local Kafka (KRaft), RabbitMQ and Redis on loopback (idempotent)
 	@bash scripts/brokers.sh up
 	@bash scripts/redis.sh up
+	@bash scripts/secure-brokers.sh up
 
 brokers-down: ## stop the brokers this project started (by pid file)
 	@[ ! -x $(PY) ] || $(PY) scripts/scenario_consumers.py down
 	@bash scripts/brokers.sh down
 	@bash scripts/redis.sh down
+	@bash scripts/secure-brokers.sh down
+	@bash scripts/cluster.sh down
 
 brokers-status: ## show whether the local brokers are up
 	@bash scripts/brokers.sh status
 	@bash scripts/redis.sh status
+	@bash scripts/secure-brokers.sh status
+	@bash scripts/cluster.sh status
+
+brokers-cluster: system-deps ## start a 3-broker KRaft Kafka cluster on loopback (29092-29094)
+	@bash scripts/cluster.sh up
+
+brokers-cluster-down: ## stop the 3-broker cluster
+	@bash scripts/cluster.sh down
 
 seed: install brokers ## create the order-system scenario (idempotent) with its live consumers
 	@$(PY) scripts/scenario_consumers.py down

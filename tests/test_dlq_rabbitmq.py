@@ -5,15 +5,16 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import run_cli
-from tests.test_dlq_support import (  # noqa: F401  (_audit_log is an autouse fixture)
+from tests.test_dlq_support import (
     RabbitDlq,
-    _audit_log,
+    _audit_log,  # noqa: F401  (an autouse fixture)
     amqp_message,
     dead_letter,
     depth,
@@ -90,7 +91,8 @@ def test_dry_run_changes_nothing(dead: RabbitDlq) -> None:
     assert asyncio.run(depth(dead.work)) == 0
 
 
-def test_redrive_moves_back_preserving_properties(dead: RabbitDlq, _audit_log: Path) -> None:
+def test_redrive_moves_back_preserving_properties(dead: RabbitDlq) -> None:
+    audit_log = Path(os.environ["MQCTL_AUDIT_LOG"])
     result = run_cli(
         "dlq",
         "redrive",
@@ -118,7 +120,7 @@ def test_redrive_moves_back_preserving_properties(dead: RabbitDlq, _audit_log: P
         assert m.headers["tenant"] == "globex"
         assert m.headers["x-mqctl-redrive-count"] == 1
         assert not any(k == "x-death" or k.startswith("x-first-death") for k in m.headers)
-    records = [json.loads(line) for line in _audit_log.read_text().splitlines()]
+    records = [json.loads(line) for line in audit_log.read_text().splitlines()]
     assert records[-1]["command"] == "dlq redrive"
     assert records[-1]["counts"]["moved"] == 4 and records[-1]["outcome"] == "ok"
     assert records[-1]["target"] == f"rabbitmq:{dead.dlq}" and records[-1]["user"]

@@ -180,7 +180,7 @@ def test_connection_lost_mid_redrive_is_exit_3_and_loses_nothing(
     (tmp_path / "none.toml").write_text(
         f'[contexts.{context}.rabbitmq]\nurl = "amqp://guest@127.0.0.1:5672/"\npassword = "guest"\n'
     )
-    process = start(spec, tmp_path, "-c", context, "--timeout", "5", rate="1500")
+    process = start(spec, tmp_path, "-c", context, "--timeout", "5", rate="300")
     wait_moved(spec, process, 200)
     assert asyncio.run(_close_redrive_connections(context)) >= 1
     _out, err = process.communicate(timeout=60)

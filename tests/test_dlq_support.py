@@ -296,6 +296,16 @@ async def kafka_produce(
         await producer.stop()
 
 
+async def _partitions(consumer: Any, topic: str) -> list[int]:
+    for _ in range(50):
+        metadata = await consumer._client.fetch_all_metadata()
+        found = sorted(metadata.partitions_for_topic(topic) or ())
+        if found:
+            return found
+        await asyncio.sleep(0.1)
+    return []
+
+
 async def kafka_read(topic: str) -> list[Any]:
     """Every record of ``topic`` (no group, nothing committed)."""
     from aiokafka import AIOKafkaConsumer, TopicPartition
@@ -303,8 +313,7 @@ async def kafka_read(topic: str) -> list[Any]:
     consumer = AIOKafkaConsumer(bootstrap_servers=KAFKA, group_id=None, enable_auto_commit=False)
     await consumer.start()
     try:
-        await consumer._client.force_metadata_update()
-        parts = sorted(consumer.partitions_for_topic(topic) or ())
+        parts = await _partitions(consumer, topic)
         tps = [TopicPartition(topic, p) for p in parts]
         consumer.assign(tps)
         ends = await consumer.end_offsets(tps)
@@ -330,10 +339,7 @@ async def committed(group: str, topic: str) -> dict[int, int | None]:
     consumer = AIOKafkaConsumer(bootstrap_servers=KAFKA, group_id=group, enable_auto_commit=False)
     await consumer.start()
     try:
-        parts = sorted(consumer.partitions_for_topic(topic) or ())
-        if not parts:
-            await consumer._client.force_metadata_update()
-            parts = sorted(consumer.partitions_for_topic(topic) or ())
+        parts = await _partitions(consumer, topic)
         return {p: await consumer.committed(TopicPartition(topic, p)) for p in parts}
     finally:
         await consumer.stop()

@@ -35,7 +35,8 @@ def topic(unique: str) -> Iterator[str]:
 
 def _contexts(path: Path) -> None:
     path.write_text(
-        '[contexts.ro]\nread-only = true\n[contexts.ro.kafka]\nbootstrap-servers = "127.0.0.1:9092"\n'
+        "[contexts.ro]\nread-only = true\n[contexts.ro.kafka]\n"
+        'bootstrap-servers = "127.0.0.1:9092"\n'
         "[contexts.prod]\nprotected = true\n[contexts.prod.kafka]\n"
         'bootstrap-servers = "127.0.0.1:9092"\n'
     )

@@ -207,7 +207,6 @@ def add_cmd(
 def _validate_backends(name: str, section: dict[str, Any]) -> None:
     """Let each backend validate its section now, so a bad value fails at `add` time."""
     from mqctl import registry
-
     from mqctl.config.secrets import SECRET_KEYS
 
     for key, value in section.items():

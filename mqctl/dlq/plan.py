@@ -226,9 +226,12 @@ class Planner:
         self.options = options
         self.patterns = tuple(patterns) + discovery.conventions(backend)
         self.selected = 0
+        f = options.filters
+        # Only these filters can depend on application fields in a JSON body.
+        self._needs_body = bool(f.reasons or f.exceptions or f.since or f.until)
 
     def decide(self, message: Message) -> Decision:
-        info = parse(message)
+        info = parse(message, body=self._needs_body)
         options = self.options
         if not options.filters.matches(message, info):
             return Decision("skip", info, reason=SKIP_FILTERED)

@@ -166,17 +166,25 @@ def _jsonl_drafts(path: str, stdin: IO[bytes] | None) -> list[Draft]:
     return drafts
 
 
-def _stdin_values(stdin: IO[bytes] | None) -> Iterator[bytes]:
+def _stdin_lines(stdin: IO[bytes] | None) -> Iterator[Draft]:
     if stdin is None:
         raise UsageError("stdin is not available")
     for line in stdin:
         value = line[:-1] if line.endswith(b"\n") else line
         if value:  # blank lines are skipped (like a trailing newline at the end of input)
-            yield value
+            yield Draft(value)
 
 
-def _stdin_lines(stdin: IO[bytes] | None) -> Iterator[Draft]:
-    return (Draft(value) for value in _stdin_values(stdin))
+def _stdin_messages(
+    stdin: IO[bytes] | None, key: bytes | None, partition: int | None, routing_key: str | None
+) -> Iterator[OutgoingMessage]:
+    """:func:`_stdin_lines` as messages, without drafts: the bulk-load path."""
+    if stdin is None:
+        raise UsageError("stdin is not available")
+    for line in stdin:
+        value = line[:-1] if line.endswith(b"\n") else line
+        if value:
+            yield OutgoingMessage(value, key, [], partition, routing_key, {})
 
 
 def _drafts(
@@ -283,10 +291,7 @@ def build_messages(
         # Fast path for piped lines (bulk loads): no per-message draft merging.
         key = None if spec.key is None else _to_bytes(spec.key)
         partition, routing_key = spec.partition, spec.routing_key
-        return (
-            OutgoingMessage(value, key, [], partition, routing_key)
-            for value in _stdin_values(stdin)
-        ), total
+        return _stdin_messages(stdin, key, partition, routing_key), total
     if not spec.template:
         return (_finish(_apply_flags(d, spec)) for d in drafts), total
     expander = _Expander()

@@ -91,8 +91,11 @@ class _Run:
         self.tasks: set[asyncio.Task[None]] = set()
         self.window = asyncio.Semaphore(control.window)
         self.lost: BaseException | None = None
+        self.closing = False
         self.consume: Any = None
         self.publish: Any = None
+        # A publish may wait behind a full window on a busy broker: that is not an outage.
+        self.publish_timeout = max(30.0, 3 * timeout)
 
     async def open(self) -> int:
         """Open channels, check the DLQ, start consuming; returns the ready count."""
@@ -106,6 +109,7 @@ class _Run:
                 f"it cannot be redriven (use --to with a queue that streams into it instead)"
             )
         connection = await self.connections.connection(self.vhost)
+        connection.close_callbacks.add(self._connection_closed)
         try:
             consume = await connection.channel(publisher_confirms=False)
             publish = await connection.channel(publisher_confirms=True, on_return_raises=True)
@@ -157,12 +161,24 @@ class _Run:
         if self.lost is not None:
             raise self._lost_error()
 
+    def _connection_closed(self, _sender: Any, exc: BaseException | None = None) -> None:
+        """The broker or the network closed the connection: every unacked message is back in
+        the DLQ already, so stop at once and cancel the publishes still waiting."""
+        if self.closing:
+            return
+        self.lost = self.lost or exc or ConnectionError("connection closed")
+        self.deliveries.put_nowait(None)  # wakes up _next
+        for task in list(self.tasks):
+            task.cancel()
+
     async def _next(self) -> Any:
         """The next delivery, or None when the queue stayed empty for the idle time."""
+        with contextlib.suppress(asyncio.QueueEmpty):
+            return self.deliveries.get_nowait()  # the common case, without a timer
         waited = 0.0
         idle = max(2.0, min(self.timeout, 5.0))
         while waited < idle:
-            if self.consume.is_closed:
+            if self.consume.is_closed or self.lost is not None:
                 self.lost = self.lost or ConnectionError("the consuming channel closed")
                 return None
             try:
@@ -208,6 +224,8 @@ class _Run:
     def _done(self, task: asyncio.Task[None]) -> None:
         self.tasks.discard(task)
         self.window.release()
+        if task.cancelled():
+            self.control.failed("not confirmed before the connection was lost")
 
     async def _move(self, delivered: Any, decision: Decision) -> None:
         from aiormq.exceptions import DeliveryError, PublishError
@@ -223,13 +241,16 @@ class _Run:
                 routing_key=routing_key,
                 properties=amqp_properties(outgoing.properties, outgoing.headers),
                 mandatory=True,
-                timeout=self.timeout,
+                timeout=self.publish_timeout,
             )
         except PublishError:
             self.control.failed(f"{target.label}: returned as unroutable (no queue bound)")
             return
         except DeliveryError:
             self.control.failed(f"{target.label}: the broker refused the message (nack)")
+            return
+        except TimeoutError:  # stays unacked: returned to the DLQ at the end of the run
+            self.control.failed(f"{target.label}: not confirmed within {self.publish_timeout:g}s")
             return
         except Exception as exc:  # channel or connection gone: stays unacked, so it stays
             self.lost = self.lost or exc
@@ -243,6 +264,7 @@ class _Run:
 
     async def _close(self) -> None:
         """Return every message this run did not move, in order, then close."""
+        self.closing = True
         with contextlib.suppress(Exception):
             if self.consume is not None and not self.consume.is_closed:
                 for tag in list(self.consume.consumers):

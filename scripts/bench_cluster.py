@@ -1,0 +1,224 @@
+"""Scale benchmark: `mqctl lag` over 10,000 partitions on the 3-broker cluster (cluster mode).
+
+Uses the cluster of scripts/cluster.sh (started if it is not up, stopped again at the end in
+that case). Creates TOPICS topics of PARTITIONS_PER_TOPIC partitions (10,000 partitions in all,
+spread over the three brokers), writes RECORDS records into every partition, commits offsets
+for GROUPS consumer groups over all partitions (one caught up, the others behind, so time lag
+needs one record per lagging partition), then measures `mqctl lag --all-groups -o json` (wall
+time and peak RSS, best of RUNS) and the Kafka peer tool (`kafka-consumer-groups --describe
+--all-groups`) in the same run. Everything it created is deleted at the end.
+
+The replication factor defaults to 1 (BENCH_CLUSTER_RF=3 for fully replicated topics: three
+times the replicas on the same small loopback brokers).
+
+`run(report)` appends markdown lines; run standalone with
+`.venv/bin/python scripts/bench_cluster.py`. Not run by the tests.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BOOTSTRAP = "127.0.0.1:29092,127.0.0.1:29093,127.0.0.1:29094"
+TOPICS = 20
+PARTITIONS_PER_TOPIC = 500
+RECORDS = 2
+GROUPS = 3
+RUNS = 3
+RF = int(os.environ.get("BENCH_CLUSTER_RF", "1"))
+KAFKA_LIBS = ROOT / ".cache" / "kafka-4.1.1" / "libs"
+PEER_CLASS = "org.apache.kafka.tools.consumer.group.ConsumerGroupCommand"
+
+
+def _cluster(command: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["bash", str(ROOT / "scripts" / "cluster.sh"), command],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=600,
+    )
+
+
+def _cluster_up() -> bool:
+    lines = _cluster("status").stdout.splitlines()
+    return len(lines) == 3 and all(line.split()[1] == "up" for line in lines)
+
+
+async def _setup(topics: list[str], groups: list[str]) -> None:
+    from aiokafka import AIOKafkaProducer
+    from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+    from aiokafka.protocol.commit import OffsetCommitRequest
+
+    admin = AIOKafkaAdminClient(bootstrap_servers=BOOTSTRAP, request_timeout_ms=120_000)
+    await admin.start()
+    try:
+        for start in range(0, len(topics), 5):
+            await admin.create_topics(
+                [NewTopic(t, PARTITIONS_PER_TOPIC, RF) for t in topics[start : start + 5]],
+                timeout_ms=120_000,
+            )
+    finally:
+        await admin.close()
+    producer = AIOKafkaProducer(bootstrap_servers=BOOTSTRAP, linger_ms=20, acks=1)
+    await producer.start()
+    try:
+        now = int(time.time() * 1000)
+        futures = []
+        for i in range(RECORDS):
+            ts = now - (RECORDS - i) * 60_000
+            for topic in topics:
+                for p in range(PARTITIONS_PER_TOPIC):
+                    futures.append(
+                        await producer.send(topic, b"bench-%d" % i, partition=p, timestamp_ms=ts)
+                    )
+        await producer.flush()
+        await asyncio.gather(*futures)
+    finally:
+        await producer.stop()
+
+    sys.path.insert(0, str(ROOT))
+    from mqctl.backends.kafka.connection import KafkaConnection
+    from mqctl.backends.kafka.groups import find_coordinators
+    from mqctl.backends.kafka.settings import parse_kafka_settings
+
+    settings = parse_kafka_settings({"bootstrap-servers": BOOTSTRAP}, "bench")
+    conn = KafkaConnection(settings, 120.0, "bench")
+    try:
+        client = await conn.client()
+        coordinators = await find_coordinators(conn, groups)
+        for index, group in enumerate(groups):
+            offset = RECORDS if index == 0 else RECORDS - 1  # first caught up, others behind
+            parts = [(p, offset, "") for p in range(PARTITIONS_PER_TOPIC)]
+            request = OffsetCommitRequest(group, -1, "", -1, [(t, parts) for t in topics])
+            await client.send(coordinators[group], request)
+    finally:
+        await conn.close()
+
+
+async def _cleanup(topics: list[str], groups: list[str]) -> None:
+    from aiokafka.admin import AIOKafkaAdminClient
+    from aiokafka.protocol.admin import DeleteGroupsRequest
+
+    admin = AIOKafkaAdminClient(bootstrap_servers=BOOTSTRAP, request_timeout_ms=120_000)
+    await admin.start()
+    try:
+        for group in groups:
+            try:
+                node = await admin.find_coordinator(group)
+                await admin._send_request(DeleteGroupsRequest([group]), node)
+            except Exception as exc:
+                print(f"bench_cluster: could not delete group {group}: {exc}", file=sys.stderr)
+        try:
+            await admin.delete_topics(topics, timeout_ms=120_000)
+        except Exception as exc:
+            print(f"bench_cluster: could not delete topics: {exc}", file=sys.stderr)
+    finally:
+        await admin.close()
+
+
+def _measure(cmd: list[str], env: dict[str, str], runs: int) -> tuple[float, float]:
+    """Best wall time (s) and the peak RSS (MB) of that run, via /usr/bin/time -f %M."""
+    timer = shutil.which("time") or "/usr/bin/time"
+    best = (float("inf"), 0.0)
+    for _ in range(runs):
+        with tempfile.NamedTemporaryFile("r", suffix=".time") as out:
+            start = time.perf_counter()
+            done = subprocess.run(
+                [timer, "-f", "%M", "-o", out.name, *cmd],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+                env=env,
+                check=False,
+            )
+            elapsed = time.perf_counter() - start
+            if done.returncode != 0:
+                tail = done.stderr.decode(errors="replace")[-400:]
+                raise RuntimeError(f"{cmd[0]} failed ({done.returncode}): {tail}")
+            rss_mb = int(out.read().strip().splitlines()[-1]) / 1024
+        if elapsed < best[0]:
+            best = (elapsed, rss_mb)
+    return best
+
+
+def run(report: list[str]) -> None:
+    import logging
+
+    logging.getLogger("aiokafka").setLevel(logging.ERROR)
+    started = False
+    if not _cluster_up():
+        done = _cluster("up")
+        if done.returncode != 0:
+            raise RuntimeError(f"scripts/cluster.sh up failed: {done.stderr[-500:]}")
+        started = True
+    tag = uuid.uuid4().hex[:6]
+    topics = [f"bench-scale-{tag}-t{i:02d}" for i in range(TOPICS)]
+    groups = [f"bench-scale-{tag}-g{i}" for i in range(GROUPS)]
+    config = ROOT / ".run" / f"bench-cluster-{tag}.toml"
+    config.parent.mkdir(parents=True, exist_ok=True)
+    config.write_text(
+        f'current-context = "cluster"\n[contexts.cluster]\ntimeout = 120\n'
+        f'[contexts.cluster.kafka]\nbootstrap-servers = "{BOOTSTRAP}"\n'
+    )
+    env = {**os.environ, "NO_COLOR": "1", "MQCTL_CONFIG": str(config)}
+    env.pop("MQCTL_CONTEXT", None)
+    try:
+        t0 = time.perf_counter()
+        asyncio.run(_setup(topics, groups))
+        setup_s = time.perf_counter() - t0
+        mqctl_cmd = [str(ROOT / ".venv" / "bin" / "mqctl"), "lag", "--all-groups", "-o", "json"]
+        subprocess.run(mqctl_cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+        mqctl_s, mqctl_mb = _measure(mqctl_cmd, env, RUNS)
+        peer_cmd = [
+            "java", "-Xshare:auto", "-cp", f"{KAFKA_LIBS}/*", PEER_CLASS,
+            "--bootstrap-server", BOOTSTRAP, "--describe", "--all-groups",
+        ]  # fmt: skip
+        peer_s, peer_mb = _measure(peer_cmd, env, 2)
+        partitions = TOPICS * PARTITIONS_PER_TOPIC
+        report.append("## Scale: `mqctl lag` over 10,000 partitions (3-broker cluster)")
+        report.append("")
+        report.append(
+            f"{partitions:,} partitions ({TOPICS} topics x {PARTITIONS_PER_TOPIC}, replication "
+            f"factor {RF}) on the 3-broker KRaft cluster of `scripts/cluster.sh` (loopback), "
+            f"{GROUPS} groups each committed on every partition (one caught up, "
+            f"{GROUPS - 1} one record behind: time lag reads one record per lagging "
+            f"partition), {RECORDS} records per partition. {os.cpu_count()} CPUs, "
+            f"{platform.machine()}, Python {platform.python_version()}; best of {RUNS}; "
+            f"set-up took {setup_s:.0f} s."
+        )
+        report.append("")
+        report.append("| tool | seconds | peak RSS (MB) |")
+        report.append("| --- | ---: | ---: |")
+        report.append(
+            f"| `mqctl lag --all-groups -o json > /dev/null` | {mqctl_s:.2f} | {mqctl_mb:.0f} |"
+        )
+        report.append(
+            f"| `kafka-consumer-groups --describe --all-groups` | {peer_s:.2f} | {peer_mb:.0f} |"
+        )
+        report.append("")
+        per_k = mqctl_s / (partitions * GROUPS / 1000)
+        report.append(
+            f"mqctl: {per_k * 1000:.1f} ms per 1,000 group-partitions; the peer tool "
+            f"computes no time lag."
+        )
+    finally:
+        asyncio.run(_cleanup(topics, groups))
+        config.unlink(missing_ok=True)
+        if started:
+            _cluster("down")
+
+
+if __name__ == "__main__":
+    lines: list[str] = []
+    run(lines)
+    print("\n".join(lines))
