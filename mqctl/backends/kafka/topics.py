@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from mqctl.backends.kafka.connection import KafkaConnection
-from mqctl.errors import BrokerError, NotFoundError
+from mqctl.errors import BrokerError, BrokerTimeout, ConnectError, NotFoundError
 from mqctl.models.inventory import ConfigEntry, PartitionDetail, TopicDetail, TopicSummary
 
 EARLIEST = -2
@@ -40,6 +40,19 @@ def is_internal(name: str) -> bool:
     return name.startswith("__")
 
 
+# ListOffsets answers while leadership moves (a broker died, a partition is being
+# reassigned): worth a metadata refresh and another try, not an error for the user.
+RETRIABLE_OFFSET_ERRORS = {
+    5: "leader not available",
+    6: "not leader or follower",
+    9: "replica not available",
+    13: "network exception",
+    74: "fenced leader epoch",
+    75: "unknown leader epoch",
+}
+OFFSET_RETRY_DELAY = 0.5
+
+
 async def list_offsets(
     conn: KafkaConnection,
     metadata: Any,
@@ -48,38 +61,83 @@ async def list_offsets(
 ) -> dict[tuple[str, int], int]:
     """Offset for ``timestamp`` (EARLIEST, LATEST or ms) of each partition, batched by leader.
 
-    A partition whose offset cannot be found (timestamp past the end) maps to -1.
+    A partition whose offset cannot be found (timestamp past the end) maps to -1. Partitions
+    whose leader is moving are retried with fresh metadata until the connection's timeout;
+    after that the error is "unavailable" (exit 3), as the cluster is not answering for them.
     """
-    from aiokafka.protocol.offset import OffsetRequest
+    import time
 
-    by_leader: dict[int, dict[str, list[tuple[int, int]]]] = defaultdict(lambda: defaultdict(list))
+    pending = list(partitions)
+    offsets: dict[tuple[str, int], int] = {}
+    deadline = time.monotonic() + conn.timeout
+    while True:
+        failed = await _list_offsets_once(conn, metadata, pending, timestamp, offsets)
+        if not failed:
+            return offsets
+        if time.monotonic() + OFFSET_RETRY_DELAY > deadline:
+            (topic, partition), reason = next(iter(failed.items()))
+            raise BrokerTimeout(
+                f"Kafka at {conn.settings.address}: partition {topic}/{partition} has no "
+                f"available leader ({reason}); {len(failed)} partition(s) affected",
+                hint="a broker may be down or restarting; retry in a few seconds",
+            )
+        await asyncio.sleep(OFFSET_RETRY_DELAY)
+        metadata = await cluster_metadata(conn)
+        pending = list(failed)
+
+
+async def _list_offsets_once(
+    conn: KafkaConnection,
+    metadata: Any,
+    partitions: list[tuple[str, int]],
+    timestamp: int,
+    offsets: dict[tuple[str, int], int],
+) -> dict[tuple[str, int], str]:
+    """One round: fills ``offsets``; returns the partitions to retry with the reason."""
+    from aiokafka.protocol.offset import OffsetRequest
     from aiokafka.structs import TopicPartition
 
+    failed: dict[tuple[str, int], str] = {}
+    by_leader: dict[int, dict[str, list[tuple[int, int]]]] = defaultdict(lambda: defaultdict(list))
     for topic, partition in partitions:
         leader = metadata.leader_for_partition(TopicPartition(topic, partition))
         if leader is None or leader < 0:
-            raise BrokerError(f"partition {topic}/{partition} has no leader right now")
+            failed[(topic, partition)] = "no leader elected"
+            continue
         by_leader[leader][topic].append((partition, timestamp))
     client = await conn.client()
 
     async def ask(node: int, topics: dict[str, list[tuple[int, int]]]) -> list[Any]:
         request = OffsetRequest(-1, 0, list(topics.items()))
-        response = await conn.call(client.send(node, request), "ListOffsets request")
+        try:
+            response = await conn.call(client.send(node, request), "ListOffsets request")
+        except ConnectError:
+            # That leader is gone: its partitions move elsewhere; retry them.
+            for topic, parts in topics.items():
+                for partition, _ts in parts:
+                    failed[(topic, partition)] = f"broker {node} unreachable"
+            return []
         return list(response.topics)
 
     results = await asyncio.gather(*(ask(n, t) for n, t in by_leader.items()))
-    offsets: dict[tuple[str, int], int] = {}
     for topics in results:
         for topic, parts in topics:
             for part in parts:
                 # v1+: (partition, error_code, timestamp, offset); v4+: + leader_epoch
                 partition, error_code, offset = part[0], part[1], part[3]
-                if error_code:
+                if error_code in RETRIABLE_OFFSET_ERRORS:
+                    failed[(topic, partition)] = RETRIABLE_OFFSET_ERRORS[error_code]
+                elif error_code == UNKNOWN_TOPIC:
+                    raise NotFoundError(
+                        f"topic {topic!r} not found on Kafka at {conn.settings.address}"
+                    )
+                elif error_code:
                     raise BrokerError(
                         f"ListOffsets for {topic}/{partition} failed (error {error_code})"
                     )
-                offsets[(topic, partition)] = offset
-    return offsets
+                else:
+                    offsets[(topic, partition)] = offset
+    return failed
 
 
 async def watermarks(
