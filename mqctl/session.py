@@ -32,6 +32,8 @@ class Session:
         # Called before the first write on a protected context; raises to refuse.
         self.write_approval = write_approval
         self._approved: set[str] = set()
+        # Writes this session went ahead with, for the audit log.
+        self.writes: list[str] = []
         self._backends: dict[str, Backend] = {}
 
     @property
@@ -99,6 +101,7 @@ class Session:
                 )
             self.write_approval(action, self.context)
             self._approved.add(self.context.name)
+        self.writes.append(action)
 
     async def close(self) -> None:
         for backend in self._backends.values():

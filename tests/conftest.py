@@ -52,6 +52,7 @@ def isolated_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.delenv("MQCTL_CONTEXT", raising=False)
     monkeypatch.delenv("MQCTL_DEBUG", raising=False)
     monkeypatch.setenv("NO_COLOR", "1")
+    monkeypatch.setenv("MQCTL_AUDIT_LOG", str(tmp_path / "audit.jsonl"))
     return path
 
 

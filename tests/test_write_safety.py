@@ -71,3 +71,23 @@ def test_protected_needs_explicit_yes_and_context(
     assert allowed.exit_code == 0, allowed.output
     peek = run_cli("-c", "prod", "peek", topic, "--from-beginning", "-o", "json")
     assert peek.exit_code == 0 and "hello" in peek.stdout
+
+
+def test_writes_are_audited(isolated_config: Path, topic: str) -> None:
+    import json
+
+    from mqctl import audit
+
+    assert run_cli("publish", topic, "v{{seq}}", "--template", "--count", "3").exit_code == 0
+    assert run_cli("topics", "delete", f"{topic}.missing", "--yes").exit_code == 4
+    records = audit.read()
+    assert [r["outcome"] for r in records] == ["ok", "failed"]
+    first = records[0]
+    assert first["context"] == "local" and first["command"].startswith("mqctl publish")
+    assert "publish" in first["target"]
+    assert first["user"] and first["time"]
+    shown = run_cli("audit", "-o", "json")
+    assert shown.exit_code == 0
+    assert len(json.loads(shown.stdout)) == 2
+    assert run_cli("topics", "list").exit_code == 0  # reads are not audited
+    assert len(audit.read()) == 2

@@ -18,6 +18,7 @@ from mqctl import __version__
 from mqctl.cli.common import STATE
 
 COMMAND_MODULES = [
+    "mqctl.cli.audit",
     "mqctl.cli.topics",
     "mqctl.cli.peek",
     "mqctl.cli.publish",
@@ -89,6 +90,14 @@ for _module in COMMAND_MODULES:
 
 
 _ARGV: list[str] = []
+
+
+def command_line() -> str:
+    """The command as typed, for the audit log: message values are not kept (they may be
+    large or sensitive), only the flags and names (secrets scrubbed by the audit log)."""
+    words = ["mqctl", *_ARGV]
+    text = " ".join(words)
+    return text if len(text) <= 300 else text[:297] + "..."
 
 
 def explicit_yes() -> bool:

@@ -5,11 +5,14 @@ from __future__ import annotations
 import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 
 from mqctl.config.schema import Context
+
+if TYPE_CHECKING:
+    from mqctl.session import Session
 from mqctl.errors import UsageError
 from mqctl.output.render import OutputFormat
 
@@ -57,9 +60,49 @@ def run_with_session(fn: Callable[..., Awaitable[T]]) -> T:
         async with Session(
             context, timeout=STATE.timeout, write_approval=approve_protected_write
         ) as session:
-            return await fn(session)
+            try:
+                result = await fn(session)
+            except BaseException as exc:
+                _audit(session, None, exc)
+                raise
+            _audit(session, result, None)
+            return result
 
     return asyncio.run(main())
+
+
+def _audit(session: Session, result: object, error: BaseException | None) -> None:
+    """Every write is recorded in the audit log (docs/config.md), whatever its outcome.
+    Redrives write their own, more detailed record."""
+    writes = [w for w in session.writes if not w.startswith("dlq redrive")]
+    if not writes:
+        return
+    from mqctl import audit
+    from mqctl.cli.app import command_line
+    from mqctl.errors import MqctlError, PartialFailure
+
+    counts: dict[str, object] = {}
+    for name in ("count", "published", "failed", "moved", "deleted", "changed"):
+        value = getattr(result, name, None)
+        if isinstance(value, int) and not isinstance(value, bool):
+            counts[name] = value
+    if error is None:
+        outcome = "ok"
+    elif isinstance(error, PartialFailure):
+        outcome = "partial"
+    elif isinstance(error, KeyboardInterrupt):
+        outcome = "interrupted"
+    else:
+        outcome = "failed"
+    details = {"error": error.message} if isinstance(error, MqctlError) else None
+    audit.record(
+        context=session.context.name,
+        command=command_line(),
+        target="; ".join(writes),
+        counts=counts,
+        outcome=outcome,
+        details=details,
+    )
 
 
 def approve_protected_write(action: str, context: Context) -> None:
