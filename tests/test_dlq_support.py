@@ -317,9 +317,11 @@ async def kafka_read(topic: str) -> list[Any]:
         tps = [TopicPartition(topic, p) for p in parts]
         consumer.assign(tps)
         ends = await consumer.end_offsets(tps)
-        await consumer.seek_to_beginning(*tps)
+        starts = await consumer.beginning_offsets(tps)
+        for tp in tps:
+            consumer.seek(tp, starts[tp])
         records: list[Any] = []
-        pending = {tp for tp in tps if ends[tp] > 0}
+        pending = {tp for tp in tps if ends[tp] > starts[tp]}
         deadline = asyncio.get_running_loop().time() + 20
         while pending and asyncio.get_running_loop().time() < deadline:
             batch = await consumer.getmany(timeout_ms=200)

@@ -322,6 +322,7 @@ def redrive_cmd(
         plan = run_with_session(lambda s: dlq.plan(s, name, options))
         render(plan, output, table=_summary_table)
         return
+    expected = None
     if not yes:
         if not sys.stdin.isatty():
             raise UsageError(
@@ -331,6 +332,7 @@ def redrive_cmd(
         plan = run_with_session(lambda s: dlq.plan(s, name, options))
         render(plan, OutputFormat.table, table=_summary_table)
         confirm(f"Move {plan.moved} messages out of {plan.dlq}?", yes=False)
+        expected = plan.examined
 
     show_progress = output == OutputFormat.table and sys.stderr.isatty()
     progress, update = _progress_bar() if show_progress else (None, None)
@@ -338,7 +340,9 @@ def redrive_cmd(
     async def main(session: Any) -> RedriveSummary:
         stop = asyncio.Event()
         with stop_on_interrupt(stop):
-            return await dlq.redrive(session, name, options, progress=update, stop=stop)
+            return await dlq.redrive(
+                session, name, options, progress=update, stop=stop, expected=expected
+            )
 
     if progress is not None:
         with progress:

@@ -97,6 +97,17 @@ PARTITION_COLUMNS = [
     Column("STATUS", lambda r: r[1].status.value, style=lambda r: _status_style(r[1])),
     Column("OWNER", lambda r: _short_owner(r[1].owner)),
 ]
+ESTIMATE_COLUMN = Column(
+    "EST. TIME LAG", lambda r: _fmt_seconds(r[1].estimated_time_lag_seconds), "right"
+)
+
+
+def _partition_columns(rows: list[tuple[LagEntry, Any]]) -> list[Column]:
+    """Partition columns; the interpolated estimate once --watch/--window produced one."""
+    if not any(p.estimated_time_lag_seconds is not None for _, p in rows):
+        return PARTITION_COLUMNS
+    at = next(i for i, c in enumerate(PARTITION_COLUMNS) if c.header == "TIME LAG") + 1
+    return [*PARTITION_COLUMNS[:at], ESTIMATE_COLUMN, *PARTITION_COLUMNS[at:]]
 
 
 def build_tables(entries: list[LagEntry], partitions: bool) -> list[RenderableType]:
@@ -114,7 +125,7 @@ def build_tables(entries: list[LagEntry], partitions: bool) -> list[RenderableTy
     if partitions:
         rows = [(e, p) for e in entries for p in e.partitions]
         if rows:
-            render_table(rows, PARTITION_COLUMNS, console)
+            render_table(rows, _partition_columns(rows), console)
     from rich.text import Text
 
     out.append(Text.from_ansi(console.export_text(styles=True)))
@@ -131,7 +142,7 @@ def render_entries(entries: list[LagEntry], console: Console, partitions: bool) 
     rows = [(e, p) for e in entries for p in e.partitions]
     if partitions and rows:
         console.print()
-        render_table(rows, PARTITION_COLUMNS, console)
+        render_table(rows, _partition_columns(rows), console)
 
 
 def _check(entries: list[LagEntry], limits: Thresholds) -> None:
@@ -196,12 +207,20 @@ def lag_cmd(
         str | None,
         typer.Option("--serve", help="Prometheus exporter on HOST:PORT, e.g. 127.0.0.1:9308."),
     ] = None,
+    include_dlq: Annotated[
+        bool,
+        typer.Option(
+            "--include-dlq",
+            help="Also dead-letter queues/topics (left out of the all-groups view by default).",
+        ),
+    ] = False,
 ) -> None:
     """Lag of consumer groups and queues, with time lag and a health status.
 
-    Snapshot statuses: OK, LAGGING, STOPPED. With --window or --watch: Burrow's rules (OK,
-    WARN, STALL, STOP, REWIND, ERROR). Exit 1 when --fail-on/--max-lag/--max-time-lag is
-    violated. Rules and JSON fields: docs/lag.md.
+    Snapshot statuses: OK, LAGGING, STOPPED, ERROR. With --window or --watch: Burrow's rules
+    (OK, WARN, STALL, STOP, REWIND, ERROR) and an interpolated time lag estimate. Dead-letter
+    queues/topics are left out unless named or --include-dlq. Exit 1 when
+    --fail-on/--max-lag/--max-time-lag is violated. Rules and JSON fields: docs/lag.md.
 
     Examples:  mqctl lag  |  mqctl lag orders-group -o json  |  mqctl lag --window 30s
     --fail-on stall  |  mqctl lag --watch 5  |  mqctl lag --serve 127.0.0.1:9308
@@ -222,7 +241,7 @@ def lag_cmd(
         max_lag=max_lag,
         max_time_lag=parse_duration(max_time_lag, "--max-time-lag") if max_time_lag else None,
     )
-    query = LagQuery(tuple(groups) if groups else None, topic, threshold or 0)
+    query = LagQuery(tuple(groups) if groups else None, topic, threshold or 0, include_dlq)
     show_partitions = partitions or bool(groups)
     window_s = parse_duration(window, "--window") if window else None
     watch_s = parse_duration(watch, "--watch") if watch else None

@@ -60,6 +60,11 @@ class RedriveControl:
         self._started = time.monotonic()
         self._last_progress = 0.0
 
+    def begin(self, total: int | None) -> None:
+        """The backend knows how many messages this run covers: show it right away."""
+        self.total = total
+        self._tick(force=True)
+
     @property
     def stopping(self) -> bool:
         return self._stop.is_set()

@@ -87,6 +87,11 @@ class LagCollector:
             "Seconds since the first unconsumed record was produced",
             PARTITION_LABELS,
         )
+        est_s = gauge(
+            "mqctl_consumergroup_group_estimated_lag_seconds",
+            "Time lag interpolated from sampled end offsets (kafka-lag-exporter's method)",
+            PARTITION_LABELS,
+        )
         g_labels = ["cluster_name", "group"]
         max_lag = gauge("kafka_consumergroup_group_max_lag", "Max partition lag", g_labels)
         max_lag_s = gauge(
@@ -138,6 +143,8 @@ class LagCollector:
                     offset.add_metric(labels, p.committed_offset)
                 lag.add_metric(labels, p.lag)
                 lag_s.add_metric(labels, p.time_lag_seconds or 0.0)
+                if p.estimated_time_lag_seconds is not None or not p.lag:
+                    est_s.add_metric(labels, p.estimated_time_lag_seconds or 0.0)
                 p_status.add_metric([c, e.group, p.topic, str(p.partition), p.status.value], 1)
                 if (p.topic, p.partition) not in seen_tp:
                     seen_tp.add((p.topic, p.partition))
@@ -146,7 +153,7 @@ class LagCollector:
                     earliest.add_metric(tp, p.log_start_offset)
         up = gauge("mqctl_lag_up", "1 when the last sample succeeded", ["cluster_name"])
         up.add_metric([c], 0 if error else 1)
-        yield from (offset, lag, lag_s, max_lag, max_lag_s, sum_lag, latest, earliest)
+        yield from (offset, lag, lag_s, est_s, max_lag, max_lag_s, sum_lag, latest, earliest)
         yield from (status, severity, p_status, q_ready, q_unacked, q_consumers, q_drain, up)
 
 

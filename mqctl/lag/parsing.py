@@ -4,17 +4,27 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 import re
 from datetime import UTC, datetime
 
 from mqctl.errors import UsageError
 
+MAX_DURATION = 1e10  # seconds (~317 years)
 _UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, "w": 604800.0}
 _PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d|w)")
 _ISO = re.compile(
     r"P(?:(?P<d>\d+(?:\.\d+)?)D)?(?:T(?:(?P<h>\d+(?:\.\d+)?)H)?(?:(?P<m>\d+(?:\.\d+)?)M)?"
     r"(?:(?P<s>\d+(?:\.\d+)?)S)?)?"
 )
+
+
+def _finite(seconds: float, text: str, what: str) -> float:
+    """NaN, infinity and durations past ~300 years are refused: no sleep, timer or clock
+    computation may receive them (``--watch inf`` would wait forever)."""
+    if not math.isfinite(seconds) or seconds > MAX_DURATION:
+        raise UsageError(f"invalid {what} {text!r}: not a finite duration of at most 1e10 s")
+    return seconds
 
 
 def parse_duration(text: str, what: str = "duration") -> float:
@@ -29,16 +39,16 @@ def parse_duration(text: str, what: str = "duration") -> float:
     else:
         if value < 0:
             raise UsageError(f"{what} must not be negative: {text!r}")
-        return value
+        return _finite(value, text, what)
     if raw.startswith("p"):
         match = _ISO.fullmatch(raw.upper())
         if match and any(match.groupdict().values()):
             g = {k: float(v or 0) for k, v in match.groupdict().items()}
-            return g["d"] * 86400 + g["h"] * 3600 + g["m"] * 60 + g["s"]
+            return _finite(g["d"] * 86400 + g["h"] * 3600 + g["m"] * 60 + g["s"], text, what)
     else:
         parts = _PART.findall(raw)
         if parts and "".join(n + u for n, u in parts) == raw:
-            return sum(float(n) * _UNITS[u] for n, u in parts)
+            return _finite(sum(float(n) * _UNITS[u] for n, u in parts), text, what)
     raise UsageError(
         f"invalid {what} {text!r}", hint="use e.g. 30s, 5m, 1h30m, 2d or ISO 8601 like PT1H"
     )
@@ -55,9 +65,12 @@ def parse_datetime_ms(text: str) -> int:
         raise UsageError(
             f"invalid datetime {text!r}", hint="use ISO 8601, e.g. 2024-05-01T12:00:00Z"
         ) from None
-    if parsed.tzinfo is None:
-        parsed = parsed.astimezone()  # local time, like kafka-consumer-groups --to-datetime
-    return int(parsed.astimezone(UTC).timestamp() * 1000)
+    try:
+        if parsed.tzinfo is None:
+            parsed = parsed.astimezone()  # local time, like kafka-consumer-groups --to-datetime
+        return int(parsed.astimezone(UTC).timestamp() * 1000)
+    except (OverflowError, ValueError, OSError):  # e.g. 0001-01-01 east of UTC
+        raise UsageError(f"invalid datetime {text!r}: outside the supported range") from None
 
 
 def parse_topic_selection(text: str) -> tuple[str, tuple[int, ...] | None]:
@@ -77,10 +90,20 @@ def parse_topic_selection(text: str) -> tuple[str, tuple[int, ...] | None]:
     return topic, partitions
 
 
+def _shorten(text: str, limit: int = 80) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 def read_plan_csv(text: str, source: str) -> tuple[tuple[str, int, int], ...]:
     """Rows ``topic,partition,offset`` (kafka-consumer-groups' format; a header is allowed)."""
     rows: list[tuple[str, int, int]] = []
-    for number, row in enumerate(csv.reader(io.StringIO(text)), start=1):
+    reader = csv.reader(io.StringIO(text))
+    try:
+        numbered = list(enumerate(reader, start=1))
+    except csv.Error as exc:  # e.g. a field larger than csv's limit
+        raise UsageError(f"{source}:{reader.line_num}: not a valid CSV plan ({exc})") from None
+    for number, row in numbered:
+        shown = _shorten(",".join(row))
         if not row or not "".join(row).strip() or row[0].startswith("#"):
             continue
         if number == 1 and row[0].strip().lower() == "topic":
@@ -89,10 +112,10 @@ def read_plan_csv(text: str, source: str) -> tuple[tuple[str, int, int], ...]:
             topic, partition, offset = row[0].strip(), int(row[1]), int(row[2])
         except (IndexError, ValueError):
             raise UsageError(
-                f"{source}:{number}: expected topic,partition,offset, got {','.join(row)!r}"
+                f"{source}:{number}: expected topic,partition,offset, got {shown!r}"
             ) from None
         if not topic or partition < 0 or offset < 0:
-            raise UsageError(f"{source}:{number}: invalid row {','.join(row)!r}")
+            raise UsageError(f"{source}:{number}: invalid row {shown!r}")
         rows.append((topic, partition, offset))
     if not rows:
         raise UsageError(f"{source}: no offsets in the plan file")

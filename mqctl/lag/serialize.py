@@ -29,6 +29,7 @@ def partition_dict(p: PartitionLag) -> dict[str, Any]:
     row = {name: getattr(p, name) for name in _PARTITION}
     row["status"] = p.status.value
     row["time_lag_seconds"] = _number(p.time_lag_seconds)
+    row["estimated_time_lag_seconds"] = _number(p.estimated_time_lag_seconds)
     return row
 
 
@@ -36,6 +37,7 @@ def entry_dict(entry: LagEntry) -> dict[str, Any]:
     data: dict[str, Any] = {name: getattr(entry, name) for name in _ENTRY}
     data["status"] = entry.status.value
     data["max_time_lag_seconds"] = _number(entry.max_time_lag_seconds)
+    data["max_estimated_time_lag_seconds"] = _number(entry.max_estimated_time_lag_seconds)
     data["topics"] = list(entry.topics)
     data["partitions"] = [partition_dict(p) for p in entry.partitions]
     if entry.queue is not None:

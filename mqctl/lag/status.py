@@ -64,10 +64,11 @@ class Point:
 
 def burrow_status(points: list[Point]) -> LagStatus:
     """Burrow's rules over one partition's samples, oldest first (docs/lag.md)."""
-    if not points:
-        return LagStatus.ERROR
-    if any(p.error for p in points):
-        return LagStatus.ERROR
+    if not points or points[-1].error:
+        return LagStatus.ERROR  # the latest sample could not be judged
+    # An earlier unjudgeable sample (e.g. an offset briefly beyond the end while a new
+    # leader caught up) says nothing about progress: the rules use the other samples.
+    points = [p for p in points if not p.error]
     last = points[-1]
     # 1. OK if the lag is zero now or was zero at any time in the window.
     if last.lag <= 0 or any(p.lag <= 0 for p in points):

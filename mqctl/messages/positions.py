@@ -34,14 +34,20 @@ def parse_duration(text: str) -> timedelta | None:
     if not compact or _DURATION.sub("", compact):
         return None
     seconds = sum(float(n) * _UNIT_SECONDS[u] for n, u in _DURATION.findall(compact))
-    return timedelta(seconds=seconds)
+    try:
+        return timedelta(seconds=seconds)
+    except (OverflowError, ValueError):  # inf, or more than 999,999,999 days
+        raise UsageError(f"duration {text!r} is too long") from None
 
 
 def parse_time(text: str, now: datetime | None = None) -> datetime:
     """``--since`` value -> aware UTC datetime (exit 2 if it is neither form)."""
     duration = parse_duration(text)
     if duration is not None:
-        return (now or datetime.now(UTC)) - duration
+        try:
+            return (now or datetime.now(UTC)) - duration
+        except OverflowError:  # before year 1
+            raise UsageError(f"--since {text!r}: that is before year 1") from None
     try:
         when = datetime.fromisoformat(text.strip())
     except ValueError:

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from mqctl.errors import UsageError
+from mqctl.output.sanitize import safe_text
 
 PLACEHOLDERS = ("seq", "uuid", "now", "now_ms", "randint A B", "choice a b c")
 _PLACEHOLDER = re.compile(r"\{\{(.*?)\}\}", re.DOTALL)
@@ -65,7 +66,8 @@ _SIMPLE: dict[str, Callable[[int], str]] = {
 
 def _compile_placeholder(body: str, rng: random.Random) -> Callable[[int], str]:
     words = body.split()
-    shown = "{{" + body + "}}"
+    # The placeholder is shown in the error: escaped (it may hold newlines or ESC) and short.
+    shown = safe_text("{{" + (body if len(body) <= 60 else body[:57] + "...") + "}}")
     if not words:
         raise UsageError(f"empty template placeholder {shown}")
     name, args = words[0], words[1:]

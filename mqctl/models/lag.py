@@ -59,6 +59,10 @@ class PartitionLag:
     time_lag_seconds: float | None
     owner: str | None  # member id / client id / host, None when unassigned
     status: LagStatus = LagStatus.OK
+    # Interpolated from end offsets sampled over time (--watch/--window only; docs/lag.md).
+    estimated_time_lag_seconds: float | None = None
+    # Why the partition is ERROR (e.g. committed offset beyond the end offset), else None.
+    error: str | None = None
 
 
 @dataclass(slots=True)
@@ -90,3 +94,4 @@ class LagEntry:
     state: str | None = None  # group state (Stable, Empty, ...) or queue state
     partitions: list[PartitionLag] = field(default_factory=list)
     queue: QueueDepth | None = None
+    max_estimated_time_lag_seconds: float | None = None  # --watch/--window only

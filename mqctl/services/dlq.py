@@ -204,14 +204,18 @@ async def redrive(
     progress: ProgressCallback | None = None,
     stop: asyncio.Event | None = None,
     window: int = 1000,
+    expected: int | None = None,
 ) -> RedriveSummary:
-    """Move messages back (at least once); the summary says what moved, skipped, failed."""
+    """Move messages back (at least once); the summary says what moved, skipped, failed.
+
+    ``expected``: how many messages a plan shown just before examined (a hint for queues
+    whose ready count is briefly low while that plan's peek returns its messages)."""
     session.check_writable("dlq redrive")
     destination, support = await _resolve(session, name)
     planner = _planner(session, destination, options)
     summary = RedriveSummary(destination.backend, destination.qualified, dry_run=False)
     control = RedriveControl(
-        summary, rate=options.rate, progress=progress, stop=stop, window=window
+        summary, rate=options.rate, progress=progress, stop=stop, window=window, total=expected
     )
     try:
         await support.redrive_dead_letters(destination, planner, control)

@@ -8,12 +8,15 @@ RabbitMQ queues in one list); statuses are then set by the broker-neutral rules 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from mqctl.backend import Backend, LagSource
+from mqctl.dlq.discovery import conventions, matching_pattern
 from mqctl.errors import ConnectError, NotFoundError, UsageError
+from mqctl.lag.estimate import OffsetHistory
 from mqctl.lag.status import apply_snapshot_status, evaluate_window
 from mqctl.models.lag import LagEntry
 from mqctl.services.inventory import split_prefix
@@ -27,6 +30,46 @@ class LagQuery:
     groups: tuple[str, ...] | None = None  # None: every group and queue
     topic: str | None = None
     threshold: int = 0  # lag above this with consumers present is LAGGING
+    include_dlq: bool = False  # the all-groups view leaves dead-letter queues/topics out
+
+
+def is_dlq(backend: str, name: str, patterns: tuple[str, ...]) -> bool:
+    """Whether a queue or topic is a dead-letter destination by naming convention or by the
+    context's ``dlq-patterns`` (the same test ``mqctl dlq list`` uses)."""
+    return matching_pattern(name, (*patterns, *conventions(backend))) is not None
+
+
+def without_dlq(
+    entries: list[LagEntry], patterns: tuple[str, ...], keep: frozenset[str] = frozenset()
+) -> list[LagEntry]:
+    """Drop dead-letter queues, and the partitions of dead-letter topics from groups (a
+    group left with none is dropped). DLQs have no consumers by design: in the lag view they
+    would only read STOPPED. Names in ``keep`` were asked for and stay."""
+    kept: list[LagEntry] = []
+    for entry in entries:
+        if entry.kind != "group":
+            if entry.group in keep or not is_dlq(entry.backend, entry.group, patterns):
+                kept.append(entry)
+            continue
+        parts = [
+            p
+            for p in entry.partitions
+            if p.topic in keep or not is_dlq(entry.backend, p.topic, patterns)
+        ]
+        if len(parts) == len(entry.partitions):
+            kept.append(entry)
+        elif parts:
+            time_lags = [p.time_lag_seconds for p in parts if p.time_lag_seconds is not None]
+            kept.append(
+                dataclasses.replace(
+                    entry,
+                    partitions=parts,
+                    total_lag=sum(p.lag for p in parts),
+                    max_time_lag_seconds=max(time_lags) if time_lags else None,
+                    topics=sorted({p.topic for p in parts}),
+                )
+            )
+    return kept
 
 
 def _sources(session: Session) -> list[tuple[Backend, LagSource]]:
@@ -65,7 +108,11 @@ async def snapshot(session: Session, query: LagQuery) -> list[LagEntry]:
     sources = _sources(session)
     if query.groups is None:
         batches = await asyncio.gather(*(s.lag(None, query.topic) for _, s in sources))
-        return apply_snapshot_status([e for b in batches for e in b], query.threshold)
+        found = [e for b in batches for e in b]
+        if not query.include_dlq:
+            keep = frozenset([query.topic] if query.topic else [])
+            found = without_dlq(found, tuple(session.context.dlq_patterns), keep)
+        return apply_snapshot_status(found, query.threshold)
     wanted: dict[str, list[str]] = {b.name: [] for b, _ in sources}
     for raw in query.groups:
         backend, bare = split_prefix(raw)
@@ -103,12 +150,16 @@ async def window(
     interval: float,
     on_sample: Callable[[list[LagEntry]], Awaitable[None] | None] | None = None,
 ) -> list[LagEntry]:
-    """Sample for ``seconds`` every ``interval`` and judge with Burrow's rules."""
+    """Sample for ``seconds`` every ``interval`` and judge with Burrow's rules; the result
+    also carries the interpolated time lag estimate (:mod:`mqctl.lag.estimate`)."""
     samples: list[Sample] = []
+    history = OffsetHistory()
     started = time.monotonic()
     while True:
         entries = await snapshot(session, query)
-        samples.append((time.monotonic(), entries))
+        at = time.monotonic()
+        samples.append((at, entries))
+        history.record(at, entries)
         if on_sample is not None:
             maybe = on_sample(entries)
             if maybe is not None:
@@ -117,7 +168,9 @@ async def window(
         if elapsed >= seconds:
             break
         await asyncio.sleep(min(interval, max(0.0, seconds - elapsed)))
-    return evaluate_window(samples)
+    result = evaluate_window(samples)
+    history.fill(result)
+    return result
 
 
 async def watch(
@@ -135,6 +188,7 @@ async def watch(
     an unreachable broker is reported to it and sampling goes on (the exporter)."""
     keep = span if span is not None else interval * 10
     samples: list[Sample] = []
+    history = OffsetHistory()  # kept beyond the span: older commits can still be placed
     taken = 0
     while count is None or taken < count:
         try:
@@ -149,8 +203,10 @@ async def watch(
             continue
         now = time.monotonic()
         samples.append((now, entries))
+        history.record(now, entries)
         samples = [s for s in samples if now - s[0] <= keep + interval / 2] or samples[-1:]
         result = evaluate_window(samples) if len(samples) > 1 else entries
+        history.fill(result)
         maybe = on_result(result)
         if maybe is not None:
             await maybe

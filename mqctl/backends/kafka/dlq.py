@@ -193,7 +193,7 @@ async def redrive(
             part.committed = committed
             part.done = position >= end
             total += max(0, end - position)
-        control.total = total
+        control.begin(total)
         await _loop(conn, consumer, producer, state, planner, control, topic_partition_counts)
     finally:
         await asyncio.shield(_finish(conn, consumer, producer, state, control))

@@ -195,7 +195,13 @@ async def _describe_on(
         # Kafka 4 answers GROUP_ID_NOT_FOUND for a KIP-848 group asked the classic way.
         modern.extend(i.group for i in found if not i.exists)
     if modern:
-        infos.extend(await _describe_consumer(conn, node, modern))
+        found = await _describe_consumer(conn, node, modern)
+        infos.extend(i for i in found if i.exists)
+        # Listed as `consumer` but not found that way: converted back to a classic group
+        # (KIP-848 online downgrade) between ListGroups and now. Ask the classic way once.
+        back = [i.group for i in found if not i.exists and i.group not in classic]
+        if back:
+            infos.extend(i for i in await _describe_classic(conn, node, back) if i.exists)
     return infos
 
 
@@ -298,8 +304,9 @@ async def _describe_consumer(
 
 
 def _title(state: str) -> str:
-    # ConsumerGroupDescribe reports lower-case states ("stable"); DescribeGroups title-case.
-    return {"stable": "Stable", "empty": "Empty", "dead": "Dead"}.get(state, state.title())
+    # Older brokers' ConsumerGroupDescribe reports lower-case states ("stable", "assigning");
+    # Kafka 4 and DescribeGroups use "Stable". Keep CamelCase ("NotReady") as it is.
+    return state[:1].upper() + state[1:] if state.islower() else state
 
 
 async def committed_offsets(

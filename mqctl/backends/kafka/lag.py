@@ -97,6 +97,16 @@ async def snapshot(
     ]
 
 
+def out_of_range(committed: int | None, end: int) -> str | None:
+    """Why a committed offset cannot be judged, or None. An offset beyond the end offset
+    (read after it, so a healthy group cannot be ahead of it) is not a position in this log:
+    the topic was recreated or the log truncated, and the consumer will hit
+    OFFSET_OUT_OF_RANGE and jump wherever its auto.offset.reset says. Lag would read 0."""
+    if committed is not None and committed > end:
+        return f"committed offset {committed} is beyond the end offset {end}"
+    return None
+
+
 def _entry(
     group: str,
     info: kgroups.GroupInfo | None,
@@ -121,6 +131,7 @@ def _entry(
             ts = timestamps.get((topic, partition, max(offset, log_start)))
             if ts is not None:
                 time_lag = max(0.0, round((now_ms - ts) / 1000, 3))
+        error = out_of_range(offset, log_end)
         partitions.append(
             PartitionLag(
                 topic=topic,
@@ -131,7 +142,8 @@ def _entry(
                 lag=lag,
                 time_lag_seconds=time_lag,
                 owner=owners.get(key),
-                status=partition_snapshot_status(lag, members),
+                status=LagStatus.ERROR if error else partition_snapshot_status(lag, members),
+                error=error,
             )
         )
     time_lags = [p.time_lag_seconds for p in partitions if p.time_lag_seconds is not None]

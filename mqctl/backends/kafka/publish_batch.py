@@ -124,7 +124,7 @@ class BatchPublisher:
         partitions: list[int],
         available: list[int],
         default_partition: int | None,
-        max_request_size: int,
+        max_size: int,
     ) -> None:
         from aiokafka.partitioner import DefaultPartitioner
         from aiokafka.record.default_records import DefaultRecordBatchBuilder
@@ -139,9 +139,10 @@ class BatchPublisher:
         self.estimate: Callable[[bytes | None, bytes | None, Headers], int] = (
             DefaultRecordBatchBuilder.estimate_size_in_bytes
         )
-        self.max_request_size = max_request_size
+        self.max_size = max_size
         self.open: dict[int, Batch] = {}  # partition -> the batch being filled
         self.sticky: Batch | None = None  # where messages without key and partition go
+        self.turn = random.randrange(len(self.available))  # index in available of the last one
         self.queue: deque[Batch] = deque()  # closed, waiting for send_batch (in order)
         self.unconfirmed: deque[Batch] = deque()  # closed, no answer yet (in order)
         self.keys: dict[bytes, int] = {}
@@ -159,19 +160,19 @@ class BatchPublisher:
             [(k, header_bytes(v)) for k, v in message.headers] if message.headers else _NO_HEADERS
         )
         size = (len(value) if value is not None else 0) + (len(key) if key is not None else 0)
-        if headers or size > self.max_request_size - 1024:
+        if headers or size > self.max_size - 1024:
             estimate = self.estimate(key, value, headers)
-            if estimate > self.max_request_size:
+            if estimate > self.max_size:
                 return self.refuse(
                     f"MessageSizeTooLargeError: the message is {estimate} bytes when serialized, "
-                    f"more than the maximum request size ({self.max_request_size})"
+                    f"more than the {self.max_size} bytes allowed"
                 ), headers, False  # fmt: skip
         partition = message.partition
         if partition is None:
             partition = self.default_partition
         if partition is None:
             if key is None:
-                return self.sticky or self.next_sticky(None), headers, True
+                return self.sticky or self.next_sticky(), headers, True
             partition = self.partition_for_key(key)
         elif partition not in self.known:
             return self.refuse(
@@ -200,25 +201,38 @@ class BatchPublisher:
     def new_batch(self, partition: int) -> Batch:
         batch = Batch(partition, self.producer.create_batch())
         self.open[partition] = batch
+        self._wakeup.set()  # the submitter times its lingering
         return batch
 
-    def next_sticky(self, previous: int | None) -> Batch:
-        """Messages without key and partition: an open batch, else a new one elsewhere."""
-        choices = [p for p in self.available if p != previous] or self.available
-        partition = random.choice(choices)
+    def next_sticky(self) -> Batch:
+        """Messages without key and partition: the next available partition in turn (so that
+        each produce request can carry a batch for every partition), its open batch or a new
+        one."""
+        self.turn = (self.turn + 1) % len(self.available)
+        partition = self.available[self.turn]
         batch = self.open.get(partition)
         self.sticky = batch if batch is not None else self.new_batch(partition)
         return self.sticky
 
     def overflow(
         self, full: Batch, sticky: bool, key: bytes | None, value: bytes | None, headers: Headers
-    ) -> Batch:
-        """``full`` refused the message: send it and put the message into a new batch."""
+    ) -> tuple[Batch, int]:
+        """``full`` refused the message: send it, put the message into the next batch (an open
+        one of another partition for a sticky message, else a new one) and return that batch
+        and the message's position in it."""
         self.close(full)
-        batch = self.next_sticky(full.partition) if sticky else self.new_batch(full.partition)
-        assert batch.builder is not None
-        batch.builder.append(timestamp=None, key=key, value=value, headers=headers)
-        return batch
+        batch = self.next_sticky() if sticky else self.new_batch(full.partition)
+        builder = batch.builder
+        assert builder is not None
+        if builder.append(timestamp=None, key=key, value=value, headers=headers) is None:
+            self.close(batch)  # that open batch was full too: an empty one takes any message
+            batch = self.new_batch(batch.partition)
+            if sticky:
+                self.sticky = batch
+            builder = batch.builder
+            assert builder is not None
+            builder.append(timestamp=None, key=key, value=value, headers=headers)
+        return batch, builder.record_count() - 1
 
     def close(self, batch: Batch) -> None:
         """No more messages for ``batch``: queue it for sending."""
@@ -330,19 +344,19 @@ async def publish_runs(
     topic: str,
     messages: AsyncIterator[OutgoingMessage],
     default_partition: int | None,
-    max_request_size: int,
+    max_size: int,
 ) -> AsyncGenerator[Run, None]:
     """Send ``messages`` with a started ``producer``; yield runs in input order, each once its
     batch was acknowledged (or failed)."""
     partitions = sorted(await producer.partitions_for(topic))
     available = producer.client.cluster.available_partitions_for_topic(topic) or set()
     pub = BatchPublisher(
-        producer, topic, partitions, sorted(available), default_partition, max_request_size
+        producer, topic, partitions, sorted(available), default_partition, max_size
     )
     runs: deque[tuple[Batch, int, int]] = deque()  # (batch, first index, first position)
     last: Batch | None = None  # the batch of the newest run
     fast = default_partition is None
-    limit = max_request_size - 1024
+    limit = max_size - 1024
     index = 0
     pub.start()
     try:
@@ -352,7 +366,7 @@ async def publish_runs(
                 if len(value) > limit:
                     batch, headers, sticky = pub.route(message)
                 else:
-                    batch, headers, sticky = pub.sticky or pub.next_sticky(None), _NO_HEADERS, True
+                    batch, headers, sticky = pub.sticky or pub.next_sticky(), _NO_HEADERS, True
             else:
                 batch, headers, sticky = pub.route(message)
             builder = batch.builder
@@ -361,8 +375,8 @@ async def publish_runs(
                     runs.append((batch, index, 0))
                     last = batch
             elif builder.append(timestamp=None, key=key, value=value, headers=headers) is None:
-                batch = pub.overflow(batch, sticky, key, value, headers)
-                runs.append((batch, index, 0))
+                batch, position = pub.overflow(batch, sticky, key, value, headers)
+                runs.append((batch, index, position))
                 last = batch
             elif batch is not last:
                 runs.append((batch, index, builder.record_count() - 1))
@@ -405,31 +419,27 @@ class BatchedPublish:
 
     def __init__(
         self,
-        start: Callable[[], Awaitable[AIOKafkaProducer]],
+        start: Callable[[], Awaitable[tuple[AIOKafkaProducer, int]]],
         stop: Callable[[AIOKafkaProducer], Awaitable[None]],
         topic: str,
         messages: AsyncIterator[OutgoingMessage],
         default_partition: int | None,
-        max_request_size: int,
     ) -> None:
-        self._runs = self._produce(
-            start, stop, topic, messages, default_partition, max_request_size
-        )
+        self._runs = self._produce(start, stop, topic, messages, default_partition)
         self._view: AsyncGenerator[Any, None] | None = None
         self._tallied = False
 
     @staticmethod
     async def _produce(
-        start: Callable[[], Awaitable[AIOKafkaProducer]],
+        start: Callable[[], Awaitable[tuple[AIOKafkaProducer, int]]],
         stop: Callable[[AIOKafkaProducer], Awaitable[None]],
         topic: str,
         messages: AsyncIterator[OutgoingMessage],
         default_partition: int | None,
-        max_request_size: int,
     ) -> AsyncGenerator[Run, None]:
-        producer = await start()
+        producer, max_size = await start()
         try:
-            runs = publish_runs(producer, topic, messages, default_partition, max_request_size)
+            runs = publish_runs(producer, topic, messages, default_partition, max_size)
             try:
                 async for run in runs:
                     yield run

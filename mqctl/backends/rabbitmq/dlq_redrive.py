@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
+from collections import deque
 from typing import TYPE_CHECKING, Any
 
 from mqctl.backends.rabbitmq.amqp import AmqpConnections, reply_text
@@ -31,6 +33,8 @@ if TYPE_CHECKING:
     from mqctl.dlq.engine import RedriveControl
     from mqctl.dlq.plan import Decision, Planner, Target
 
+ACK_BATCH = 128
+ACK_EVERY = 0.05  # seconds: a slow (rate-limited) run still acks promptly
 HOLD_CAP = 10_000  # messages kept unacked (not moved) before the run stops early
 POLL = 0.5
 # AMQP property names in our models vs pamqp's attribute names.
@@ -89,6 +93,13 @@ class _Run:
         self.deliveries: asyncio.Queue[Any] = asyncio.Queue()
         self.exists: dict[tuple[str, str], str | None] = {}
         self.tasks: set[asyncio.Task[None]] = set()
+        # Acks are batched (one ``multiple`` ack for a confirmed run of deliveries) until
+        # the first message this run does not move: a multiple ack would cover it too, so
+        # from then on every message is acked on its own.
+        self.ack_order: deque[int] = deque()
+        self.confirmed: set[int] = set()
+        self.single_acks = False
+        self.last_flush = time.monotonic()
         self.window = asyncio.Semaphore(control.window)
         self.lost: BaseException | None = None
         self.closing = False
@@ -119,7 +130,7 @@ class _Run:
             ready = int(declared.message_count or 0)
             prefetch = self.control.window + HOLD_CAP + 1
             await self.consume.basic_qos(prefetch_count=min(prefetch, 65535))
-            if ready:
+            if ready or self.control.total:
                 await self.consume.basic_consume(self.dlq.name, self.deliveries.put, no_ack=False)
         except MqctlError:
             raise
@@ -129,7 +140,11 @@ class _Run:
 
     async def run(self) -> None:
         ready = await self.open()
-        self.control.total = ready
+        # A plan read just before (the confirmation prompt) returns its peeked messages
+        # asynchronously, so the ready count can be low for a moment: the expected count
+        # from that plan, when given, is the budget instead (fewer arriving ends on idle).
+        ready = max(ready, self.control.total or 0)
+        self.control.begin(ready)
         held = 0
         seen = 0
         try:
@@ -144,6 +159,7 @@ class _Run:
                     break
                 self.control.examined()
                 if decision.action == "skip":
+                    await self._hold()
                     self.control.skipped(decision.reason or "skipped")
                     held += 1
                 elif not await self._start_move(delivered, decision):
@@ -156,6 +172,8 @@ class _Run:
                     break
             if self.tasks:
                 await asyncio.gather(*self.tasks, return_exceptions=True)
+            if self.lost is None:
+                await self._flush_acks(force=True)
         finally:
             await asyncio.shield(self._close())
         if self.lost is not None:
@@ -212,10 +230,12 @@ class _Run:
         assert decision.target is not None and decision.outgoing is not None
         missing = await self._target_missing(decision.target)
         if missing is not None:
+            await self._hold()
             self.control.failed(missing)
             return False
         await self.control.throttle()
         await self.window.acquire()
+        self.ack_order.append(delivered.delivery.delivery_tag)
         task = asyncio.create_task(self._move(delivered, decision))
         self.tasks.add(task)
         task.add_done_callback(self._done)
@@ -244,12 +264,15 @@ class _Run:
                 timeout=self.publish_timeout,
             )
         except PublishError:
+            await self._hold()
             self.control.failed(f"{target.label}: returned as unroutable (no queue bound)")
             return
         except DeliveryError:
+            await self._hold()
             self.control.failed(f"{target.label}: the broker refused the message (nack)")
             return
         except TimeoutError:  # stays unacked: returned to the DLQ at the end of the run
+            await self._hold()
             self.control.failed(f"{target.label}: not confirmed within {self.publish_timeout:g}s")
             return
         except Exception as exc:  # channel or connection gone: stays unacked, so it stays
@@ -257,10 +280,41 @@ class _Run:
             self.control.failed(f"{target.label}: not confirmed ({reply_text(exc)})")
             return
         try:
-            await self.consume.basic_ack(delivered.delivery.delivery_tag)
+            tag = delivered.delivery.delivery_tag
+            if self.single_acks:
+                await self.consume.basic_ack(tag, wait=False)
+            else:
+                self.confirmed.add(tag)
+                await self._flush_acks()
         except Exception as exc:  # confirmed but not acked: a duplicate on the next run
             self.lost = self.lost or exc
         self.control.moved(target)
+
+    async def _flush_acks(self, *, force: bool = False) -> None:
+        """Ack the confirmed run at the head of the order with one ``multiple`` ack."""
+        if self.single_acks:
+            return
+        due = len(self.confirmed) >= ACK_BATCH or time.monotonic() - self.last_flush > ACK_EVERY
+        if not (force or due):
+            return
+        last = None
+        while self.ack_order and self.ack_order[0] in self.confirmed:
+            last = self.ack_order.popleft()
+            self.confirmed.discard(last)
+        self.last_flush = time.monotonic()
+        if last is not None:
+            await self.consume.basic_ack(last, multiple=True, wait=False)
+
+    async def _hold(self) -> None:
+        """A message stays unacked: switch to single acks (see ``ack_order``)."""
+        if self.single_acks:
+            return
+        await self._flush_acks(force=True)
+        self.single_acks = True
+        pending, self.confirmed = sorted(self.confirmed), set()
+        self.ack_order.clear()
+        for tag in pending:
+            await self.consume.basic_ack(tag, wait=False)
 
     async def _close(self) -> None:
         """Return every message this run did not move, in order, then close."""
