@@ -32,6 +32,8 @@ def parse_duration(text: str, what: str = "duration") -> float:
     raw = text.strip().lower()
     if not raw:
         raise UsageError(f"empty {what}")
+    if len(raw) > 64:  # the unit regexes backtrack quadratically on long digit runs
+        raise UsageError(f"invalid {what} {text[:20]!r}...: longer than 64 characters")
     try:
         value = float(raw)
     except ValueError:

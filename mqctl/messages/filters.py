@@ -25,6 +25,7 @@ import re
 import signal
 import threading
 import time
+import warnings
 from dataclasses import dataclass, field
 from functools import lru_cache
 from types import FrameType
@@ -105,7 +106,9 @@ def bounded_search(pattern: re.Pattern[AnyStr], data: AnyStr, what: str) -> bool
 def compile_regex(pattern: AnyStr, what: str) -> re.Pattern[AnyStr]:
     """``re.compile`` with every failure (not only syntax errors) turned into exit 2."""
     try:
-        return re.compile(pattern)
+        with warnings.catch_warnings():  # "FutureWarning: possible nested set": stderr noise
+            warnings.simplefilter("ignore")
+            return re.compile(pattern)
     except _COMPILE_ERRORS as exc:
         detail = " ".join(str(exc).split()) or type(exc).__name__
         raise UsageError(f"{what}: invalid regular expression: {detail[:200]}") from None

@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from mqctl.errors import UsageError
 from mqctl.models.messages import StartPosition
 
+MAX_DURATION_TEXT = 64  # characters; longer --since values are not durations
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d|w)")
 _UNIT_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 _WORDS = {
@@ -31,7 +32,8 @@ _WORDS = {
 def parse_duration(text: str) -> timedelta | None:
     """``"1h30m"`` -> timedelta; None when ``text`` is not a duration."""
     compact = text.strip().lower().replace(" ", "")
-    if not compact or _DURATION.sub("", compact):
+    # Long input is not a duration: _DURATION backtracks quadratically on long digit runs.
+    if not compact or len(compact) > MAX_DURATION_TEXT or _DURATION.sub("", compact):
         return None
     seconds = sum(float(n) * _UNIT_SECONDS[u] for n, u in _DURATION.findall(compact))
     try:

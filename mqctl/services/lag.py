@@ -45,17 +45,22 @@ def without_dlq(
     """Drop dead-letter queues, and the partitions of dead-letter topics from groups (a
     group left with none is dropped). DLQs have no consumers by design: in the lag view they
     would only read STOPPED. Names in ``keep`` were asked for and stay."""
+    verdicts: dict[tuple[str, str], bool] = {}  # thousands of partitions, a few topics
+
+    def dead(backend: str, name: str) -> bool:
+        found = verdicts.get((backend, name))
+        if found is None:
+            found = name not in keep and is_dlq(backend, name, patterns)
+            verdicts[(backend, name)] = found
+        return found
+
     kept: list[LagEntry] = []
     for entry in entries:
         if entry.kind != "group":
-            if entry.group in keep or not is_dlq(entry.backend, entry.group, patterns):
+            if not dead(entry.backend, entry.group):
                 kept.append(entry)
             continue
-        parts = [
-            p
-            for p in entry.partitions
-            if p.topic in keep or not is_dlq(entry.backend, p.topic, patterns)
-        ]
+        parts = [p for p in entry.partitions if not dead(entry.backend, p.topic)]
         if len(parts) == len(entry.partitions):
             kept.append(entry)
         elif parts:
