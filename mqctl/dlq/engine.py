@@ -72,6 +72,11 @@ class RedriveControl:
     def request_stop(self) -> None:
         self._stop.set()
 
+    @property
+    def rate_limited(self) -> bool:
+        """``--rate`` is set: a backend sends each message as soon as it is throttled."""
+        return self._limiter.interval > 0
+
     async def throttle(self) -> None:
         await self._limiter.wait()
 

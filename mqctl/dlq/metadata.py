@@ -15,6 +15,7 @@ merges them, the more specific source winning for each field.
 from __future__ import annotations
 
 import json
+import math
 import struct
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -102,7 +103,7 @@ def integer(value: HeaderValue | Any) -> int | None:
     if isinstance(value, int):
         return value
     if isinstance(value, float):
-        return int(value)
+        return int(value) if math.isfinite(value) else None
     if isinstance(value, bytes):
         looks_binary = any(b < 0x20 or b > 0x7E for b in value)
         if len(value) in (4, 8) and looks_binary:
@@ -111,7 +112,10 @@ def integer(value: HeaderValue | Any) -> int | None:
     if isinstance(value, str):
         stripped = value.strip()
         if stripped.lstrip("-").isdigit():
-            return int(stripped)
+            try:
+                return int(stripped)
+            except ValueError:  # "--5", "²" (isdigit but not decimal), over 4300 digits
+                return None
     return None
 
 
@@ -123,8 +127,8 @@ def timestamp(value: HeaderValue | Any) -> datetime | None:
         return value if value.tzinfo else value.replace(tzinfo=UTC)
     number = value if isinstance(value, int | float) else integer(value)
     if number is not None:
-        seconds = number / 1000 if number > 1e11 else number  # epoch ms vs epoch seconds
         try:
+            seconds = number / 1000 if number > 1e11 else number  # epoch ms vs epoch seconds
             return datetime.fromtimestamp(seconds, UTC)
         except (OverflowError, OSError, ValueError):
             return None
@@ -149,7 +153,7 @@ def _json_body(message: Message) -> dict[str, Any] | None:
         return None
     try:
         doc = json.loads(value)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
         return None
     return doc if isinstance(doc, dict) else None
 
@@ -217,6 +221,14 @@ def _apply_connect(info: DeadLetterInfo, headers: dict[str, HeaderValue]) -> Non
     info.error_message = text(headers.get(CONNECT + "exception.message"))
 
 
+def _dumps(doc: dict[str, Any]) -> str:
+    """An error object as compact text: AMQP tables may hold bytes and datetimes."""
+    try:
+        return json.dumps(doc, default=text)
+    except (ValueError, RecursionError):
+        return text(doc) or ""
+
+
 def _apply_application(
     info: DeadLetterInfo, headers: dict[str, HeaderValue], body: dict[str, Any] | None
 ) -> None:
@@ -230,9 +242,7 @@ def _apply_application(
             continue
         found = True
         if error is not None and info.application_error is None:
-            info.application_error = (
-                text(error) if not isinstance(error, dict) else json.dumps(error)
-            )
+            info.application_error = text(error) if not isinstance(error, dict) else _dumps(error)
         if exception is not None and info.exception is None:
             info.exception = text(exception)
         when = timestamp(failed_at)

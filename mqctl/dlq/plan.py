@@ -26,6 +26,7 @@ from mqctl.dlq.metadata import (
     timestamp,
 )
 from mqctl.errors import UsageError
+from mqctl.messages.filters import bounded_search, compile_regex
 from mqctl.models.messages import HeaderValue, Message, OutgoingMessage
 
 # AMQP properties a redrive keeps. ``expiration`` is left out on purpose: the broker already
@@ -109,12 +110,20 @@ class Filters:
             return False
         if self.keys and (message.key is None or text(message.key) not in self.keys):
             return False
-        if self.bodies and not any(p.search(message.value or b"") for p in self.bodies):
+        if self.bodies and not any(
+            bounded_search(p, message.value or b"", f"--filter body~{_shown(p)}")
+            for p in self.bodies
+        ):
             return False
         when = info.last_failure or message.timestamp
         if self.since is not None and (when is None or when < self.since):
             return False
         return not (self.until is not None and (when is None or when > self.until))
+
+
+def _shown(pattern: re.Pattern[bytes]) -> str:
+    text = pattern.pattern.decode("utf-8", "backslashreplace")
+    return repr(text if len(text) <= 60 else text[:57] + "...")
 
 
 def _contains_any(value: str | None, needles: list[str]) -> bool:
@@ -126,8 +135,11 @@ def parse_time(raw: str, what: str, now: datetime | None = None) -> datetime:
     """ISO 8601 (``2024-06-11T10:00:00Z``) or a duration ago (``30m``, ``2h``, ``7d``)."""
     match = _DURATION.match(raw.strip())
     if match:
-        seconds = int(match.group(1)) * _UNITS[match.group(2)]
-        return (now or datetime.now(UTC)) - timedelta(seconds=seconds)
+        try:
+            seconds = int(match.group(1)) * _UNITS[match.group(2)]
+            return (now or datetime.now(UTC)) - timedelta(seconds=seconds)
+        except (OverflowError, ValueError):  # before year 1, or over 4300 digits
+            raise UsageError(f"{what}: duration {raw!r} is too long") from None
     parsed = timestamp(raw) if not raw.strip().isdigit() else None
     if parsed is None:
         raise UsageError(
@@ -144,10 +156,12 @@ def parse_filters(expressions: Sequence[str], now: datetime | None = None) -> Fi
     for expr in expressions:
         if expr.startswith("body~"):
             pattern = expr[len("body~") :]
-            try:
-                filters.bodies.append(re.compile(pattern.encode()))
-            except re.error as exc:
-                raise UsageError(f"--filter {expr!r}: bad regular expression ({exc})") from None
+            try:  # command-line bytes that are not UTF-8 (surrogate escapes) match as given
+                raw = pattern.encode("utf-8", "surrogateescape")
+            except UnicodeEncodeError:
+                raise UsageError(f"--filter {expr!r}: not a valid text pattern") from None
+            shown = expr if len(expr) <= 60 else expr[:57] + "..."
+            filters.bodies.append(compile_regex(raw, f"--filter {shown!r}"))
             continue
         name, sep, value = expr.partition("=")
         if not sep or not name:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, Protocol, runtime_checkable
@@ -97,18 +98,50 @@ def as_text(value: bytes) -> DecodedValue | None:
 
 
 _JSON_STARTS = frozenset(b'{["-0123456789tfn"')
+MAX_JSON_DEPTH = 100
+"""Deeper documents are not shown as JSON (they are text): re-indenting them for ``pretty``
+and dumping them as YAML recurse once per level and would hit Python's recursion limit."""
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")  # NaN, Infinity: jq and RFC 8259 refuse them
+
+
+def _finite_float(text: str) -> float:
+    number = float(text)
+    if math.isinf(number):  # 1e999
+        raise ValueError("number out of range")
+    return number
+
+
+def _too_deep(data: Any) -> bool:
+    """Nesting deeper than :data:`MAX_JSON_DEPTH`, found without recursion."""
+    stack = [(data, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_JSON_DEPTH:
+            return True
+        if isinstance(node, dict):
+            stack.extend((v, depth + 1) for v in node.values() if isinstance(v, dict | list))
+        elif isinstance(node, list):
+            stack.extend((v, depth + 1) for v in node if isinstance(v, dict | list))
+    return False
 
 
 def as_json(value: bytes) -> DecodedValue | None:
+    """The value as a JSON document, or None when it is not strict JSON (NaN and Infinity
+    are not) or nests deeper than :data:`MAX_JSON_DEPTH` levels."""
     # Cheap pre-check so that `auto` on plain text does not pay for a failed parse.
     stripped = value.lstrip()
     if not stripped or stripped[0] not in _JSON_STARTS:
         return None
     try:
-        data = json.loads(value)
+        data = json.loads(value, parse_constant=_reject_constant, parse_float=_finite_float)
         # The original text is the display form (re-serialising would cost a second pass).
         text = value.decode("utf-8")
     except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
+        return None
+    if value.count(b"[") + value.count(b"{") > MAX_JSON_DEPTH and _too_deep(data):
         return None
     return DecodedValue("json", data, text)
 

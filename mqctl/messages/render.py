@@ -76,8 +76,9 @@ def _jsonable(value: Any) -> Any:
     return to_jsonable(value)
 
 
-# Control characters JSON leaves unescaped with ensure_ascii=False (C1 incl. CSI 0x9b, bidi).
-_JSON_UNSAFE = re.compile(r"[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+# Control characters JSON leaves unescaped with ensure_ascii=False (C1 incl. CSI 0x9b, bidi),
+# and lone surrogates (from a broker's "\ud800" JSON escape), which a UTF-8 stdout cannot write.
+_JSON_UNSAFE = re.compile(r"[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 
 
 def _json_escape(match: re.Match[str]) -> str:

@@ -21,6 +21,7 @@ from typing import IO, Any
 from mqctl.errors import UsageError
 from mqctl.messages.templates import Template, compile_template
 from mqctl.models.messages import HeaderValue, OutgoingMessage
+from mqctl.output.sanitize import safe_text
 
 
 @dataclass(slots=True)
@@ -52,7 +53,25 @@ class SourceSpec:
 
 
 def _to_bytes(value: bytes | str) -> bytes:
-    return value if isinstance(value, bytes) else value.encode("utf-8")
+    # Command-line bytes that are not UTF-8 arrive as surrogate escapes: send them as given.
+    if isinstance(value, bytes):
+        return value
+    try:
+        return value.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:  # other lone surrogates (not from argv): never crash a send
+        return value.encode("utf-8", "surrogatepass")
+
+
+def _check_text(value: str, where: str) -> str:
+    """Text from a JSON line must be encodable: ``"\\ud800"`` decodes to a lone surrogate."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise UsageError(
+            f"{where}: contains a lone surrogate escape (e.g. \\ud800), which is not text; "
+            'send binary data with "value_format": "base64"'
+        ) from None
+    return value
 
 
 def _open(path: str, stdin: IO[bytes] | None) -> IO[bytes]:
@@ -63,9 +82,9 @@ def _open(path: str, stdin: IO[bytes] | None) -> IO[bytes]:
     try:
         return Path(path).expanduser().open("rb")
     except FileNotFoundError:
-        raise UsageError(f"file not found: {path}") from None
+        raise UsageError(f"file not found: {safe_text(path)}") from None
     except OSError as exc:
-        raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from None
+        raise UsageError(f"cannot read {safe_text(path)}: {exc.strerror or exc}") from None
 
 
 def _read_all(path: str, stdin: IO[bytes] | None) -> bytes:
@@ -89,11 +108,29 @@ def _decode_field(value: Any, fmt: Any, where: str) -> bytes | str:
         except (binascii.Error, ValueError):
             raise UsageError(f"{where}: invalid {fmt}") from None
     if isinstance(value, str):
-        return value
+        return _check_text(value, where)
     if isinstance(value, dict) and set(value) == {"base64"}:
         return _decode_field(value["base64"], "base64", where)
     # JSON documents (objects, numbers, ...) are sent as their compact JSON text.
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    try:
+        compact = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    except RecursionError:
+        raise UsageError(f"{where}: JSON nested too deeply") from None
+    return _check_text(compact, where)
+
+
+def _check_tree(value: Any, where: str) -> None:
+    """:func:`_check_text` on every string in a JSON document (without recursion)."""
+    stack = [value]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, str):
+            _check_text(node, where)
+        elif isinstance(node, dict):
+            stack.extend(node)
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
 
 
 def _headers_field(raw: Any, where: str) -> list[tuple[str, bytes | str]]:
@@ -109,6 +146,7 @@ def _headers_field(raw: Any, where: str) -> list[tuple[str, bytes | str]]:
         if not isinstance(pair, list | tuple) or len(pair) != 2 or not isinstance(pair[0], str):
             raise UsageError(f"{where}: header entries must be [name, value]")
         name, value = pair
+        name = _check_text(name, where)
         result.append((name, "" if value is None else _decode_field(value, None, where)))
     return result
 
@@ -122,6 +160,8 @@ def parse_jsonl_line(line: bytes, number: int, where: str) -> Draft | None:
         obj = json.loads(text)
     except ValueError as exc:
         raise UsageError(f"{here}: not valid JSON ({exc})") from None
+    except RecursionError:
+        raise UsageError(f"{here}: JSON nested too deeply") from None
     if not isinstance(obj, dict):
         raise UsageError(f'{here}: expected a JSON object with at least "value"')
     if "value" in obj:
@@ -135,14 +175,19 @@ def parse_jsonl_line(line: bytes, number: int, where: str) -> Draft | None:
         raise UsageError(f'{here}: missing "value"')
     key = obj.get("key")
     partition = obj.get("partition")
-    if partition is not None and (not isinstance(partition, int) or partition < 0):
+    if partition is not None and (
+        not isinstance(partition, int) or isinstance(partition, bool) or not 0 <= partition < 2**31
+    ):
         raise UsageError(f"{here}: partition must be a non-negative integer")
     routing_key = obj.get("routing_key")
     if routing_key is not None and not isinstance(routing_key, str):
         raise UsageError(f"{here}: routing_key must be a string")
+    if routing_key is not None:
+        _check_text(routing_key, here)
     properties = obj.get("properties") or {}
     if not isinstance(properties, dict):
         raise UsageError(f"{here}: properties must be an object")
+    _check_tree(properties, f"{here}: properties")
     return Draft(
         value=draft_value,
         key=None if key is None else _decode_field(key, obj.get("key_format"), here),
@@ -154,7 +199,7 @@ def parse_jsonl_line(line: bytes, number: int, where: str) -> Draft | None:
 
 
 def _jsonl_drafts(path: str, stdin: IO[bytes] | None) -> list[Draft]:
-    where = "stdin" if path == "-" else path
+    where = "stdin" if path == "-" else safe_text(path)  # errors name it: no raw ESC
     data = _read_all(path, stdin)
     drafts = []
     for number, line in enumerate(data.splitlines(), start=1):

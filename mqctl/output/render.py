@@ -11,6 +11,7 @@ import dataclasses
 import enum
 import json
 import os
+import re
 import sys
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -141,14 +142,26 @@ def render_table(
     console.print(table)
 
 
+# What JSON leaves unescaped with ensure_ascii=False but must not reach a terminal: C1
+# controls (CSI 0x9b), line separators, bidi overrides, lone surrogates (names from brokers).
+_JSON_UNSAFE = re.compile(r"[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+
+
+def _json_escaped(text: str) -> str:
+    if _JSON_UNSAFE.search(text) is None:
+        return text
+    return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group(0)):04x}", text)
+
+
 def dump_json(data: Any, out: IO[str], *, indent: int | None = 2) -> None:
-    json.dump(to_jsonable(data), out, indent=indent, ensure_ascii=False)
+    out.write(_json_escaped(json.dumps(to_jsonable(data), indent=indent, ensure_ascii=False)))
     out.write("\n")
 
 
 def dump_jsonl(items: Iterable[Any], out: IO[str]) -> None:
     for item in items:
-        out.write(json.dumps(to_jsonable(item), ensure_ascii=False, separators=(",", ":")))
+        line = json.dumps(to_jsonable(item), ensure_ascii=False, separators=(",", ":"))
+        out.write(_json_escaped(line))
         out.write("\n")
 
 
