@@ -80,7 +80,8 @@ def record(
         # O_APPEND writes of one line are atomic enough for concurrent mqctl processes.
         fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
         try:
-            os.write(fd, (line + "\n").encode())
+            # argv may hold bytes that are not UTF-8 (surrogate escapes): keep them visible.
+            os.write(fd, (line + "\n").encode("utf-8", "backslashreplace"))
         finally:
             os.close(fd)
     except OSError as exc:

@@ -232,7 +232,7 @@ def test_found_plan_csv_with_a_huge_field_or_nul() -> None:
 def test_offsets_reset_from_file_bytes(
     tmp_path_factory: pytest.TempPathFactory, raw: bytes
 ) -> None:
-    """``offsets reset --from-file`` with arbitrary UTF-8 (invalid UTF-8: see the xfail)."""
+    """``offsets reset --from-file`` with arbitrary UTF-8 (not UTF-8: see below)."""
     from mqctl.cli.offsets import _spec
 
     path = tmp_path_factory.mktemp("plan") / "plan.csv"
@@ -384,11 +384,6 @@ def test_regex_syntax_error_is_one_line() -> None:
     assert re.compile("ok")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="services/groups.read_plan_file reads with read_text(utf-8) and catches only "
-    "OSError: UnicodeDecodeError escapes as exit 70 (reported to the lead, file not ours)",
-)
 def test_plan_file_that_is_not_utf8(tmp_path: Path) -> None:
     from mqctl.cli.offsets import _spec
 

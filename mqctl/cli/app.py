@@ -111,11 +111,14 @@ def _debug_requested() -> bool:
 
 def _fail(message: str, hint: str | None, code: int) -> None:
     from mqctl.config.secrets import scrub
+    from mqctl.output.sanitize import safe_text
 
-    line = scrub(" ".join(message.split()))
+    # Messages may embed user or broker values (paths, names): never let them drive the
+    # terminal, and keep the error on one line.
+    line = safe_text(scrub(" ".join(message.split())))
     sys.stderr.write(f"error: {line}\n")
     if hint:
-        sys.stderr.write(f"hint: {scrub(hint)}\n")
+        sys.stderr.write(f"hint: {safe_text(scrub(hint))}\n")
     sys.stderr.flush()
     raise SystemExit(code)
 

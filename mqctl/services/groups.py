@@ -50,6 +50,8 @@ def read_plan_file(path: str) -> tuple[tuple[str, int, int], ...]:
         text = Path(path).read_text(encoding="utf-8")
     except OSError as exc:
         raise UsageError(f"cannot read plan file {path}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"plan file {path}: not UTF-8 text (byte {exc.start})") from None
     return read_plan_csv(text, path)
 
 
