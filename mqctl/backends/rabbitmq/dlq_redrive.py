@@ -34,6 +34,12 @@ import time
 from collections import OrderedDict, deque
 from typing import TYPE_CHECKING, Any
 
+from aiormq.abc import ChannelFrame
+from pamqp import encode as amqp_encode
+from pamqp import frame as amqp_frame
+from pamqp.commands import Basic
+from pamqp.header import ContentHeader
+
 from mqctl.backends.rabbitmq.amqp import AmqpConnections, reply_text
 from mqctl.backends.rabbitmq.management import ManagementClient, enc
 from mqctl.backends.rabbitmq.settings import RabbitSettings
@@ -82,8 +88,6 @@ def to_message(delivered: Any, queue: str, vhost: str) -> Message:
 
 
 def amqp_properties(properties: dict[str, Any], headers: list[tuple[str, Any]]) -> Any:
-    from pamqp.commands import Basic
-
     kwargs = {_PAMQP_NAMES.get(k, k): v for k, v in properties.items() if k in AMQP_PROPERTIES}
     return Basic.Properties(headers=dict(headers), **kwargs)
 
@@ -113,8 +117,6 @@ _PROPERTY_LAYOUT = (
 def encode_properties(properties: dict[str, Any], headers: list[tuple[str, Any]]) -> bytes:
     """The property flags and values of a content header, as pamqp's ``Basic.Properties``
     marshals them (None and empty strings are left out), without building that object."""
-    from pamqp import encode
-
     flags = 0
     parts: list[bytes] = []
     for name, bit, kind in _PROPERTY_LAYOUT:
@@ -130,9 +132,9 @@ def encode_properties(properties: dict[str, Any], headers: list[tuple[str, Any]]
         elif kind == "o":
             parts.append(bytes((int(value),)))
         elif kind == "t":
-            parts.append(encode.field_table(value))
+            parts.append(amqp_encode.field_table(value))
         else:
-            parts.append(encode.timestamp(value))
+            parts.append(amqp_encode.timestamp(value))
     return flags.to_bytes(2, "big") + b"".join(parts)
 
 
@@ -149,11 +151,8 @@ class _Publisher:
         key = (exchange, routing_key)
         frame = self._methods.get(key)
         if frame is None:
-            from pamqp import frame as pamqp_frame
-            from pamqp.commands import Basic
-
             publish = Basic.Publish(exchange=exchange, routing_key=routing_key, mandatory=True)
-            frame = pamqp_frame.marshal(publish, self.number)
+            frame = amqp_frame.marshal(publish, self.number)
             self._methods[key] = frame
         return frame
 
@@ -201,6 +200,9 @@ class _Run:
         self.planner = planner
         self.control = control
         self.connections = AmqpConnections(settings, timeout, f"{context}, redrive")
+        # Publishing has its own connection: confirms then never wait in the socket behind
+        # the deliveries the broker streams to the consumer.
+        self.publishing = AmqpConnections(settings, timeout, f"{context}, redrive publish")
         self.deliveries: deque[Any] = deque()
         self.exists: dict[tuple[str, str], str | None] = {}
         self.window = max(1, control.window)
@@ -213,8 +215,9 @@ class _Run:
         # only reach below it; from there on every message is acked on its own.
         self.first_held: int | None = None
         self.held = 0
-        self.wake = asyncio.Event()  # a delivery, a confirm or an outage
+        self.wake = asyncio.Event()  # a delivery or an outage
         self.settled = asyncio.Event()  # confirms arrived: the acker walks the window
+        self.room = asyncio.Event()  # the acker walked the window, or an outage
         self.progress_at = time.monotonic()
         self.lost: BaseException | None = None
         self.closing = False
@@ -240,9 +243,11 @@ class _Run:
             )
         connection = await self.connections.connection(self.vhost)
         connection.close_callbacks.add(self._connection_closed)
+        publishing = await self.publishing.connection(self.vhost)
+        publishing.close_callbacks.add(self._connection_closed)
         try:
             consume = await connection.channel(publisher_confirms=False)
-            publish = await connection.channel(publisher_confirms=True, on_return_raises=True)
+            publish = await publishing.channel(publisher_confirms=True, on_return_raises=True)
             self.consume = await consume.get_underlay_channel()
             self.publish = await publish.get_underlay_channel()
             self._hook_channels()
@@ -286,8 +291,6 @@ class _Run:
     # ------------------------------------------------------------------ frames from aiormq
 
     async def _read_message(self, channel: Any, frame: Any) -> Any:
-        from pamqp.header import ContentHeader
-
         header = await channel._get_frame()
         if not isinstance(header, ContentHeader):
             raise ValueError(f"unexpected frame {header!r} instead of a content header")
@@ -303,8 +306,6 @@ class _Run:
         self.wake.set()
 
     async def _on_confirm_frame(self, frame: Any) -> None:
-        from pamqp.commands import Basic
-
         self.progress_at = time.monotonic()
         nack = isinstance(frame, Basic.Nack)
         tag = frame.delivery_tag
@@ -352,6 +353,7 @@ class _Run:
         self.lost = self.lost or exc or ConnectionError("connection closed")
         self.wake.set()
         self.settled.set()
+        self.room.set()
 
     def _channel_closed(self, future: asyncio.Future[Any]) -> None:
         exc = None if future.cancelled() else future.exception()
@@ -360,6 +362,7 @@ class _Run:
         self.lost = self.lost or exc or ConnectionError("a channel of the redrive closed")
         self.wake.set()
         self.settled.set()
+        self.room.set()
 
     # ---------------------------------------------------------------------------- the loop
 
@@ -461,9 +464,7 @@ class _Run:
         routing_key = outgoing.routing_key or (target.name if target.kind == "queue" else "")
         properties = encode_properties(outgoing.properties, outgoing.headers)
         assert self.publisher is not None
-        self.batch.append(
-            self.publisher.encode(exchange, routing_key, outgoing.value, properties)
-        )
+        self.batch.append(self.publisher.encode(exchange, routing_key, outgoing.value, properties))
         self.seq += 1
         message_id = outgoing.properties.get("message_id") or None
         entry = _InFlight(self.seq, tag, target, (message_id, exchange, routing_key))
@@ -478,8 +479,6 @@ class _Run:
         """Write the encoded publishes in one go (they reach the socket in this order)."""
         if not self.batch or self.lost is not None:
             return
-        from aiormq.abc import ChannelFrame
-
         payload, self.batch = b"".join(self.batch), []
         await self._write(self.publish, ChannelFrame(payload=payload, should_close=False))
 
@@ -497,9 +496,9 @@ class _Run:
 
     async def _wait_progress(self) -> None:
         """Wait for confirms (or an outage); fail publishes unconfirmed for too long."""
-        self.wake.clear()
+        self.room.clear()
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self.wake.wait(), POLL)
+            await asyncio.wait_for(self.room.wait(), POLL)
         if self.unconfirmed and time.monotonic() - self.progress_at > self.publish_timeout:
             # Stays unacked: returned to the DLQ at the end of the run (a late confirm is
             # ignored, so at worst the copy is a duplicate).
@@ -531,13 +530,14 @@ class _Run:
             await self.settled.wait()
             self.settled.clear()
             if self.lost is not None:
-                self.wake.set()
+                self.room.set()
                 return
             try:
                 await self._ack_settled()
             except Exception as exc:  # confirmed but not acked: a duplicate on the next run
                 self.lost = self.lost or exc
-            self.wake.set()
+                self.wake.set()
+            self.room.set()
 
     async def _ack_settled(self) -> None:
         order, control = self.order, self.control
@@ -566,8 +566,6 @@ class _Run:
         if run:
             ack_run()
         if frames and self.lost is None:
-            from aiormq.abc import ChannelFrame
-
             if self.consume.is_closed:
                 raise ConnectionError("the consuming channel closed")
             await self._write(
@@ -603,6 +601,7 @@ class _Run:
                 # delivery tag 0 + multiple: every message still unacked on this channel
                 await self.consume.basic_nack(0, multiple=True, requeue=True)
         await self.connections.close()
+        await self.publishing.close()
 
     def _lost_error(self) -> ConnectError:
         summary = self.control.summary
