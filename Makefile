@@ -7,7 +7,7 @@ UV ?= python3 -m uv
 PY := .venv/bin/python
 MQCTL := .venv/bin/mqctl
 
-.PHONY: help install system-deps brokers brokers-down brokers-status brokers-cluster brokers-cluster-down seed demo lint typecheck test test-only bench tui
+.PHONY: help install system-deps brokers brokers-down brokers-status brokers-cluster brokers-cluster-down seed demo lint typecheck test test-only bench tui help-cache
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -65,6 +65,9 @@ test-only: ## run pytest only (brokers must be up and seeded); exit 5 (no tests)
 
 bench: seed ## benchmarks side by side with peer tools -> docs/benchmarks.md
 	$(PY) scripts/bench.py
+
+help-cache: ## regenerate mqctl/root_help.txt (the fast path of `mqctl --help`)
+	$(PY) -c "from mqctl.__main__ import render_root_help as r; open('mqctl/root_help.txt', 'w').write(r())"
 
 tui: seed ## open the TUI on the local context
 	$(MQCTL) tui

@@ -140,3 +140,30 @@ def test_context_show_check_reports_each_broker(isolated_config, closed_port) ->
     (kafka,) = json.loads(result.stdout)["status"]
     assert kafka["reachable"] is False
     assert f"127.0.0.1:{closed_port}" in kafka["error"]
+
+
+def test_root_help_cache_is_current(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`mqctl --help` prints mqctl/root_help.txt without importing Typer; it must match what
+    Typer prints (regenerate with `make help-cache`)."""
+    from importlib.resources import files
+
+    from mqctl.__main__ import render_root_help
+
+    monkeypatch.setenv("COLUMNS", "80")
+    cached = files("mqctl").joinpath("root_help.txt").read_text(encoding="utf-8")
+    assert cached == render_root_help(), "run `make help-cache`"
+
+
+def test_fast_help_and_version_skip_the_cli_framework() -> None:
+    code = (
+        "import sys\n"
+        "from mqctl.__main__ import main\n"
+        "for argv in (['mqctl', '--help'], ['mqctl', '--version']):\n"
+        "    sys.argv = argv\n"
+        "    main()\n"
+        "print('TYPER=' + str('typer' in sys.modules))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert "Usage: mqctl" in out.stdout
+    assert f"mqctl {__version__}" in out.stdout
+    assert out.stdout.strip().splitlines()[-1] == "TYPER=False"
