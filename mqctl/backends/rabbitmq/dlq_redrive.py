@@ -461,9 +461,7 @@ class _Run:
         routing_key = outgoing.routing_key or (target.name if target.kind == "queue" else "")
         properties = encode_properties(outgoing.properties, outgoing.headers)
         assert self.publisher is not None
-        self.batch.append(
-            self.publisher.encode(exchange, routing_key, outgoing.value, properties)
-        )
+        self.batch.append(self.publisher.encode(exchange, routing_key, outgoing.value, properties))
         self.seq += 1
         message_id = outgoing.properties.get("message_id") or None
         entry = _InFlight(self.seq, tag, target, (message_id, exchange, routing_key))
