@@ -28,6 +28,8 @@ import time
 import uuid
 from pathlib import Path
 
+from bench_kafka import TopicOffsets, commit_groups
+
 ROOT = Path(__file__).resolve().parent.parent
 BOOTSTRAP = "127.0.0.1:29092,127.0.0.1:29093,127.0.0.1:29094"
 TOPICS = 20
@@ -58,7 +60,6 @@ def _cluster_up() -> bool:
 async def _setup(topics: list[str], groups: list[str]) -> None:
     from aiokafka import AIOKafkaProducer
     from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-    from aiokafka.protocol.commit import OffsetCommitRequest
 
     admin = AIOKafkaAdminClient(bootstrap_servers=BOOTSTRAP, request_timeout_ms=120_000)
     await admin.start()
@@ -87,23 +88,12 @@ async def _setup(topics: list[str], groups: list[str]) -> None:
     finally:
         await producer.stop()
 
-    sys.path.insert(0, str(ROOT))
-    from mqctl.backends.kafka.connection import KafkaConnection
-    from mqctl.backends.kafka.groups import find_coordinators
-    from mqctl.backends.kafka.settings import parse_kafka_settings
+    def offsets(index: int, _group: str) -> TopicOffsets:
+        offset = RECORDS if index == 0 else RECORDS - 1  # first caught up, others behind
+        parts = [(p, offset, "") for p in range(PARTITIONS_PER_TOPIC)]
+        return [(t, parts) for t in topics]
 
-    settings = parse_kafka_settings({"bootstrap-servers": BOOTSTRAP}, "bench")
-    conn = KafkaConnection(settings, 120.0, "bench")
-    try:
-        client = await conn.client()
-        coordinators = await find_coordinators(conn, groups)
-        for index, group in enumerate(groups):
-            offset = RECORDS if index == 0 else RECORDS - 1  # first caught up, others behind
-            parts = [(p, offset, "") for p in range(PARTITIONS_PER_TOPIC)]
-            request = OffsetCommitRequest(group, -1, "", -1, [(t, parts) for t in topics])
-            await client.send(coordinators[group], request)
-    finally:
-        await conn.close()
+    await commit_groups(BOOTSTRAP, groups, offsets, request_timeout=120.0, concurrency=1)
 
 
 async def _cleanup(topics: list[str], groups: list[str]) -> None:

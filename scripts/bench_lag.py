@@ -21,6 +21,8 @@ import time
 import uuid
 from pathlib import Path
 
+from bench_kafka import TopicOffsets, commit_groups, delete_groups
+
 ROOT = Path(__file__).resolve().parent.parent
 KAFKA = "127.0.0.1:9092"
 PARTITIONS = 50
@@ -56,39 +58,24 @@ async def _setup(topic: str) -> None:
 
 
 async def _commit_groups(topic: str, groups: list[str]) -> None:
-    """Commit offsets for each group the way an admin tool does (generation -1, no member)."""
-    from aiokafka.protocol.commit import OffsetCommitRequest
+    """Most groups are near the end (a healthy fleet), some far behind."""
+    rng = random.Random(len(groups))
 
-    sys.path.insert(0, str(ROOT))
-    from mqctl.backends.kafka.connection import KafkaConnection
-    from mqctl.backends.kafka.groups import find_coordinators
-    from mqctl.backends.kafka.settings import parse_kafka_settings
+    def offsets(_index: int, _group: str) -> TopicOffsets:
+        behind = rng.choice([0, 0, 1, 2, 5, 10, 30])
+        parts = [
+            (p, max(0, RECORDS_PER_PARTITION - behind - rng.randint(0, 2)), "")
+            for p in range(PARTITIONS)
+        ]
+        return [(topic, parts)]
 
-    settings = parse_kafka_settings({"bootstrap-servers": KAFKA}, "bench")
-    conn = KafkaConnection(settings, 30.0, "bench")
-    try:
-        client = await conn.client()
-        coordinators = await find_coordinators(conn, groups)
-        rng = random.Random(len(groups))
-
-        async def one(group: str) -> None:
-            # Most groups are near the end (a healthy fleet), some far behind.
-            behind = rng.choice([0, 0, 1, 2, 5, 10, 30])
-            parts = [
-                (p, max(0, RECORDS_PER_PARTITION - behind - rng.randint(0, 2)), "")
-                for p in range(PARTITIONS)
-            ]
-            request = OffsetCommitRequest(group, -1, "", -1, [(topic, parts)])
-            await client.send(coordinators[group], request)
-
-        await asyncio.gather(*(one(g) for g in groups))
-    finally:
-        await conn.close()
+    await commit_groups(
+        KAFKA, groups, offsets, request_timeout=30.0, concurrency=max(1, len(groups))
+    )
 
 
 async def _cleanup(topic: str, groups: list[str]) -> None:
     from aiokafka.admin import AIOKafkaAdminClient
-    from aiokafka.protocol.admin import DeleteGroupsRequest
 
     admin = AIOKafkaAdminClient(bootstrap_servers=KAFKA)
     await admin.start()
@@ -97,10 +84,7 @@ async def _cleanup(topic: str, groups: list[str]) -> None:
             await admin.delete_topics([topic])
         except Exception as exc:  # report, but still delete the groups
             print(f"bench_lag: could not delete topic {topic}: {exc}", file=sys.stderr)
-        if groups:
-            node = await admin.find_coordinator(groups[0])
-            for start in range(0, len(groups), 100):
-                await admin._send_request(DeleteGroupsRequest(groups[start : start + 100]), node)
+        await delete_groups(admin, groups)
     finally:
         await admin.close()
 

@@ -26,6 +26,8 @@ import time
 import uuid
 from pathlib import Path
 
+from bench_kafka import commit_groups, delete_groups
+
 ROOT = Path(__file__).resolve().parent.parent
 KAFKA = "127.0.0.1:9092"
 MGMT = "http://127.0.0.1:15672"
@@ -50,28 +52,9 @@ async def _create_topics(names: list[str]) -> None:
 
 
 async def _commit_groups(topic: str, groups: list[str]) -> None:
-    from aiokafka.protocol.commit import OffsetCommitRequest
-
-    sys.path.insert(0, str(ROOT))
-    from mqctl.backends.kafka.connection import KafkaConnection
-    from mqctl.backends.kafka.groups import find_coordinators
-    from mqctl.backends.kafka.settings import parse_kafka_settings
-
-    settings = parse_kafka_settings({"bootstrap-servers": KAFKA}, "bench")
-    conn = KafkaConnection(settings, 60.0, "bench")
-    try:
-        client = await conn.client()
-        coordinators = await find_coordinators(conn, groups)
-        limiter = asyncio.Semaphore(50)
-
-        async def one(group: str) -> None:
-            async with limiter:
-                request = OffsetCommitRequest(group, -1, "", -1, [(topic, [(0, 0, "")])])
-                await client.send(coordinators[group], request)
-
-        await asyncio.gather(*(one(g) for g in groups))
-    finally:
-        await conn.close()
+    await commit_groups(
+        KAFKA, groups, lambda _i, _g: [(topic, [(0, 0, "")])], request_timeout=60.0, concurrency=50
+    )
 
 
 async def _queues(names: list[str], method: str) -> None:
@@ -95,7 +78,6 @@ async def _queues(names: list[str], method: str) -> None:
 
 async def _cleanup(topics: list[str], queues: list[str], groups: list[str]) -> None:
     from aiokafka.admin import AIOKafkaAdminClient
-    from aiokafka.protocol.admin import DeleteGroupsRequest
 
     problems = []
     try:
@@ -107,10 +89,7 @@ async def _cleanup(topics: list[str], queues: list[str], groups: list[str]) -> N
     try:
         if groups:
             try:
-                node = await admin.find_coordinator(groups[0])
-                for start in range(0, len(groups), 100):
-                    request = DeleteGroupsRequest(groups[start : start + 100])
-                    await admin._send_request(request, node)
+                await delete_groups(admin, groups)
             except Exception as exc:
                 problems.append(f"groups: {exc}")
         for start in range(0, len(topics), 200):

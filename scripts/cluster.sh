@@ -15,24 +15,18 @@
 #   a node that was killed). Each node's pid is in .run/cluster/broker-N/kafka.pid.
 set -euo pipefail
 
-KAFKA_VERSION=4.1.1
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-HOST=127.0.0.1
+SCRIPT_NAME=cluster.sh
+# shellcheck source=scripts/lib/common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
+# shellcheck source=scripts/lib/kafka.sh
+. "$ROOT/scripts/lib/kafka.sh"
+
 NODES=(1 2 3)
-KAFKA_LIBS=$ROOT/.cache/kafka-$KAFKA_VERSION/libs
-KAFKA_LOG4J=$ROOT/scripts/kafka-log4j2.properties
 CLUSTER_DIR=$ROOT/.run/cluster
 CLUSTER_ID_FILE=$CLUSTER_DIR/cluster.id
 HEAP=${CLUSTER_HEAP:--Xmx512m}
 READY_TIMEOUT=${CLUSTER_READY_TIMEOUT:-120}
 TOPICS="cluster-orders:6 cluster-payments:3 cluster-dlq:3"
-
-log() { printf '%s\n' "$*"; }
-err() { printf 'cluster.sh: %s\n' "$*" >&2; }
-die() {
-  err "$*"
-  exit 1
-}
 
 broker_port() { echo $((29091 + $1)); }
 controller_port() { echo $((29191 + $1)); }
@@ -46,64 +40,7 @@ bootstrap() {
   printf '%s' "$out"
 }
 
-port_open() { (exec 3<>"/dev/tcp/$HOST/$1") 2>/dev/null; }
-
-port_owner() {
-  local line=""
-  command -v ss >/dev/null 2>&1 && line=$(ss -H -ltnp "sport = :$1" 2>/dev/null | head -n1 | tr -s ' ')
-  printf '%s' "${line:-unknown process}"
-}
-
-running() {
-  local state
-  state=$(sed -n 's/^State:[[:space:]]*\([A-Z]\).*/\1/p' "/proc/$1/status" 2>/dev/null) || return 1
-  [ -n "$state" ] && [ "$state" != Z ] && [ "$state" != X ]
-}
-
-pid_alive() {
-  local file=$1 pattern=$2 pid
-  [ -s "$file" ] || return 1
-  pid=$(tr -dc '0-9' <"$file")
-  [ -n "$pid" ] || return 1
-  running "$pid" || return 1
-  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$pattern" || return 1
-  printf '%s' "$pid"
-}
-
 node_pid() { pid_alive "$(node_pidfile "$1")" "kafka.Kafka $(node_conf "$1")"; }
-
-stop_pid() {
-  local pid=$1 name=$2 secs=$3 i
-  kill -TERM "$pid" 2>/dev/null || return 0
-  for ((i = 0; i < secs * 5; i++)); do
-    running "$pid" || return 0
-    sleep 0.2
-  done
-  err "$name (pid $pid) did not stop within ${secs}s, sending KILL"
-  kill -KILL "$pid" 2>/dev/null || true
-  for ((i = 0; i < 25; i++)); do
-    running "$pid" || return 0
-    sleep 0.2
-  done
-}
-
-show_log_tail() {
-  local file=$1 lines=${2:-20} skip=${3:-0}
-  if [ -s "$file" ] && [ "$(wc -l <"$file")" -gt "$skip" ]; then
-    err "last lines of $file:"
-    tail -n "+$((skip + 1))" "$file" | tail -n "$lines" | sed 's/^/    /' >&2
-  else
-    err "(nothing logged in $file)"
-  fi
-}
-
-line_count() { if [ -f "$1" ]; then wc -l <"$1"; else echo 0; fi; }
-
-kafka_tool() {
-  java -Xmx256m -Djava.awt.headless=true \
-    -Dkafka.logs.dir="$CLUSTER_DIR" -Dlog4j2.configurationFile="$KAFKA_LOG4J" \
-    -cp "$KAFKA_LIBS/*" "$@"
-}
 
 write_config() {
   local n=$1 dir voters="" v
@@ -146,62 +83,40 @@ format_node() {
   local n=$1 dir
   dir=$(node_dir "$n")
   [ -f "$dir/data/meta.properties" ] && return 0
-  kafka_tool kafka.tools.StorageTool format -t "$(cat "$CLUSTER_ID_FILE")" -c "$(node_conf "$n")" \
-    >>"$dir/logs/format.log" 2>&1 || {
-    show_log_tail "$dir/logs/format.log"
-    die "node $n: formatting the storage failed (see $dir/logs/format.log)"
-  }
+  kafka_format_storage "node $n" "$dir/logs" "$(cat "$CLUSTER_ID_FILE")" "$(node_conf "$n")"
 }
 
-start_node() {
-  local n=$1 dir pidfile
-  dir=$(node_dir "$n")
-  pidfile=$(node_pidfile "$n")
-  rm -f "$pidfile"
-  (
-    cd "$dir"
-    PIDFILE="$pidfile" setsid nohup bash -c 'echo $$ >"$PIDFILE"; exec "$@"' kafka \
-      java "$HEAP" -XX:+UseG1GC -Djava.awt.headless=true \
-      -Dkafka.logs.dir="$dir/logs" -Dlog4j2.configurationFile="$KAFKA_LOG4J" \
-      -cp "$KAFKA_LIBS/*" kafka.Kafka "$(node_conf "$n")" \
-      </dev/null >"$dir/logs/kafka.out" 2>&1 9>&- &
-  )
-  local i
-  for ((i = 0; i < 50; i++)); do
-    [ -s "$pidfile" ] && return 0
-    sleep 0.1
-  done
-  die "node $n: the broker process did not start; see $dir/logs/kafka.out"
-}
+start_node() { kafka_spawn "node $1" "$(node_dir "$1")" "$(node_pidfile "$1")" "$HEAP" "$(node_conf "$1")"; }
 
 # brokers_seen PORT: how many brokers the metadata from PORT lists (0 if no answer)
 brokers_seen() {
   kcat -b "$HOST:$1" -L -m 3 2>/dev/null | sed -n 's/^ *\([0-9][0-9]*\) brokers:.*/\1/p' | head -n1 || true
 }
 
-wait_ready() {
-  local deadline=$((SECONDS + READY_TIMEOUT)) n pid seen ok
-  declare -A skip=()
-  for n in "${NODES[@]}"; do skip[$n]=${LOG_SKIP[$n]:-0}; done
-  while ((SECONDS < deadline)); do
-    ok=1
-    for n in "${NODES[@]}"; do
-      if ! pid=$(node_pid "$n"); then
-        show_log_tail "$(node_log "$n")" 20 "${skip[$n]}"
-        show_log_tail "$(node_dir "$n")/logs/kafka.out" 10
-        die "node $n exited during startup; see $(node_log "$n")"
-      fi
-      seen=$(brokers_seen "$(broker_port "$n")")
-      [ "${seen:-0}" = "${#NODES[@]}" ] || ok=0
-    done
-    ((ok)) && return 0
-    sleep 1
+# all_nodes_see_all: every node is alive (or die) and lists all the brokers in its metadata
+all_nodes_see_all() {
+  local n seen ok=0
+  for n in "${NODES[@]}"; do
+    if ! node_pid "$n" >/dev/null; then
+      show_log_tail "$(node_log "$n")" 20 "${LOG_SKIP[$n]:-0}"
+      show_log_tail "$(node_dir "$n")/logs/kafka.out" 10
+      die "node $n exited during startup; see $(node_log "$n")"
+    fi
+    seen=$(brokers_seen "$(broker_port "$n")")
+    [ "${seen:-0}" = "${#NODES[@]}" ] || ok=1
   done
-  for n in "${NODES[@]}"; do show_log_tail "$(node_log "$n")" 10 "${skip[$n]}"; done
+  return "$ok"
+}
+
+wait_ready() {
+  local n
+  wait_until $((SECONDS + READY_TIMEOUT)) 1 all_nodes_see_all && return 0
+  for n in "${NODES[@]}"; do show_log_tail "$(node_log "$n")" 10 "${LOG_SKIP[$n]:-0}"; done
   die "the cluster did not come up with ${#NODES[@]} brokers within ${READY_TIMEOUT}s; logs: $CLUSTER_DIR/broker-*/logs/server.log"
 }
 
 create_topics() {
+  # shellcheck disable=SC2086 # a list of name:partitions words
   "$ROOT/.venv/bin/python" - "$(bootstrap)" $TOPICS >>"$CLUSTER_DIR/topics.log" 2>&1 <<'EOF' ||
 import asyncio, sys
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
@@ -238,13 +153,11 @@ EOF
 declare -A LOG_SKIP=()
 
 cluster_up() {
-  command -v java >/dev/null 2>&1 || die "java not found: run 'make system-deps'"
-  command -v kcat >/dev/null 2>&1 || die "kcat not found: run 'make system-deps'"
-  [ -f "$KAFKA_LIBS/kafka_2.13-$KAFKA_VERSION.jar" ] ||
-    die "no Kafka jars in $KAFKA_LIBS: run 'scripts/brokers.sh up kafka' once to fetch them"
+  require_cmd java kcat
+  kafka_require_jars ""
   mkdir -p "$CLUSTER_DIR"
   if [ ! -s "$CLUSTER_ID_FILE" ]; then
-    kafka_tool kafka.tools.StorageTool random-uuid 2>>"$CLUSTER_DIR/format.log" | tail -n1 >"$CLUSTER_ID_FILE"
+    kafka_new_cluster_id "$CLUSTER_DIR" >"$CLUSTER_ID_FILE"
     [ -s "$CLUSTER_ID_FILE" ] || die "could not generate a cluster id (see $CLUSTER_DIR/format.log)"
   fi
   local n pid port started=()
@@ -252,9 +165,9 @@ cluster_up() {
     if pid=$(node_pid "$n"); then
       continue
     fi
-    for port in "$(broker_port "$n")" "$(controller_port "$n")"; do
-      port_open "$port" && die "node $n: port $HOST:$port is taken by something this script did not start: $(port_owner "$port")"
-    done
+    if port=$(taken_port "$(broker_port "$n")" "$(controller_port "$n")"); then
+      die "node $n: port $HOST:$port is taken by something this script did not start: $(port_owner "$port")"
+    fi
     write_config "$n"
     format_node "$n"
     LOG_SKIP[$n]=$(line_count "$(node_log "$n")")
@@ -262,7 +175,7 @@ cluster_up() {
     started+=("$n")
   done
   if ((${#started[@]})); then
-    log "cluster: starting node(s) ${started[*]} (logs: ${CLUSTER_DIR#"$ROOT"/}/broker-N/logs/server.log)"
+    log "cluster: starting node(s) ${started[*]} (logs: $(rel "$CLUSTER_DIR")/broker-N/logs/server.log)"
   fi
   wait_ready
   create_topics
@@ -294,18 +207,16 @@ cluster_status() {
   for n in "${NODES[@]}"; do
     if pid=$(node_pid "$n"); then
       seen=$(brokers_seen "$(broker_port "$n")")
-      printf '%-9s %-9s %-22s pid %s (sees %s brokers)\n' "node-$n" up "$HOST:$(broker_port "$n")" "$pid" "${seen:-0}"
+      status_row "node-$n" up "$HOST:$(broker_port "$n")" "pid $pid (sees ${seen:-0} brokers)"
     else
-      printf '%-9s %-9s %-22s -\n' "node-$n" down "$HOST:$(broker_port "$n")"
+      status_row "node-$n" down "$HOST:$(broker_port "$n")" -
     fi
   done
 }
 
 case "${1:-}" in
 up | down)
-  mkdir -p "$ROOT/.run"
-  exec 9>"$ROOT/.run/cluster.lock"
-  flock -w 300 9 || die "another cluster.sh is still running (lock .run/cluster.lock)"
+  take_lock cluster
   "cluster_$1"
   ;;
 status) cluster_status ;;

@@ -19,29 +19,33 @@
 # Only processes from our own pid files are ever stopped.
 set -euo pipefail
 
-KAFKA_VERSION=4.1.1
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-HOST=127.0.0.1
+SCRIPT_NAME=secure-brokers.sh
+# shellcheck source=scripts/lib/common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
+# shellcheck source=scripts/lib/kafka.sh
+. "$ROOT/scripts/lib/kafka.sh"
+
 TLS_DIR=$ROOT/.run/tls
 SECURE_DIR=$ROOT/.run/secure
 CREDENTIALS=$SECURE_DIR/credentials.env
+STATUS_WIDTH=15
 
 # --- Kafka ----------------------------------------------------------------------------------
 KAFKA_INTERNAL_PORT=19093
 KAFKA_SASL_SSL_PORT=19094
 KAFKA_CONTROLLER_PORT=19095
-KAFKA_LIBS=$ROOT/.cache/kafka-$KAFKA_VERSION/libs
 KAFKA_DIR=$ROOT/.run/kafka-secure
 KAFKA_DATA=$KAFKA_DIR/data
 KAFKA_LOGS=$KAFKA_DIR/logs
 KAFKA_CONF=$KAFKA_DIR/server.properties
 KAFKA_PID=$KAFKA_DIR/kafka.pid
 KAFKA_KCAT_CONF=$KAFKA_DIR/kcat-plain.conf
-KAFKA_LOG4J=$ROOT/scripts/kafka-log4j2.properties
 KAFKA_HEAP=${KAFKA_SECURE_HEAP:--Xmx512m}
 KAFKA_READY_TIMEOUT=${KAFKA_READY_TIMEOUT:-90}
+KAFKA_PROBE="no SASL_SSL answer on $HOST:$KAFKA_SASL_SSL_PORT"
 
 # --- RabbitMQ -------------------------------------------------------------------------------
+RABBIT_LABEL=rabbitmq-secure
 RABBIT_NODE=mqctl-secure@localhost
 RABBIT_AMQP_PORT=5682
 RABBIT_AMQPS_PORT=5671
@@ -53,68 +57,8 @@ RABBIT_PID=$RABBIT_DIR/rabbitmq.pid
 RABBIT_LOGS=$RABBIT_DIR/log
 RABBIT_TLS=$RABBIT_DIR/tls
 RABBIT_READY_TIMEOUT=${RABBIT_READY_TIMEOUT:-90}
-
-log() { printf '%s\n' "$*"; }
-err() { printf 'secure-brokers.sh: %s\n' "$*" >&2; }
-die() {
-  err "$*"
-  exit 1
-}
-
-port_open() { (exec 3<>"/dev/tcp/$HOST/$1") 2>/dev/null; }
-
-port_owner() {
-  local line=""
-  if command -v ss >/dev/null 2>&1; then
-    line=$(ss -H -ltnp "sport = :$1" 2>/dev/null | head -n1 | tr -s ' ')
-  fi
-  printf '%s' "${line:-unknown process}"
-}
-
-running() {
-  local state
-  state=$(sed -n 's/^State:[[:space:]]*\([A-Z]\).*/\1/p' "/proc/$1/status" 2>/dev/null) || return 1
-  [ -n "$state" ] && [ "$state" != Z ] && [ "$state" != X ]
-}
-
-# pid_alive PIDFILE PATTERN: the pid, if the file names a live process whose command line
-# contains PATTERN (a recycled pid is not ours)
-pid_alive() {
-  local file=$1 pattern=$2 pid
-  [ -s "$file" ] || return 1
-  pid=$(tr -dc '0-9' <"$file")
-  [ -n "$pid" ] || return 1
-  running "$pid" || return 1
-  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$pattern" || return 1
-  printf '%s' "$pid"
-}
-
-stop_pid() {
-  local pid=$1 name=$2 secs=$3 i
-  kill -TERM "$pid" 2>/dev/null || return 0
-  for ((i = 0; i < secs * 5; i++)); do
-    running "$pid" || return 0
-    sleep 0.2
-  done
-  err "$name (pid $pid) did not stop within ${secs}s, sending KILL"
-  kill -KILL "$pid" 2>/dev/null || true
-  for ((i = 0; i < 25; i++)); do
-    running "$pid" || return 0
-    sleep 0.2
-  done
-}
-
-show_log_tail() {
-  local file=$1 lines=${2:-25} skip=${3:-0}
-  if [ -s "$file" ] && [ "$(wc -l <"$file")" -gt "$skip" ]; then
-    err "last lines of $file:"
-    tail -n "+$((skip + 1))" "$file" | tail -n "$lines" | sed 's/^/    /' >&2
-  else
-    err "(nothing logged in $file)"
-  fi
-}
-
-line_count() { if [ -f "$1" ]; then wc -l <"$1"; else echo 0; fi; }
+# shellcheck source=scripts/lib/rabbitmq.sh
+. "$ROOT/scripts/lib/rabbitmq.sh"
 
 # Generated test passwords, kept across runs (the Kafka SCRAM credentials are written into the
 # storage at format time, so new passwords mean a fresh Kafka data dir).
@@ -211,24 +155,14 @@ EOF
   )
 }
 
-kafka_tool() {
-  java -Xmx256m -Djava.awt.headless=true \
-    -Dkafka.logs.dir="$KAFKA_LOGS" -Dlog4j2.configurationFile="$KAFKA_LOG4J" \
-    -cp "$KAFKA_LIBS/*" "$@"
-}
-
 kafka_format() {
   [ -f "$KAFKA_DATA/meta.properties" ] && return 0
   local id
-  id=$(kafka_tool kafka.tools.StorageTool random-uuid 2>>"$KAFKA_LOGS/format.log" | tail -n1)
+  id=$(kafka_new_cluster_id "$KAFKA_LOGS")
   [ -n "$id" ] || die "kafka-secure: could not generate a cluster id (see $KAFKA_LOGS/format.log)"
-  log "kafka-secure: formatting ${KAFKA_DATA#"$ROOT"/} with the SCRAM user $KAFKA_SCRAM_USER"
-  kafka_tool kafka.tools.StorageTool format -t "$id" -c "$KAFKA_CONF" \
-    --add-scram "SCRAM-SHA-512=[name=$KAFKA_SCRAM_USER,password=$KAFKA_SCRAM_PASSWORD]" \
-    >>"$KAFKA_LOGS/format.log" 2>&1 || {
-    show_log_tail "$KAFKA_LOGS/format.log"
-    die "kafka-secure: formatting the storage failed (see $KAFKA_LOGS/format.log)"
-  }
+  log "kafka-secure: formatting $(rel "$KAFKA_DATA") with the SCRAM user $KAFKA_SCRAM_USER"
+  kafka_format_storage kafka-secure "$KAFKA_LOGS" "$id" "$KAFKA_CONF" \
+    --add-scram "SCRAM-SHA-512=[name=$KAFKA_SCRAM_USER,password=$KAFKA_SCRAM_PASSWORD]"
 }
 
 # kafka_answers: a metadata request over TLS with SASL/PLAIN succeeds (kcat, i.e. librdkafka
@@ -236,149 +170,48 @@ kafka_format() {
 # SCRAM is exercised by the tests instead)
 kafka_answers() { kcat -F "$KAFKA_KCAT_CONF" -b "$HOST:$KAFKA_SASL_SSL_PORT" -L -m 3 >/dev/null 2>&1; }
 
-kafka_wait_ready() {
-  local pid=$1 skip=${2:-0} deadline=$((SECONDS + KAFKA_READY_TIMEOUT))
-  while ((SECONDS < deadline)); do
-    if ! running "$pid"; then
-      rm -f "$KAFKA_PID"
-      show_log_tail "$KAFKA_LOGS/server.log" 25 "$skip"
-      show_log_tail "$KAFKA_LOGS/kafka.out" 10
-      die "kafka-secure: the broker exited during startup; see $KAFKA_LOGS/server.log"
-    fi
-    kafka_answers && return 0
-    sleep 0.5
-  done
-  show_log_tail "$KAFKA_LOGS/server.log" 25 "$skip"
-  die "kafka-secure: no SASL_SSL answer on $HOST:$KAFKA_SASL_SSL_PORT after ${KAFKA_READY_TIMEOUT}s (pid $pid still running); see $KAFKA_LOGS/server.log"
-}
+# for 'status': the probe needs the credentials
+kafka_status_answers() { [ -s "$CREDENTIALS" ] && kafka_write_probe_config && kafka_answers; }
 
 kafka_up() {
-  local pid
+  local pid port
   kafka_write_probe_config
-  if pid=$(pid_alive "$KAFKA_PID" "kafka.Kafka $KAFKA_CONF"); then
-    kafka_wait_ready "$pid"
+  if pid=$(kafka_pid); then
+    kafka_wait_ready kafka-secure "$pid"
     log "kafka-secure: up, SASL_SSL on $HOST:$KAFKA_SASL_SSL_PORT (pid $pid)"
     return 0
   fi
   rm -f "$KAFKA_PID"
-  local port
-  for port in "$KAFKA_INTERNAL_PORT" "$KAFKA_SASL_SSL_PORT" "$KAFKA_CONTROLLER_PORT"; do
-    port_open "$port" && die "kafka-secure: port $HOST:$port is taken by something this script did not start: $(port_owner "$port")"
-  done
-  command -v java >/dev/null 2>&1 || die "java not found: run 'make system-deps'"
-  command -v kcat >/dev/null 2>&1 || die "kcat not found: run 'make system-deps'"
-  [ -f "$KAFKA_LIBS/kafka_2.13-$KAFKA_VERSION.jar" ] ||
-    die "kafka-secure: no Kafka jars in $KAFKA_LIBS: run 'scripts/brokers.sh up kafka' once to fetch them"
+  if port=$(taken_port "$KAFKA_INTERNAL_PORT" "$KAFKA_SASL_SSL_PORT" "$KAFKA_CONTROLLER_PORT"); then
+    die "kafka-secure: port $HOST:$port is taken by something this script did not start: $(port_owner "$port")"
+  fi
+  require_cmd java kcat
+  kafka_require_jars "kafka-secure: "
   if [ "$NEW_CREDENTIALS" = 1 ] && [ -d "$KAFKA_DATA" ]; then
     log "kafka-secure: new test passwords, starting from an empty data dir"
     rm -rf "$KAFKA_DATA"
   fi
   kafka_write_config
   kafka_format
-  local skip
-  skip=$(line_count "$KAFKA_LOGS/server.log")
-  log "kafka-secure: starting (logs: ${KAFKA_LOGS#"$ROOT"/}/server.log)"
-  (
-    cd "$KAFKA_DIR"
-    KAFKA_PID="$KAFKA_PID" setsid nohup bash -c 'echo $$ >"$KAFKA_PID"; exec "$@"' kafka \
-      java "$KAFKA_HEAP" -XX:+UseG1GC -Djava.awt.headless=true \
-      -Dkafka.logs.dir="$KAFKA_LOGS" -Dlog4j2.configurationFile="$KAFKA_LOG4J" \
-      -cp "$KAFKA_LIBS/*" kafka.Kafka "$KAFKA_CONF" \
-      </dev/null >"$KAFKA_LOGS/kafka.out" 2>&1 9>&- &
-  )
-  local i
-  for ((i = 0; i < 50; i++)); do
-    [ -s "$KAFKA_PID" ] && break
-    sleep 0.1
-  done
-  pid=$(tr -dc '0-9' <"$KAFKA_PID" 2>/dev/null || true)
-  [ -n "$pid" ] || die "kafka-secure: the broker process did not start; see $KAFKA_LOGS/kafka.out"
-  kafka_wait_ready "$pid" "$skip"
-  log "kafka-secure: up, SASL_SSL (SCRAM-SHA-512, PLAIN) on $HOST:$KAFKA_SASL_SSL_PORT (pid $pid)"
+  kafka_start kafka-secure
+  log "kafka-secure: up, SASL_SSL (SCRAM-SHA-512, PLAIN) on $HOST:$KAFKA_SASL_SSL_PORT (pid $(read_pid "$KAFKA_PID"))"
 }
 
-kafka_down() {
-  local pid
-  if pid=$(pid_alive "$KAFKA_PID" "kafka.Kafka $KAFKA_CONF"); then
-    log "kafka-secure: stopping pid $pid"
-    stop_pid "$pid" kafka-secure 45
-    log "kafka-secure: stopped"
-  else
-    log "kafka-secure: not running"
-  fi
-  rm -f "$KAFKA_PID"
-}
+kafka_down() { kafka_stop kafka-secure; }
 
 kafka_status() {
-  local pid
-  if pid=$(pid_alive "$KAFKA_PID" "kafka.Kafka $KAFKA_CONF"); then
-    if [ -s "$CREDENTIALS" ] && kafka_write_probe_config && kafka_answers; then
-      printf '%-15s %-9s %-22s pid %s (SASL_SSL)\n' kafka-secure up "$HOST:$KAFKA_SASL_SSL_PORT" "$pid"
-    else
-      printf '%-15s %-9s %-22s pid %s (running, not answering)\n' kafka-secure starting "$HOST:$KAFKA_SASL_SSL_PORT" "$pid"
-    fi
-  else
-    printf '%-15s %-9s %-22s -\n' kafka-secure down "$HOST:$KAFKA_SASL_SSL_PORT"
-  fi
+  service_status kafka-secure "$HOST:$KAFKA_SASL_SSL_PORT" "" " (SASL_SSL)" kafka_pid kafka_status_answers
 }
 
 # ==============================================================================================
 # RabbitMQ (AMQPS + HTTPS management), same user/cookie approach as scripts/brokers.sh
 # ==============================================================================================
 
-RABBIT_BIN=/usr/lib/rabbitmq/bin
-if [ ! -x "$RABBIT_BIN/rabbitmq-server" ] && command -v rabbitmq-server >/dev/null 2>&1; then
-  RABBIT_BIN=$(dirname "$(readlink -f "$(command -v rabbitmq-server)")")
-fi
-
-rabbit_as_service_user() { [ "$(id -u)" = 0 ] && id rabbitmq >/dev/null 2>&1; }
-
-if rabbit_as_service_user; then
-  RABBIT_HOME=$(getent passwd rabbitmq | cut -d: -f6)
-  RABBIT_HOME=${RABBIT_HOME:-/var/lib/rabbitmq}
-else
-  RABBIT_HOME=$RABBIT_DIR/home
-fi
-
-rabbit_env() {
-  export RABBITMQ_NODENAME=$RABBIT_NODE
-  export RABBITMQ_NODE_IP_ADDRESS=$HOST
-  export RABBITMQ_NODE_PORT=$RABBIT_AMQP_PORT
-  export RABBITMQ_DIST_PORT=$RABBIT_DIST_PORT
-  export RABBITMQ_MNESIA_BASE=$RABBIT_DIR/mnesia
-  export RABBITMQ_LOG_BASE=$RABBIT_LOGS
-  export RABBITMQ_CONFIG_FILE=$RABBIT_DIR/rabbitmq.conf
-  export RABBITMQ_ADVANCED_CONFIG_FILE=$RABBIT_DIR/advanced.config
-  export RABBITMQ_CONF_ENV_FILE=$RABBIT_DIR/rabbitmq-env.conf
-  export RABBITMQ_ENABLED_PLUGINS_FILE=$RABBIT_DIR/enabled_plugins
-  export RABBITMQ_PID_FILE=$RABBIT_PID
-  export ERL_EPMD_ADDRESS=$HOST
-  export RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS="-kernel inet_dist_use_interface {127,0,0,1}"
-  export RABBITMQ_CTL_ERL_ARGS="-kernel inet_dist_use_interface {127,0,0,1}"
-  export ERL_CRASH_DUMP=$RABBIT_LOGS/erl_crash.dump
-}
-
-rabbit() {
-  local tool=$RABBIT_BIN/$1
-  shift
-  local -a pre=()
-  [ -n "${RABBIT_TIMEOUT:-}" ] && pre=(timeout "$RABBIT_TIMEOUT")
-  (
-    rabbit_env
-    if rabbit_as_service_user; then
-      cd "$RABBIT_DIR" && "${pre[@]}" runuser -u rabbitmq -- env HOME="$RABBIT_HOME" "$tool" "$@" 9>&-
-    else
-      mkdir -p "$RABBIT_HOME"
-      cd "$RABBIT_DIR" && HOME="$RABBIT_HOME" "${pre[@]}" "$tool" "$@" 9>&-
-    fi
-  )
-}
-
 rabbit_write_config() {
-  mkdir -p "$RABBIT_DIR/mnesia" "$RABBIT_LOGS" "$RABBIT_TLS"
+  mkdir -p "$RABBIT_TLS"
   # own copies of the test certificates, readable by the broker's user
   cp -f "$TLS_DIR/ca.pem" "$TLS_DIR/server.pem" "$TLS_DIR/server.key" "$RABBIT_TLS/"
-  cat >"$RABBIT_DIR/rabbitmq.conf" <<EOF
+  rabbit_write_config_from_stdin <<EOF
 # Generated by scripts/secure-brokers.sh; edits are overwritten on the next 'up'.
 listeners.tcp.default = $HOST:$RABBIT_AMQP_PORT
 listeners.ssl.default = $HOST:$RABBIT_AMQPS_PORT
@@ -399,9 +232,7 @@ log.file.level = info
 log.console = false
 disk_free_limit.absolute = 50MB
 EOF
-  : >"$RABBIT_DIR/rabbitmq-env.conf"
   if rabbit_as_service_user; then
-    chown -R rabbitmq:rabbitmq "$RABBIT_DIR"
     chmod 600 "$RABBIT_TLS/server.key"
   fi
 }
@@ -414,117 +245,57 @@ user = "$RABBIT_USER:$RABBIT_PASSWORD"
 EOF
 }
 
-rabbit_pid() {
-  local pid
-  pid=$(pid_alive "$RABBIT_PID" beam) || return 1
-  tr '\0' '\n' <"/proc/$pid/environ" 2>/dev/null | grep -qxF "RABBITMQ_NODENAME=$RABBIT_NODE" || return 1
-  printf '%s' "$pid"
+rabbit_api_unready() {
+  printf '%s' "https://$HOST:$RABBIT_MGMTS_PORT/api/whoami does not answer user $RABBIT_USER"
 }
 
-RABBIT_LOG_SKIP=0
-rabbit_fail() {
-  err "$1"
-  show_log_tail "$RABBIT_LOGS/$RABBIT_NODE.log" 25 "$RABBIT_LOG_SKIP"
-  [ -f "$RABBIT_LOGS/startup.log" ] && show_log_tail "$RABBIT_LOGS/startup.log" 10
-  die "rabbitmq-secure: logs are in $RABBIT_LOGS/ (node log $RABBIT_LOGS/$RABBIT_NODE.log)"
-}
+# for 'status': the probe needs the credentials
+rabbit_status_answers() { [ -s "$CREDENTIALS" ] && rabbit_api_answers; }
 
-rabbit_setup_user() {
+# the non-admin test user (called by rabbit_wait_ready once the node has booted)
+rabbit_after_boot() {
   local out=$RABBIT_LOGS/setup.log
   : >"$out"
   rabbit_as_service_user && chown rabbitmq:rabbitmq "$out"
-  if ! RABBIT_TIMEOUT=30 rabbit rabbitmqctl -q -n "$RABBIT_NODE" list_users 2>>"$out" | grep -q "^$RABBIT_USER[[:space:]]"; then
+  if ! RABBIT_TIMEOUT=30 rabbit_ctl list_users 2>>"$out" | grep -q "^${RABBIT_USER}[[:space:]]"; then
     # the password is read from stdin, so it is not on a command line
-    printf '%s\n' "$RABBIT_PASSWORD" | RABBIT_TIMEOUT=30 rabbit rabbitmqctl -q -n "$RABBIT_NODE" add_user "$RABBIT_USER" >>"$out" 2>&1 ||
+    printf '%s\n' "$RABBIT_PASSWORD" | RABBIT_TIMEOUT=30 rabbit_ctl add_user "$RABBIT_USER" >>"$out" 2>&1 ||
       rabbit_fail "rabbitmq-secure: adding user $RABBIT_USER failed (see $out)"
   else
-    printf '%s\n' "$RABBIT_PASSWORD" | RABBIT_TIMEOUT=30 rabbit rabbitmqctl -q -n "$RABBIT_NODE" change_password "$RABBIT_USER" >>"$out" 2>&1 ||
+    printf '%s\n' "$RABBIT_PASSWORD" | RABBIT_TIMEOUT=30 rabbit_ctl change_password "$RABBIT_USER" >>"$out" 2>&1 ||
       rabbit_fail "rabbitmq-secure: setting the password of $RABBIT_USER failed (see $out)"
   fi
-  RABBIT_TIMEOUT=30 rabbit rabbitmqctl -q -n "$RABBIT_NODE" set_user_tags "$RABBIT_USER" monitoring >>"$out" 2>&1 &&
-    RABBIT_TIMEOUT=30 rabbit rabbitmqctl -q -n "$RABBIT_NODE" set_permissions -p / "$RABBIT_USER" '.*' '.*' '.*' >>"$out" 2>&1 ||
+  if ! RABBIT_TIMEOUT=30 rabbit_ctl set_user_tags "$RABBIT_USER" monitoring >>"$out" 2>&1 ||
+    ! RABBIT_TIMEOUT=30 rabbit_ctl set_permissions -p / "$RABBIT_USER" '.*' '.*' '.*' >>"$out" 2>&1; then
     rabbit_fail "rabbitmq-secure: setting tags/permissions of $RABBIT_USER failed (see $out)"
-}
-
-rabbit_wait_ready() {
-  local deadline=$((SECONDS + RABBIT_READY_TIMEOUT)) left
-  while ((SECONDS < deadline)); do
-    [ -s "$RABBIT_PID" ] && break
-    sleep 0.2
-  done
-  left=$((deadline - SECONDS))
-  ((left > 0)) || rabbit_fail "rabbitmq-secure: node $RABBIT_NODE did not write its pid file within ${RABBIT_READY_TIMEOUT}s"
-  if ! RABBIT_TIMEOUT=$left rabbit rabbitmqctl -q -n "$RABBIT_NODE" await_startup >>"$RABBIT_LOGS/startup.log" 2>&1; then
-    rabbit_fail "rabbitmq-secure: node $RABBIT_NODE did not finish booting within ${RABBIT_READY_TIMEOUT}s"
   fi
-  rabbit_setup_user
-  while ((SECONDS < deadline)); do
-    rabbit_api_answers && return 0
-    sleep 0.5
-  done
-  rabbit_fail "rabbitmq-secure: node is up but https://$HOST:$RABBIT_MGMTS_PORT/api/whoami does not answer user $RABBIT_USER"
 }
 
 rabbit_up() {
-  local pid
+  local pid port
   if pid=$(rabbit_pid); then
     rabbit_wait_ready
     log "rabbitmq-secure: up, AMQPS $HOST:$RABBIT_AMQPS_PORT, HTTPS management $HOST:$RABBIT_MGMTS_PORT (pid $pid)"
     return 0
   fi
-  [ -x "$RABBIT_BIN/rabbitmq-server" ] || die "rabbitmq-server not found: run 'make system-deps'"
-  local port
-  for port in "$RABBIT_AMQP_PORT" "$RABBIT_AMQPS_PORT" "$RABBIT_MGMT_PORT" "$RABBIT_MGMTS_PORT" "$RABBIT_DIST_PORT"; do
-    port_open "$port" && die "rabbitmq-secure: port $HOST:$port is taken by something this script did not start: $(port_owner "$port")"
-  done
+  rabbit_require_server
+  if port=$(taken_port "$RABBIT_AMQP_PORT" "$RABBIT_AMQPS_PORT" "$RABBIT_MGMT_PORT" "$RABBIT_MGMTS_PORT" "$RABBIT_DIST_PORT"); then
+    die "rabbitmq-secure: port $HOST:$port is taken by something this script did not start: $(port_owner "$port")"
+  fi
   rm -f "$RABBIT_PID"
   rabbit_write_config
-  if ! rabbit rabbitmq-plugins --offline enable rabbitmq_management >"$RABBIT_LOGS/plugins.log" 2>&1; then
-    show_log_tail "$RABBIT_LOGS/plugins.log"
-    die "rabbitmq-secure: enabling the management plugin failed (see $RABBIT_LOGS/plugins.log)"
-  fi
+  rabbit_enable_plugins rabbitmq_management
   port_open 4369 || err "rabbitmq-secure: no epmd on $HOST:4369 (scripts/brokers.sh up starts one); the node starts its own"
-  RABBIT_LOG_SKIP=$(line_count "$RABBIT_LOGS/$RABBIT_NODE.log")
-  log "rabbitmq-secure: starting node $RABBIT_NODE (logs: ${RABBIT_LOGS#"$ROOT"/}/)"
-  : >"$RABBIT_LOGS/startup.log"
-  rabbit_as_service_user && chown rabbitmq:rabbitmq "$RABBIT_LOGS/startup.log" "$RABBIT_LOGS/plugins.log"
-  if ! rabbit rabbitmq-server -detached >>"$RABBIT_LOGS/startup.log" 2>&1; then
-    rabbit_fail "rabbitmq-secure: 'rabbitmq-server -detached' failed"
-  fi
-  rabbit_wait_ready
-  pid=$(rabbit rabbitmqctl -q -n "$RABBIT_NODE" eval 'list_to_integer(os:getpid()).' 2>/dev/null | tr -dc '0-9' || true)
-  [ -n "$pid" ] && printf '%s\n' "$pid" >"$RABBIT_PID"
-  pid=$(rabbit_pid) || rabbit_fail "rabbitmq-secure: node answers but its pid file $RABBIT_PID is not usable"
-  log "rabbitmq-secure: up, AMQPS $HOST:$RABBIT_AMQPS_PORT, HTTPS management $HOST:$RABBIT_MGMTS_PORT, user $RABBIT_USER (pid $pid)"
+  rabbit_start_node
+  log "rabbitmq-secure: up, AMQPS $HOST:$RABBIT_AMQPS_PORT, HTTPS management $HOST:$RABBIT_MGMTS_PORT, user $RABBIT_USER (pid $(rabbit_pid))"
 }
 
-rabbit_down() {
-  local pid
-  if pid=$(rabbit_pid); then
-    log "rabbitmq-secure: stopping node $RABBIT_NODE (pid $pid)"
-    if ! RABBIT_TIMEOUT=60 rabbit rabbitmqctl -q -n "$RABBIT_NODE" stop "$RABBIT_PID" >/dev/null 2>&1; then
-      err "rabbitmq-secure: 'rabbitmqctl stop' failed, stopping pid $pid directly"
-    fi
-    if running "$pid"; then stop_pid "$pid" rabbitmq-secure 30; fi
-    log "rabbitmq-secure: stopped"
-  else
-    log "rabbitmq-secure: not running"
-  fi
-  rm -f "$RABBIT_PID"
-  # epmd is shared with the main node (scripts/brokers.sh owns it): never stopped here
-}
+# epmd is shared with the main node (scripts/brokers.sh owns it): never stopped here
+rabbit_down() { rabbit_stop_node; }
 
 rabbit_status() {
-  local pid
-  if pid=$(rabbit_pid); then
-    if [ -s "$CREDENTIALS" ] && rabbit_api_answers; then
-      printf '%-15s %-9s %-22s pid %s (HTTPS management %s:%s)\n' rabbitmq-secure up "$HOST:$RABBIT_AMQPS_PORT" "$pid" "$HOST" "$RABBIT_MGMTS_PORT"
-    else
-      printf '%-15s %-9s %-22s pid %s (running, not answering)\n' rabbitmq-secure starting "$HOST:$RABBIT_AMQPS_PORT" "$pid"
-    fi
-  else
-    printf '%-15s %-9s %-22s -\n' rabbitmq-secure down "$HOST:$RABBIT_AMQPS_PORT"
-  fi
+  service_status rabbitmq-secure "$HOST:$RABBIT_AMQPS_PORT" "" \
+    " (HTTPS management $HOST:$RABBIT_MGMTS_PORT)" rabbit_pid rabbit_status_answers
 }
 
 # ==============================================================================================
@@ -545,11 +316,7 @@ rabbitmq | rabbit) targets=(rabbit) ;;
 esac
 
 case "$cmd" in
-up | down)
-  mkdir -p "$ROOT/.run"
-  exec 9>"$ROOT/.run/secure-brokers.lock"
-  flock -w 300 9 || die "another secure-brokers.sh is still running (lock .run/secure-brokers.lock)"
-  ;;
+up | down) take_lock secure-brokers ;;
 esac
 
 case "$cmd" in
@@ -557,7 +324,7 @@ up)
   ensure_tls
   ensure_credentials
   for t in "${targets[@]}"; do "${t}_up"; done
-  log "secure brokers: test CA ${TLS_DIR#"$ROOT"/}/ca.pem, users in ${CREDENTIALS#"$ROOT"/}"
+  log "secure brokers: test CA $(rel "$TLS_DIR")/ca.pem, users in $(rel "$CREDENTIALS")"
   ;;
 down)
   for t in "${targets[@]}"; do "${t}_down"; done

@@ -13,12 +13,11 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import run_cli
+from tests.kafka_helpers import cleanup, create_topics
 from tests.test_dlq_support import (
     _audit_log,  # noqa: F401  (an autouse fixture)
     committed,
     connect_headers,
-    kafka_cleanup,
-    kafka_create,
     kafka_produce,
     kafka_read,
     spring_headers,
@@ -39,7 +38,7 @@ class KafkaDlq:
 @pytest.fixture
 def kdlq(unique: str) -> Iterator[KafkaDlq]:
     spec = KafkaDlq(f"dlqt-{unique}", f"dlqt-{unique}.DLT", f"dlqt-{unique}-failures")
-    asyncio.run(kafka_create({spec.source: 3, spec.dlq: 2, spec.hidden: 1}))
+    asyncio.run(create_topics({spec.source: 3, spec.dlq: 2, spec.hidden: 1}))
     records = []
     for n in range(6):  # Spring: original partition n % 3
         headers = spring_headers(spec.source, n % 3, 100 + n, PAYMENT, "card declined")
@@ -57,7 +56,7 @@ def kdlq(unique: str) -> Iterator[KafkaDlq]:
         yield spec
     finally:
         groups = [f"mqctl-redrive.{spec.dlq}", f"mqctl-redrive.{spec.hidden}"]
-        asyncio.run(kafka_cleanup([spec.source, spec.dlq, spec.hidden], groups))
+        asyncio.run(cleanup([spec.source, spec.dlq, spec.hidden], groups))
 
 
 def test_inspect_reads_spring_connect_and_application_metadata(kdlq: KafkaDlq) -> None:

@@ -16,11 +16,10 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import run_cli
+from tests.kafka_helpers import cleanup, create_topics
 from tests.test_dlq_support import (
     KAFKA,
     _audit_log,  # noqa: F401  (an autouse fixture)
-    kafka_cleanup,
-    kafka_create,
     kafka_produce,
     kafka_read,
 )
@@ -45,7 +44,7 @@ async def end_total(topic: str) -> int:
 
 def test_kill_9_mid_redrive_loses_nothing(unique: str, tmp_path: Path) -> None:
     source, dlq = f"dlqt-{unique}", f"dlqt-{unique}.dlq"
-    asyncio.run(kafka_create({source: 3, dlq: 3}))
+    asyncio.run(create_topics({source: 3, dlq: 3}))
     try:
         records = [
             (f"k{n % 50}".encode(), json.dumps({"id": n, "error": "boom"}).encode(), [], None)
@@ -82,4 +81,4 @@ def test_kill_9_mid_redrive_loses_nothing(unique: str, tmp_path: Path) -> None:
         again = json.loads(run_cli("dlq", "redrive", f"kafka:{dlq}", "--yes", "-o", "json").stdout)
         assert again["moved"] == 0
     finally:
-        asyncio.run(kafka_cleanup([source, dlq], [f"mqctl-redrive.{dlq}"]))
+        asyncio.run(cleanup([source, dlq], [f"mqctl-redrive.{dlq}"]))

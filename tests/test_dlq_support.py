@@ -17,8 +17,9 @@ from typing import Any
 
 import pytest
 
+from tests.conftest import KAFKA
+
 AMQP_URL = "amqp://guest:guest@127.0.0.1:5672/"
-KAFKA = "127.0.0.1:9092"
 
 
 @pytest.fixture(autouse=True)
@@ -236,47 +237,6 @@ def connect_headers(
         ("__connect.errors.exception.class.name", exc.encode()),
         ("__connect.errors.exception.message", text.encode()),
     ]
-
-
-async def kafka_create(topics: dict[str, int]) -> None:
-    from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-
-    admin = AIOKafkaAdminClient(bootstrap_servers=KAFKA)
-    await admin.start()
-    try:
-        await admin.create_topics([NewTopic(t, n, 1) for t, n in topics.items()])
-    finally:
-        await admin.close()
-    # wait for metadata (leaders elected) before producing
-    from aiokafka import AIOKafkaProducer
-
-    producer = AIOKafkaProducer(bootstrap_servers=KAFKA)
-    await producer.start()
-    try:
-        for topic in topics:
-            for _ in range(50):
-                parts = await producer.partitions_for(topic)
-                if parts:
-                    break
-                await asyncio.sleep(0.1)
-    finally:
-        await producer.stop()
-
-
-async def kafka_cleanup(topics: Iterable[str], groups: Iterable[str] = ()) -> None:
-    from aiokafka.admin import AIOKafkaAdminClient
-
-    admin = AIOKafkaAdminClient(bootstrap_servers=KAFKA)
-    await admin.start()
-    try:
-        groups = list(groups)
-        if groups:
-            with contextlib.suppress(Exception):
-                await admin.delete_consumer_groups(groups)
-        with contextlib.suppress(Exception):
-            await admin.delete_topics(list(topics))
-    finally:
-        await admin.close()
 
 
 async def kafka_produce(

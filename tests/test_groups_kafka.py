@@ -15,15 +15,13 @@ from typing import Any
 import pytest
 
 from tests.conftest import KAFKA, run_cli
-from tests.test_lag_kafka import (
+from tests.kafka_helpers import (
     commit,
     committed,
-    create_topic,
-    delete_groups,
-    delete_topic,
     kafka_only,
     live_member,
     produce,
+    scratch_topic,
 )
 
 pytestmark = pytest.mark.kafka
@@ -33,12 +31,10 @@ pytestmark = pytest.mark.kafka
 def group(unique: str, isolated_config: Path) -> Iterator[tuple[str, str]]:
     kafka_only(isolated_config)
     topic, name = f"groups-{unique}", f"groups-group-{unique}"
-    asyncio.run(create_topic(topic, 2))
-    asyncio.run(produce(topic, {0: [1_700_000_000_000] * 4, 1: [1_700_000_000_000] * 2}))
-    asyncio.run(commit(name, topic, {0: 1, 1: 2}))
-    yield topic, name
-    asyncio.run(delete_topic(topic))
-    asyncio.run(delete_groups(name))
+    with scratch_topic(topic, 2, name):
+        asyncio.run(produce(topic, {0: [1_700_000_000_000] * 4, 1: [1_700_000_000_000] * 2}))
+        asyncio.run(commit(name, topic, {0: 1, 1: 2}))
+        yield topic, name
 
 
 def test_list_shows_group(group: tuple[str, str]) -> None:
@@ -164,14 +160,10 @@ def kip848(unique: str, isolated_config: Path) -> Iterator[dict[str, str]]:
         "client": f"kip848-client-{unique}",
     }
     now = int(time.time() * 1000)
-    asyncio.run(create_topic(names["topic"], 2))
-    try:
+    with scratch_topic(names["topic"], 2, names["group"]):
         asyncio.run(produce(names["topic"], {0: [now - 5000] * 6, 1: [now - 5000] * 4}))
         asyncio.run(commit(names["group"], names["topic"], {0: 1, 1: 2}))
         yield names
-    finally:
-        asyncio.run(delete_topic(names["topic"]))
-        asyncio.run(delete_groups(names["group"]))
 
 
 def test_kip848_list_and_describe(kip848: dict[str, str]) -> None:

@@ -18,8 +18,14 @@ import pytest
 
 from mqctl.models.lag import LagEntry, LagStatus, PartitionLag
 from mqctl.services.lag import without_dlq
-from tests.conftest import KAFKA, RABBIT_MGMT, run_cli
-from tests.test_lag_kafka import commit, create_topic, delete_groups, delete_topic, produce
+from tests.conftest import RABBIT_MGMT, run_cli
+from tests.kafka_helpers import (
+    cleanup,
+    commit,
+    create_topics,
+    kafka_only,
+    produce,
+)
 
 # --- the filter on its own -------------------------------------------------------------------
 
@@ -136,15 +142,12 @@ def test_rabbitmq_dlq_left_out_unless_asked(rabbit_dlq: dict[str, str]) -> None:
 
 @pytest.mark.kafka
 def test_kafka_dlq_topic_partitions_left_out(unique: str, isolated_config: Path) -> None:
-    isolated_config.write_text(
-        f'current-context = "k"\n[contexts.k.kafka]\nbootstrap-servers = "{KAFKA}"\n'
-    )
+    kafka_only(isolated_config)
     topic, dead = f"lagdlq-{unique}", f"lagdlq-{unique}.DLT"
     group = f"lagdlq-group-{unique}"  # reads the topic and its DLT
     redrive = f"mqctl-redrive.{dead}"  # reads the DLT only
     now = int(time.time() * 1000)
-    asyncio.run(create_topic(topic, 1))
-    asyncio.run(create_topic(dead, 1))
+    asyncio.run(create_topics({topic: 1, dead: 1}))
     try:
         asyncio.run(produce(topic, {0: [now] * 4}))
         asyncio.run(produce(dead, {0: [now] * 3}))
@@ -170,6 +173,4 @@ def test_kafka_dlq_topic_partitions_left_out(unique: str, isolated_config: Path)
         by_topic = entries("--topic", dead)
         assert by_topic[group]["topics"] == [dead] and redrive in by_topic
     finally:
-        asyncio.run(delete_topic(topic))
-        asyncio.run(delete_topic(dead))
-        asyncio.run(delete_groups(group, redrive))
+        asyncio.run(cleanup([topic, dead], [group, redrive]))

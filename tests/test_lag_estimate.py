@@ -19,13 +19,11 @@ import pytest
 from mqctl.lag.estimate import OffsetHistory, produced_at
 from mqctl.models.lag import LagEntry, LagStatus, PartitionLag
 from tests.conftest import KAFKA, run_cli
-from tests.test_lag_kafka import (
+from tests.kafka_helpers import (
     commit,
-    create_topic,
-    delete_groups,
-    delete_topic,
     kafka_context,
     kafka_only,
+    scratch_topic,
 )
 
 # --- the rules -----------------------------------------------------------------------------
@@ -116,15 +114,11 @@ async def paced_producer(topic: str, stop: asyncio.Event) -> None:
 def paced(unique: str, isolated_config: Path) -> Iterator[dict[str, str]]:
     kafka_only(isolated_config)
     names = {"topic": f"est-{unique}", "old": f"est-old-{unique}", "mid": f"est-mid-{unique}"}
-    asyncio.run(create_topic(names["topic"], 1))
-    try:
+    with scratch_topic(names["topic"], 1, names["old"], names["mid"]):
         # Both groups start at offset 0 of the empty topic; "mid" moves during the watch.
         asyncio.run(commit(names["old"], names["topic"], {0: 0}))
         asyncio.run(commit(names["mid"], names["topic"], {0: 0}))
         yield names
-    finally:
-        asyncio.run(delete_topic(names["topic"]))
-        asyncio.run(delete_groups(names["old"], names["mid"]))
 
 
 def _close(estimate: float, measured: float, backlog: int) -> None:

@@ -9,14 +9,12 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import run_cli
-from tests.test_lag_kafka import (
+from tests.kafka_helpers import (
     commit,
-    create_topic,
-    delete_groups,
-    delete_topic,
     kafka_context,
     kafka_only,
     produce,
+    scratch_topic,
 )
 
 pytestmark = pytest.mark.kafka
@@ -31,8 +29,7 @@ def test_metrics_from_a_real_sample(unique: str, isolated_config: Path) -> None:
 
     topic, group = f"exp-{unique}", f"exp-group-{unique}"
     now = int(time.time() * 1000)
-    asyncio.run(create_topic(topic, 1))
-    try:
+    with scratch_topic(topic, 1, group):
         asyncio.run(produce(topic, {0: [now - 60_000] * 5}))
         asyncio.run(commit(group, topic, {0: 2}))
 
@@ -48,9 +45,6 @@ def test_metrics_from_a_real_sample(unique: str, isolated_config: Path) -> None:
             body = httpx.get(f"http://127.0.0.1:{exporter.port}/metrics", timeout=5).text
         finally:
             exporter.stop()
-    finally:
-        asyncio.run(delete_topic(topic))
-        asyncio.run(delete_groups(group))
     metrics = parse(body)
     part = {"cluster_name": "k", "group": group, "topic": topic, "partition": "0"}
     assert value(metrics, "kafka_consumergroup_group_lag", part) == 3

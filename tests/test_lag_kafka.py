@@ -5,157 +5,23 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.conftest import KAFKA, run_cli
+from tests.conftest import run_cli
+from tests.kafka_helpers import (
+    commit,
+    committed,
+    end_offsets,
+    kafka_only,
+    produce,
+    scratch_topic,
+)
 
 pytestmark = pytest.mark.kafka
-
-KAFKA_ONLY = f"""
-current-context = "k"
-[contexts.k.kafka]
-bootstrap-servers = "{KAFKA}"
-"""
-
-
-# --- helpers shared by the lag, groups and offsets tests ------------------------------------
-
-
-def kafka_only(config: Path) -> None:
-    """A context with Kafka only, so RabbitMQ's state does not affect these tests."""
-    config.write_text(KAFKA_ONLY)
-
-
-async def create_topic(name: str, partitions: int) -> None:
-    from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-
-    admin = AIOKafkaAdminClient(bootstrap_servers=KAFKA)
-    await admin.start()
-    try:
-        await admin.create_topics([NewTopic(name, partitions, 1)])
-    finally:
-        await admin.close()
-
-
-async def delete_topic(name: str) -> None:
-    from aiokafka.admin import AIOKafkaAdminClient
-
-    admin = AIOKafkaAdminClient(bootstrap_servers=KAFKA)
-    await admin.start()
-    try:
-        await admin.delete_topics([name])
-    except Exception:
-        pass
-    finally:
-        await admin.close()
-
-
-async def delete_groups(*groups: str) -> None:
-    """Remove groups a test created (best effort: a group may already be gone)."""
-    from aiokafka.admin import AIOKafkaAdminClient
-    from aiokafka.protocol.admin import DeleteGroupsRequest
-
-    admin = AIOKafkaAdminClient(bootstrap_servers=KAFKA)
-    await admin.start()
-    try:
-        for group in groups:
-            try:
-                node = await admin.find_coordinator(group)
-                await admin._send_request(DeleteGroupsRequest([group]), node)
-            except Exception:
-                pass
-    finally:
-        await admin.close()
-
-
-async def produce(topic: str, per_partition: dict[int, list[int]]) -> None:
-    """Records with the given timestamps (ms) per partition, one batch per record."""
-    from aiokafka import AIOKafkaProducer
-
-    producer = AIOKafkaProducer(bootstrap_servers=KAFKA, linger_ms=0)
-    await producer.start()
-    try:
-        for partition, stamps in per_partition.items():
-            for ts in stamps:
-                await producer.send_and_wait(topic, b"v", partition=partition, timestamp_ms=ts)
-    finally:
-        await producer.stop()
-
-
-async def commit(group: str, topic: str, offsets: dict[int, int]) -> None:
-    """Commit offsets the way a consumer with a group id does (assign + commit, no members)."""
-    from aiokafka import AIOKafkaConsumer, TopicPartition
-
-    consumer = AIOKafkaConsumer(bootstrap_servers=KAFKA, group_id=group, enable_auto_commit=False)
-    consumer.assign([TopicPartition(topic, p) for p in offsets])
-    await consumer.start()
-    try:
-        await consumer.commit({TopicPartition(topic, p): o for p, o in offsets.items()})
-    finally:
-        await consumer.stop()
-
-
-async def committed(group: str, topic: str) -> dict[int, int]:
-    """Committed offsets read independently of mqctl (aiokafka's admin client)."""
-    from aiokafka.admin import AIOKafkaAdminClient
-
-    admin = AIOKafkaAdminClient(bootstrap_servers=KAFKA)
-    await admin.start()
-    try:
-        found = await admin.list_consumer_group_offsets(group)
-    finally:
-        await admin.close()
-    return {tp.partition: om.offset for tp, om in found.items() if tp.topic == topic}
-
-
-async def end_offsets(topic: str, partitions: int) -> dict[int, int]:
-    from aiokafka import AIOKafkaConsumer, TopicPartition
-
-    consumer = AIOKafkaConsumer(bootstrap_servers=KAFKA)
-    await consumer.start()
-    try:
-        tps = [TopicPartition(topic, p) for p in range(partitions)]
-        ends = await consumer.end_offsets(tps)
-    finally:
-        await consumer.stop()
-    return {tp.partition: off for tp, off in ends.items()}
-
-
-@asynccontextmanager
-async def live_member(group: str, topic: str, *, commit_each: bool = False) -> AsyncIterator[Any]:
-    """A consumer that joins ``group``; it never commits unless ``commit_each``."""
-    from aiokafka import AIOKafkaConsumer
-
-    consumer = AIOKafkaConsumer(
-        topic,
-        bootstrap_servers=KAFKA,
-        group_id=group,
-        enable_auto_commit=False,
-        auto_offset_reset="earliest",
-        session_timeout_ms=10_000,
-        heartbeat_interval_ms=500,
-    )
-    await consumer.start()
-    try:
-        for _ in range(200):  # joining takes a rebalance; up to 20 s
-            if consumer.assignment():
-                break
-            await asyncio.sleep(0.1)
-        assert consumer.assignment(), "consumer got no assignment"
-        yield consumer
-    finally:
-        await consumer.stop()
-
-
-def kafka_context() -> Any:
-    from mqctl.config.schema import Context
-
-    return Context(name="k", backends={"kafka": {"bootstrap-servers": KAFKA}}, timeout=10)
 
 
 @pytest.fixture
@@ -166,12 +32,10 @@ def scenario(unique: str, isolated_config: Path) -> Iterator[dict[str, Any]]:
     topic, group = f"lag-{unique}", f"lag-group-{unique}"
     now = int(time.time() * 1000)
     stamps = {p: [now - (100 - 10 * i) * 1000 for i in range(10)] for p in range(3)}
-    asyncio.run(create_topic(topic, 3))
-    asyncio.run(produce(topic, stamps))
-    asyncio.run(commit(group, topic, {0: 2, 1: 5, 2: 10}))
-    yield {"topic": topic, "group": group, "stamps": stamps}
-    asyncio.run(delete_topic(topic))
-    asyncio.run(delete_groups(group))
+    with scratch_topic(topic, 3, group):
+        asyncio.run(produce(topic, stamps))
+        asyncio.run(commit(group, topic, {0: 2, 1: 5, 2: 10}))
+        yield {"topic": topic, "group": group, "stamps": stamps}
 
 
 # --- numbers -----------------------------------------------------------------------------------

@@ -16,15 +16,13 @@ from typing import Any
 import pytest
 
 from tests.conftest import run_cli
-from tests.test_lag_kafka import (
+from tests.kafka_helpers import (
     commit,
-    create_topic,
-    delete_groups,
-    delete_topic,
     kafka_context,
     kafka_only,
     live_member,
     produce,
+    scratch_topic,
 )
 
 pytestmark = pytest.mark.kafka
@@ -36,12 +34,10 @@ def backlog(unique: str, isolated_config: Path) -> Iterator[tuple[str, str]]:
     kafka_only(isolated_config)
     topic, group = f"burrow-{unique}", f"burrow-group-{unique}"
     now = int(time.time() * 1000)
-    asyncio.run(create_topic(topic, 1))
-    asyncio.run(produce(topic, {0: [now - 1000 * (20 - i) for i in range(20)]}))
-    asyncio.run(commit(group, topic, {0: 5}))
-    yield topic, group
-    asyncio.run(delete_topic(topic))
-    asyncio.run(delete_groups(group))
+    with scratch_topic(topic, 1, group):
+        asyncio.run(produce(topic, {0: [now - 1000 * (20 - i) for i in range(20)]}))
+        asyncio.run(commit(group, topic, {0: 5}))
+        yield topic, group
 
 
 def sample_window(
@@ -176,12 +172,10 @@ def beyond_end(unique: str, isolated_config: Path) -> Iterator[tuple[str, str]]:
     kafka_only(isolated_config)
     topic, group = f"err-{unique}", f"err-group-{unique}"
     now = int(time.time() * 1000)
-    asyncio.run(create_topic(topic, 2))
-    asyncio.run(produce(topic, {0: [now - 5000] * 5, 1: [now - 5000] * 5}))
-    asyncio.run(commit(group, topic, {0: 50, 1: 2}))
-    yield topic, group
-    asyncio.run(delete_topic(topic))
-    asyncio.run(delete_groups(group))
+    with scratch_topic(topic, 2, group):
+        asyncio.run(produce(topic, {0: [now - 5000] * 5, 1: [now - 5000] * 5}))
+        asyncio.run(commit(group, topic, {0: 50, 1: 2}))
+        yield topic, group
 
 
 def test_error_committed_offset_beyond_the_end(beyond_end: tuple[str, str]) -> None:

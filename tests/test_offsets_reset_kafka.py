@@ -13,15 +13,13 @@ from typing import Any
 import pytest
 
 from tests.conftest import run_cli
-from tests.test_lag_kafka import (
+from tests.kafka_helpers import (
     commit,
     committed,
-    create_topic,
-    delete_groups,
-    delete_topic,
     kafka_only,
     live_member,
     produce,
+    scratch_topic,
 )
 
 pytestmark = pytest.mark.kafka
@@ -35,12 +33,10 @@ def setup(unique: str, isolated_config: Path) -> Iterator[dict[str, Any]]:
     topic, group = f"reset-{unique}", f"reset-group-{unique}"
     now = int(time.time() * 1000)
     stamps = [now - (10 - i) * HOUR_MS for i in range(10)]
-    asyncio.run(create_topic(topic, 2))
-    asyncio.run(produce(topic, {0: stamps, 1: stamps}))
-    asyncio.run(commit(group, topic, {0: 4, 1: 6}))
-    yield {"topic": topic, "group": group, "stamps": stamps}
-    asyncio.run(delete_topic(topic))
-    asyncio.run(delete_groups(group))
+    with scratch_topic(topic, 2, group):
+        asyncio.run(produce(topic, {0: stamps, 1: stamps}))
+        asyncio.run(commit(group, topic, {0: 4, 1: 6}))
+        yield {"topic": topic, "group": group, "stamps": stamps}
 
 
 def reset(s: dict[str, Any], *args: str) -> Any:

@@ -54,27 +54,38 @@ def _str() -> CompactString:
     return CompactString("utf-8")
 
 
+# Every struct of a flexible version ends with tagged fields (none of which we use).
+
+
+def _struct(*fields: tuple[str, Any]) -> Schema:
+    """A struct of a flexible version: ``fields``, then the tagged fields."""
+    return Schema(*fields, ("tags", TaggedFields))
+
+
+def _array(*fields: tuple[str, Any]) -> CompactArray:
+    """A compact array of flexible-version structs of ``fields`` (each with tagged fields)."""
+    return CompactArray(*fields, ("tags", TaggedFields))
+
+
 # --- FindCoordinator v4 -----------------------------------------------------------------
 
 
 class FindCoordinatorResponse_v4(Response):
     API_KEY = 10
     API_VERSION = 4
-    SCHEMA = Schema(
+    SCHEMA = _struct(
         ("throttle_time_ms", Int32),
         (
             "coordinators",
-            CompactArray(
+            _array(
                 ("key", _str()),
                 ("node_id", Int32),
                 ("host", _str()),
                 ("port", Int32),
                 ("error_code", Int16),
                 ("error_message", _str()),
-                ("tags", TaggedFields),
             ),
         ),
-        ("tags", TaggedFields),
     )
 
 
@@ -83,10 +94,9 @@ class FindCoordinatorRequest_v4(RequestStruct):
     API_VERSION = 4
     FLEXIBLE_VERSION = True
     RESPONSE_TYPE = FindCoordinatorResponse_v4
-    SCHEMA = Schema(
+    SCHEMA = _struct(
         ("key_type", Int8),
         ("coordinator_keys", CompactArray(_str())),
-        ("tags", TaggedFields),
     )
 
 
@@ -106,20 +116,18 @@ class FindCoordinatorsRequest(Request[FindCoordinatorRequest_v4]):
 class ListGroupsResponse_v5(Response):
     API_KEY = 16
     API_VERSION = 5
-    SCHEMA = Schema(
+    SCHEMA = _struct(
         ("throttle_time_ms", Int32),
         ("error_code", Int16),
         (
             "groups",
-            CompactArray(
+            _array(
                 ("group_id", _str()),
                 ("protocol_type", _str()),
                 ("group_state", _str()),
                 ("group_type", _str()),
-                ("tags", TaggedFields),
             ),
         ),
-        ("tags", TaggedFields),
     )
 
 
@@ -128,10 +136,9 @@ class ListGroupsRequest_v5(RequestStruct):
     API_VERSION = 5
     FLEXIBLE_VERSION = True
     RESPONSE_TYPE = ListGroupsResponse_v5
-    SCHEMA = Schema(
+    SCHEMA = _struct(
         ("states_filter", CompactArray(_str())),
         ("types_filter", CompactArray(_str())),
-        ("tags", TaggedFields),
     )
 
 
@@ -148,11 +155,11 @@ class ListGroupsV5Request(Request[ListGroupsRequest_v5]):
 class DescribeGroupsResponse_v5(Response):
     API_KEY = 15
     API_VERSION = 5
-    SCHEMA = Schema(
+    SCHEMA = _struct(
         ("throttle_time_ms", Int32),
         (
             "groups",
-            CompactArray(
+            _array(
                 ("error_code", Int16),
                 ("group_id", _str()),
                 ("group_state", _str()),
@@ -160,21 +167,18 @@ class DescribeGroupsResponse_v5(Response):
                 ("protocol_data", _str()),
                 (
                     "members",
-                    CompactArray(
+                    _array(
                         ("member_id", _str()),
                         ("group_instance_id", _str()),
                         ("client_id", _str()),
                         ("client_host", _str()),
                         ("member_metadata", CompactBytes),
                         ("member_assignment", CompactBytes),
-                        ("tags", TaggedFields),
                     ),
                 ),
                 ("authorized_operations", Int32),
-                ("tags", TaggedFields),
             ),
         ),
-        ("tags", TaggedFields),
     )
 
 
@@ -183,10 +187,9 @@ class DescribeGroupsRequest_v5(RequestStruct):
     API_VERSION = 5
     FLEXIBLE_VERSION = True
     RESPONSE_TYPE = DescribeGroupsResponse_v5
-    SCHEMA = Schema(
+    SCHEMA = _struct(
         ("groups", CompactArray(_str())),
         ("include_authorized_operations", Boolean),
-        ("tags", TaggedFields),
     )
 
 
@@ -202,28 +205,26 @@ class DescribeGroupsV5Request(Request[DescribeGroupsRequest_v5]):
 
 # --- ConsumerGroupDescribe v0 (KIP-848) ---------------------------------------------------
 
-_ASSIGNMENT = Schema(
+_ASSIGNMENT = _struct(
     (
         "topic_partitions",
-        CompactArray(
+        _array(
             ("topic_id", Uuid),
             ("topic_name", _str()),
             ("partitions", CompactArray(Int32)),
-            ("tags", TaggedFields),
         ),
     ),
-    ("tags", TaggedFields),
 )
 
 
 class ConsumerGroupDescribeResponse_v0(Response):
     API_KEY = 69
     API_VERSION = 0
-    SCHEMA = Schema(
+    SCHEMA = _struct(
         ("throttle_time_ms", Int32),
         (
             "groups",
-            CompactArray(
+            _array(
                 ("error_code", Int16),
                 ("error_message", _str()),
                 ("group_id", _str()),
@@ -233,7 +234,7 @@ class ConsumerGroupDescribeResponse_v0(Response):
                 ("assignor_name", _str()),
                 (
                     "members",
-                    CompactArray(
+                    _array(
                         ("member_id", _str()),
                         ("instance_id", _str()),
                         ("rack_id", _str()),
@@ -244,14 +245,11 @@ class ConsumerGroupDescribeResponse_v0(Response):
                         ("subscribed_topic_regex", _str()),
                         ("assignment", _ASSIGNMENT),
                         ("target_assignment", _ASSIGNMENT),
-                        ("tags", TaggedFields),
                     ),
                 ),
                 ("authorized_operations", Int32),
-                ("tags", TaggedFields),
             ),
         ),
-        ("tags", TaggedFields),
     )
 
 
@@ -260,10 +258,9 @@ class ConsumerGroupDescribeRequest_v0(RequestStruct):
     API_VERSION = 0
     FLEXIBLE_VERSION = True
     RESPONSE_TYPE = ConsumerGroupDescribeResponse_v0
-    SCHEMA = Schema(
+    SCHEMA = _struct(
         ("group_ids", CompactArray(_str())),
         ("include_authorized_operations", Boolean),
-        ("tags", TaggedFields),
     )
 
 
@@ -283,35 +280,31 @@ class ConsumerGroupDescribeRequest(Request[ConsumerGroupDescribeRequest_v0]):
 class OffsetFetchResponse_v8(Response):
     API_KEY = 9
     API_VERSION = 8
-    SCHEMA = Schema(
+    SCHEMA = _struct(
         ("throttle_time_ms", Int32),
         (
             "groups",
-            CompactArray(
+            _array(
                 ("group_id", _str()),
                 (
                     "topics",
-                    CompactArray(
+                    _array(
                         ("name", _str()),
                         (
                             "partitions",
-                            CompactArray(
+                            _array(
                                 ("partition_index", Int32),
                                 ("committed_offset", Int64),
                                 ("committed_leader_epoch", Int32),
                                 ("metadata", _str()),
                                 ("error_code", Int16),
-                                ("tags", TaggedFields),
                             ),
                         ),
-                        ("tags", TaggedFields),
                     ),
                 ),
                 ("error_code", Int16),
-                ("tags", TaggedFields),
             ),
         ),
-        ("tags", TaggedFields),
     )
 
 
@@ -320,24 +313,21 @@ class OffsetFetchRequest_v8(RequestStruct):
     API_VERSION = 8
     FLEXIBLE_VERSION = True
     RESPONSE_TYPE = OffsetFetchResponse_v8
-    SCHEMA = Schema(
+    SCHEMA = _struct(
         (
             "groups",
-            CompactArray(
+            _array(
                 ("group_id", _str()),
                 (
                     "topics",
-                    CompactArray(
+                    _array(
                         ("name", _str()),
                         ("partition_indexes", CompactArray(Int32)),
-                        ("tags", TaggedFields),
                     ),
                 ),
-                ("tags", TaggedFields),
             ),
         ),
         ("require_stable", Boolean),
-        ("tags", TaggedFields),
     )
 
 

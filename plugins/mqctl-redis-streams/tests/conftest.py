@@ -6,18 +6,18 @@ run once. Every test uses streams named ``mqctl-test-<unique>...`` and deletes t
 
 from __future__ import annotations
 
-import contextlib
-import io
 import socket
 import subprocess
-import sys
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+# The in-process CLI runner and the closed-port fixture are mqctl's own test helpers (the
+# repository root is importable: the workspace is installed editable).
+from tests.conftest import closed_port, run_cli  # noqa: F401  (closed_port: a fixture)
 
 REDIS_HOST, REDIS_PORT = "127.0.0.1", 6379
 ROOT = Path(__file__).resolve().parents[3]
@@ -38,35 +38,6 @@ def redis_server() -> str:
         subprocess.run(["bash", str(ROOT / "scripts" / "redis.sh"), "up"], check=True)
     assert _answers(), "redis-server did not come up on 127.0.0.1:6379"
     return f"redis://{REDIS_HOST}:{REDIS_PORT}/0"
-
-
-@dataclass
-class CliResult:
-    exit_code: int
-    stdout: str
-    stderr: str
-
-
-def run_cli(*args: str, stdin: str | None = None) -> CliResult:
-    """Run the mqctl CLI in-process and capture what it prints and its exit code."""
-    from mqctl.cli.app import run
-    from mqctl.cli.common import STATE
-
-    out, err = io.StringIO(), io.StringIO()
-    old_stdin = sys.stdin
-    if stdin is not None:
-        sys.stdin = io.TextIOWrapper(io.BytesIO(stdin.encode()))
-    code = 0
-    try:
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            try:
-                run(list(args))
-            except SystemExit as exc:
-                code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
-    finally:
-        sys.stdin = old_stdin
-        STATE.context, STATE.timeout, STATE.debug = None, None, False
-    return CliResult(code, out.getvalue(), err.getvalue())
 
 
 @pytest.fixture
@@ -102,13 +73,6 @@ def redis(redis_server: str, prefix: str) -> Iterator[Any]:
     if keys:
         client.delete(*keys)
     client.close()
-
-
-@pytest.fixture
-def closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture

@@ -12,7 +12,9 @@ from textual.screen import Screen
 from textual.widgets import Static
 
 from mqctl.errors import ConnectError, MqctlError
+from mqctl.models.inventory import Destination
 from mqctl_tui.data import DISCONNECTED, ContextChanged, RefreshTick
+from mqctl_tui.formatting import is_dlq_name
 
 WRITE_ACTIONS = {"publish", "reset_offsets", "redrive"}
 
@@ -97,3 +99,34 @@ class DetailScreen(Screen[None]):
             summary.add_class("-error")
             summary.update(Text(text))
             break
+
+
+class DestinationScreen(DetailScreen):
+    """Drill-down of a topic or queue: browse its messages, publish to it, and inspect it as a
+    dead-letter queue (offered only when its name looks like one)."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("m", "browse", "Messages"),
+        Binding("p", "publish", "Publish"),
+        Binding("d", "dlq", "DLQ inspect"),
+    ]
+
+    def __init__(self, destination: Destination) -> None:
+        super().__init__()
+        self.destination = destination
+
+    def action_browse(self) -> None:
+        self.app.browse(self.destination)  # type: ignore[attr-defined]
+
+    def action_publish(self) -> None:
+        self.app.publish_to(self.destination)  # type: ignore[attr-defined]
+
+    def action_dlq(self) -> None:
+        self.app.inspect_dlq(self.destination)  # type: ignore[attr-defined]
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "dlq":
+            patterns = self.app.context.dlq_patterns  # type: ignore[attr-defined]
+            if not is_dlq_name(self.destination.name, patterns):
+                return False
+        return super().check_action(action, parameters)

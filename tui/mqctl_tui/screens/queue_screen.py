@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any
 
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.widgets import Footer
 
 from mqctl.models.inventory import Destination, QueueDetail
-from mqctl_tui.formatting import count, drain_estimate, duration, is_dlq_name, rate, safe
-from mqctl_tui.screens.detail_screen import DetailScreen
+from mqctl_tui.formatting import count, drain_estimate, duration, rate, safe
+from mqctl_tui.screens.detail_screen import DestinationScreen
 from mqctl_tui.widgets.common.live_table import Cell, Column, LiveTable, cell
 from mqctl_tui.widgets.detail.summary import Summary
 from mqctl_tui.widgets.header.context_header import ContextHeader
@@ -26,18 +25,11 @@ CONSUMERS = [
 BINDINGS = [Column("source", "Exchange"), Column("key", "Routing key"), Column("args", "Arguments")]
 
 
-class QueueScreen(DetailScreen):
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("m", "browse", "Messages"),
-        Binding("p", "publish", "Publish"),
-        Binding("d", "dlq", "DLQ inspect"),
-    ]
-
+class QueueScreen(DestinationScreen):
     def __init__(self, name: str, vhost: str | None, backend: str = "rabbitmq") -> None:
-        super().__init__()
+        super().__init__(Destination(backend, "queue", name, vhost))
         self.queue = name
         self.vhost = vhost
-        self.destination = Destination(backend, "queue", name, vhost)
 
     def compose(self) -> ComposeResult:
         yield ContextHeader()
@@ -106,17 +98,3 @@ class QueueScreen(DetailScreen):
         btable.set_status(f"{len(bindings)} bindings")
         if first:
             table.table.focus()
-
-    def action_browse(self) -> None:
-        self.app.browse(self.destination)  # type: ignore[attr-defined]
-
-    def action_publish(self) -> None:
-        self.app.publish_to(self.destination)  # type: ignore[attr-defined]
-
-    def action_dlq(self) -> None:
-        self.app.inspect_dlq(self.destination)  # type: ignore[attr-defined]
-
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "dlq" and not is_dlq_name(self.queue, self.app.context.dlq_patterns):  # type: ignore[attr-defined]
-            return False
-        return super().check_action(action, parameters)

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any
 
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.widgets import Footer
 
 from mqctl.models.inventory import Destination, TopicDetail
-from mqctl_tui.formatting import count, is_dlq_name, safe
-from mqctl_tui.screens.detail_screen import DetailScreen
+from mqctl_tui.formatting import count, safe
+from mqctl_tui.screens.detail_screen import DestinationScreen
 from mqctl_tui.widgets.common.live_table import Cell, Column, LiveTable, cell
 from mqctl_tui.widgets.detail.summary import Summary
 from mqctl_tui.widgets.header.context_header import ContextHeader
@@ -28,17 +27,10 @@ PARTITIONS = [
 CONFIGS = [Column("name", "Config"), Column("value", "Value"), Column("source", "Source")]
 
 
-class TopicScreen(DetailScreen):
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("m", "browse", "Messages"),
-        Binding("p", "publish", "Publish"),
-        Binding("d", "dlq", "DLQ inspect"),
-    ]
-
+class TopicScreen(DestinationScreen):
     def __init__(self, name: str, backend: str = "kafka") -> None:
-        super().__init__()
+        super().__init__(Destination(backend, "topic", name))
         self.topic = name
-        self.destination = Destination(backend, "topic", name)
 
     def compose(self) -> ComposeResult:
         yield ContextHeader()
@@ -108,17 +100,3 @@ class TopicScreen(DetailScreen):
         if first:
             configs.sort_on("name")
             partitions.table.focus()
-
-    def action_browse(self) -> None:
-        self.app.browse(self.destination)  # type: ignore[attr-defined]
-
-    def action_publish(self) -> None:
-        self.app.publish_to(self.destination)  # type: ignore[attr-defined]
-
-    def action_dlq(self) -> None:
-        self.app.inspect_dlq(self.destination)  # type: ignore[attr-defined]
-
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "dlq" and not is_dlq_name(self.topic, self.app.context.dlq_patterns):  # type: ignore[attr-defined]
-            return False
-        return super().check_action(action, parameters)
