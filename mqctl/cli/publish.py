@@ -63,7 +63,14 @@ def publish_cmd(
         str | None, typer.Option("--jsonl", help="One message per JSON line ('-' = stdin).")
     ] = None,
     count: Annotated[
-        int | None, typer.Option("--count", "-n", help="Total messages to send (repeats input).")
+        int | None,
+        typer.Option(
+            "--count",
+            "-n",
+            min=0,
+            max=sys.maxsize,
+            help="Total messages to send (repeats input).",
+        ),
     ] = None,
     rate: Annotated[
         str | None, typer.Option("--rate", help="At most R messages per second, e.g. 200/s.")
