@@ -87,6 +87,8 @@ def test_plugin_claims_in_auto_and_errors_are_per_message(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(decode, "_plugins", lambda: {"magic": MagicDecoder})
+    monkeypatch.setattr(decode, "_auto_chain", None)  # rebuilt from the patched plugins
+    monkeypatch.setattr(decode, "_instances", {})
     assert isinstance(MagicDecoder(), decode.Decoder)
     assert decode.decode_value(b"\x00\x05").data == {"id": 5}
     assert decode.decode_value(b"plain").format == "text"  # not claimed

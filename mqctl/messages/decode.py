@@ -156,11 +156,24 @@ _instances: dict[str, Decoder] = {}
 _context: DecoderContext | None = None
 
 
+_auto_chain: list[Decoder] | None = None
+
+
 def configure(context: DecoderContext) -> None:
     """Remember the context plugins are configured with (the CLI calls it once)."""
-    global _context
+    global _context, _auto_chain
     _context = context
     _instances.clear()
+    _auto_chain = None
+
+
+def _chain() -> list[Decoder]:
+    """The plugin decoders `auto` consults, in name order: built once, not per message."""
+    global _auto_chain
+    if _auto_chain is None:
+        found = (plugin(name) for name in sorted(_plugins()))
+        _auto_chain = [decoder for decoder in found if decoder is not None]
+    return _auto_chain
 
 
 def plugin(name: str) -> Decoder | None:
@@ -209,12 +222,9 @@ def _claims(decoder: Decoder, value: bytes, headers: Headers) -> bool:
 
 
 def auto(value: bytes, headers: Headers = ()) -> DecodedValue:
-    names = _plugins()
-    if names:
-        for name in sorted(names):
-            decoder = plugin(name)
-            if decoder is not None and _claims(decoder, value, headers):
-                return _run_plugin(decoder, value, headers)
+    for decoder in _chain():
+        if _claims(decoder, value, headers):
+            return _run_plugin(decoder, value, headers)
     return as_json(value) or as_text(value) or as_base64(value)
 
 
