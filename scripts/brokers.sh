@@ -41,7 +41,7 @@ RABBIT_PID=$RABBIT_DIR/rabbitmq.pid
 RABBIT_EPMD_PID=$RABBIT_DIR/epmd.pid
 RABBIT_LOGS=$RABBIT_DIR/log
 RABBIT_READY_TIMEOUT=${RABBIT_READY_TIMEOUT:-90}
-RABBIT_PLUGINS="rabbitmq_management rabbitmq_shovel rabbitmq_shovel_management rabbitmq_stream"
+RABBIT_PLUGINS="rabbitmq_management rabbitmq_shovel rabbitmq_shovel_management rabbitmq_stream rabbitmq_stream_management"
 # shellcheck source=scripts/lib/rabbitmq.sh
 . "$ROOT/scripts/lib/rabbitmq.sh"
 

@@ -128,6 +128,10 @@ def _too_deep(data: Any) -> bool:
     return False
 
 
+# One decoder for every value: json.loads() with hooks builds a new JSONDecoder per call.
+_DECODER = json.JSONDecoder(parse_constant=_reject_constant, parse_float=_finite_float)
+
+
 def as_json(value: bytes) -> DecodedValue | None:
     """The value as a JSON document, or None when it is not strict JSON (NaN and Infinity
     are not) or nests deeper than :data:`MAX_JSON_DEPTH` levels."""
@@ -136,9 +140,9 @@ def as_json(value: bytes) -> DecodedValue | None:
     if not stripped or stripped[0] not in _JSON_STARTS:
         return None
     try:
-        data = json.loads(value, parse_constant=_reject_constant, parse_float=_finite_float)
         # The original text is the display form (re-serialising would cost a second pass).
         text = value.decode("utf-8")
+        data = _DECODER.decode(text)
     except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
         return None
     if value.count(b"[") + value.count(b"{") > MAX_JSON_DEPTH and _too_deep(data):

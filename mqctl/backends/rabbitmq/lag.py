@@ -8,8 +8,9 @@ Rules (docs/rabbitmq.md, "Lag"):
   ``None`` ("never") when there are no consumers or they are not faster than publishers;
 * status: messages and no consumers -> STOPPED; a backlog that never drains -> LAGGING;
   otherwise OK;
-* streams keep every message, so depth is not a backlog: their lag is the consumers' offset
-  lag where the broker exposes it (the ``rabbitmq_stream_management`` plugin), else 0.
+* streams keep every message, so depth is not a backlog: their lag is the largest
+  stream-protocol consumer's offset lag (read position to committed end) where the broker
+  exposes it (the ``rabbitmq_stream_management`` plugin), else 0.
 """
 
 from __future__ import annotations
@@ -53,6 +54,34 @@ def queue_status(
     return LagStatus.OK
 
 
+def stream_consumer_lag(stream: str, doc: dict[str, Any]) -> PartitionLag:
+    """One stream-protocol consumer (a ``/api/stream/consumers`` document) as a lag row.
+
+    The broker reports the consumer's read position (``offset``: the last chunk it was sent)
+    and ``offset_lag`` (the stream's committed end minus that position); the offset a
+    consumer *stores* (server-side offset tracking) is not in the management API. The owner
+    is the consumer's ``name`` property when the client sets one, else its connection."""
+    offset = doc.get("offset")
+    position = offset if isinstance(offset, int) and not isinstance(offset, bool) else None
+    raw_lag = doc.get("offset_lag")
+    lag = max(raw_lag, 0) if isinstance(raw_lag, int) and not isinstance(raw_lag, bool) else 0
+    details = doc.get("connection_details")
+    details = details if isinstance(details, dict) else {}
+    props = doc.get("properties")
+    name = props.get("name") if isinstance(props, dict) else None
+    owner = name if isinstance(name, str) and name else None
+    return PartitionLag(
+        topic=stream,
+        partition=0,
+        committed_offset=position,
+        log_start_offset=0,
+        end_offset=position + lag if position is not None else lag,
+        lag=lag,
+        time_lag_seconds=None,
+        owner=owner or details.get("name") or details.get("peer_host"),
+    )
+
+
 def lag_entry(doc: dict[str, Any], stream_consumers: list[dict[str, Any]]) -> LagEntry:
     q = queue_summary(doc)
     stats = doc.get("message_stats") or {}
@@ -61,22 +90,7 @@ def lag_entry(doc: dict[str, Any], stream_consumers: list[dict[str, Any]]) -> La
     partitions: list[PartitionLag] = []
     if q.type == "stream":
         drain = None
-        for c in stream_consumers:
-            offset_lag = int(c.get("offset_lag") or 0)
-            offset = c.get("offset")
-            details = c.get("connection_details") or {}
-            partitions.append(
-                PartitionLag(
-                    topic=q.name,
-                    partition=0,
-                    committed_offset=offset if isinstance(offset, int) else None,
-                    log_start_offset=0,
-                    end_offset=(offset + offset_lag) if isinstance(offset, int) else 0,
-                    lag=offset_lag,
-                    time_lag_seconds=None,
-                    owner=details.get("name") or details.get("peer_host"),
-                )
-            )
+        partitions = [stream_consumer_lag(q.name, c) for c in stream_consumers]
         total = max((p.lag for p in partitions), default=0)
     else:
         drain = drain_seconds(q.ready, q.consumers, q.publish_rate, consume)
