@@ -80,6 +80,8 @@ def _stream_rows(stream: str) -> list[dict[str, Any]]:
     assert entry["kind"] == "queue" and entry["group"] == stream
     assert entry["queue"]["queue_type"] == "stream"
     rows: list[dict[str, Any]] = entry["partitions"]
+    for row in rows:
+        row["entry_total_lag"] = entry["total_lag"]
     return rows
 
 
@@ -98,9 +100,7 @@ def test_stream_consumer_offset_lag(stream: str, unique: str) -> None:
         seen: list[int] = []
         reached = asyncio.Event()
         release = asyncio.Event()
-        consumer = rstream.Consumer(
-            "127.0.0.1", STREAM_PORT, username="guest", password="guest"
-        )
+        consumer = rstream.Consumer("127.0.0.1", STREAM_PORT, username="guest", password="guest")
         await consumer.start()
         try:
 
@@ -114,9 +114,7 @@ def test_stream_consumer_offset_lag(stream: str, unique: str) -> None:
             await consumer.subscribe(
                 stream,
                 handle,
-                offset_specification=rstream.ConsumerOffsetSpecification(
-                    rstream.OffsetType.FIRST
-                ),
+                offset_specification=rstream.ConsumerOffsetSpecification(rstream.OffsetType.FIRST),
                 subscriber_name=consumer_name,
                 properties={"name": consumer_name},
                 initial_credit=1,
@@ -154,4 +152,5 @@ def test_stream_consumer_offset_lag(stream: str, unique: str) -> None:
     assert mine["committed_offset"] == position
     assert mine["end_offset"] == end
     assert mine["lag"] == end - position == N - K
+    assert mine["entry_total_lag"] == N - K  # the stream's lag: its largest consumer lag
     assert raw["offset"] == position and raw["offset_lag"] == N - K  # what the broker said
