@@ -12,6 +12,7 @@ brokers are up again at the end of each test.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import signal
@@ -28,9 +29,9 @@ import pytest
 
 from tests.conftest import CliResult, run_cli
 from tests.test_cluster_failover import _alive, _pid, _script, kill_node
-from tests.test_cluster_failover import cluster as cluster  # noqa: PLC0414  (a fixture)
+from tests.test_cluster_failover import cluster as cluster  # a fixture
 from tests.test_secure_connections import SCRIPT as SECURE_SCRIPT
-from tests.test_secure_connections import creds as creds  # noqa: PLC0414  (a fixture)
+from tests.test_secure_connections import creds as creds  # a fixture
 from tests.test_secure_connections import rabbit_context
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="test brokers are Linux-only")
@@ -122,13 +123,11 @@ class Rabbit:
                 for queue in queues:
                     try:
                         await channel.queue_delete(queue)
-                    except Exception:  # noqa: BLE001 - best-effort clean-up
+                    except Exception:  # best-effort clean-up; a new channel for the next
                         channel = await connection.channel()
 
-        try:
+        with contextlib.suppress(Exception):  # the node may be down: nothing to clean then
             asyncio.run(main())
-        except Exception:  # noqa: BLE001 - the node may be down; nothing to clean then
-            pass
 
     def fill(self, queue: str, count: int) -> set[str]:
         """``count`` persistent messages with unique message ids, publisher-confirmed."""
@@ -293,28 +292,23 @@ def test_rabbit_restart_during_lag_watch(rabbit: Rabbit, unique: str) -> None:
             assert out, "".join(line for _, line in err)
             restart_rabbit()
             back = time.monotonic()
-            # keeps running and reports again after the node is back, or a clear exit 3
+            # the watch keeps running through the restart (one stderr line per failed
+            # sample) and emits samples again once the node is back
             deadline = back + 60
             while time.monotonic() < deadline and process.poll() is None:
                 if any(at > back for at, _ in out):
                     break
                 time.sleep(0.2)
-            if process.poll() is not None:
-                for reader in readers:
-                    reader.join(10)
-                stderr = "\n".join(line for _, line in err)
-                assert process.returncode == 3, stderr
-                print(f"lag --watch during the restart: {one_line_error(stderr)}")
-                return
+            stderr = "\n".join(line for _, line in err)
+            assert process.poll() is None, f"the watch exited ({process.returncode}): {stderr}"
             assert any(at > back for at, _ in out), "no sample after the node came back"
             for _, line in out:
-                json.loads(line)  # every stdout line is a JSON sample
-            stderr = "\n".join(line for _, line in err)
+                assert json.loads(line)["entries"]  # every stdout line is a JSON sample
             assert "Traceback" not in stderr, stderr
             gap = [line for _, line in err if line.strip()]
-            gap_samples = [line for _, line in out if '"error"' in line.lower()]
-            assert gap or gap_samples, "the gap was not reported"
-            print(f"lag --watch during the restart reported: {(gap or gap_samples)[0]}")
+            assert gap, "the gap was not reported"
+            assert all(line.startswith("warning: lag sample failed:") for line in gap), stderr
+            print(f"lag --watch during the restart reported: {gap[0]} ({len(gap)} lines)")
             process.send_signal(signal.SIGINT)
             process.wait(15)
             for reader in readers:
@@ -454,8 +448,20 @@ def test_kafka_broker_killed_mid_redrive_loses_nothing(
             one_line_error(rerun.stderr)
             time.sleep(1)
         assert rerun is not None and rerun.exit_code == 0, rerun and rerun.output
-        moved = Counter(asyncio.run(asyncio.wait_for(_read_ids(cluster, target), 120)))
-        assert set(moved) == set(range(count)), f"lost: {sorted(set(range(count)) - set(moved))[:10]}"
+        # read everything back (bounded retries: metadata may still be settling after the
+        # broker returned, and a read must see as many records as the end offsets say)
+        stored, ids = 0, []
+        for _ in range(10):
+            stored = asyncio.run(_end_total(cluster, target))
+            ids = asyncio.run(asyncio.wait_for(_read_ids(cluster, target), 120))
+            if stored and len(ids) >= stored:
+                break
+            time.sleep(1)
+        moved = Counter(ids)
+        lost = sorted(set(range(count)) - set(moved))
+        assert not lost, (
+            f"lost {len(lost)} of {count} ({stored} stored, {len(ids)} read): {lost[:10]}"
+        )
         assert sum(moved.values()) - count <= 2 * WINDOW  # duplicates bounded
     finally:
         if not _alive(_pid(victim)):

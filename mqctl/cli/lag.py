@@ -301,7 +301,7 @@ def _watch(
     from datetime import UTC, datetime
 
     from mqctl.cli.common import run_with_session
-    from mqctl.errors import UsageError
+    from mqctl.errors import ConnectError, UsageError
     from mqctl.lag.serialize import entry_dict, write_jsonl
     from mqctl.output.render import make_console
     from mqctl.services import lag as service
@@ -317,7 +317,11 @@ def _watch(
         live = Live(console=console, auto_refresh=False, transient=False)
         live.start()
 
+    sampled = False
+
     def show(entries: list[LagEntry]) -> None:
+        nonlocal sampled
+        sampled = True
         if streaming:
             stamp = datetime.now(UTC).isoformat(timespec="seconds")
             write_jsonl(
@@ -333,8 +337,16 @@ def _watch(
         if limits.active:
             _check(entries, limits)
 
+    def gap(exc: ConnectError) -> None:
+        # A broker that worked and went away (a restart) is a gap in the watch, one line per
+        # failed sample; one that never answered (a wrong context) is still exit 3.
+        if not sampled:
+            raise exc
+        sys.stderr.write(f"warning: lag sample failed: {exc.message}; retrying in {every:g}s\n")
+        sys.stderr.flush()
+
     try:
-        run_with_session(lambda s: service.watch(s, query, every, show, count=count))
+        run_with_session(lambda s: service.watch(s, query, every, show, count=count, on_error=gap))
     finally:
         if live is not None:
             live.stop()
