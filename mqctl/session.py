@@ -85,6 +85,16 @@ class Session:
             )
         return found
 
+    def approve_writes(self) -> None:
+        """The view confirmed writes to this protected context (e.g. the TUI's modal where
+        the user typed the context name): later writes of this session go ahead."""
+        self._approved.add(self.context.name)
+
+    @property
+    def writes_approved(self) -> bool:
+        """Whether writes need no further confirmation (not protected, or approved)."""
+        return not self.context.protected or self.context.name in self._approved
+
     def check_writable(self, action: str) -> None:
         """Every write goes through here first: read-only contexts refuse, protected ones
         need the view's explicit approval (the CLI asks for the context name)."""

@@ -13,11 +13,12 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from mqctl.backend import Backend, LagSource
+from mqctl.backend import Backend, LagSource, QueueCatalog
 from mqctl.dlq.discovery import conventions, matching_pattern
 from mqctl.errors import ConnectError, NotFoundError, UsageError
 from mqctl.lag.estimate import OffsetHistory
 from mqctl.lag.status import apply_snapshot_status, evaluate_window
+from mqctl.models.inventory import QueueSummary
 from mqctl.models.lag import LagEntry
 from mqctl.services.inventory import split_prefix
 from mqctl.session import Session
@@ -108,11 +109,30 @@ async def _names_on(
     return entries, {e.group for e in entries}, errors
 
 
-async def snapshot(session: Session, query: LagQuery) -> list[LagEntry]:
-    """One sample of every requested group/queue with snapshot statuses."""
+async def snapshot(
+    session: Session,
+    query: LagQuery,
+    *,
+    queues: Awaitable[list[QueueSummary]] | None = None,
+) -> list[LagEntry]:
+    """One sample of every requested group/queue with snapshot statuses.
+
+    ``queues``: a queue listing the caller fetches anyway (the TUI's queues panel). Queue
+    brokers then do not list their queues a second time: their lag (queue depth) is derived
+    from these rows, of every vhost listed; head age and stream consumer lag are not in a
+    listing and read as unknown / 0. Only for the all-groups view without a topic."""
     sources = _sources(session)
+    if queues is not None and (query.groups is not None or query.topic is not None):
+        raise UsageError("lag from a queue listing covers every queue, without a topic")
     if query.groups is None:
-        batches = await asyncio.gather(*(s.lag(None, query.topic) for _, s in sources))
+        calls: list[Awaitable[list[LagEntry]]] = []
+        for owner, source in sources:
+            if queues is not None and isinstance(owner, QueueCatalog):
+                continue  # answered from the listing below
+            calls.append(source.lag(None, query.topic))
+        if queues is not None:
+            calls.append(_from_listing(queues))
+        batches = await asyncio.gather(*calls)
         found = [e for b in batches for e in b]
         if not query.include_dlq:
             keep = frozenset([query.topic] if query.topic else [])
@@ -146,6 +166,13 @@ async def snapshot(session: Session, query: LagQuery) -> list[LagEntry]:
             hint="list them with `mqctl groups list` or `mqctl lag`",
         )
     return apply_snapshot_status(entries, query.threshold)
+
+
+async def _from_listing(queues: Awaitable[list[QueueSummary]]) -> list[LagEntry]:
+    rows = await queues
+    from mqctl.backends.rabbitmq.lag import summary_lag_entries
+
+    return summary_lag_entries([q for q in rows if q.backend in ("rabbitmq", "")])
 
 
 async def window(

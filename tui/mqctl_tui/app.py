@@ -280,6 +280,30 @@ class MqctlApp(App[None]):
 
         self.push_screen(MessagesScreen(destination))
 
+    def guard_write(self, action: str, proceed: Callable[[], object]) -> None:
+        """Run ``proceed`` (which starts a write) once the context allows it: in a protected
+        context the user first types the context name in a modal; only the exact name
+        approves the session's writes and goes ahead, anything else writes nothing."""
+        if not self.context.protected:
+            proceed()
+            return
+        from mqctl_tui.screens.protected_screen import ProtectedWriteScreen
+
+        services = self.services
+
+        def answered(confirmed: bool | None) -> None:
+            if services is not self.services:
+                return  # the context changed while the modal was open
+            if not confirmed:
+                self.notify(f"{action} cancelled: context name not confirmed", severity="warning")
+                return
+            approve = getattr(services, "approve_writes", None)
+            if approve is not None:
+                approve()
+            proceed()
+
+        self.push_screen(ProtectedWriteScreen(self.context.name, action), answered)
+
     def publish_to(self, destination: Destination) -> None:
         if self.read_only:
             self.notify(f"context {self.context.name} is read-only", severity="warning")

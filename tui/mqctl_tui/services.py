@@ -52,12 +52,19 @@ def _service(module: str, *names: str) -> Callable[..., Any]:
     raise ServiceNotReady(f"mqctl.services.{module} has no {' / '.join(names)}")
 
 
+def _retrieve(task: asyncio.Future[list[QueueSummary]]) -> None:
+    """Mark a shared listing's failure as seen (its awaiting callers report it)."""
+    if not task.cancelled():
+        task.exception()
+
+
 class Services:
     """Service calls bound to one context's Session."""
 
     def __init__(self, context: Context, *, timeout: float | None = None) -> None:
         self.context = context
         self.session = Session(context, timeout=timeout)
+        self._queues_task: asyncio.Future[list[QueueSummary]] | None = None
 
     @property
     def read_only(self) -> bool:
@@ -69,6 +76,10 @@ class Services:
 
     async def close(self) -> None:
         await self.session.close()
+
+    def approve_writes(self) -> None:
+        """The user typed the protected context's name: the session's writes go ahead."""
+        self.session.approve_writes()
 
     # -- inventory -------------------------------------------------------------------------
     async def broker_status(self) -> list[BrokerStatus]:
@@ -82,9 +93,20 @@ class Services:
         return await inventory.list_topics(self.session)
 
     async def list_queues(self) -> list[QueueSummary]:
-        from mqctl.services import inventory
+        return await self._queue_listing()
 
-        return await inventory.list_queues(self.session, all_vhosts=True)
+    def _queue_listing(self) -> asyncio.Future[list[QueueSummary]]:
+        """One queue listing per refresh, shared by the queues panel and the lag view: a
+        caller joins the listing in flight, or starts a new one (listing thousands of queues
+        is the slowest call of a refresh; the broker renders every page for each request)."""
+        task = self._queues_task
+        if task is None or task.done():
+            from mqctl.services import inventory
+
+            task = asyncio.ensure_future(inventory.list_queues(self.session, all_vhosts=True))
+            task.add_done_callback(_retrieve)
+            self._queues_task = task
+        return asyncio.shield(task)
 
     async def describe_topic(self, name: str) -> TopicDetail:
         from mqctl.services import inventory
@@ -110,9 +132,12 @@ class Services:
 
     # -- lag and consumer groups -------------------------------------------------------------
     async def lag(self) -> list[LagEntry]:
+        from mqctl.backend import QueueCatalog
         from mqctl.services.lag import LagQuery, snapshot
 
-        return await snapshot(self.session, LagQuery())
+        if not any(isinstance(b, QueueCatalog) for b in self.session.backends()):
+            return await snapshot(self.session, LagQuery())
+        return await snapshot(self.session, LagQuery(), queues=self._queue_listing())
 
     async def describe_group(self, group: str) -> GroupDetail:
         from mqctl.services import groups

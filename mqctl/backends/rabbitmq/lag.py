@@ -20,6 +20,7 @@ from typing import Any
 from mqctl.backends.rabbitmq.inventory import head_age, queue_docs, queue_summary, rate
 from mqctl.backends.rabbitmq.management import ManagementClient, enc
 from mqctl.errors import NotFoundError, UsageError
+from mqctl.models.inventory import QueueSummary
 from mqctl.models.lag import LagEntry, LagStatus, PartitionLag, QueueDepth
 
 
@@ -83,10 +84,27 @@ def stream_consumer_lag(stream: str, doc: dict[str, Any]) -> PartitionLag:
 
 
 def lag_entry(doc: dict[str, Any], stream_consumers: list[dict[str, Any]]) -> LagEntry:
-    q = queue_summary(doc)
     stats = doc.get("message_stats") or {}
-    consume = consume_rate(stats)
-    age = head_age(doc)
+    return summary_lag_entry(
+        queue_summary(doc), consume_rate(stats), head_age(doc), stream_consumers
+    )
+
+
+def summary_lag_entries(queues: list[QueueSummary]) -> list[LagEntry]:
+    """Lag from an already-fetched queue listing (the TUI lists queues once per refresh for
+    both its queues panel and its lag view). A summary carries neither the head message's
+    timestamp nor the stream consumers, so head age is unknown and a stream's lag reads 0;
+    the consumption rate is the ack rate (all the listing asks the broker for)."""
+    entries = [summary_lag_entry(q, q.ack_rate, None, []) for q in queues]
+    return sorted(entries, key=lambda e: (e.queue.vhost if e.queue else "", e.group))
+
+
+def summary_lag_entry(
+    q: QueueSummary,
+    consume: float | None,
+    age: float | None,
+    stream_consumers: list[dict[str, Any]],
+) -> LagEntry:
     partitions: list[PartitionLag] = []
     if q.type == "stream":
         drain = None

@@ -155,7 +155,9 @@ class DlqScreen(DetailScreen):
 
         def answered(yes: bool | None) -> None:
             if yes:
-                self._run(options, plan.moved)
+                self.app.guard_write(  # type: ignore[attr-defined]
+                    "dlq redrive", lambda: self._run(options, plan.moved)
+                )
             else:
                 self._status("redrive cancelled before it started")
 

@@ -161,7 +161,9 @@ class OffsetsScreen(Screen[None]):
 
         def answered(yes: bool | None) -> None:
             if yes:
-                self._apply(plan)
+                self.app.guard_write(  # type: ignore[attr-defined]
+                    f"resetting offsets of group {self.group}", lambda: self._apply(plan)
+                )
 
         self.app.push_screen(
             ConfirmScreen(f"Apply this reset to group {safe(self.group)}?", summary, "Apply"),

@@ -98,10 +98,14 @@ class PublishScreen(Screen[None]):
         options = PublishOptions()
         if self.destination.kind != "topic":
             options = PublishOptions(routing_key=spec.routing_key)
-        self.sent = self.failed = 0
-        self.finished = False
-        self.query_one(ProgressBar).update(total=total or len(outgoing), progress=0)
-        self.worker = self._publish(outgoing, options, rate)
+
+        def start() -> None:
+            self.sent = self.failed = 0
+            self.finished = False
+            self.query_one(ProgressBar).update(total=total or len(outgoing), progress=0)
+            self.worker = self._publish(outgoing, options, rate)
+
+        self.app.guard_write("publish", start)  # type: ignore[attr-defined]
 
     def _spec(self) -> tuple[SourceSpec, float | None]:
         editor = self.query_one(BodyEditor)

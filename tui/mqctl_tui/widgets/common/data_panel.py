@@ -9,12 +9,16 @@ from mqctl.models.inventory import Destination
 from mqctl_tui.data import DISCONNECTED, ContextChanged, DataUpdated, Kind, Outcome
 from mqctl_tui.widgets.common.live_table import Cell, Column, LiveTable
 
+_NONE = object()
+
 
 class DataPanel(LiveTable):
     """Subscribes to ``KINDS``; keeps the last good data when a refresh fails."""
 
     KINDS: ClassVar[tuple[Kind, ...]] = ()
     NOUN: ClassVar[str] = "rows"
+    # Rows depend on the data only (not on history): unchanged data skips the rebuild.
+    PURE: ClassVar[bool] = True
 
     def __init__(self, columns: Sequence[Column], **kwargs: Any) -> None:
         super().__init__(columns, **kwargs)
@@ -31,6 +35,11 @@ class DataPanel(LiveTable):
 
     def on_data_updated(self, message: DataUpdated) -> None:
         outcome = message.outcome
+        if outcome.ok and self.PURE and self.data.get(outcome.kind, _NONE) == outcome.data:
+            # Same data as shown (the usual case at rest): no rows to build, nothing to diff.
+            self.failures.pop(outcome.kind, None)
+            self._show_status()
+            return
         if outcome.ok:
             self.data[outcome.kind] = outcome.data
             self.failures.pop(outcome.kind, None)

@@ -172,10 +172,17 @@ class LiveTable(Vertical):
 
     def set_rows(self, rows: Rows) -> None:
         """Replace the data (in place: only differences touch the DataTable)."""
+        old_rows, old_search = self._rows, self._search
         self._rows = {key: tuple(cells) for key, cells in rows.items()}
-        self._search = {
-            key: " ".join(c.text for c in cells).lower() for key, cells in self._rows.items()
-        }
+        if self._rows == old_rows:
+            return  # nothing changed: no filtering, diffing or sorting
+        search: dict[str, str] = {}
+        for key, cells in self._rows.items():
+            text = old_search.get(key)
+            if text is None or old_rows.get(key) != cells:
+                text = " ".join(c.text for c in cells).lower()
+            search[key] = text
+        self._search = search
         self._sync()
 
     def clear_rows(self) -> None:
@@ -272,7 +279,8 @@ class LiveTable(Vertical):
         table = self.table
         if not table.columns:
             return
-        wanted = {k: v for k, v in self._rows.items() if self._visible(k)}
+        rows = self._rows
+        wanted = rows if not self._terms else {k: v for k, v in rows.items() if self._visible(k)}
         for key in [k for k in self._shown if k not in wanted]:
             table.remove_row(key)
             del self._shown[key]
@@ -280,6 +288,8 @@ class LiveTable(Vertical):
         resort = False
         for key, cells in wanted.items():
             old = self._shown.get(key)
+            if old is cells:
+                continue  # the very same row tuple: unchanged
             if old is None:
                 table.add_row(*self._render_cells(cells), key=key)
                 resort = True
@@ -287,9 +297,12 @@ class LiveTable(Vertical):
                 for index, (before, after) in enumerate(zip(old, cells, strict=False)):
                     if before != after:
                         column = self.columns[index]
-                        table.update_cell(
-                            key, column.key, after.render(column.numeric), update_width=True
-                        )
+                        text = after.render(column.numeric)
+                        # Only a wider cell widens its column. DataTable re-measures the
+                        # whole column for every narrower cell updated with update_width
+                        # (thousands of rows x changed cells); columns just do not shrink.
+                        wider = text.cell_len > table.columns[column.key].content_width  # type: ignore[index]
+                        table.update_cell(key, column.key, text, update_width=wider)
                         resort = resort or index == sort_index
             self._shown[key] = cells
         if resort:

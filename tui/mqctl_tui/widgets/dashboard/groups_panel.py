@@ -24,6 +24,7 @@ COLUMNS = [
 class GroupsPanel(DataPanel):
     KINDS = (Kind.LAG,)
     NOUN = "groups"
+    PURE = False  # the trend column moves with the lag history on every refresh
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(COLUMNS, title="Consumer groups", sort_by="lag", reverse=True, **kwargs)

@@ -33,29 +33,40 @@ class QueuesPanel(DataPanel):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(COLUMNS, title="Queues", sort_by="name", **kwargs)
+        self._built: dict[str, list[Cell]] = {}
 
     def build_rows(self) -> dict[str, list[Cell]] | None:
         queues: list[QueueSummary] = self.data.get(Kind.QUEUES) or []
         rows: dict[str, list[Cell]] = {}
+        previous = self.payload
         self.payload = {}
+        built = self._built
+        self._built = {}
         for q in queues:
             key = queue_key(q)
             self.payload[key] = q
-            out = q.ack_rate if q.ack_rate is not None else q.deliver_rate
-            drain = drain_estimate(q.ready, q.publish_rate, out)
-            starving = q.ready > 0 and q.consumers == 0
-            rows[key] = [
-                cell(safe(q.name), sort=q.name.lower()),
-                cell(safe(q.vhost)),
-                cell(safe(q.type)),
-                cell(count(q.ready), sort=q.ready, style="yellow" if q.ready else ""),
-                cell(count(q.unacked), sort=q.unacked),
-                cell(q.consumers, sort=q.consumers, style="red" if starving else ""),
-                cell(rate(q.publish_rate), sort=q.publish_rate),
-                cell(rate(out), sort=out),
-                cell(duration(drain), sort=drain),
-            ]
+            cells = built.get(key)
+            if cells is None or previous.get(key) != q:  # only changed queues cost cells
+                cells = self._row(q)
+            rows[key] = self._built[key] = cells
         return rows
+
+    @staticmethod
+    def _row(q: QueueSummary) -> list[Cell]:
+        out = q.ack_rate if q.ack_rate is not None else q.deliver_rate
+        drain = drain_estimate(q.ready, q.publish_rate, out)
+        starving = q.ready > 0 and q.consumers == 0
+        return [
+            cell(safe(q.name), sort=q.name.lower()),
+            cell(safe(q.vhost)),
+            cell(safe(q.type)),
+            cell(count(q.ready), sort=q.ready, style="yellow" if q.ready else ""),
+            cell(count(q.unacked), sort=q.unacked),
+            cell(q.consumers, sort=q.consumers, style="red" if starving else ""),
+            cell(rate(q.publish_rate), sort=q.publish_rate),
+            cell(rate(out), sort=out),
+            cell(duration(drain), sort=drain),
+        ]
 
     def destination(self, key: str | None) -> Destination | None:
         q = self.payload.get(key or "")
