@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 
 TIMESTAMP_TYPES = {0: "CreateTime", 1: "LogAppendTime"}
 POLL_MS = 200
+BATCH = 1000  # messages per list from KafkaPeek.batches()
 
 
 async def topic_partitions(
@@ -98,24 +99,78 @@ def consumer_for(conn: KafkaConnection) -> AIOKafkaConsumer:
     )
 
 
+_TIMES: dict[int, datetime] = {}
+
+
+def _timestamp(ms: int | None) -> datetime | None:
+    """Milliseconds -> datetime; the messages of a batch share few timestamps: cached."""
+    if ms is None or ms < 0:
+        return None
+    found = _TIMES.get(ms)
+    if found is None:
+        if len(_TIMES) >= 4096:
+            _TIMES.clear()
+        found = _TIMES[ms] = datetime.fromtimestamp(ms / 1000, UTC)
+    return found
+
+
 def to_message(record: Any) -> Message:
-    ts = record.timestamp
     return Message(
-        backend="kafka",
-        source=record.topic,
-        value=record.value,
-        key=record.key,
-        headers=list(record.headers),
-        partition=record.partition,
-        offset=record.offset,
-        timestamp=None if ts is None or ts < 0 else datetime.fromtimestamp(ts / 1000, UTC),
-        timestamp_type=TIMESTAMP_TYPES.get(record.timestamp_type),
+        "kafka",
+        record.topic,
+        record.value,
+        record.key,
+        list(record.headers),
+        record.partition,
+        record.offset,
+        _timestamp(record.timestamp),
+        TIMESTAMP_TYPES.get(record.timestamp_type),
     )
 
 
-async def peek(
+class KafkaPeek:
+    """What :func:`peek` returns: an async iterator of messages (the ``MessageReader``
+    contract) that also offers :meth:`batches`, the messages of each fetch as one list (for
+    callers that write many messages at once: one async step per fetch, not per message).
+    Use one or the other; ``aclose`` stops the consumer either way."""
+
+    def __init__(self, records: AsyncGenerator[list[Any], None]) -> None:
+        self._records = records
+        self._pending: list[Any] = []
+        self._index = 0
+
+    def __aiter__(self) -> KafkaPeek:
+        return self
+
+    async def __anext__(self) -> Message:
+        while self._index >= len(self._pending):
+            self._pending = await self._records.__anext__()  # StopAsyncIteration at the end
+            self._index = 0
+        record = self._pending[self._index]
+        self._index += 1
+        return to_message(record)
+
+    async def batches(self) -> AsyncIterator[list[Message]]:
+        try:
+            async for records in self._records:
+                # In slices: a peek that stops after a few messages converts few extra.
+                for first in range(0, len(records), BATCH):
+                    yield [to_message(record) for record in records[first : first + BATCH]]
+        finally:
+            await self._records.aclose()
+
+    async def aclose(self) -> None:
+        await self._records.aclose()
+
+
+def peek(conn: KafkaConnection, destination: Destination, options: PeekOptions) -> KafkaPeek:
+    return KafkaPeek(_fetches(conn, destination, options))
+
+
+async def _fetches(
     conn: KafkaConnection, destination: Destination, options: PeekOptions
-) -> AsyncIterator[Message]:
+) -> AsyncGenerator[list[Any], None]:
+    """The records of each fetch (never empty lists), cut at the end offsets unless following."""
     from aiokafka.structs import TopicPartition
 
     topic = destination.name
@@ -138,11 +193,11 @@ async def peek(
             if batch:
                 last_data = time.monotonic()
             for tp, records in batch.items():
-                stop = end[tp.partition]
-                for record in records:
-                    if not follow and record.offset >= stop:
-                        break
-                    yield to_message(record)
+                if not follow and records and records[-1].offset >= end[tp.partition]:
+                    stop = end[tp.partition]
+                    records = [record for record in records if record.offset < stop]
+                if records:
+                    yield records
             if follow:
                 continue
             await _drop_finished(consumer, tps, end, pending)
