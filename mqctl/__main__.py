@@ -16,9 +16,12 @@ FAST_HELP = (["--help"], ["-h"])
 def main() -> None:
     args = sys.argv[1:]
     if args in FAST_HELP:
-        from importlib.resources import files
+        # A plain open() next to this file: importlib.resources would cost more than the rest.
+        import os
 
-        sys.stdout.write(files("mqctl").joinpath("root_help.txt").read_text(encoding="utf-8"))
+        path = os.path.join(os.path.dirname(__file__), "root_help.txt")
+        with open(path, encoding="utf-8") as fh:
+            sys.stdout.write(fh.read())
         return
     if args == ["--version"]:
         from mqctl import __version__
