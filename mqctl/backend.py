@@ -92,8 +92,11 @@ class QueueCatalog(Protocol):
     """Queues, vhosts, exchanges and bindings (AMQP-like brokers)."""
 
     async def list_queues(
-        self, *, vhost: str | None = None, all_vhosts: bool = False
-    ) -> list[QueueSummary]: ...
+        self, *, vhost: str | None = None, all_vhosts: bool = False, stats: bool = True
+    ) -> list[QueueSummary]:
+        """``stats=False``: a cheaper listing with depths; rates ``None`` (and, on RabbitMQ,
+        consumers 0 and no policy: the broker's lean listing has neither)."""
+        ...
 
     async def describe_queue(self, name: str, *, vhost: str | None = None) -> QueueDetail: ...
 

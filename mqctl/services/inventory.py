@@ -51,11 +51,13 @@ async def describe_topic(session: Session, name: str) -> TopicDetail:
 
 
 async def list_queues(
-    session: Session, *, vhost: str | None = None, all_vhosts: bool = False
+    session: Session, *, vhost: str | None = None, all_vhosts: bool = False, stats: bool = True
 ) -> list[QueueSummary]:
+    """``stats=False`` lists depths without message rates (rates ``None``; on RabbitMQ also
+    consumers 0 and no policy): much cheaper for the broker with thousands of queues."""
     found = session.backends_with(QueueCatalog, "listing queues")
     results = await asyncio.gather(
-        *(cat.list_queues(vhost=vhost, all_vhosts=all_vhosts) for _, cat in found)
+        *(cat.list_queues(vhost=vhost, all_vhosts=all_vhosts, stats=stats) for _, cat in found)
     )
     return [q for batch in results for q in batch]
 

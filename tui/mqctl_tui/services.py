@@ -12,6 +12,7 @@ Snapshot tests substitute a fake with the same methods (see ``tests/tui/fakes.py
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import importlib
 from collections.abc import AsyncIterator, Callable
 from typing import Any
@@ -52,6 +53,18 @@ def _service(module: str, *names: str) -> Callable[..., Any]:
     raise ServiceNotReady(f"mqctl.services.{module} has no {' / '.join(names)}")
 
 
+# With more queues than this, most refreshes list queues without message stats (the broker's
+# cheap listing: depths only) and every FULL_STATS_EVERY-th refresh lists them with stats;
+# in between, each queue shows the rates, consumer count and policy of the last full listing
+# (the lean listing has none of them).
+LEAN_QUEUES_ABOVE = 1000
+FULL_STATS_EVERY = 6
+CARRIED = (
+    "publish_rate", "deliver_rate", "ack_rate", "consumers", "policy",
+    "dead_letter_exchange", "dead_letter_routing_key",
+)  # fmt: skip
+
+
 def _retrieve(task: asyncio.Future[list[QueueSummary]]) -> None:
     """Mark a shared listing's failure as seen (its awaiting callers report it)."""
     if not task.cancelled():
@@ -65,6 +78,9 @@ class Services:
         self.context = context
         self.session = Session(context, timeout=timeout)
         self._queues_task: asyncio.Future[list[QueueSummary]] | None = None
+        self._listings = 0  # queue listings started (one per refresh)
+        self._many_queues = False  # the last listing had more than LEAN_QUEUES_ABOVE queues
+        self._carried: dict[tuple[str, str, str], dict[str, Any]] = {}  # last full listing
 
     @property
     def read_only(self) -> bool:
@@ -101,12 +117,33 @@ class Services:
         is the slowest call of a refresh; the broker renders every page for each request)."""
         task = self._queues_task
         if task is None or task.done():
-            from mqctl.services import inventory
-
-            task = asyncio.ensure_future(inventory.list_queues(self.session, all_vhosts=True))
+            stats = not self._many_queues or self._listings % FULL_STATS_EVERY == 0
+            self._listings += 1
+            task = asyncio.ensure_future(self._list_queues(stats))
             task.add_done_callback(_retrieve)
             self._queues_task = task
         return asyncio.shield(task)
+
+    async def _list_queues(self, stats: bool) -> list[QueueSummary]:
+        """A full listing or, with many queues, a lean one (depths only) whose rows carry
+        the CARRIED fields of the last full listing (a queue new since then has no rates and
+        0 consumers until the next full listing)."""
+        from mqctl.services import inventory
+
+        queues = await inventory.list_queues(self.session, all_vhosts=True, stats=stats)
+        self._many_queues = len(queues) > LEAN_QUEUES_ABOVE
+        if stats:
+            self._carried = (
+                {(q.backend, q.vhost, q.name): {k: getattr(q, k) for k in CARRIED} for q in queues}
+                if self._many_queues
+                else {}
+            )
+            return queues
+        rows = []
+        for q in queues:
+            carried = self._carried.get((q.backend, q.vhost, q.name))
+            rows.append(dataclasses.replace(q, **carried) if carried else q)
+        return rows
 
     async def describe_topic(self, name: str) -> TopicDetail:
         from mqctl.services import inventory

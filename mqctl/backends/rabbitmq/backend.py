@@ -69,11 +69,11 @@ class RabbitMQBackend(RabbitMessagesMixin, RabbitDeadLetterMixin):
         return []
 
     async def list_queues(
-        self, *, vhost: str | None = None, all_vhosts: bool = False
+        self, *, vhost: str | None = None, all_vhosts: bool = False, stats: bool = True
     ) -> list[QueueSummary]:
         from mqctl.backends.rabbitmq.inventory import list_queues
 
-        return await list_queues(self.api, vhost=vhost, all_vhosts=all_vhosts)
+        return await list_queues(self.api, vhost=vhost, all_vhosts=all_vhosts, stats=stats)
 
     async def describe_queue(self, name: str, *, vhost: str | None = None) -> QueueDetail:
         from mqctl.backends.rabbitmq.inventory import describe_queue
