@@ -13,7 +13,7 @@ import base64
 import binascii
 import itertools
 import json
-from collections.abc import AsyncIterator, Iterable, Iterator
+from collections.abc import AsyncGenerator, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -220,16 +220,79 @@ def _stdin_lines(stdin: IO[bytes] | None) -> Iterator[Draft]:
             yield Draft(value)
 
 
-def _stdin_messages(
-    stdin: IO[bytes] | None, key: bytes | None, partition: int | None, routing_key: str | None
-) -> Iterator[OutgoingMessage]:
-    """:func:`_stdin_lines` as messages, without drafts: the bulk-load path."""
-    if stdin is None:
-        raise UsageError("stdin is not available")
-    for line in stdin:
-        value = line[:-1] if line.endswith(b"\n") else line
-        if value:
-            yield OutgoingMessage(value, key, [], partition, routing_key, {})
+CHUNK = 256 * 1024  # bytes read from stdin at a time on the bulk path
+
+
+class StdinLines:
+    """stdin lines as messages (blank lines skipped), read in large chunks and split in bulk.
+
+    Iterating gives one :class:`OutgoingMessage` per line; :meth:`value_chunks` gives the same
+    lines as lists of values, without an object per message: what Kafka's publisher appends
+    straight into record batches when the messages are plain (no key, no partition).
+    Either is used once."""
+
+    __slots__ = ("_iter", "_stream", "key", "partition", "routing_key")
+
+    def __init__(
+        self,
+        stream: IO[bytes] | None,
+        key: bytes | None,
+        partition: int | None,
+        routing_key: str | None,
+    ) -> None:
+        self._stream = stream
+        self.key = key
+        self.partition = partition
+        self.routing_key = routing_key
+        self._iter: Iterator[OutgoingMessage] | None = None
+
+    @property
+    def plain(self) -> bool:
+        return self.key is None and self.partition is None
+
+    def value_chunks(self) -> Iterator[list[bytes]]:
+        stream = self._stream
+        if stream is None:
+            raise UsageError("stdin is not available")
+        # read1: what is available now (a slow producer's lines are sent as they come)
+        read = getattr(stream, "read1", stream.read)
+        pending: list[bytes] = []  # a line longer than one read, in pieces
+        while True:
+            data = read(CHUNK)
+            if not data:
+                break
+            if b"\n" not in data:
+                pending.append(data)
+                continue
+            lines = data.split(b"\n")
+            if pending:  # the first line began in earlier reads
+                pending.append(lines[0])
+                lines[0] = b"".join(pending)
+                pending.clear()
+            rest = lines.pop()
+            if rest:
+                pending.append(rest)
+            if b"" in lines:  # blank lines are skipped (like a trailing newline at the end)
+                lines = [line for line in lines if line]
+            if lines:
+                yield lines
+        if pending:
+            yield [b"".join(pending)]
+
+    def _messages(self) -> Iterator[OutgoingMessage]:
+        key, partition, routing_key = self.key, self.partition, self.routing_key
+        for chunk in self.value_chunks():
+            for value in chunk:
+                yield OutgoingMessage(value, key, [], partition, routing_key, {})
+
+    def __iter__(self) -> Iterator[OutgoingMessage]:
+        # The generator itself, so that ``for`` costs no extra call per message.
+        if self._iter is None:
+            self._iter = self._messages()
+        return self._iter
+
+    def __next__(self) -> OutgoingMessage:
+        return next(iter(self))
 
 
 def _drafts(
@@ -336,7 +399,7 @@ def build_messages(
         # Fast path for piped lines (bulk loads): no per-message draft merging.
         key = None if spec.key is None else _to_bytes(spec.key)
         partition, routing_key = spec.partition, spec.routing_key
-        return _stdin_messages(stdin, key, partition, routing_key), total
+        return StdinLines(stdin, key, partition, routing_key), total
     if not spec.template:
         return (_finish(_apply_flags(d, spec)) for d in drafts), total
     expander = _Expander()
@@ -355,7 +418,40 @@ def build_messages(
     return generate(), total
 
 
-async def aiter_messages(messages: Iterable[OutgoingMessage]) -> AsyncIterator[OutgoingMessage]:
+class AsyncMessages:
+    """An async iterator over a sync one (what :class:`MessageWriter.publish` takes); for stdin
+    lines it also offers :meth:`value_chunks` (see :class:`StdinLines`)."""
+
+    __slots__ = ("_gen", "source")
+
+    def __init__(self, messages: Iterable[OutgoingMessage]) -> None:
+        self.source = messages
+        self._gen = self._run(messages)
+
+    @staticmethod
+    async def _run(messages: Iterable[OutgoingMessage]) -> AsyncGenerator[OutgoingMessage, None]:
+        for message in messages:
+            yield message
+
+    def __aiter__(self) -> AsyncGenerator[OutgoingMessage, None]:
+        # The generator itself, so that ``async for`` costs no extra call per message.
+        return self._gen
+
+    async def __anext__(self) -> OutgoingMessage:
+        return await self._gen.__anext__()
+
+    async def aclose(self) -> None:
+        await self._gen.aclose()
+
+    def value_chunks(self) -> Iterator[list[bytes]] | None:
+        """The values in lists when every message is a plain stdin line (no key, partition,
+        headers or properties), else None. Use this or iterate, not both."""
+        source = self.source
+        if isinstance(source, StdinLines) and source.plain:
+            return source.value_chunks()
+        return None
+
+
+def aiter_messages(messages: Iterable[OutgoingMessage]) -> AsyncMessages:
     """An async iterator over a sync one (what :class:`MessageWriter.publish` takes)."""
-    for message in messages:
-        yield message
+    return AsyncMessages(messages)

@@ -31,6 +31,10 @@ COMPRESSION = ("none", "gzip", "snappy", "lz4", "zstd")
 MAX_BATCH_SIZE = 1_000_000
 DEFAULT_BATCH_SIZE = 512 * 1024
 MAX_REQUEST_SIZE = 8 * 1024 * 1024
+# Producers (each its own connection and producer id) that a publish to a topic with several
+# partitions spreads its partitions over: aiokafka keeps one produce request in flight per
+# connection, so one producer waits for the broker about half of the time.
+MAX_PRODUCERS = 4
 
 
 def producer_for(
@@ -65,24 +69,31 @@ def publish(
     producer is created and started when iteration begins."""
     topic = destination.name
 
-    async def start() -> tuple[AIOKafkaProducer, int]:
+    async def start() -> tuple[list[AIOKafkaProducer], int]:
         limit = await max_message_bytes(conn, topic)
         # (a little below the limit: compressing incompressible data adds a few bytes)
         size = DEFAULT_BATCH_SIZE if limit is None else min(limit - limit // 32, MAX_BATCH_SIZE)
-        producer = producer_for(conn, options.compression, size)
+        producers = [producer_for(conn, options.compression, size)]
         try:
-            await conn.call(producer.start(), "producer start")
-            await conn.call(producer.partitions_for(topic), "metadata request")
+            await conn.call(producers[0].start(), "producer start")
+            partitions = await conn.call(producers[0].partitions_for(topic), "metadata request")
+            more = min(len(partitions), MAX_PRODUCERS) - 1
+            if more > 0 and options.partition is None:
+                extra = [producer_for(conn, options.compression, size) for _ in range(more)]
+                producers += extra
+                await conn.call(
+                    asyncio.gather(*(producer.start() for producer in extra)), "producer start"
+                )
         except BaseException:
-            await asyncio.shield(_stop(producer))
+            await asyncio.shield(_stop(producers))
             raise
         # A message the broker would refuse is refused here, before sending: a refused batch
         # leaves a gap in the idempotent producer's sequence numbers that fails the partition's
         # next batches too (aiokafka does not take the numbers back). With compression, the
         # broker judges the compressed size: only the request size is checked here.
         if limit is None or options.compression not in (None, "none"):
-            return producer, MAX_REQUEST_SIZE
-        return producer, min(limit, MAX_REQUEST_SIZE)
+            return producers, MAX_REQUEST_SIZE
+        return producers, min(limit, MAX_REQUEST_SIZE)
 
     return BatchedPublish(start, _stop, topic, messages, options.partition)
 
@@ -101,6 +112,9 @@ async def max_message_bytes(conn: KafkaConnection, topic: str) -> int | None:
     return None
 
 
-async def _stop(producer: AIOKafkaProducer) -> None:
-    with contextlib.suppress(Exception):  # closing must never hide the outcome of the publish
-        await producer.stop()
+async def _stop(producers: list[AIOKafkaProducer]) -> None:
+    async def stop(producer: AIOKafkaProducer) -> None:
+        with contextlib.suppress(Exception):  # closing must never hide the outcome of the publish
+            await producer.stop()
+
+    await asyncio.gather(*(stop(producer) for producer in producers))

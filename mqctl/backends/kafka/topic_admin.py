@@ -150,6 +150,23 @@ async def create_topic(
     response = await _send(conn, create([topic], timeout, validate_only), "CreateTopics request")
     for topic_name, code, message in response.topic_errors:
         _check(code, message, topic_name, conn)
+    if not validate_only:
+        await _wait_until_visible(conn, name)
+
+
+async def _wait_until_visible(conn: KafkaConnection, name: str) -> None:
+    """CreateTopics returns before every broker's metadata shows the topic with leaders: wait
+    (bounded) so that `topics create X && mqctl publish X ...` in a script just works."""
+    import asyncio
+    import time
+
+    deadline = time.monotonic() + conn.timeout
+    while time.monotonic() < deadline:
+        metadata = await cluster_metadata(conn)
+        parts = metadata.partitions_for_topic(name)
+        if parts and all(metadata._partitions[name][p].leader >= 0 for p in parts):
+            return
+        await asyncio.sleep(0.05)
 
 
 async def existing(conn: KafkaConnection, names: Sequence[str]) -> tuple[list[str], list[str]]:
