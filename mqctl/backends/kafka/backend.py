@@ -54,11 +54,18 @@ class KafkaBackend(KafkaGroupsMixin, KafkaMessagesMixin, KafkaDeadLetterMixin):
         return BrokerStatus(self.name, self.address, True, version=f"{brokers} broker(s)")
 
     async def find_destinations(self, name: str, vhost: str | None = None) -> list[Destination]:
+        import asyncio
+
         from mqctl.backends.kafka.topics import cluster_metadata
 
-        metadata = await cluster_metadata(self.connection)
-        if name in metadata.topics():
-            return [Destination(self.name, "topic", name)]
+        # Each metadata request goes to one broker, and a topic created a moment ago may not
+        # have reached that broker's metadata yet: ask again briefly before saying "no".
+        for attempt in range(3):
+            metadata = await cluster_metadata(self.connection)
+            if name in metadata.topics(exclude_internal_topics=False):
+                return [Destination(self.name, "topic", name)]
+            if attempt < 2:
+                await asyncio.sleep(0.2)
         return []
 
     async def list_topics(self, *, include_internal: bool = False) -> list[TopicSummary]:
