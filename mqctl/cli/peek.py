@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import contextlib
-import gc
 import sys
-from collections.abc import Iterator
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from mqctl.cli.common import STATE, VhostOpt, run_with_session
+from mqctl.cli.common import STATE, VhostOpt, few_collections, run_with_session
 
 if TYPE_CHECKING:
     from mqctl.session import Session
@@ -138,7 +135,7 @@ def peek_cmd(
 
     interrupted = False
     try:
-        with _few_collections():
+        with few_collections():
             run_with_session(run)
     except KeyboardInterrupt:
         if not follow:
@@ -146,22 +143,6 @@ def peek_cmd(
         interrupted = True  # Ctrl-C is how --follow is meant to end: exit 0
     printer.close()
     _report(stats, filters.active, printer.count, output, interrupted)
-
-
-@contextlib.contextmanager
-def _few_collections() -> Iterator[None]:
-    """Fewer garbage collector passes while reading: a peek allocates several objects per
-    message (records, messages, lines) and keeps a fetch's worth alive, so the default
-    thresholds collect often over a large live set (~20% of the CPU time of a long peek).
-    Objects that exist before the peek (modules, config) are not scanned at all meanwhile."""
-    threshold = gc.get_threshold()
-    gc.freeze()
-    gc.set_threshold(max(threshold[0], 50_000), max(threshold[1], 20), max(threshold[2], 100))
-    try:
-        yield
-    finally:
-        gc.set_threshold(*threshold)
-        gc.unfreeze()
 
 
 def _configure_decoders(session: Session) -> None:

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import contextlib
-import gc
 import sys
 import time
-from collections.abc import Iterator
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from mqctl.cli.common import OutputOpt, VhostOpt, YesOpt, run_with_session
+from mqctl.cli.common import OutputOpt, VhostOpt, YesOpt, few_collections, run_with_session
 from mqctl.output.render import OutputFormat
 
 if TYPE_CHECKING:
@@ -230,7 +227,7 @@ def _publish(
             if progress is not None:
                 progress.close()
 
-    with _few_collections():
+    with few_collections():
         run_with_session(run)
     if output == "table":
         _print_summary(summary)
@@ -243,20 +240,6 @@ def _publish(
             f"{summary.failed} of {summary.failed + summary.published} messages were not "
             f"published to {summary.destination}{detail}"
         )
-
-
-@contextlib.contextmanager
-def _few_collections() -> Iterator[None]:
-    """Fewer garbage collector passes while publishing (as in ``peek``): objects that exist
-    before the publish (modules, config) are not scanned at all meanwhile."""
-    threshold = gc.get_threshold()
-    gc.freeze()
-    gc.set_threshold(max(threshold[0], 50_000), max(threshold[1], 20), max(threshold[2], 100))
-    try:
-        yield
-    finally:
-        gc.set_threshold(*threshold)
-        gc.unfreeze()
 
 
 def _print_summary(summary: PublishSummary) -> None:
