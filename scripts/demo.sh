@@ -18,6 +18,13 @@ run() {
 
 bash scripts/brokers.sh status || true
 
+# The management API refreshes queue figures every ~5 s: right after `make seed` they still
+# read 0. Wait (bounded) until the seeded queue shows its messages.
+for _ in $(seq 1 30); do
+  "$MQCTL" queues list -o json 2>/dev/null | grep -q '"ready": [1-9]' && break
+  sleep 0.5
+done
+
 run topics list
 run queues list
 run lag
