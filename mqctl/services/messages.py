@@ -64,21 +64,13 @@ async def peek(
     (instead of N per partition). Never consumes, acks or commits: that is the backend's
     contract. Closing the generator early closes the backend's reader.
     """
-    stats = stats if stats is not None else PeekStats()
-    source = await _open(session, name, options, filters, vhost, merge, stats)
-    limit = options.max_messages if options.max_messages > 0 else None
-    active = filters is not None and filters.active
+    batches = peek_batches(session, name, options, filters, vhost=vhost, merge=merge, stats=stats)
     try:
-        async for message in source:
-            stats.scanned += 1
-            if active and filters is not None and not filters.matches(message):
-                continue
-            stats.matched += 1
-            yield message
-            if limit is not None and stats.matched >= limit:
-                break
+        async for batch in batches:
+            for message in batch:
+                yield message
     finally:
-        await _aclose(source)
+        await _aclose(batches)
 
 
 async def peek_batches(
@@ -91,9 +83,10 @@ async def peek_batches(
     merge: bool = False,
     stats: PeekStats | None = None,
 ) -> AsyncIterator[list[Message]]:
-    """:func:`peek` in lists (never empty) of consecutive messages, for callers that write
-    many at once: a backend whose reader has ``batches()`` (Kafka: one list per fetch) costs
-    no async step per message; other readers give lists of one. Same messages, same stats."""
+    """The messages of :func:`peek` (same limit, filters and stats) in lists, never empty, of
+    consecutive messages: a backend whose reader has ``batches()`` (Kafka: one list per
+    fetch) costs no async step per message; other readers give lists of one. :func:`peek`
+    is this, flattened."""
     stats = stats if stats is not None else PeekStats()
     source = await _open(session, name, options, filters, vhost, merge, stats)
     limit = options.max_messages if options.max_messages > 0 else None
