@@ -28,6 +28,7 @@ from mqctl.models.inventory import (
     Destination,
     ExchangeInfo,
     QueueDetail,
+    QueuePage,
     QueueSummary,
     TopicDetail,
     TopicSummary,
@@ -109,6 +110,21 @@ class QueueCatalog(Protocol):
     async def list_bindings(
         self, *, vhost: str | None = None, all_vhosts: bool = False
     ) -> list[BindingInfo]: ...
+
+
+@runtime_checkable
+class QueueStatsPages(Protocol):
+    """Optional: the full queue listing one page at a time, for views that refresh thousands
+    of queues often (the TUI takes the cheap listing of every depth on each refresh plus a
+    couple of these pages, instead of every queue's message stats at once)."""
+
+    async def list_queue_page(
+        self, page: int, *, vhost: str | None = None, all_vhosts: bool = False
+    ) -> QueuePage:
+        """Page ``page`` (from 1) of :meth:`QueueCatalog.list_queues` with ``stats=True``,
+        in a stable order; a page past the end answers page 1 (so a caller going round the
+        pages wraps around when the listing has shrunk)."""
+        ...
 
 
 @runtime_checkable

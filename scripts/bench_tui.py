@@ -33,7 +33,7 @@ KAFKA = "127.0.0.1:9092"
 MGMT = "http://127.0.0.1:15672"
 AUTH = ("guest", "guest")
 TOPICS, QUEUES, GROUPS = 1000, 5000, 500
-CYCLES = 5
+CYCLES = 12
 
 
 # --------------------------------------------------------------------------- seeding
@@ -122,10 +122,12 @@ async def _measure(cycles: int) -> dict[str, object]:
 
     logging.getLogger().addHandler(logging.NullHandler())
     sys.path.insert(0, str(ROOT / "tui"))
-    from mqctl_tui.app import MqctlApp
+    from mqctl_tui.app import MqctlApp, tune_gc
     from mqctl_tui.data import Kind
 
     from mqctl.config.schema import builtin_local_context
+
+    tune_gc()  # as `mqctl tui` does
 
     app = MqctlApp(builtin_local_context(), refresh=3600)  # the bench drives the refreshes
     first = time.perf_counter()

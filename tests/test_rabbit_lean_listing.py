@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from mqctl.config.schema import builtin_local_context
-from mqctl.models.inventory import QueueSummary
+from mqctl.models.inventory import QueuePage, QueueSummary
 from mqctl.services import inventory
 from mqctl.session import Session
 from tests.conftest import RABBIT_MGMT
@@ -83,7 +83,50 @@ async def test_full_listing_unchanged(queues: dict[str, int]) -> None:
         assert [getattr(lean[name], k) for k in keep] == [getattr(full[name], k) for k in keep]
 
 
-# -- the TUI adapter: lean listings with many queues, a full one every FULL_STATS_EVERY-th
+@pytest.fixture
+def paged_vhost(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, list[str]]]:
+    """A vhost of our own with five queues, listed two per page."""
+    from mqctl.backends.rabbitmq import inventory as rabbit_inventory
+
+    monkeypatch.setattr(rabbit_inventory, "PAGE_SIZE", 2)
+    vhost = f"mqctl-pages-{uuid.uuid4().hex[:8]}"
+    names = [f"q{i}" for i in range(5)]
+    with httpx.Client(base_url=f"{RABBIT_MGMT}/api", auth=AUTH, timeout=10) as http:
+        http.put(f"/vhosts/{vhost}").raise_for_status()
+        try:
+            http.put(
+                f"/permissions/{vhost}/guest",
+                json={"configure": ".*", "write": ".*", "read": ".*"},
+            ).raise_for_status()
+            for name in names:
+                http.put(f"/queues/{vhost}/{name}", json={"durable": False}).raise_for_status()
+            yield vhost, names
+        finally:
+            http.delete(f"/vhosts/{vhost}")
+
+
+@pytest.mark.rabbitmq
+async def test_queue_pages_cover_the_listing(paged_vhost: tuple[str, list[str]]) -> None:
+    vhost, names = paged_vhost
+    async with Session(builtin_local_context(), timeout=10) as session:
+        assert inventory.has_queue_pages(session)
+        pages = [await inventory.list_queue_page(session, n, vhost=vhost) for n in (1, 2, 3)]
+        past_the_end = await inventory.list_queue_page(session, 7, vhost=vhost)
+    assert [(p.page, p.page_count, len(p.queues)) for p in pages] == [
+        (1, 3, 2),
+        (2, 3, 2),
+        (3, 3, 1),
+    ]
+    assert [q.name for p in pages for q in p.queues] == names  # stable order, no gaps
+    assert all(q.vhost == vhost and q.backend == "rabbitmq" for p in pages for q in p.queues)
+    # Rows with stats: what the lean listing lacks (a consumer count, rate fields present).
+    assert all(q.consumers == 0 for p in pages for q in p.queues)
+    # A page past the end (the listing shrank since the caller counted) answers page 1.
+    assert (past_the_end.page, [q.name for q in past_the_end.queues]) == (1, names[:2])
+
+
+# -- the TUI adapter: with many queues, every refresh lists all depths (lean) plus the next
+# STATS_PAGES pages with stats, going round the pages
 
 
 def _row(i: int, rate: float | None, consumers: int = 0) -> QueueSummary:
@@ -97,28 +140,47 @@ def _row(i: int, rate: float | None, consumers: int = 0) -> QueueSummary:
 
 @pytest.mark.parametrize("count", [5, 1500])
 async def test_tui_cadence(count: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The adapter's bookkeeping over a stand-in listing (the real pages are tested above)."""
     from mqctl_tui import services as tui_services
 
-    calls: list[bool] = []
+    page_size = 400
+    page_count = -(-count // page_size)
+    listings: list[bool] = []
+    pages_asked: list[int] = []
+    refresh = [0]  # rates grow with each refresh, so a row shows which refresh it came from
 
-    async def fake(session: Session, *, all_vhosts: bool, stats: bool = True) -> list[Any]:
-        calls.append(stats)
+    async def fake_list(session: Session, *, all_vhosts: bool, stats: bool = True) -> list[Any]:
+        listings.append(stats)
         if stats:
-            return [_row(i, 1.5, consumers=2) for i in range(count)]
+            return [_row(i, 0.0, consumers=2) for i in range(count)]
         return [_row(i, None) for i in range(count)]
 
-    monkeypatch.setattr(inventory, "list_queues", fake)
+    async def fake_page(session: Session, page: int, *, all_vhosts: bool) -> QueuePage:
+        pages_asked.append(page)
+        page = page if page <= page_count else 1
+        rows = range((page - 1) * page_size, min(count, page * page_size))
+        return QueuePage([_row(i, float(refresh[0]), consumers=3) for i in rows], page, page_count)
+
+    monkeypatch.setattr(inventory, "list_queues", fake_list)
+    monkeypatch.setattr(inventory, "list_queue_page", fake_page)
+    monkeypatch.setattr(tui_services, "STATS_PAGES", 2)
     svc = tui_services.Services(builtin_local_context())
+    seen = []
     try:
-        seen = [await svc.list_queues() for _ in range(2 * tui_services.FULL_STATS_EVERY + 1)]
+        for refresh[0] in range(1, 7):
+            seen.append(await svc.list_queues())
     finally:
         await svc.close()
-    every = tui_services.FULL_STATS_EVERY
-    if count <= tui_services.LEAN_QUEUES_ABOVE:
-        assert all(calls)
-    else:
-        assert calls == [i % every == 0 for i in range(2 * every + 1)]
-    # Between full listings, every row shows the rates and consumers of the last full one.
-    assert all(q.publish_rate == q.ack_rate == 1.5 for rows in seen for q in rows)
-    assert all(q.consumers == 2 for rows in seen for q in rows)
     assert all(len(rows) == count for rows in seen)
+    assert all(q.messages == int(q.name[1:]) for rows in seen for q in rows)  # depths: always
+    if count <= tui_services.LEAN_QUEUES_ABOVE:
+        assert listings == [True] * 6 and pages_asked == []
+        return
+    # The first listing has every queue's stats; then lean listings plus pages 1+2, 3+4, 1+2...
+    assert listings == [True] + [False] * 5
+    assert pages_asked == [1, 2, 3, 4, 1, 2, 3, 4, 1, 2]
+    assert all(q.consumers == 2 and q.publish_rate == 0.0 for q in seen[0])
+    # Refresh 4 read pages 1 and 2 (queues 0-799) again, pages 3 and 4 kept refresh 3's rates.
+    assert {q.publish_rate for q in seen[3][:800]} == {4.0}
+    assert {q.publish_rate for q in seen[3][800:]} == {3.0}
+    assert all(q.consumers == 3 for q in seen[3])

@@ -92,6 +92,15 @@ class QueueSummary:
 
 
 @dataclass(frozen=True, slots=True)
+class QueuePage:
+    """One page of the full queue listing (with message stats), pages numbered from 1."""
+
+    queues: list[QueueSummary]
+    page: int
+    page_count: int
+
+
+@dataclass(frozen=True, slots=True)
 class ConsumerInfo:
     consumer_tag: str
     channel: str

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from mqctl.backend import Backend, QueueCatalog, TopicCatalog
+from mqctl.backend import Backend, QueueCatalog, QueueStatsPages, TopicCatalog
 from mqctl.errors import NotFoundError, UsageError
 from mqctl.models.inventory import (
     BindingInfo,
@@ -13,6 +13,7 @@ from mqctl.models.inventory import (
     Destination,
     ExchangeInfo,
     QueueDetail,
+    QueuePage,
     QueueSummary,
     TopicDetail,
     TopicSummary,
@@ -60,6 +61,28 @@ async def list_queues(
         *(cat.list_queues(vhost=vhost, all_vhosts=all_vhosts, stats=stats) for _, cat in found)
     )
     return [q for batch in results for q in batch]
+
+
+def has_queue_pages(session: Session) -> bool:
+    """Whether every queue backend of the session lists queues page by page."""
+    queues = [b for b in session.backends() if isinstance(b, QueueCatalog)]
+    return bool(queues) and all(isinstance(b, QueueStatsPages) for b in queues)
+
+
+async def list_queue_page(
+    session: Session, page: int, *, vhost: str | None = None, all_vhosts: bool = False
+) -> QueuePage:
+    """Page ``page`` of the full queue listing (see :class:`QueueStatsPages`); with several
+    queue backends, each one's page ``page`` together (page_count: the largest)."""
+    found = session.backends_with(QueueStatsPages, "listing queues page by page")
+    pages = await asyncio.gather(
+        *(p.list_queue_page(page, vhost=vhost, all_vhosts=all_vhosts) for _, p in found)
+    )
+    return QueuePage(
+        [q for one in pages for q in one.queues],
+        min(one.page for one in pages),
+        max(one.page_count for one in pages),
+    )
 
 
 async def describe_queue(session: Session, name: str, *, vhost: str | None = None) -> QueueDetail:

@@ -18,7 +18,6 @@ from mqctl.dlq.discovery import conventions, matching_pattern
 from mqctl.errors import ConnectError, NotFoundError, UsageError
 from mqctl.lag.estimate import OffsetHistory
 from mqctl.lag.status import apply_snapshot_status, evaluate_window
-from mqctl.models.inventory import QueueSummary
 from mqctl.models.lag import LagEntry
 from mqctl.services.inventory import split_prefix
 from mqctl.session import Session
@@ -113,26 +112,20 @@ async def snapshot(
     session: Session,
     query: LagQuery,
     *,
-    queues: Awaitable[list[QueueSummary]] | None = None,
+    queue_brokers: bool = True,
 ) -> list[LagEntry]:
     """One sample of every requested group/queue with snapshot statuses.
 
-    ``queues``: a queue listing the caller fetches anyway (the TUI's queues panel). Queue
-    brokers then do not list their queues a second time: their lag (queue depth) is derived
-    from these rows, of every vhost listed; head age and stream consumer lag are not in a
-    listing and read as unknown / 0. Only for the all-groups view without a topic."""
-    sources = _sources(session)
-    if queues is not None and (query.groups is not None or query.topic is not None):
-        raise UsageError("lag from a queue listing covers every queue, without a topic")
+    ``queue_brokers=False`` leaves out the brokers that hold queues (QueueCatalog): their
+    lag is each queue's depth, which a view listing the queues already shows (the TUI's
+    queues panel); at thousands of queues this saves a listing and its processing."""
+    sources = [
+        (owner, source)
+        for owner, source in _sources(session)
+        if queue_brokers or not isinstance(owner, QueueCatalog)
+    ]
     if query.groups is None:
-        calls: list[Awaitable[list[LagEntry]]] = []
-        for owner, source in sources:
-            if queues is not None and isinstance(owner, QueueCatalog):
-                continue  # answered from the listing below
-            calls.append(source.lag(None, query.topic))
-        if queues is not None:
-            calls.append(_from_listing(queues))
-        batches = await asyncio.gather(*calls)
+        batches = await asyncio.gather(*(s.lag(None, query.topic) for _, s in sources))
         found = [e for b in batches for e in b]
         if not query.include_dlq:
             keep = frozenset([query.topic] if query.topic else [])
@@ -166,13 +159,6 @@ async def snapshot(
             hint="list them with `mqctl groups list` or `mqctl lag`",
         )
     return apply_snapshot_status(entries, query.threshold)
-
-
-async def _from_listing(queues: Awaitable[list[QueueSummary]]) -> list[LagEntry]:
-    rows = await queues
-    from mqctl.backends.rabbitmq.lag import summary_lag_entries
-
-    return summary_lag_entries([q for q in rows if q.backend in ("rabbitmq", "")])
 
 
 async def window(

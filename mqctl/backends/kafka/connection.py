@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from mqctl.backends.kafka.settings import KafkaSettings
 from mqctl.config.schema import tls_context, tls_error_reason, tls_hint
 from mqctl.errors import AuthError, BrokerTimeout, ConnectError, MqctlError
+from mqctl.single_flight import SingleFlight
 
 if TYPE_CHECKING:
     from aiokafka.client import AIOKafkaClient
@@ -49,6 +50,7 @@ class KafkaConnection:
         self.context = context
         self._client: AIOKafkaClient | None = None
         self._lock = asyncio.Lock()
+        self.shared = SingleFlight()  # concurrent identical reads share one request
 
     async def client(self) -> AIOKafkaClient:
         async with self._lock:

@@ -18,6 +18,7 @@ from mqctl.models.inventory import (
     Destination,
     ExchangeInfo,
     QueueDetail,
+    QueuePage,
     QueueSummary,
     VhostInfo,
 )
@@ -74,6 +75,13 @@ class RabbitMQBackend(RabbitMessagesMixin, RabbitDeadLetterMixin):
         from mqctl.backends.rabbitmq.inventory import list_queues
 
         return await list_queues(self.api, vhost=vhost, all_vhosts=all_vhosts, stats=stats)
+
+    async def list_queue_page(
+        self, page: int, *, vhost: str | None = None, all_vhosts: bool = False
+    ) -> QueuePage:
+        from mqctl.backends.rabbitmq.inventory import queue_page
+
+        return await queue_page(self.api, page, vhost=vhost, all_vhosts=all_vhosts)
 
     async def describe_queue(self, name: str, *, vhost: str | None = None) -> QueueDetail:
         from mqctl.backends.rabbitmq.inventory import describe_queue

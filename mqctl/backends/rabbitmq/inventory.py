@@ -9,19 +9,21 @@ from __future__ import annotations
 import asyncio
 import time
 from datetime import UTC, datetime
+from operator import attrgetter
 from typing import Any
 
-from mqctl.backends.rabbitmq.management import ManagementClient, enc
+from mqctl.backends.rabbitmq.management import PAGE_SIZE, ManagementClient, enc
 from mqctl.backends.rabbitmq.models import (
     ConnectionInfo,
     ExchangeDetail,
     RabbitConsumerInfo,
     RabbitQueueDetail,
 )
-from mqctl.errors import NotFoundError
+from mqctl.errors import NotFoundError, UsageError
 from mqctl.models.inventory import (
     BindingInfo,
     ExchangeInfo,
+    QueuePage,
     QueueSummary,
     VhostInfo,
 )
@@ -125,9 +127,24 @@ QUEUE_COLUMNS = ",".join(
 
 
 # The lean listing: no per-queue message stats (rates), but the depth totals. The broker
-# then skips its stats database, which is what makes listing thousands of queues slow.
-LEAN_QUEUE_COLUMNS = ",".join(c for c in QUEUE_COLUMNS.split(",") if "message_stats" not in c)
+# then skips its stats database, which is what makes listing thousands of queues slow. It
+# has no policy, consumer count or head timestamp either, so only what queue_summary reads
+# of the rest is asked for (less for the broker to render and for us to parse).
+LEAN_QUEUE_COLUMNS = ",".join(
+    [
+        "name", "vhost", "type", "durable", "state", "messages", "messages_ready",
+        "messages_unacknowledged", "arguments",
+    ]
+)  # fmt: skip
 LEAN_PARAMS = {"disable_stats": "true", "enable_queue_totals": "true"}
+
+
+async def _queues_path(api: ManagementClient, *, vhost: str | None, all_vhosts: bool) -> str:
+    if all_vhosts:
+        return "/queues"
+    target = vhost or api.settings.vhost
+    await api.ensure_vhost(target)
+    return f"/queues/{enc(target)}"
 
 
 async def queue_docs(
@@ -139,11 +156,7 @@ async def queue_docs(
     head timestamp) in one request: the broker builds the lean
     listing in full for every page requested, so pages would cost more, not less (5,000
     queues: ~0.3 s unpaged, ~1 s in pages of 500, ~0.7-0.8 s with stats)."""
-    path = "/queues"
-    if not all_vhosts:
-        target = vhost or api.settings.vhost
-        await api.ensure_vhost(target)
-        path = f"/queues/{enc(target)}"
+    path = await _queues_path(api, vhost=vhost, all_vhosts=all_vhosts)
     if not stats:
         docs = await api.get(path, {"columns": LEAN_QUEUE_COLUMNS, **LEAN_PARAMS})
         if isinstance(docs, dict):  # a paginated answer after all
@@ -157,7 +170,27 @@ async def list_queues(
 ) -> list[QueueSummary]:
     """``stats=False``: depths, rates ``None``, consumers 0, no policy (see :func:`queue_docs`)."""
     docs = await queue_docs(api, vhost=vhost, all_vhosts=all_vhosts, stats=stats)
-    return sorted((queue_summary(d) for d in docs), key=lambda q: (q.vhost, q.name))
+    return sorted((queue_summary(d) for d in docs), key=attrgetter("vhost", "name"))
+
+
+async def queue_page(
+    api: ManagementClient, page: int, *, vhost: str | None, all_vhosts: bool
+) -> QueuePage:
+    """One page (PAGE_SIZE queues, with stats) in the broker's order (vhost, name): a page
+    costs the broker about a fifth of the whole listing with stats at 5,000 queues."""
+    path = await _queues_path(api, vhost=vhost, all_vhosts=all_vhosts)
+    params = {"columns": QUEUE_COLUMNS, "page_size": PAGE_SIZE}
+    try:
+        doc = await api.get(path, {**params, "page": max(1, page)})
+    except UsageError as exc:
+        if "page out of range" not in str(exc).lower():
+            raise
+        page, doc = 1, await api.get(path, {**params, "page": 1})  # the listing shrank
+    if isinstance(doc, list):  # a broker without pagination: everything is page 1
+        return QueuePage([queue_summary(d) for d in doc if isinstance(d, dict)], 1, 1)
+    items = [d for d in doc.get("items", []) if isinstance(d, dict)]
+    count = int(doc.get("page_count") or 1)
+    return QueuePage([queue_summary(d) for d in items], int(doc.get("page") or page), count)
 
 
 async def queue_doc(api: ManagementClient, name: str, vhost: str) -> dict[str, Any]:

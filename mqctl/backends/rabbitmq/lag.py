@@ -90,15 +90,6 @@ def lag_entry(doc: dict[str, Any], stream_consumers: list[dict[str, Any]]) -> La
     )
 
 
-def summary_lag_entries(queues: list[QueueSummary]) -> list[LagEntry]:
-    """Lag from an already-fetched queue listing (the TUI lists queues once per refresh for
-    both its queues panel and its lag view). A summary carries neither the head message's
-    timestamp nor the stream consumers, so head age is unknown and a stream's lag reads 0;
-    the consumption rate is the ack rate (all the listing asks the broker for)."""
-    entries = [summary_lag_entry(q, q.ack_rate, None, []) for q in queues]
-    return sorted(entries, key=lambda e: (e.queue.vhost if e.queue else "", e.group))
-
-
 def summary_lag_entry(
     q: QueueSummary,
     consume: float | None,

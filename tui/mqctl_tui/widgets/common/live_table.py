@@ -118,7 +118,7 @@ class LiveTable(Vertical):
         self._terms: list[str] = []
         self.sort_by = sort_by
         self.sort_reverse = reverse
-        self._status = ""
+        self._status = "loading…"
         self._filter = Input(placeholder="/ filter…", classes="filter")
         self._table: DataTable[Any] = DataTable(cursor_type="row", zebra_stripes=True)
         self._status_line = Static("loading…", classes="status")
@@ -192,8 +192,12 @@ class LiveTable(Vertical):
         status = self._status_line
         status.set_class(level == "error", "-error")
         status.set_class(level == "warning", "-warning")
+        if text == self._status:
+            return  # every refresh sets it, mostly to the same words
         self._status = text
-        status.update(Text(text))
+        # One line of fixed height: no layout pass (a layout of the whole screen costs tens
+        # of milliseconds with thousands of rows in the tables).
+        status.update(Text(text), layout=False)
 
     @property
     def status_text(self) -> str:

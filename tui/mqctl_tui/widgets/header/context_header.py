@@ -19,6 +19,7 @@ class ContextHeader(Static):
         super().__init__("")
         self.statuses: list[BrokerStatus] | None = None
         self.error: str | None = None
+        self._shown: Text | None = None
 
     def on_mount(self) -> None:
         self.app.subscribe(Kind.STATUS, self)  # type: ignore[attr-defined]
@@ -69,7 +70,10 @@ class ContextHeader(Static):
             text.append("  ⏸ paused", style="bold yellow")
         else:
             text.append(f"  ⟳ {app.refresh_seconds:g}s", style="dim")  # type: ignore[attr-defined]
-        self.update(text)
+        if text == self._shown:
+            return  # the usual refresh: the same brokers in the same state
+        self._shown = text
+        self.update(text, layout=False)  # one line of fixed height: no layout pass
 
 
 DISCONNECTED_LABEL = "disconnected, retrying"
