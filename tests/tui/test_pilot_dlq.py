@@ -14,6 +14,7 @@ from mqctl.models.inventory import Destination
 from mqctl.models.messages import OutgoingMessage, PublishOptions
 from mqctl.services import messages as message_service
 from mqctl.session import Session
+from tests.kafka_helpers import delete_groups
 from tests.tui.helpers import wait_for, wait_for_screen
 
 SIZE = (160, 50)
@@ -72,3 +73,4 @@ async def test_dlq_inspect_and_redrive_with_confirm(unique: str) -> None:
     finally:
         async with Session(context) as session:
             await message_service.delete_topics(session, [f"kafka:{source}", f"kafka:{dlq}"])
+        await delete_groups(f"mqctl-redrive.{dlq}")  # the redrive's progress group

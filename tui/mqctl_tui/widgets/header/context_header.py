@@ -21,6 +21,11 @@ class ContextHeader(Static):
         self.error: str | None = None
         self._shown: Text | None = None
 
+    @property
+    def text(self) -> str:
+        """What the header shows, as plain text."""
+        return self._shown.plain if self._shown is not None else ""
+
     def on_mount(self) -> None:
         self.app.subscribe(Kind.STATUS, self)  # type: ignore[attr-defined]
         self.watch(self.app, "paused", lambda _: self.redraw(), init=False)
