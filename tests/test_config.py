@@ -83,6 +83,11 @@ def test_password_in_url_is_redacted(isolated_config: Path) -> None:
         ("[contexts.a.rabbitmq]\nurl = 'http://x/'", "expected an amqp:// or amqps:// URL"),
         ("[contexts.a.rabbitmq]\npassword-env = 'MQCTL_TEST_UNSET_VAR'", "MQCTL_TEST_UNSET_VAR"),
         ("[contexts.a.nosuch]\nx = 1", "no backend named 'nosuch'"),
+        ("tui = 3", "tui: expected a table"),
+        ("[tui]\nrefresh = 0.1", "tui.refresh: must be at least 0.5 seconds"),
+        ("[tui]\nrefresh = 'fast'", "tui.refresh: expected a number of seconds"),
+        ("[tui]\nrefresh = nan", "tui.refresh: must be at least 0.5 seconds"),
+        ("[tui]\ncolour = 1", "tui.colour: unknown key"),
     ],
 )
 def test_invalid_config_is_one_line_exit_2(isolated_config: Path, text: str, expected: str) -> None:
@@ -150,3 +155,28 @@ def test_password_command_and_env(monkeypatch: pytest.MonkeyPatch, isolated_conf
     result = run_cli("-c", "a", "queues", "list")
     assert result.exit_code == 2
     assert "password-command: the command exited with 1" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("text", "args", "expected"),
+    [
+        ("", (), 5.0),
+        ("[tui]\nrefresh = 2", (), 2.0),
+        ("[tui]\nrefresh = 2", ("--refresh", "7.5"), 7.5),  # the option wins
+    ],
+)
+def test_tui_refresh_from_config(
+    isolated_config: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    text: str,
+    args: tuple[str, ...],
+    expected: float,
+) -> None:
+    from mqctl_tui import app as tui_app
+
+    seen: dict[str, object] = {}
+    monkeypatch.setattr(tui_app, "run_app", lambda context, **kw: seen.update(kw))
+    isolated_config.write_text(text)
+    result = run_cli("tui", *args)
+    assert result.exit_code == 0, result.output
+    assert seen["refresh"] == expected

@@ -15,9 +15,15 @@ def register(app: typer.Typer) -> None:
 
 def tui_cmd(
     refresh: Annotated[
-        float,
-        typer.Option("--refresh", min=0.5, help="Seconds between auto-refreshes (space pauses)."),
-    ] = 5.0,
+        float | None,
+        typer.Option(
+            "--refresh",
+            min=0.5,
+            help="Seconds between auto-refreshes (space pauses). Default: refresh in the "
+            "config's [tui] table, else 5.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Open the interactive dashboard on the selected context.
 
@@ -25,11 +31,12 @@ def tui_cmd(
     """
     from mqctl.config import load_config, resolve_context
 
-    context = resolve_context(load_config(), STATE.context)
+    config = load_config()
+    context = resolve_context(config, STATE.context)
     try:
         from mqctl_tui.app import run_app
     except ImportError as exc:
         from mqctl.errors import UsageError
 
         raise UsageError(f"the TUI is not installed ({exc})") from None
-    run_app(context, timeout=STATE.timeout, refresh=refresh)
+    run_app(context, timeout=STATE.timeout, refresh=refresh or config.tui.refresh, config=config)

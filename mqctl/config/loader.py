@@ -11,7 +11,13 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from mqctl.config.schema import Config, Context, builtin_local_context, parse_context
+from mqctl.config.schema import (
+    Config,
+    Context,
+    TuiSettings,
+    builtin_local_context,
+    parse_context,
+)
 from mqctl.errors import ConfigError, NotFoundError
 
 CONFIG_ENV = "MQCTL_CONFIG"
@@ -50,9 +56,9 @@ def load_config(path: Path | None = None) -> Config:
     raw = _read_raw(path)
     where = f"config {path}"
     for key in raw:
-        if key not in ("current-context", "contexts"):
+        if key not in ("current-context", "contexts", "tui"):
             raise ConfigError(
-                f"{where}: unknown top-level key {key!r} (known: current-context, contexts)"
+                f"{where}: unknown top-level key {key!r} (known: current-context, contexts, tui)"
             )
     current = raw.get("current-context")
     if current is not None and not isinstance(current, str):
@@ -63,7 +69,26 @@ def load_config(path: Path | None = None) -> Config:
     contexts: dict[str, Context] = {"local": builtin_local_context()}
     for name, section in contexts_raw.items():
         contexts[name] = parse_context(name, section, f"{where}: contexts.{name}", str(path))
-    return Config(path=path, current_context=current, contexts=contexts, raw=raw)
+    tui = _tui_settings(raw.get("tui", {}), f"{where}: tui")
+    return Config(path=path, current_context=current, contexts=contexts, raw=raw, tui=tui)
+
+
+MIN_REFRESH = 0.5  # seconds; also the lower bound of `mqctl tui --refresh`
+DEFAULT_REFRESH = TuiSettings().refresh
+
+
+def _tui_settings(section: Any, where: str) -> TuiSettings:
+    if not isinstance(section, dict):
+        raise ConfigError(f"{where}: expected a table")
+    for key in section:
+        if key != "refresh":
+            raise ConfigError(f"{where}.{key}: unknown key (known: refresh)")
+    refresh = section.get("refresh", DEFAULT_REFRESH)
+    if isinstance(refresh, bool) or not isinstance(refresh, int | float):
+        raise ConfigError(f"{where}.refresh: expected a number of seconds")
+    if not refresh >= MIN_REFRESH:  # (also refuses nan)
+        raise ConfigError(f"{where}.refresh: must be at least {MIN_REFRESH:g} seconds")
+    return TuiSettings(refresh=float(refresh))
 
 
 def resolve_context(config: Config, explicit: str | None = None) -> Context:

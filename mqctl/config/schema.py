@@ -36,11 +36,19 @@ class Context:
 
 
 @dataclass(frozen=True, slots=True)
+class TuiSettings:
+    """The ``[tui]`` table: defaults of ``mqctl tui`` (its options win)."""
+
+    refresh: float = 5.0  # seconds between auto-refreshes
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     path: Path | None
     current_context: str | None
     contexts: dict[str, Context]
     raw: dict[str, Any] = field(default_factory=dict)
+    tui: TuiSettings = field(default_factory=TuiSettings)
 
 
 @dataclass(frozen=True, slots=True)

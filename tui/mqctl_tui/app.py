@@ -400,7 +400,11 @@ def tune_gc() -> None:
 
 
 def run_app(
-    context: Context, *, timeout: float | None = None, refresh: float | None = None
+    context: Context,
+    *,
+    timeout: float | None = None,
+    refresh: float | None = None,
+    config: Config | None = None,
 ) -> None:
     """Entry point used by ``mqctl tui``."""
     import logging
@@ -410,4 +414,4 @@ def run_app(
     # Client libraries log connection failures; with no handler Python would print them to
     # stderr, right over the dashboard. The panels and notifications report them instead.
     logging.getLogger().addHandler(logging.NullHandler())
-    MqctlApp(context, timeout=timeout, refresh=refresh or DEFAULT_REFRESH).run()
+    MqctlApp(context, timeout=timeout, refresh=refresh or DEFAULT_REFRESH, config=config).run()
