@@ -15,9 +15,9 @@ help: ## list targets
 system-deps: ## Debian packages: RabbitMQ, kcat, Redis, Java, Maven (idempotent)
 	@bash scripts/system-deps.sh
 
-install: system-deps ## create .venv from the lock file (uv sync --locked) with the plugins
+install: system-deps ## create .venv with the plugins, every package at its pinned version (pyproject.toml)
 	@python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
-	$(UV) sync --locked --all-packages
+	$(UV) sync --all-packages
 
 brokers: system-deps ## start local Kafka (KRaft), RabbitMQ and Redis on loopback (idempotent)
 	@bash scripts/brokers.sh up

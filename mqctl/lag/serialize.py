@@ -2,16 +2,16 @@
 
 ``mqctl lag --all-groups`` on a large cluster emits tens of thousands of partition rows; the
 generic dataclass walk plus the streaming pretty-printer took longer than the Kafka requests.
-This builds the plain dicts directly and encodes them in one call.
+This builds the plain dicts directly and encodes them in one call (orjson).
 """
 
 from __future__ import annotations
 
 import dataclasses
-import json
 from typing import IO, Any
 
 from mqctl.models.lag import LagEntry, PartitionLag, QueueDepth
+from mqctl.output import render as output
 
 _ENTRY = [f.name for f in dataclasses.fields(LagEntry)]
 _PARTITION = [f.name for f in dataclasses.fields(PartitionLag)]
@@ -46,13 +46,9 @@ def entry_dict(entry: LagEntry) -> dict[str, Any]:
 
 
 def write_json(entries: list[LagEntry], out: IO[str]) -> None:
-    out.write(json.dumps([entry_dict(e) for e in entries], indent=2, ensure_ascii=False))
-    out.write("\n")
+    output.write_json([entry_dict(e) for e in entries], out)
 
 
 def write_jsonl(items: list[dict[str, Any]], out: IO[str]) -> None:
-    out.write(
-        "".join(
-            json.dumps(item, ensure_ascii=False, separators=(",", ":")) + "\n" for item in items
-        )
-    )
+    for item in items:
+        output.write_json(item, out, pretty=False)

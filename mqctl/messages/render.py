@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import enum
 import json
-import re
 import sys
 from collections.abc import Sequence
 from datetime import datetime
@@ -25,6 +24,7 @@ from mqctl.messages.decode import (
     text_or_base64,
 )
 from mqctl.models.messages import HeaderValue, Message
+from mqctl.output.render import terminal_safe_json
 from mqctl.output.sanitize import safe_text
 
 
@@ -90,25 +90,12 @@ def _jsonable(value: Any) -> Any:
     return to_jsonable(value)
 
 
-# Control characters JSON leaves unescaped with ensure_ascii=False (C1 incl. CSI 0x9b, bidi),
-# and lone surrogates (from a broker's "\ud800" JSON escape), which a UTF-8 stdout cannot write.
-_JSON_UNSAFE = re.compile(r"[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
-
-
-def _json_escape(match: re.Match[str]) -> str:
-    return f"\\u{ord(match.group(0)):04x}"
-
-
 # One encoder for every line: json.dumps with options builds a new encoder per call.
 _LINE_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=str)
 
 
 def json_line(record: Any) -> str:
-    line = _LINE_ENCODER.encode(record)
-    # Most lines are plain ASCII without DEL: two C-speed checks instead of a regex scan.
-    if (not line.isascii() or "\x7f" in line) and _JSON_UNSAFE.search(line):
-        line = _JSON_UNSAFE.sub(_json_escape, line)
-    return line
+    return terminal_safe_json(_LINE_ENCODER.encode(record))
 
 
 _STRINGS: dict[str, str] = {}
@@ -199,9 +186,7 @@ def jsonl_line(message: Message, mode: str = "auto") -> str:
         f'"key":{key_part},"headers":{headers_part},"properties":{properties_part},'
         f'"value":{value_part},"size":{_int(message.size)}}}'
     )
-    if (not line.isascii() or "\x7f" in line) and _JSON_UNSAFE.search(line):
-        line = _JSON_UNSAFE.sub(_json_escape, line)
-    return line
+    return terminal_safe_json(line)
 
 
 def jsonl_lines(messages: Sequence[Message], mode: str = "auto") -> str:
@@ -380,7 +365,7 @@ class MessagePrinter:
         """Write collected output (json, yaml) and flush."""
         if self.fmt is MessageFormat.json:
             text = json.dumps(self._collected, ensure_ascii=False, indent=2, default=str)
-            self.out.write(_JSON_UNSAFE.sub(_json_escape, text) + "\n")
+            self.out.write(terminal_safe_json(text) + "\n")
         elif self.fmt is MessageFormat.yaml:
             import yaml
 
