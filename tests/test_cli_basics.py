@@ -121,6 +121,33 @@ def test_sanitize_escapes_terminal_sequences() -> None:
     assert safe_text("plain ✓") == "plain ✓"
 
 
+@pytest.mark.parametrize("pretty", [True, False])
+def test_json_output_escapes_what_a_terminal_would_act_on(pretty: bool) -> None:
+    """Every JSON writer (generic, lag's fast one) writes C1 controls, bidi overrides and
+    lone surrogates as \\u escapes: the same document, nothing a terminal acts on."""
+    import io
+
+    from mqctl.lag.serialize import write_json, write_jsonl
+    from mqctl.models.lag import LagEntry, LagStatus
+    from mqctl.output.render import dump_json, dump_jsonl
+
+    name = "evil\u202e\x9b31m\ud800é"
+    entry = LagEntry("kafka", "group", name, LagStatus.OK, 0, None, topics=[name])
+    outputs = []
+    for write in (dump_json, write_json) if pretty else (dump_jsonl, write_jsonl):
+        out = io.StringIO()
+        data = [entry] if write is not write_jsonl else [{"group": name}]
+        write(data, out)  # type: ignore[operator]
+        outputs.append(out.getvalue())
+    for text in outputs:
+        assert "\u202e" not in text and "\x9b" not in text and "\ud800" not in text
+        assert "\\u202e" in text and "\\u009b" in text and "\\ud800" in text
+        assert "é" in text  # other non-ASCII stays as it is
+        first = json.loads(text.splitlines()[0] if not pretty else text)
+        record = first[0] if isinstance(first, list) else first
+        assert record["group"] == name
+
+
 def test_no_color_and_non_tty_output_has_no_escape_codes() -> None:
     result = run_cli("context", "list")
     assert result.exit_code == 0
