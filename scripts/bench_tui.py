@@ -6,7 +6,8 @@ partition, 500 consumer groups with a committed offset on one of them, 5,000 Rab
 queues in vhost ``/``. Then runs the dashboard headless (``App.run_test``) in a separate
 process against the ``local`` context, waits for the first full refresh, times further
 refresh cycles (from the tick until every panel has applied the new data; GAP seconds
-apart, as on the app's timer) and reads the process's RSS. Everything created is deleted at the end, also on failure.
+apart, as on the app's timer) and reads the process's RSS. Everything created is deleted at
+the end, also on failure.
 
 Target (issue 8): a refresh under 1 s, RSS under 150 MB. Not run by the tests.
 
