@@ -77,6 +77,48 @@ def test_time_lag_is_age_of_first_unconsumed_record(scenario: dict[str, Any]) ->
     assert entry["max_time_lag_seconds"] == rows[0]["time_lag_seconds"]
 
 
+async def _produce_one_batch(topic: str, stamps: list[int]) -> None:
+    """Records with the given timestamps in one producer batch (one record batch on disk)."""
+    from aiokafka import AIOKafkaProducer
+
+    producer = AIOKafkaProducer(bootstrap_servers="127.0.0.1:9092", linger_ms=1000)
+    await producer.start()
+    try:
+        sent = [await producer.send(topic, b"v", partition=0, timestamp_ms=ts) for ts in stamps]
+        await producer.flush()
+        await asyncio.gather(*sent)
+    finally:
+        await producer.stop()
+
+
+def test_time_lag_of_many_groups_on_one_partition(unique: str, isolated_config: Path) -> None:
+    """Groups a few records apart on one partition: each gets the age of its own first
+    unconsumed record, also inside one record batch and in later batches."""
+    kafka_only(isolated_config)
+    topic = f"lag-many-{unique}"
+    groups = {f"lag-many-{unique}-{o}": o for o in (0, 3, 7, 9, 12, 14)}
+    now = int(time.time() * 1000)
+    batched = [now - (500 - 10 * i) * 1000 for i in range(10)]  # offsets 0-9: one batch
+    single = {0: [now - (300 - 10 * i) * 1000 for i in range(6)]}  # offsets 10-15
+    with scratch_topic(topic, 1, *groups):
+        asyncio.run(_produce_one_batch(topic, batched))
+        asyncio.run(produce(topic, single))
+        stamps = batched + single[0]
+        for group, offset in groups.items():
+            asyncio.run(commit(group, topic, {0: offset}))
+        before = time.time() * 1000
+        result = run_cli("lag", *groups, "-o", "json")
+        after = time.time() * 1000
+    assert result.exit_code == 0, result.output
+    entries = {e["group"]: e for e in json.loads(result.stdout)}
+    for group, offset in groups.items():
+        [row] = entries[group]["partitions"]
+        assert row["committed_offset"] == offset and row["lag"] == 16 - offset
+        ts = stamps[offset]
+        low, high = (before - ts) / 1000, (after - ts) / 1000
+        assert low - 0.01 <= row["time_lag_seconds"] <= high + 0.01, (group, row)
+
+
 def test_snapshot_status_stopped_without_members(scenario: dict[str, Any]) -> None:
     result = run_cli("lag", scenario["group"], "-o", "json")
     [entry] = json.loads(result.stdout)

@@ -1,9 +1,11 @@
 """Timestamps of the first unconsumed record of many partitions, without a consumer group.
 
 A plain Fetch request (replica id -1, no group, no commit) per partition leader carries every
-partition at once; a partition can appear only once per request, so several groups at
-different offsets of one partition take several requests (sent concurrently, identical
-positions fetched once).
+partition at once. A partition can appear only once per request, but one fetch from the
+lowest wanted offset of a partition returns the record batches after it too: every wanted
+offset those batches cover is answered from the same bytes (a fleet of groups a few records
+apart on one partition costs one fetch, not one per group). Offsets past what came back are
+asked in a further round, from the lowest of them.
 
 Each partition asks for at most ``PARTITION_BYTES``. Kafka only returns whole record batches,
 and a batch larger than the limit only for the first partition of a response: a partition that
@@ -31,43 +33,69 @@ LOG_APPEND_TIME_FLAG = 0x08
 Position = tuple[str, int, int]  # topic, partition, offset
 
 
-def first_timestamp(data: bytes, offset: int) -> int | None:
-    """Timestamp (ms) of the first data record at or after ``offset`` in fetched bytes."""
+def timestamps_at(data: bytes, offsets: list[int]) -> dict[int, int]:
+    """Timestamp (ms) of the first data record at or after each of ``offsets`` (ascending)
+    that the complete record batches in fetched ``data`` answer; offsets past them are left
+    out (ask again from there)."""
+    found: dict[int, int] = {}
+    pending = list(offsets)
     pos = 0
-    while pos + RECORD_BATCH_HEADER <= len(data):
+    while pending and pos + RECORD_BATCH_HEADER <= len(data):
         base_offset, batch_length = struct.unpack_from(">qi", data, pos)
         magic = data[pos + 16]
         size = 12 + batch_length
         if magic < 2:
-            return _legacy_timestamp(data[pos:], offset)
+            for offset in pending:
+                legacy = _legacy_timestamp(data[pos:], offset)
+                if legacy is not None:
+                    found[offset] = legacy
+            return found
         attributes, last_delta, base_ts, max_ts = struct.unpack_from(">hiqq", data, pos + 21)
-        if base_offset + last_delta < offset or attributes & CONTROL_FLAG:
+        last = base_offset + last_delta
+        covered = [o for o in pending if o <= last]
+        if not covered or attributes & CONTROL_FLAG:
             pos += size
             continue
         if attributes & LOG_APPEND_TIME_FLAG:
-            return int(max_ts)
-        if pos + size <= len(data):
-            exact = _exact_timestamp(data[pos : pos + size], offset)
-            if exact is not None:
-                return exact
-        return int(base_ts)
-    return None
+            exact = dict.fromkeys(covered, int(max_ts))
+        elif pos + size <= len(data):
+            exact = _exact_timestamps(data[pos : pos + size], covered)
+        else:
+            exact = {}  # the batch was cut at the size limit: its header is all we have
+        for offset in covered:
+            found[offset] = exact.get(offset, int(base_ts))
+        pending = pending[len(covered) :]
+        pos += size
+    return found
 
 
-def _exact_timestamp(batch: bytes, offset: int) -> int | None:
+def first_timestamp(data: bytes, offset: int) -> int | None:
+    """Timestamp (ms) of the first data record at or after ``offset`` in fetched bytes."""
+    return timestamps_at(data, [offset]).get(offset)
+
+
+def _exact_timestamps(batch: bytes, offsets: list[int]) -> dict[int, int]:
+    """For each of ``offsets`` (ascending) the timestamp of the first record at or after it
+    in one record batch; empty if the batch cannot be decoded."""
     from aiokafka.record.memory_records import MemoryRecords
 
+    found: dict[int, int] = {}
     try:
         records = MemoryRecords(batch)
-        found = records.next_batch()
-        if found is None:
-            return None
-        for record in found:
-            if record.offset >= offset:
-                return int(record.timestamp)
+        decoded = records.next_batch()
+        if decoded is None:
+            return found
+        pending = iter(offsets)
+        wanted = next(pending, None)
+        for record in decoded:
+            while wanted is not None and record.offset >= wanted:
+                found[wanted] = int(record.timestamp)
+                wanted = next(pending, None)
+            if wanted is None:
+                break
     except Exception:  # corrupt or unsupported compression: fall back to the batch header
-        return None
-    return None
+        return {}
+    return found
 
 
 def _legacy_timestamp(data: bytes, offset: int) -> int | None:
@@ -84,20 +112,6 @@ def _legacy_timestamp(data: bytes, offset: int) -> int | None:
     return None
 
 
-def _rounds(positions: Iterable[Position]) -> list[dict[tuple[str, int], int]]:
-    """Split positions so that each round holds a partition at most once."""
-    by_tp: dict[tuple[str, int], list[int]] = defaultdict(list)
-    for topic, partition, offset in set(positions):
-        by_tp[(topic, partition)].append(offset)
-    rounds: list[dict[tuple[str, int], int]] = []
-    for tp, offsets in by_tp.items():
-        for i, off in enumerate(sorted(offsets)):
-            if i == len(rounds):
-                rounds.append({})
-            rounds[i][tp] = off
-    return rounds
-
-
 async def record_timestamps(
     conn: KafkaConnection, metadata: Any, positions: Iterable[Position]
 ) -> dict[Position, int | None]:
@@ -106,48 +120,78 @@ async def record_timestamps(
     from aiokafka.structs import TopicPartition
 
     client = await conn.client()
-    requests: list[tuple[int, dict[str, list[tuple[int, int, int]]]]] = []
-    for round_ in _rounds(positions):
-        by_leader: dict[int, dict[str, list[tuple[int, int, int]]]] = defaultdict(
-            lambda: defaultdict(list)
-        )
-        for (topic, partition), offset in round_.items():
-            leader = metadata.leader_for_partition(TopicPartition(topic, partition))
-            if leader is None or leader < 0:
-                continue  # no leader right now: time lag unknown for this partition
-            by_leader[leader][topic].append((partition, offset, PARTITION_BYTES))
-        requests.extend(by_leader.items())
+    pending: dict[tuple[str, int], list[int]] = defaultdict(list)
+    for topic, partition, offset in set(positions):
+        pending[(topic, partition)].append(offset)
+    stamps: dict[Position, int | None] = {}
+    for (topic, partition), offsets in pending.items():
+        offsets.sort()
+        stamps.update(((topic, partition, o), None) for o in offsets)
 
-    async def fetch(node: int, topics: dict[str, list[tuple[int, int, int]]]) -> list[Any]:
-        total = PARTITION_BYTES * sum(len(p) for p in topics.values()) + (1 << 20)
+    def leader(tp: tuple[str, int]) -> int | None:
+        node = metadata.leader_for_partition(TopicPartition(*tp))
+        return node if node is not None and node >= 0 else None  # no leader: time lag unknown
+
+    async def fetch(node: int, tps: list[tuple[str, int]]) -> list[tuple[str, int]]:
+        """One Fetch of ``tps``, each from its lowest pending offset: records what the bytes
+        answer and returns the partitions that came back empty (their first batch did not fit
+        their share of the response). A partition is dropped from ``pending`` when its
+        answer had no record for its lowest offset or an error: its time lag stays unknown."""
+        topics: dict[str, list[tuple[int, int, int]]] = defaultdict(list)
+        for topic, partition in tps:
+            topics[topic].append((partition, pending[(topic, partition)][0], PARTITION_BYTES))
+        total = PARTITION_BYTES * len(tps) + (1 << 20)
         request = FetchRequest(0, 1, total, 0, list(topics.items()))
         response = await conn.call(client.send(node, request), "Fetch request")
-        wanted = {(t, p): o for t, parts in topics.items() for p, o, _ in parts}
-        found = []
+        empty, seen = [], set()
         for topic, parts in response.topics:
             for part in parts:
                 partition, error_code, data = part[0], part[1], part[-1]
-                offset = wanted.get((topic, partition))
-                if offset is None or error_code:
-                    continue
-                ts = first_timestamp(bytes(data), offset) if data else None
-                found.append(((topic, partition, offset), ts, not data))
-        return found
+                tp = (topic, partition)
+                seen.add(tp)
+                if tp not in pending or error_code:
+                    pending.pop(tp, None)
+                elif not data:
+                    empty.append(tp)
+                else:
+                    answered = timestamps_at(bytes(data), pending[tp])
+                    stamps.update(((topic, partition, o), ts) for o, ts in answered.items())
+                    left = [o for o in pending[tp] if o not in answered]
+                    if answered and left:
+                        pending[tp] = left  # past these bytes: the next round asks from there
+                    else:
+                        del pending[tp]
+        for tp in tps:
+            if tp not in seen:
+                pending.pop(tp, None)
+        return empty
 
-    results = await asyncio.gather(*(fetch(n, t) for n, t in requests))
-    stamps: dict[Position, int | None] = {}
-    empty: list[tuple[int, Position]] = []
-    for batch in results:
-        for pos, ts, was_empty in batch:
-            stamps[pos] = ts
-            if was_empty:
-                leader = metadata.leader_for_partition(TopicPartition(pos[0], pos[1]))
-                empty.append((leader, pos))
-    # Alone in a request, the partition's first batch is returned whatever its size.
-    retries = await asyncio.gather(
-        *(fetch(n, {t: [(p, o, PARTITION_BYTES)]}) for n, (t, p, o) in empty[:FOLLOW_UP_LIMIT])
-    )
-    for batch in retries:
-        for pos, ts, _ in batch:
-            stamps[pos] = ts
+    # Rounds of fetches, to every leader concurrently. Each round answers at least the lowest
+    # offset of each partition asked or drops the partition, so rounds end. A partition that
+    # came back empty is asked alone (then Kafka returns its first batch whatever its size):
+    # at most FOLLOW_UP_LIMIT such fetches in all.
+    alone: set[tuple[str, int]] = set()
+    budget = FOLLOW_UP_LIMIT
+    while pending:
+        shared: dict[int, list[tuple[str, int]]] = defaultdict(list)
+        solo: list[tuple[int, tuple[str, int]]] = []
+        for tp in list(pending):
+            node = leader(tp)
+            if node is None or (tp in alone and len(solo) >= budget):
+                del pending[tp]
+            elif tp in alone:
+                solo.append((node, tp))
+            else:
+                shared[node].append(tp)
+        budget -= len(solo)
+        results = await asyncio.gather(
+            *(fetch(node, tps) for node, tps in shared.items()),
+            *(fetch(node, [tp]) for node, tp in solo),
+        )
+        for empty in results:
+            for tp in empty:
+                if tp in alone:
+                    pending.pop(tp, None)  # empty even alone: nothing at or after the offset
+                else:
+                    alone.add(tp)
     return stamps
