@@ -4,9 +4,10 @@
 
 Publishes N x 200-byte messages with ``kcat -P`` and with ``mqctl publish -`` (stdin lines,
 acks=all and idempotent for both), then reads the first N messages of a topic with
-``kcat -C -c N -J`` and with ``mqctl peek -o jsonl --max N``, both to /dev/null; ROUNDS times,
-alternating which tool goes first, the best time of each counts. ``run(report)`` appends a markdown section;
-the topics it creates are deleted afterwards. Target: mqctl >= 0.5x kcat's messages per second.
+``kcat -C -c N -J`` and with ``mqctl peek -o jsonl --max N``, both to /dev/null; ROUNDS
+times, alternating which tool goes first, the best time of each counts. ``run(report)``
+appends a markdown section; the topics it creates are deleted afterwards. Target: mqctl >=
+0.5x kcat's messages per second.
 """
 
 from __future__ import annotations
