@@ -88,6 +88,9 @@ def test_password_in_url_is_redacted(isolated_config: Path) -> None:
         ("[tui]\nrefresh = 'fast'", "tui.refresh: expected a number of seconds"),
         ("[tui]\nrefresh = nan", "tui.refresh: must be at least 0.5 seconds"),
         ("[tui]\ncolour = 1", "tui.colour: unknown key"),
+        ("decoders = 1", "decoders: expected a table of decoder tables"),
+        ("[decoders]\navro = 1", "decoders.avro: expected a table of the decoder's options"),
+        ("[contexts.a.decoders]\navro = 'x'", "contexts.a.decoders.avro: expected a table"),
     ],
 )
 def test_invalid_config_is_one_line_exit_2(isolated_config: Path, text: str, expected: str) -> None:
@@ -180,3 +183,21 @@ def test_tui_refresh_from_config(
     result = run_cli("tui", *args)
     assert result.exit_code == 0, result.output
     assert seen["refresh"] == expected
+
+
+def test_decoder_options_shared_and_per_context(isolated_config: Path) -> None:
+    from mqctl.config import load_config
+
+    isolated_config.write_text(
+        "[decoders.avro]\nschemas = ['/s']\navro-schema = 'a.B'\n"
+        "[decoders.protobuf]\nprotobuf-message = 'p.M'\n"
+        "[contexts.prod.kafka]\nbootstrap-servers = '127.0.0.1:9092'\n"
+        "[contexts.prod.decoders.avro]\navro-schema = 'prod.B'\n"
+    )
+    config = load_config()
+    assert config.contexts["prod"].decoders == {
+        "avro": {"schemas": ["/s"], "avro-schema": "prod.B"},  # the context's key wins
+        "protobuf": {"protobuf-message": "p.M"},
+    }
+    assert config.contexts["local"].decoders["avro"]["avro-schema"] == "a.B"
+    assert "decoders" not in config.contexts["prod"].backends  # not a broker section

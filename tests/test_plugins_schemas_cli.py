@@ -89,3 +89,33 @@ def test_peek_decodes_avro_and_reports_bad_values_per_message(
     [line] = result.stdout.splitlines()
     error = json.loads(line)["value_error"]
     assert error.startswith("protobuf: schema id 42:") and "42.desc" in error
+
+
+def test_decoder_options_from_the_config_file(
+    stream: tuple[Any, str], tmp_path: Path, isolated_config: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same decoding with the schema files and the schema for plain values named in
+    ``[decoders.avro]`` of the config file instead of the environment."""
+    from mqctl_schemas import store
+
+    client, name = stream
+    for variable in ("MQCTL_SCHEMAS", "MQCTL_AVRO_SCHEMA"):
+        monkeypatch.delenv(variable, raising=False)
+    (tmp_path / "money.avsc").write_text(json.dumps(MONEY))
+    with isolated_config.open("a") as config:
+        config.write(
+            f"[decoders.avro]\nschemas = [{json.dumps(str(tmp_path))}]\n"
+            'avro-schema = "com.acme.Money"\n'
+        )
+    store._stores.clear()
+    buffer = io.BytesIO()
+    fastavro.schemaless_writer(
+        buffer, fastavro.parse_schema(MONEY), {"currency": "USD", "cents": 250}
+    )
+    client.xadd(name, {"value": buffer.getvalue()})  # plain Avro: no wire-format header
+
+    result = run_cli("peek", name, "--decode", "avro", "-o", "json", "--max", "0")
+    assert result.exit_code == 0, result.stderr
+    [message] = json.loads(result.stdout)
+    assert message["value"] == {"currency": "USD", "cents": 250}
+    assert message["value_format"] == "avro" and message["value_error"] is None

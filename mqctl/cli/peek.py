@@ -150,7 +150,10 @@ def _configure_decoders(session: Session) -> None:
 
     kafka = session.context.backends.get("kafka") or {}
     registry = kafka.get("schema-registry") if isinstance(kafka, dict) else None
-    configure(DecoderContext(session.context.name, registry if isinstance(registry, str) else None))
+    configure(
+        DecoderContext(session.context.name, registry if isinstance(registry, str) else None),
+        session.context.decoders,
+    )
 
 
 def _report(stats: object, filtered: bool, shown: int, output: str, interrupted: bool) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import tomllib
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,8 @@ from mqctl.config.schema import (
     Context,
     TuiSettings,
     builtin_local_context,
+    decoder_tables,
+    merge_decoders,
     parse_context,
 )
 from mqctl.errors import ConfigError, NotFoundError
@@ -50,25 +53,31 @@ def _read_raw(path: Path) -> dict[str, Any]:
         raise ConfigError(f"config {path}: cannot read: {exc.strerror}") from None
 
 
+TOP_LEVEL_KEYS = ("current-context", "contexts", "decoders", "tui")
+
+
 def load_config(path: Path | None = None) -> Config:
     """Load and validate the config; a missing file gives just the built-in ``local`` context."""
     path = path or config_path()
     raw = _read_raw(path)
     where = f"config {path}"
     for key in raw:
-        if key not in ("current-context", "contexts", "tui"):
-            raise ConfigError(
-                f"{where}: unknown top-level key {key!r} (known: current-context, contexts, tui)"
-            )
+        if key not in TOP_LEVEL_KEYS:
+            known = ", ".join(TOP_LEVEL_KEYS)
+            raise ConfigError(f"{where}: unknown top-level key {key!r} (known: {known})")
     current = raw.get("current-context")
     if current is not None and not isinstance(current, str):
         raise ConfigError(f"{where}: current-context: expected a string")
     contexts_raw = raw.get("contexts", {})
     if not isinstance(contexts_raw, dict):
         raise ConfigError(f"{where}: contexts: expected a table")
-    contexts: dict[str, Context] = {"local": builtin_local_context()}
+    decoders = decoder_tables(raw.get("decoders", {}), f"{where}: decoders")
+    local = builtin_local_context()
+    contexts: dict[str, Context] = {"local": replace(local, decoders=merge_decoders(decoders, {}))}
     for name, section in contexts_raw.items():
-        contexts[name] = parse_context(name, section, f"{where}: contexts.{name}", str(path))
+        contexts[name] = parse_context(
+            name, section, f"{where}: contexts.{name}", str(path), decoders
+        )
     tui = _tui_settings(raw.get("tui", {}), f"{where}: tui")
     return Config(path=path, current_context=current, contexts=contexts, raw=raw, tui=tui)
 

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     import ssl
 
 DEFAULT_TIMEOUT = 10.0
-CONTEXT_KEYS = {"read-only", "protected", "timeout", "dlq-patterns", "description"}
+CONTEXT_KEYS = {"read-only", "protected", "timeout", "dlq-patterns", "description", "decoders"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +33,9 @@ class Context:
     description: str = ""
     builtin: bool = False
     source: str = "built-in"  # the config file it came from, for error messages
+    # Options of decoder plugins by decoder name: the file's [decoders.NAME] tables, with
+    # the context's own [contexts.NAME.decoders.NAME] keys winning.
+    decoders: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -261,7 +264,31 @@ def parse_sasl(section: Mapping[str, Any], where: str) -> SaslSettings | None:
     return SaslSettings(mechanism, expect_str(raw, "username", where), read_secret(raw, where))
 
 
-def parse_context(name: str, raw: object, where: str, source: str = "built-in") -> Context:
+def decoder_tables(raw: object, where: str) -> dict[str, dict[str, Any]]:
+    """A ``decoders`` table: one table of options per decoder name (the plugin checks the
+    keys and values when it is configured)."""
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{where}: expected a table of decoder tables ([{where}.NAME])")
+    for name, options in raw.items():
+        if not isinstance(options, dict):
+            raise ConfigError(f"{where}.{name}: expected a table of the decoder's options")
+    return {name: dict(options) for name, options in raw.items()}
+
+
+def merge_decoders(
+    shared: Mapping[str, Mapping[str, Any]], own: Mapping[str, Mapping[str, Any]]
+) -> dict[str, dict[str, Any]]:
+    return {n: {**shared.get(n, {}), **own.get(n, {})} for n in sorted({*shared, *own})}
+
+
+def parse_context(
+    name: str,
+    raw: object,
+    where: str,
+    source: str = "built-in",
+    decoders: Mapping[str, Mapping[str, Any]] | None = None,
+) -> Context:
+    """``decoders``: the file's top-level decoder options (the context's own win)."""
     if not isinstance(raw, dict):
         raise ConfigError(f"{where}: expected a table")
     backends: dict[str, dict[str, Any]] = {}
@@ -289,4 +316,7 @@ def parse_context(name: str, raw: object, where: str, source: str = "built-in") 
         dlq_patterns=tuple(patterns),
         description=description,
         source=source,
+        decoders=merge_decoders(
+            decoders or {}, decoder_tables(raw.get("decoders", {}), f"{where}.decoders")
+        ),
     )

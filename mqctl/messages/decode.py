@@ -17,7 +17,7 @@ import binascii
 import json
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
 from mqctl.errors import UsageError
@@ -46,10 +46,14 @@ class DecodedValue:
 
 @dataclass(frozen=True, slots=True)
 class DecoderContext:
-    """What a plugin may need from the context: given once to ``configure`` if it has it."""
+    """What a plugin may need from the context: given once to ``configure`` if it has it.
+
+    ``options``: this decoder's table of the config file (``[decoders.NAME]``, with the
+    context's ``[contexts.X.decoders.NAME]`` keys winning); the plugin validates it."""
 
     context: str
     schema_registry: str | None = None
+    options: Mapping[str, Any] = field(default_factory=dict)
 
 
 @runtime_checkable
@@ -215,10 +219,17 @@ _context: DecoderContext | None = None
 _auto_chain: list[Decoder] | None = None
 
 
-def configure(context: DecoderContext) -> None:
-    """Remember the context plugins are configured with (the CLI calls it once)."""
-    global _context, _auto_chain
+_options: Mapping[str, Mapping[str, Any]] = {}
+
+
+def configure(
+    context: DecoderContext, options: Mapping[str, Mapping[str, Any]] | None = None
+) -> None:
+    """Remember the context plugins are configured with, and each decoder's options by
+    name (the CLI calls it once)."""
+    global _context, _auto_chain, _options
     _context = context
+    _options = options or {}
     _instances.clear()
     _auto_chain = None
 
@@ -247,7 +258,7 @@ def plugin(name: str) -> Decoder | None:
     instance = obj() if isinstance(obj, type) else obj
     setup = getattr(instance, "configure", None)
     if callable(setup) and _context is not None:
-        setup(_context)
+        setup(replace(_context, options=_options.get(name, {})))
     _instances[name] = instance
     return instance  # type: ignore[no-any-return]
 

@@ -4,8 +4,9 @@ Sources, later ones winning:
 1. the context's ``schema-registry`` URL (``[contexts.NAME.kafka] schema-registry = URL``),
    handed to the plugin by mqctl (``DecoderContext``); a ``user:password@`` in the URL is
    used for basic auth and never shown;
-2. a ``schemas`` options table if mqctl hands one over (``DecoderContext.options``, same keys
-   as below without the ``MQCTL_`` prefix, lower-case with dashes);
+2. the decoder's table of the config file, handed over by mqctl (``DecoderContext.options``:
+   ``[decoders.avro]`` / ``[decoders.protobuf]``, a context's ``[contexts.X.decoders.NAME]``
+   keys winning; same keys as below without the ``MQCTL_`` prefix, lower-case with dashes);
 3. environment variables:
 
 ``MQCTL_SCHEMA_REGISTRY``           registry URL (overrides the context's)
