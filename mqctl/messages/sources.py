@@ -13,12 +13,13 @@ import base64
 import binascii
 import itertools
 import json
-from collections.abc import AsyncGenerator, Iterable, Iterator
+from collections.abc import AsyncGenerator, AsyncIterator, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
 from mqctl.errors import UsageError
+from mqctl.messages.stdin_lines import StdinLines, threaded_chunks
 from mqctl.messages.templates import Template, compile_template
 from mqctl.models.messages import HeaderValue, OutgoingMessage
 from mqctl.output.sanitize import safe_text
@@ -220,81 +221,6 @@ def _stdin_lines(stdin: IO[bytes] | None) -> Iterator[Draft]:
             yield Draft(value)
 
 
-CHUNK = 256 * 1024  # bytes read from stdin at a time on the bulk path
-
-
-class StdinLines:
-    """stdin lines as messages (blank lines skipped), read in large chunks and split in bulk.
-
-    Iterating gives one :class:`OutgoingMessage` per line; :meth:`value_chunks` gives the same
-    lines as lists of values, without an object per message: what Kafka's publisher appends
-    straight into record batches when the messages are plain (no key, no partition).
-    Either is used once."""
-
-    __slots__ = ("_iter", "_stream", "key", "partition", "routing_key")
-
-    def __init__(
-        self,
-        stream: IO[bytes] | None,
-        key: bytes | None,
-        partition: int | None,
-        routing_key: str | None,
-    ) -> None:
-        self._stream = stream
-        self.key = key
-        self.partition = partition
-        self.routing_key = routing_key
-        self._iter: Iterator[OutgoingMessage] | None = None
-
-    @property
-    def plain(self) -> bool:
-        return self.key is None and self.partition is None
-
-    def value_chunks(self) -> Iterator[list[bytes]]:
-        stream = self._stream
-        if stream is None:
-            raise UsageError("stdin is not available")
-        # read1: what is available now (a slow producer's lines are sent as they come)
-        read = getattr(stream, "read1", stream.read)
-        pending: list[bytes] = []  # a line longer than one read, in pieces
-        while True:
-            data = read(CHUNK)
-            if not data:
-                break
-            if b"\n" not in data:
-                pending.append(data)
-                continue
-            lines = data.split(b"\n")
-            if pending:  # the first line began in earlier reads
-                pending.append(lines[0])
-                lines[0] = b"".join(pending)
-                pending.clear()
-            rest = lines.pop()
-            if rest:
-                pending.append(rest)
-            if b"" in lines:  # blank lines are skipped (like a trailing newline at the end)
-                lines = [line for line in lines if line]
-            if lines:
-                yield lines
-        if pending:
-            yield [b"".join(pending)]
-
-    def _messages(self) -> Iterator[OutgoingMessage]:
-        key, partition, routing_key = self.key, self.partition, self.routing_key
-        for chunk in self.value_chunks():
-            for value in chunk:
-                yield OutgoingMessage(value, key, [], partition, routing_key, {})
-
-    def __iter__(self) -> Iterator[OutgoingMessage]:
-        # The generator itself, so that ``for`` costs no extra call per message.
-        if self._iter is None:
-            self._iter = self._messages()
-        return self._iter
-
-    def __next__(self) -> OutgoingMessage:
-        return next(iter(self))
-
-
 def _drafts(
     spec: SourceSpec, stdin: IO[bytes] | None
 ) -> tuple[Iterator[Draft], int | None, list[Draft]]:
@@ -420,7 +346,9 @@ def build_messages(
 
 class AsyncMessages:
     """An async iterator over a sync one (what :class:`MessageWriter.publish` takes); for stdin
-    lines it also offers :meth:`value_chunks` (see :class:`StdinLines`)."""
+    lines it also offers :meth:`value_chunks` (see :class:`StdinLines`). Lines from a pipe or
+    a terminal are read in a thread, so that a slow writer's line is sent while the next one
+    is awaited."""
 
     __slots__ = ("_gen", "source")
 
@@ -430,6 +358,12 @@ class AsyncMessages:
 
     @staticmethod
     async def _run(messages: Iterable[OutgoingMessage]) -> AsyncGenerator[OutgoingMessage, None]:
+        if isinstance(messages, StdinLines) and messages.blocking:
+            key, partition, routing_key = messages.key, messages.partition, messages.routing_key
+            async for chunk in threaded_chunks(messages.value_chunks()):
+                for value in chunk:
+                    yield OutgoingMessage(value, key, [], partition, routing_key, {})
+            return
         for message in messages:
             yield message
 
@@ -443,13 +377,19 @@ class AsyncMessages:
     async def aclose(self) -> None:
         await self._gen.aclose()
 
-    def value_chunks(self) -> Iterator[list[bytes]] | None:
+    def value_chunks(self) -> AsyncIterator[list[bytes]] | None:
         """The values in lists when every message is a plain stdin line (no key, partition,
         headers or properties), else None. Use this or iterate, not both."""
         source = self.source
         if isinstance(source, StdinLines) and source.plain:
-            return source.value_chunks()
+            chunks = source.value_chunks()
+            return threaded_chunks(chunks) if source.blocking else _async_chunks(chunks)
         return None
+
+
+async def _async_chunks(chunks: Iterator[list[bytes]]) -> AsyncIterator[list[bytes]]:
+    for chunk in chunks:  # a regular file: reads do not wait for a writer
+        yield chunk
 
 
 def aiter_messages(messages: Iterable[OutgoingMessage]) -> AsyncMessages:

@@ -454,7 +454,7 @@ async def publish_runs(
     pub.start()
     try:
         if chunks is not None:
-            for values in chunks:
+            async for values in chunks:
                 place_values(values)
                 await pub.pause()  # let the producer read answers and send requests
                 while runs and runs[0][0].done:
