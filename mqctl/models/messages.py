@@ -71,6 +71,7 @@ class PublishResult:
     partition: int | None = None
     offset: int | None = None
     error: str | None = None
+    id: str | None = None  # the broker's own id when it gives one (a Redis Streams entry id)
 
 
 @dataclass(frozen=True, slots=True)

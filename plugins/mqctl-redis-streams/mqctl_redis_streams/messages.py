@@ -125,5 +125,6 @@ async def publish(
         if entry_id is None:
             yield PublishResult(index, False, error=f"stream {destination.name!r} does not exist")
         else:
-            yield PublishResult(index, True, partition=0)
+            text = entry_id.decode() if isinstance(entry_id, bytes) else str(entry_id)
+            yield PublishResult(index, True, partition=0, id=text)
         index += 1

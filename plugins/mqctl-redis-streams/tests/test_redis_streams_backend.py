@@ -100,10 +100,13 @@ def test_publish_and_peek_round_trip(cli: Any, redis: Any, prefix: str) -> None:
     redis.xgroup_create(stream, "workers", id="0", mkstream=True)
     result = cli("publish", stream, '{"id": 1}', "--key", "k-1", "-H", "source=test")
     assert result.exit_code == 0, result.stderr
-    result = cli("publish", stream, "second", "-n", "2")
+    result = cli("publish", stream, "second", "-n", "2", "-o", "jsonl")
     assert result.exit_code == 0, result.stderr
+    published = [json.loads(line) for line in result.stdout.splitlines()]
     entries = redis.xrange(stream)
     assert len(entries) == 3
+    # each result names the entry id Redis gave the message
+    assert [r["id"] for r in published] == [e[0].decode() for e in entries[1:]]
     assert entries[0][1] == {b"key": b"k-1", b"value": b'{"id": 1}', b"source": b"test"}
     assert entries[1][1] == {b"value": b"second"}
 
