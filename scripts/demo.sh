@@ -19,9 +19,18 @@ run() {
 bash scripts/brokers.sh status || true
 
 # The management API refreshes queue figures every ~5 s: right after `make seed` they still
-# read 0. Wait (bounded) until the seeded queue shows its messages.
-for _ in $(seq 1 30); do
-  "$MQCTL" queues list -o json 2>/dev/null | grep -q '"ready": [1-9]' && break
+# read 0 (and a quorum queue or stream "unknown"). Wait (bounded) until every seeded queue
+# shows its messages.
+seeded_queues_reported() {
+  "$MQCTL" queues list -o json 2>/dev/null | .venv/bin/python -c '
+import json, sys
+seeded = {"notifications_queue", "notifications_queue.dlq", "payments_queue", "order_events_stream"}
+rows = {q["name"]: q for q in json.load(sys.stdin)}
+ok = all(n in rows and rows[n]["state"] != "unknown" and rows[n]["messages"] > 0 for n in seeded)
+sys.exit(0 if ok else 1)'
+}
+for _ in $(seq 1 40); do
+  seeded_queues_reported && break
   sleep 0.5
 done
 
