@@ -225,7 +225,9 @@ def run(
         "",
         "| measure | value |",
         "|---|---:|",
-        f"| rows shown (topics / queues / groups / DLQs) | {rows} |",
+        "| rows shown (topics / queues / groups / DLQs) | "
+        + " / ".join(f"{rows[name]:,}" for name in ("topics", "queues", "groups", "dlq"))
+        + " |",
         f"| first load (connect, first refresh, render) | {result['first_seconds']:.2f} s |",
         f"| refresh cycle, median of {len(cycles)} | {median:.2f} s |",
         f"| refresh cycle, 90th percentile | {_percentile(cycles, 0.9):.2f} s |",
