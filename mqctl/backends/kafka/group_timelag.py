@@ -157,9 +157,9 @@ async def record_timestamps(
                     answered = timestamps_at(bytes(data), pending[tp])
                     stamps.update(((topic, partition, o), ts) for o, ts in answered.items())
                     left = [o for o in pending[tp] if o not in answered]
-                    if answered and left:
-                        pending[tp] = left  # past these bytes: the next round asks from there
-                    else:
+                    if left and pending[tp][0] in answered:  # progress: ask on from there
+                        pending[tp] = left
+                    else:  # all answered, or none of what it was asked for: give up the rest
                         del pending[tp]
         for tp in tps:
             if tp not in seen:
