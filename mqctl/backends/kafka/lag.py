@@ -10,14 +10,27 @@ from __future__ import annotations
 
 import asyncio
 import time
+from typing import Any
 
 from mqctl.backends.kafka import groups as kgroups
 from mqctl.backends.kafka.connection import KafkaConnection
 from mqctl.backends.kafka.group_timelag import record_timestamps
 from mqctl.backends.kafka.topics import cluster_metadata, watermarks
-from mqctl.errors import NotFoundError
+from mqctl.errors import BrokerTimeout, NotFoundError
 from mqctl.lag.status import partition_snapshot_status
 from mqctl.models.lag import LagEntry, LagStatus, PartitionLag, worst
+
+MISSING_RETRIES = 6
+MISSING_RETRY_DELAY = 0.5  # seconds
+OFFSETS_TOPIC = "__consumer_offsets"
+
+
+def offsets_topic_degraded(metadata: Any) -> bool:
+    """Whether a partition of the group offsets topic has no leader or fewer in-sync
+    replicas than replicas: a broker is down, so group coordinators may be moving."""
+    partitions = getattr(metadata, "_partitions", {}).get(OFFSETS_TOPIC, {})
+    return any(p.leader < 0 or len(p.isr) < len(p.replicas) for p in partitions.values())
+
 
 # Group types whose progress is a committed offset per partition (share groups have none).
 OFFSET_GROUP_TYPES = {"classic", "consumer", "streams"}
@@ -47,19 +60,33 @@ async def snapshot(
     )
     if not names:
         return []
-    coordinators = await kgroups.find_coordinators(conn, names)
-    infos, committed = await asyncio.gather(
-        kgroups.describe_groups(conn, coordinators, types),
-        kgroups.committed_offsets(conn, coordinators),
-    )
-    if groups is not None:
+    for attempt in range(MISSING_RETRIES + 1):
+        coordinators = await kgroups.find_coordinators(conn, names)
+        infos, committed = await asyncio.gather(
+            kgroups.describe_groups(conn, coordinators, types),
+            kgroups.committed_offsets(conn, coordinators),
+        )
         missing = [g for g in names if g not in infos and not committed.get(g)]
-        if missing:
+        if groups is None or not missing:
+            break
+        named = ", ".join(repr(m) for m in missing)
+        if not offsets_topic_degraded(metadata):
             raise NotFoundError(
-                f"consumer group {', '.join(repr(m) for m in missing)} not found on Kafka at "
-                f"{conn.settings.address}",
+                f"consumer group {named} not found on Kafka at {conn.settings.address}",
                 hint="list groups with `mqctl groups list`",
             )
+        # A broker holding group offsets is gone: the coordinator that took over can answer
+        # "no such group" until it has loaded them. Ask again briefly; if it still says so,
+        # the answer is "unavailable" (exit 3), not "not found" (exit 4).
+        if attempt == MISSING_RETRIES:
+            raise BrokerTimeout(
+                f"consumer group {named} not found on Kafka at {conn.settings.address} while "
+                "its group coordinators are failing over (__consumer_offsets has partitions "
+                "without a leader or with lost in-sync replicas)",
+                hint="try again in a few seconds",
+            )
+        await asyncio.sleep(MISSING_RETRY_DELAY)
+        metadata = await cluster_metadata(conn)
     if topic is not None and topic not in metadata.topics():
         raise NotFoundError(f"topic {topic!r} not found on Kafka at {conn.settings.address}")
     known = set(metadata.topics())
