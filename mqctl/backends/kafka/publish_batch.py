@@ -32,7 +32,7 @@ import itertools
 import random
 import time
 from collections import deque
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Iterator
 from typing import TYPE_CHECKING, Any, Final
 
 from mqctl.models.messages import HeaderValue, OutgoingMessage, PublishResult
@@ -447,6 +447,18 @@ async def publish_runs(
             if start < count:  # full: on to the next partition's batch
                 pub.close(batch)
 
+    def settled() -> Iterator[Run]:
+        """The oldest runs whose batch is done, while there are (a run ends where the next
+        begins; the newest one at the input read so far)."""
+        nonlocal last
+        while runs and runs[0][0].done:
+            done, first, position = runs.popleft()
+            if runs:
+                yield done, first, position, runs[0][1] - first
+            else:
+                last = None  # the next message starts a new run
+                yield done, first, position, index - first
+
     chunks = None
     if fast:
         value_chunks = getattr(messages, "value_chunks", None)
@@ -457,27 +469,18 @@ async def publish_runs(
             async for values in chunks:
                 place_values(values)
                 await pub.pause()  # let the producer read answers and send requests
-                while runs and runs[0][0].done:
-                    done, first, position = runs.popleft()
-                    if runs:
-                        yield done, first, position, runs[0][1] - first
-                    else:
-                        last = None  # the next message starts a new run
-                        yield done, first, position, index - first
+                if runs and runs[0][0].done:
+                    for run in settled():
+                        yield run
         else:
             async for message in messages:
                 place(message)
                 index += 1
                 if not index & YIELD_MASK:  # let the producer read answers and send requests
                     await pub.pause()
-                while runs[0][0].done:
-                    done, first, position = runs.popleft()
-                    if runs:
-                        yield done, first, position, runs[0][1] - first
-                    else:
-                        last = None  # the next message starts a new run
-                        yield done, first, position, index - first
-                        break
+                if runs[0][0].done:  # (checked first: this runs once per message)
+                    for run in settled():
+                        yield run
         pub.close_all()
         while runs:
             done, first, position = runs[0]
