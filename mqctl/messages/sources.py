@@ -359,10 +359,9 @@ class AsyncMessages:
     @staticmethod
     async def _run(messages: Iterable[OutgoingMessage]) -> AsyncGenerator[OutgoingMessage, None]:
         if isinstance(messages, StdinLines) and messages.blocking:
-            key, partition, routing_key = messages.key, messages.partition, messages.routing_key
             async for chunk in threaded_chunks(messages.value_chunks()):
-                for value in chunk:
-                    yield OutgoingMessage(value, key, [], partition, routing_key, {})
+                for message in messages.messages_of(chunk):
+                    yield message
             return
         for message in messages:
             yield message

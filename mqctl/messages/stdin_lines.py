@@ -11,6 +11,7 @@ from exiting (Ctrl-C). A regular file is read on the loop: it never waits for a 
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import os
 import stat
 import threading
@@ -81,11 +82,15 @@ class StdinLines:
         if pending:
             yield [b"".join(pending)]
 
-    def _messages(self) -> Iterator[OutgoingMessage]:
+    def messages_of(self, values: list[bytes]) -> Iterator[OutgoingMessage]:
+        """One chunk's lines as messages (with this input's key, partition, routing key)."""
         key, partition, routing_key = self.key, self.partition, self.routing_key
+        for value in values:
+            yield OutgoingMessage(value, key, [], partition, routing_key, {})
+
+    def _messages(self) -> Iterator[OutgoingMessage]:
         for chunk in self.value_chunks():
-            for value in chunk:
-                yield OutgoingMessage(value, key, [], partition, routing_key, {})
+            yield from self.messages_of(chunk)
 
     def __iter__(self) -> Iterator[OutgoingMessage]:
         # The generator itself, so that ``for`` costs no extra call per message.
@@ -119,7 +124,7 @@ async def threaded_chunks(chunks: Iterator[list[bytes]]) -> AsyncIterator[list[b
     def hand_over(item: object) -> bool:
         try:
             asyncio.run_coroutine_threadsafe(queue.put(item), loop).result()
-        except (RuntimeError, asyncio.CancelledError):  # the loop is closed or stopping
+        except (RuntimeError, concurrent.futures.CancelledError):  # the loop closed / stopping
             return False
         return True
 
