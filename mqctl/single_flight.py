@@ -19,10 +19,9 @@ class SingleFlight:
     """Join the request for a key already in flight, or start it.
 
     For idempotent reads that several callers ask at the same moment (a TUI refresh asks
-    Kafka's cluster metadata for status, topics and lag together, and lists RabbitMQ queues
-    for both the queues panel and the lag view). Nothing is cached: a caller arriving after
-    the answer came back starts a new request. The shared request is shielded, so one caller
-    giving up does not cancel it for the others.
+    Kafka's cluster metadata for status, topics and lag together). Nothing is cached: a
+    caller arriving after the answer came back starts a new request. The shared request is
+    shielded, so one caller giving up does not cancel it for the others.
     """
 
     def __init__(self) -> None:

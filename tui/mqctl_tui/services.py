@@ -34,7 +34,6 @@ from mqctl.models.lag import LagEntry
 from mqctl.models.messages import Message, OutgoingMessage, PeekOptions, PublishOptions
 from mqctl.models.messages import PublishResult as PublishResult
 from mqctl.session import Session
-from mqctl.single_flight import SingleFlight
 
 
 class ServiceNotReady(NotSupportedError):
@@ -88,7 +87,6 @@ class Services:
     def __init__(self, context: Context, *, timeout: float | None = None) -> None:
         self.context = context
         self.session = Session(context, timeout=timeout)
-        self._shared = SingleFlight()
         self._many_queues = False  # the last listing had more than LEAN_QUEUES_ABOVE queues
         self._stats: dict[QueueKey, QueueSummary] = {}  # each queue's last row with stats
         self._next_page = 1  # the next page of the full listing to ask for
@@ -123,10 +121,8 @@ class Services:
         return await inventory.list_topics(self.session)
 
     async def list_queues(self) -> list[QueueSummary]:
-        # one listing at a time: a panel asking while a refresh lists joins that listing
-        return await self._shared.join("queues", self._list_queues)
-
-    async def _list_queues(self) -> list[QueueSummary]:
+        """Called by the app's refresh worker only, which never starts a queue listing while
+        one is in flight: the bookkeeping below sees one listing at a time."""
         from mqctl.services import inventory
 
         if not self._many_queues or not inventory.has_queue_pages(self.session):
