@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from mqctl.cli.common import STATE
+from mqctl.config.schema import MIN_REFRESH
 
 
 def register(app: typer.Typer) -> None:
@@ -18,7 +19,7 @@ def tui_cmd(
         float | None,
         typer.Option(
             "--refresh",
-            min=0.5,
+            min=MIN_REFRESH,
             help="Seconds between auto-refreshes (space pauses). Default: refresh in the "
             "config's [tui] table, else 5.",
             show_default=False,

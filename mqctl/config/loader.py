@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from mqctl.config.schema import (
+    DEFAULT_REFRESH,
+    MIN_REFRESH,
     Config,
     Context,
     TuiSettings,
@@ -80,10 +82,6 @@ def load_config(path: Path | None = None) -> Config:
         )
     tui = _tui_settings(raw.get("tui", {}), f"{where}: tui")
     return Config(path=path, current_context=current, contexts=contexts, raw=raw, tui=tui)
-
-
-MIN_REFRESH = 0.5  # seconds; also the lower bound of `mqctl tui --refresh`
-DEFAULT_REFRESH = TuiSettings().refresh
 
 
 def _tui_settings(section: Any, where: str) -> TuiSettings:

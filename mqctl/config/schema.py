@@ -38,11 +38,15 @@ class Context:
     decoders: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
+DEFAULT_REFRESH = 5.0  # seconds between the TUI's auto-refreshes
+MIN_REFRESH = 0.5  # the least the config's [tui] refresh or `mqctl tui --refresh` may say
+
+
 @dataclass(frozen=True, slots=True)
 class TuiSettings:
     """The ``[tui]`` table: defaults of ``mqctl tui`` (its options win)."""
 
-    refresh: float = 5.0  # seconds between auto-refreshes
+    refresh: float = DEFAULT_REFRESH
 
 
 @dataclass(frozen=True, slots=True)

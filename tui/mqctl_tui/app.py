@@ -22,7 +22,7 @@ from textual.binding import Binding, BindingType
 from textual.reactive import reactive
 from textual.widget import Widget
 
-from mqctl.config.schema import Config, Context
+from mqctl.config.schema import DEFAULT_REFRESH, Config, Context
 from mqctl.errors import MqctlError
 from mqctl.models.inventory import Destination
 from mqctl_tui.commands import MqctlCommands
@@ -36,7 +36,6 @@ from mqctl_tui.data import (
 )
 from mqctl_tui.services import Services
 
-DEFAULT_REFRESH = 5.0
 ServicesFactory = Callable[[Context, float | None], Any]
 TICK = "tick"
 LOADERS = {
