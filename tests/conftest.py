@@ -18,6 +18,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -95,6 +96,27 @@ def closed_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def mgmt_publish(
+    http: Any,
+    queue: str,
+    payload: str,
+    *,
+    vhost: str = "%2F",
+    properties: dict[str, Any] | None = None,
+) -> None:
+    """Test set-up: one message into ``queue`` through the management API (``http``: a
+    client whose base URL ends in ``/api``), via the default exchange."""
+    http.post(
+        f"/exchanges/{vhost}/amq.default/publish",
+        json={
+            "properties": properties or {},
+            "routing_key": queue,
+            "payload": payload,
+            "payload_encoding": "string",
+        },
+    ).raise_for_status()
 
 
 def write_config(path: Path, text: str) -> Path:

@@ -18,7 +18,7 @@ import pytest
 
 from mqctl.models.lag import LagEntry, LagStatus, PartitionLag
 from mqctl.services.lag import without_dlq
-from tests.conftest import RABBIT_MGMT, run_cli
+from tests.conftest import RABBIT_MGMT, mgmt_publish, run_cli
 from tests.kafka_helpers import (
     cleanup,
     commit,
@@ -92,15 +92,7 @@ def rabbit_dlq(unique: str, isolated_config: Path) -> Iterator[dict[str, str]]:
                 api.put(f"/queues/{vhost}/{names[key]}", json={"durable": True}).raise_for_status()
             for key in ("dlq", "parked"):
                 for i in range(3):
-                    api.post(
-                        f"/exchanges/{vhost}/amq.default/publish",
-                        json={
-                            "properties": {},
-                            "routing_key": names[key],
-                            "payload": f"dead {i}",
-                            "payload_encoding": "string",
-                        },
-                    ).raise_for_status()
+                    mgmt_publish(api, names[key], f"dead {i}", vhost=vhost)
             yield names
         finally:
             api.delete(f"/vhosts/{vhost}")

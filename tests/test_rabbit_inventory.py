@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from mqctl.backends.rabbitmq import management
-from tests.conftest import RABBIT_MGMT, run_cli
+from tests.conftest import RABBIT_MGMT, mgmt_publish, run_cli
 
 pytestmark = pytest.mark.rabbitmq
 
@@ -280,15 +280,7 @@ def test_create_purge_delete(http: httpx.Client, unique: str) -> None:
         assert "inequivalent" in clash.stderr
 
         for i in range(3):
-            http.post(
-                "/exchanges/%2F/amq.default/publish",
-                json={
-                    "properties": {},
-                    "routing_key": name,
-                    "payload": f"m{i}",
-                    "payload_encoding": "string",
-                },
-            ).raise_for_status()
+            mgmt_publish(http, name, f"m{i}")
         refused = run_cli("queues", "purge", name)  # no TTY and no --yes
         assert refused.exit_code == 2 and "--yes" in refused.stderr
         purged = run_cli("queues", "purge", name, "--yes", "-o", "json")
@@ -340,15 +332,7 @@ def test_delete_if_empty_refused_for_non_empty_queue(http: httpx.Client, unique:
     name = f"mqctl-test-ie-{unique}"
     try:
         assert run_cli("queues", "create", name).exit_code == 0
-        http.post(
-            "/exchanges/%2F/amq.default/publish",
-            json={
-                "properties": {},
-                "routing_key": name,
-                "payload": "x",
-                "payload_encoding": "string",
-            },
-        ).raise_for_status()
+        mgmt_publish(http, name, "x")
         result = run_cli("queues", "delete", name, "--if-empty", "--yes")
         assert result.exit_code == 2, result.output
         assert http.get(f"/queues/%2F/{name}").status_code == 200

@@ -14,7 +14,7 @@ from mqctl.backends.rabbitmq.lag import drain_seconds, lag_entry, queue_status
 from mqctl.config.schema import builtin_local_context
 from mqctl.models.lag import LagEntry, LagStatus
 from mqctl.session import Session
-from tests.conftest import RABBIT_MGMT, run_cli
+from tests.conftest import RABBIT_MGMT, mgmt_publish, run_cli
 
 pytestmark = pytest.mark.rabbitmq
 
@@ -87,15 +87,7 @@ def lag_queues(unique: str) -> Iterator[dict[str, str]]:
             http.put(f"/queues/%2F/{name}", json={"durable": True}).raise_for_status()
         for name in (names["stopped"], names["lagging"]):
             for i in range(5):
-                http.post(
-                    "/exchanges/%2F/amq.default/publish",
-                    json={
-                        "properties": {"timestamp": 1_700_000_000 + i},
-                        "routing_key": name,
-                        "payload": f"m{i}",
-                        "payload_encoding": "string",
-                    },
-                ).raise_for_status()
+                mgmt_publish(http, name, f"m{i}", properties={"timestamp": 1_700_000_000 + i})
         yield names
         for name in names.values():
             http.delete(f"/queues/%2F/{name}")

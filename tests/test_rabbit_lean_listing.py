@@ -15,7 +15,7 @@ from mqctl.config.schema import builtin_local_context
 from mqctl.models.inventory import QueuePage, QueueSummary
 from mqctl.services import inventory
 from mqctl.session import Session
-from tests.conftest import RABBIT_MGMT
+from tests.conftest import RABBIT_MGMT, mgmt_publish
 
 AUTH = ("guest", "guest")
 
@@ -30,15 +30,7 @@ def queues() -> Iterator[dict[str, int]]:
             for name, count in depths.items():
                 http.put(f"/queues/%2F/{name}", json={"durable": False}).raise_for_status()
                 for _ in range(count):
-                    http.post(
-                        "/exchanges/%2F/amq.default/publish",
-                        json={
-                            "properties": {},
-                            "routing_key": name,
-                            "payload": "x",
-                            "payload_encoding": "string",
-                        },
-                    ).raise_for_status()
+                    mgmt_publish(http, name, "x")
             yield depths
         finally:
             for name in depths:
