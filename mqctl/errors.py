@@ -1,4 +1,4 @@
-"""Errors users see, each tied to a documented exit code (docs/exit-codes.md).
+"""Errors users see, each tied to a documented exit code (docs/output.md).
 
 Every failure that reaches the CLI is one of these. The CLI prints ``str(error)`` on one line
 (plus the hint) and exits with ``error.exit_code``; ``--debug`` also prints the traceback.
@@ -17,8 +17,10 @@ class ExitCode(IntEnum):
     UNAVAILABLE = 3  # cannot connect, authenticate, or timed out
     NOT_FOUND = 4  # a named topic/queue/vhost/group/context does not exist
     PARTIAL = 5  # the operation partly failed (some messages not published/moved)
+    DECLINED = 6  # the user answered "no" to a confirmation prompt: nothing was changed
     INTERNAL = 70  # a bug in mqctl (EX_SOFTWARE); the message says to rerun with --debug
     INTERRUPTED = 130  # Ctrl-C
+    BROKEN_PIPE = 141  # stdout closed early (`mqctl ... | head`): 128 + SIGPIPE, as a shell does
 
 
 class MqctlError(Exception):
@@ -67,6 +69,12 @@ class NotFoundError(MqctlError):
     """A named thing (topic, queue, vhost, group, context) does not exist."""
 
     exit_code = ExitCode.NOT_FOUND
+
+
+class DeclinedError(MqctlError):
+    """The user declined a confirmation prompt (answered no, or typed another name)."""
+
+    exit_code = ExitCode.DECLINED
 
 
 class CheckFailed(MqctlError):

@@ -85,6 +85,27 @@ class Session:
             )
         return found
 
+    def backend_for(
+        self, capability: type[T], what: str, *, backend: str | None = None
+    ) -> tuple[Backend, T]:
+        """The one configured backend offering ``capability`` (a runtime-checkable Protocol),
+        returned as itself and typed as the capability. ``backend`` picks one by name (a
+        ``kafka:``/``rabbitmq:`` prefix the user typed); several candidates without a name
+        are ambiguous (exit 2), none at all is "not supported" (exit 2)."""
+        if backend is not None:
+            chosen = self.backend(backend)
+            if not isinstance(chosen, capability):
+                raise NotSupportedError(f"{what} is not supported by the {backend} backend")
+            return chosen, chosen
+        found = self.backends_with(capability, what)
+        if len(found) > 1:
+            names = ", ".join(b.name for b, _ in found)
+            raise UsageError(
+                f"{what}: several brokers can do it ({names})",
+                hint="prefix the name with the broker, e.g. kafka:NAME or rabbitmq:NAME",
+            )
+        return found[0]
+
     def approve_writes(self) -> None:
         """The view confirmed writes to this protected context (e.g. the TUI's modal where
         the user typed the context name): later writes of this session go ahead."""
