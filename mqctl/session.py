@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from mqctl import registry
 from mqctl.backend import Backend
@@ -75,10 +75,14 @@ class Session:
     def backends(self) -> list[Backend]:
         return [self.backend(name) for name in self.backend_names]
 
-    def backends_with(self, capability: Any, what: str) -> list[tuple[Backend, Any]]:
+    def backends_with(self, capability: type[T], what: str) -> list[tuple[Backend, T]]:
         """Configured backends offering ``capability`` (a runtime-checkable Protocol), each
         paired with itself typed as the capability; none at all is a clear error."""
-        found = [(b, b) for b in self.backends() if isinstance(b, capability)]
+        found: list[tuple[Backend, T]] = []
+        for backend in self.backends():
+            capable: object = backend
+            if isinstance(capable, capability):
+                found.append((backend, capable))
         if not found:
             configured = ", ".join(self.backend_names) or "no brokers"
             raise NotSupportedError(
