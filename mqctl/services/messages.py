@@ -236,7 +236,10 @@ async def publish(
     async with _audited_publish(session, target, messages, options, vhost, rate) as run:
         act, results = run
         async for result in results:
-            act.counts["published" if result.ok else "failed"] += 1
+            if result.ok:
+                act.counts["published"] += 1
+            else:
+                _count_failed(act, [result])
             yield result
 
 
@@ -261,10 +264,16 @@ async def publish_tallies(
         try:
             async for confirmed, failed in groups:
                 act.counts["published"] += confirmed
-                act.counts["failed"] += len(failed)
+                if failed:
+                    _count_failed(act, failed)
                 yield confirmed, failed
         finally:
             await _aclose(groups)
+
+
+def _count_failed(act: Action, failed: list[PublishResult]) -> None:
+    act.counts["failed"] += len(failed)
+    act.details.setdefault("first_error", f"message {failed[0].index}: {failed[0].error}")
 
 
 async def _tally_each(
