@@ -298,3 +298,23 @@ class QueueAdmin(Protocol):
     async def purge_queue(self, name: str, *, vhost: str | None = None) -> int:
         """Remove ready messages; returns how many there were just before."""
         ...
+
+
+# --- fast paths: optional shapes of what a reader or writer returns --------------------------
+
+
+@runtime_checkable
+class MessageBatches(Protocol):
+    """A peek (what :meth:`MessageReader.peek` returns) that can also give its messages in
+    lists, e.g. one per Kafka fetch: no async step per message. Read it one way only."""
+
+    def batches(self) -> AsyncIterator[list[Message]]: ...
+
+
+@runtime_checkable
+class PublishTallies(Protocol):
+    """Publish results (what :meth:`MessageWriter.publish` returns) that can also be read as
+    ``(messages confirmed, failed results)`` per run of messages, building no object per
+    confirmed message (Kafka's batches). Read it one way only."""
+
+    def tallies(self) -> AsyncIterator[tuple[int, list[PublishResult]]]: ...

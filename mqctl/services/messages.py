@@ -16,7 +16,14 @@ from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field
 
 from mqctl.audit import Action, Outcome, audited, audited_on_error, target_name
-from mqctl.backend import MessageReader, MessageWriter, QueueCatalog, require
+from mqctl.backend import (
+    MessageBatches,
+    MessageReader,
+    MessageWriter,
+    PublishTallies,
+    QueueCatalog,
+    require,
+)
 from mqctl.errors import UsageError
 from mqctl.messages.filters import FilterStats, MessageFilter
 from mqctl.messages.rate import rate_limited
@@ -95,8 +102,7 @@ async def peek_batches(
     source = await _open(session, name, options, filters, vhost, merge, stats)
     limit = options.max_messages if options.max_messages > 0 else None
     active = filters is not None and filters.active
-    batches = getattr(source, "batches", None)
-    lists: AsyncIterator[list[Message]] = batches() if batches is not None else _lists(source)
+    lists = source.batches() if isinstance(source, MessageBatches) else _lists(source)
     try:
         async for batch in lists:
             if not active and (limit is None or stats.matched + len(batch) < limit):
@@ -257,10 +263,7 @@ async def publish_tallies(
     backend whose results have ``tallies()`` (Kafka's batches) builds no object per message."""
     async with _audited_publish(session, target, messages, options, vhost, rate) as run:
         act, results = run
-        tallies = getattr(results, "tallies", None)
-        groups: AsyncIterator[tuple[int, list[PublishResult]]] = (
-            tallies() if tallies is not None else _tally_each(results)
-        )
+        groups = results.tallies() if isinstance(results, PublishTallies) else _tally_each(results)
         try:
             async for confirmed, failed in groups:
                 act.counts["published"] += confirmed
