@@ -36,8 +36,10 @@ def audit_cmd(
         typer.Option("--action", help="Only this action, e.g. publish, 'queue purge'."),
     ] = None,
 ) -> None:
-    """Show the audit log of writes (publish, purges, deletes, resets, redrives...), newest
-    last, with their outcome: ok, partial, failed, refused, declined or interrupted.
+    """Show the audit log of writes (publish, redrive, resets, deletes...), newest last.
+
+    Each write is one record with its outcome: ok, partial, failed, refused, declined or
+    interrupted.
 
     Examples:  mqctl audit  |  mqctl audit -n 200 -o jsonl  |  mqctl audit --for-context prod
     --since 1h  |  mqctl audit --outcome failed -o json
