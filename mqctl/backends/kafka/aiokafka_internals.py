@@ -1,5 +1,9 @@
 """Every use of aiokafka's private API, in one place (aiokafka is pinned to an exact version).
 
+Partition metadata: aiokafka's ``ClusterMetadata`` keeps each partition's leader, replicas and
+in-sync replicas (``PartitionMetadata``) in ``_partitions`` and has no public accessor for the
+replicas and the ISR (:func:`partitions_metadata`); there is no slower public way to them.
+
 Plain stdin lines are appended to a record batch through the builder under aiokafka's
 ``BatchBuilder.append`` (its ``_builder`` and ``_relative_offset``): half the cost per message.
 When the installed aiokafka does not have that shape, :func:`fill` uses the public
@@ -13,7 +17,8 @@ from __future__ import annotations
 
 import itertools
 import logging
-from typing import TYPE_CHECKING, Final
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Final
 
 if TYPE_CHECKING:
     from aiokafka.producer.message_accumulator import BatchBuilder
@@ -21,6 +26,13 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 _NO_HEADERS: Final[list[tuple[str, bytes]]] = []
 _fallback_logged = False
+
+
+def partitions_metadata(metadata: Any, topic: str) -> Mapping[int, Any]:
+    """``topic``'s ``PartitionMetadata`` (leader, replicas, isr) by partition id, from an
+    aiokafka ``ClusterMetadata``; empty for a topic it does not know."""
+    partitions: Mapping[str, Mapping[int, Any]] = metadata._partitions
+    return partitions.get(topic, {})
 
 
 def has_fast_append(builder: BatchBuilder) -> bool:

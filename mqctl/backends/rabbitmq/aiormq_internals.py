@@ -97,3 +97,27 @@ async def write_raw(
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(queue.put(frame), poll)
                 return
+
+
+# --- names outside pamqp's ASCII pattern ------------------------------------------------------
+
+# pamqp (aiormq's frame codec) checks queue and exchange names against the AMQP spec's
+# informative pattern ``^[a-zA-Z0-9-_.:@#,/+ ]*$`` before it encodes a frame, although RabbitMQ
+# takes any UTF-8 name up to 255 bytes (accents, Cyrillic, CJK, emoji, ``%``...): a queue mqctl
+# itself created through the management API could not be peeked, published to or redriven.
+# The check reads ``pamqp.constants.DOMAIN_REGEX`` at each frame, so widening those two
+# patterns lets every name through; the encoder still refuses more than 255 bytes, and
+# :func:`mqctl.backends.rabbitmq.names.check_name` turns that into a clear error first.
+_ANY_NAME_PATTERN = r"(?s).*"
+
+
+def allow_any_names() -> None:
+    """Let pamqp encode every name RabbitMQ accepts (idempotent, process-wide)."""
+    import re
+
+    from pamqp import constants
+
+    for domain in ("queue-name", "exchange-name"):
+        pattern = constants.DOMAIN_REGEX.get(domain)
+        if pattern is None or pattern.pattern != _ANY_NAME_PATTERN:
+            constants.DOMAIN_REGEX[domain] = re.compile(_ANY_NAME_PATTERN)
