@@ -12,7 +12,16 @@ import dataclasses
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field
 
-from mqctl.backend import Backend, MessageReader, MessageWriter, QueueCatalog, TopicAdmin, require
+from mqctl.backend import (
+    Backend,
+    MessageBatches,
+    MessageReader,
+    MessageWriter,
+    QueueCatalog,
+    ResultTallies,
+    TopicAdmin,
+    require,
+)
 from mqctl.errors import NotFoundError, UsageError
 from mqctl.messages.filters import FilterStats, MessageFilter
 from mqctl.messages.rate import rate_limited
@@ -84,15 +93,14 @@ async def peek_batches(
     stats: PeekStats | None = None,
 ) -> AsyncIterator[list[Message]]:
     """The messages of :func:`peek` (same limit, filters and stats) in lists, never empty, of
-    consecutive messages: a backend whose reader has ``batches()`` (Kafka: one list per
-    fetch) costs no async step per message; other readers give lists of one. :func:`peek`
+    consecutive messages: a reader that is also :class:`MessageBatches` (Kafka: one list
+    per fetch) costs no async step per message; other readers give lists of one. :func:`peek`
     is this, flattened."""
     stats = stats if stats is not None else PeekStats()
     source = await _open(session, name, options, filters, vhost, merge, stats)
     limit = options.max_messages if options.max_messages > 0 else None
     active = filters is not None and filters.active
-    batches = getattr(source, "batches", None)
-    lists: AsyncIterator[list[Message]] = batches() if batches is not None else _lists(source)
+    lists = source.batches() if isinstance(source, MessageBatches) else _lists(source)
     try:
         async for batch in lists:
             if not active and (limit is None or stats.matched + len(batch) < limit):
@@ -239,13 +247,12 @@ async def publish_tallies(
     rate: float | None = None,
 ) -> AsyncIterator[tuple[int, list[PublishResult]]]:
     """:func:`publish` for callers that only count (summaries, progress): yields (messages
-    confirmed, results of the failed ones) for consecutive groups of messages, in order. A
-    backend whose results have ``tallies()`` (Kafka's batches) builds no object per message."""
+    confirmed, results of the failed ones) for consecutive groups of messages, in order.
+    Results that are :class:`ResultTallies` (Kafka's batches) build no object per message."""
     results = await _writer_results(session, target, messages, options, vhost, rate)
-    tallies = getattr(results, "tallies", None)
     try:
-        if tallies is not None:
-            async for tally in tallies():
+        if isinstance(results, ResultTallies):
+            async for tally in results.tallies():
                 yield tally
         else:
             async for result in results:

@@ -35,6 +35,7 @@ from collections import deque
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
+from mqctl.backend import ValueChunks
 from mqctl.backends.kafka.aiokafka_internals import fill
 from mqctl.backends.kafka.batch_publisher import (
     NO_HEADERS,
@@ -156,10 +157,7 @@ async def publish_runs(
     )
     fast = default_partition is None
     placer = RunPlacer(pub, fast, max_size)
-    chunks = None
-    if fast:
-        value_chunks = getattr(messages, "value_chunks", None)
-        chunks = value_chunks() if value_chunks is not None else None
+    chunks = messages.value_chunks() if fast and isinstance(messages, ValueChunks) else None
     pub.start()
     try:
         if chunks is not None:
