@@ -162,17 +162,26 @@ def test_write_raw_queues_one_frame() -> None:
     assert frame.payload == b"frames" and frame.should_close is False
 
 
-# pamqp also caps exchange names at 127 characters (the AMQP spec's exchange-name domain)
-NAMES = ["é", "Заказы", "注文 キュー", "😀 orders", "a/b.c%d", "x" * 127, "é" * 127]
+NAMES = ["é", "Заказы", "注文 キュー", "😀 orders", "a/b.c%d", "x" * 255, "é" * 127, " "]
 
 
-def test_pamqp_checks_names_through_domain_regex() -> None:
-    """The workaround widens ``DOMAIN_REGEX``: pamqp must still read it at each frame."""
-    from pamqp import commands, constants
+def test_pamqp_checks_names_the_way_the_workaround_expects() -> None:
+    """The workaround widens ``DOMAIN_REGEX`` and wraps ``validate``: pamqp must still read
+    the pattern at each frame, cap exactly these fields, and validate in ``marshal``."""
+    from pamqp import base, commands, constants
+
+    from mqctl.backends.rabbitmq.aiormq_internals import SPEC_CAPPED_FIELDS
 
     assert {"queue-name", "exchange-name"} <= set(constants.DOMAIN_REGEX)
     for command in (commands.Queue.Declare, commands.Basic.Publish, commands.Exchange.Declare):
-        assert "DOMAIN_REGEX" in inspect.getsource(command.validate)
+        validate = getattr(command.validate, "__wrapped__", command.validate)
+        assert "DOMAIN_REGEX" in inspect.getsource(validate)
+    source = inspect.getsource(commands)
+    capped = {
+        line.split("self.")[1].split(" ")[0] for line in source.splitlines() if "> 127" in line
+    }
+    assert capped == set(SPEC_CAPPED_FIELDS)
+    assert "self.validate()" in inspect.getsource(base.Frame.marshal)
 
 
 def test_any_name_rabbitmq_accepts_encodes_after_the_workaround() -> None:
@@ -190,10 +199,17 @@ def test_any_name_rabbitmq_accepts_encodes_after_the_workaround() -> None:
             commands.Queue.Purge(queue=name),
             commands.Basic.Publish(exchange=name, routing_key=name),
             commands.Exchange.Declare(exchange=name, passive=True),
+            commands.Queue.Bind(queue=name, exchange=name),
+            commands.Exchange.Bind(destination=name, source=name),
         ):
             used, _channel, decoded = frame.unmarshal(frame.marshal(command, 1))
             assert used > 0
-            assert name in (getattr(decoded, "queue", None), getattr(decoded, "exchange", None))
+            fields = ("queue", "exchange", "source", "destination")
+            assert name in {getattr(decoded, f, None) for f in fields}
+    opened = commands.Connection.Open(virtual_host="v " * 100)
+    assert frame.unmarshal(frame.marshal(opened, 0))[2].virtual_host == "v " * 100
+    with pytest.raises(TypeError, match="255 bytes"):  # the broker's real limit still holds
+        frame.marshal(commands.Basic.Publish(exchange="é" * 128), 1)
 
 
 def test_names_over_255_bytes_are_usage_errors_naming_them() -> None:

@@ -101,23 +101,61 @@ async def write_raw(
 
 # --- names outside pamqp's ASCII pattern ------------------------------------------------------
 
-# pamqp (aiormq's frame codec) checks queue and exchange names against the AMQP spec's
-# informative pattern ``^[a-zA-Z0-9-_.:@#,/+ ]*$`` before it encodes a frame, although RabbitMQ
-# takes any UTF-8 name up to 255 bytes (accents, Cyrillic, CJK, emoji, ``%``...): a queue mqctl
-# itself created through the management API could not be peeked, published to or redriven.
-# The check reads ``pamqp.constants.DOMAIN_REGEX`` at each frame, so widening those two
-# patterns lets every name through; the encoder still refuses more than 255 bytes, and
+# pamqp (aiormq's frame codec) checks names before it encodes a frame against the AMQP spec's
+# informative domains, narrower than what RabbitMQ takes (any UTF-8 name up to 255 bytes:
+# accents, Cyrillic, CJK, emoji, ``%``...), so a queue mqctl itself created through the
+# management API could not be peeked, published to or redriven:
+# * queue and exchange names must match ``^[a-zA-Z0-9-_.:@#,/+ ]*$``: the check reads
+#   ``pamqp.constants.DOMAIN_REGEX`` at each frame, so those two patterns are widened;
+# * exchange names (and the vhost of ``connection.open``) may have at most 127 characters:
+#   each command's ``validate`` is wrapped to apply that one to the 255 bytes instead.
+# pamqp's encoder still refuses a name over 255 bytes, and
 # :func:`mqctl.backends.rabbitmq.names.check_name` turns that into a clear error first.
 _ANY_NAME_PATTERN = r"(?s).*"
+# Name fields pamqp caps at 127 characters; RabbitMQ's limit is the short string's 255 bytes.
+SPEC_CAPPED_FIELDS = ("exchange", "source", "destination", "virtual_host")
+_SPEC_MAX_CHARS = 127
 
 
 def allow_any_names() -> None:
     """Let pamqp encode every name RabbitMQ accepts (idempotent, process-wide)."""
     import re
 
-    from pamqp import constants
+    from pamqp import base, commands, constants
 
     for domain in ("queue-name", "exchange-name"):
         pattern = constants.DOMAIN_REGEX.get(domain)
         if pattern is None or pattern.pattern != _ANY_NAME_PATTERN:
             constants.DOMAIN_REGEX[domain] = re.compile(_ANY_NAME_PATTERN)
+    for group in vars(commands).values():
+        for command in vars(group).values() if isinstance(group, type) else ():
+            if (
+                isinstance(command, type)
+                and issubclass(command, base.Frame)
+                and "validate" in vars(command)
+                and set(SPEC_CAPPED_FIELDS) & set(command.__slots__)
+                and not getattr(command.validate, "_mqctl_by_bytes", False)
+            ):
+                command.validate = _by_bytes(command.validate)  # type: ignore[method-assign, assignment]
+
+
+def _by_bytes(validate: Callable[[Any], None]) -> Callable[[Any], None]:
+    """``validate`` with long names shortened while it runs (their bytes are checked when
+    the frame is encoded)."""
+
+    def validate_names_by_bytes(self: Any) -> None:
+        hidden: dict[str, str] = {}
+        for field in SPEC_CAPPED_FIELDS:
+            value = getattr(self, field, None)
+            if isinstance(value, str) and len(value) > _SPEC_MAX_CHARS:
+                hidden[field] = value
+                setattr(self, field, value[:_SPEC_MAX_CHARS])
+        try:
+            validate(self)
+        finally:
+            for field, value in hidden.items():
+                setattr(self, field, value)
+
+    validate_names_by_bytes._mqctl_by_bytes = True  # type: ignore[attr-defined]
+    validate_names_by_bytes.__wrapped__ = validate  # type: ignore[attr-defined]
+    return validate_names_by_bytes
