@@ -20,8 +20,8 @@ from mqctl.backend import (
     MessageBatches,
     MessageReader,
     MessageWriter,
-    PublishTallies,
     QueueCatalog,
+    ResultTallies,
     require,
 )
 from mqctl.errors import UsageError
@@ -95,8 +95,8 @@ async def peek_batches(
     stats: PeekStats | None = None,
 ) -> AsyncIterator[list[Message]]:
     """The messages of :func:`peek` (same limit, filters and stats) in lists, never empty, of
-    consecutive messages: a backend whose reader has ``batches()`` (Kafka: one list per
-    fetch) costs no async step per message; other readers give lists of one. :func:`peek`
+    consecutive messages: a reader that is also :class:`MessageBatches` (Kafka: one list
+    per fetch) costs no async step per message; other readers give lists of one. :func:`peek`
     is this, flattened."""
     stats = stats if stats is not None else PeekStats()
     source = await _open(session, name, options, filters, vhost, merge, stats)
@@ -263,7 +263,7 @@ async def publish_tallies(
     backend whose results have ``tallies()`` (Kafka's batches) builds no object per message."""
     async with _audited_publish(session, target, messages, options, vhost, rate) as run:
         act, results = run
-        groups = results.tallies() if isinstance(results, PublishTallies) else _tally_each(results)
+        groups = results.tallies() if isinstance(results, ResultTallies) else _tally_each(results)
         try:
             async for confirmed, failed in groups:
                 act.counts["published"] += confirmed
