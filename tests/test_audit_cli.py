@@ -147,6 +147,19 @@ def test_read_only_context_refuses_and_records(isolated_config: Path, topic: str
     only_record(action="topic delete", outcome="refused", target=topic)
 
 
+def test_protected_context_wrong_name_or_eof_is_declined(isolated_config: Path, topic: str) -> None:
+    isolated_config.write_text(
+        "[contexts.prod]\nprotected = true\n[contexts.prod.kafka]\n"
+        'bootstrap-servers = "127.0.0.1:9092"\n'
+    )
+    wrong = _answer_on_a_terminal(["-c", "prod", "publish", topic, SECRET], "nope\n")
+    assert wrong.returncode == 6, wrong
+    only_record(action="publish", outcome="declined", context="prod")
+    eof = _answer_on_a_terminal(["-c", "prod", "topics", "delete", topic], "\x04")
+    assert eof.returncode == 6, eof
+    only_record(action="topic delete", outcome="declined", context="prod")
+
+
 def test_queue_purge_refused_declined_ok(http: httpx.Client, queue: str) -> None:
     for i in range(3):
         mgmt_publish(http, queue, f"{SECRET}-{i}")
