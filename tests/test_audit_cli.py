@@ -18,7 +18,7 @@ import httpx
 import pytest
 
 from tests.conftest import RABBIT_MGMT, mgmt_publish, run_cli
-from tests.kafka_helpers import commit, committed, produce, scratch_topic
+from tests.kafka_helpers import commit, committed, end_offsets, produce, scratch_topic
 
 SECRET = "s3cr3t-payload"  # a message value: must never reach the audit log
 
@@ -255,6 +255,32 @@ def test_audit_command_shows_and_filters(topic: str) -> None:
     table = run_cli("audit")
     assert table.exit_code == 0 and "publish" in table.stdout
     assert SECRET not in table.stdout
+
+
+def test_publish_interrupted_by_ctrl_c(topic: str) -> None:
+    """SIGINT in the middle of a rate-limited publish: exit 130, one record, interrupted,
+    with the messages confirmed so far."""
+    import signal
+    import time
+
+    process = subprocess.Popen(
+        [sys.executable, "-m", "mqctl", "publish", topic, SECRET, "--count", "100000",
+         "--rate", "20/s"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 30
+        while asyncio.run(end_offsets(topic, 1))[0] < 2 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=30) == 130
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    record = only_record(action="publish", outcome="interrupted")
+    assert record["counts"]["published"] >= 2 and record["counts"]["failed"] == 0
 
 
 def _answer_on_a_terminal(args: list[str], answer: str) -> subprocess.CompletedProcess[bytes]:
