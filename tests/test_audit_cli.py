@@ -145,6 +145,9 @@ def test_read_only_context_refuses_and_records(isolated_config: Path, topic: str
     result = run_cli("-c", "ro", "topics", "delete", topic, "--yes")
     assert result.exit_code == 2
     only_record(action="topic delete", outcome="refused", target=topic)
+    result = run_cli("-c", "ro", "dlq", "redrive", f"{topic}.dlq", "--yes")
+    assert result.exit_code == 2, result.output
+    only_record(action="dlq redrive", outcome="refused", target=f"{topic}.dlq")
 
 
 def test_protected_context_wrong_name_or_eof_is_declined(isolated_config: Path, topic: str) -> None:

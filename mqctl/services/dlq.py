@@ -210,9 +210,12 @@ async def redrive(
 
     ``expected``: how many messages a plan shown just before examined (a hint for queues
     whose ready count is briefly low while that plan's peek returns its messages)."""
-    session.check_writable("dlq redrive")
-    destination, support = await _resolve(session, name)
-    planner = _planner(session, destination, options)
+    from mqctl import audit
+
+    with audit.audited_on_error(session, "dlq redrive", name):  # refused, not found: recorded
+        session.check_writable("dlq redrive")
+        destination, support = await _resolve(session, name)
+        planner = _planner(session, destination, options)
     summary = RedriveSummary(destination.backend, destination.qualified, dry_run=False)
     control = RedriveControl(
         summary, rate=options.rate, progress=progress, stop=stop, window=window, total=expected
