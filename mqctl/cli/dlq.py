@@ -169,7 +169,8 @@ def _summary_table(summary: RedriveSummary, console: Console) -> None:
     if summary.dry_run:
         console.print(
             f"Plan for {summary.dlq} (dry run, nothing changed): {summary.moved} to move, "
-            f"{skipped} to leave, of {summary.examined} examined"
+            f"{skipped} to leave ({summary.already_redriven} already redriven), "
+            f"{summary.failed} would fail, of {summary.examined} examined"
         )
     else:
         rate = f", {format_cell(summary.rate_per_second)}/s" if summary.rate_per_second else ""
@@ -195,8 +196,28 @@ def _summary_table(summary: RedriveSummary, console: Console) -> None:
             ],
             console,
         )
+    if summary.rows:
+        render_table(
+            summary.rows,
+            [
+                Column("REASON", lambda r: r.reason),
+                Column("SOURCE", lambda r: r.source),
+                Column("MATCHED", lambda r: r.matched, "right"),
+                Column("ALREADY REDRIVEN", lambda r: r.already_redriven, "right"),
+                Column("TO MOVE" if summary.dry_run else "PLANNED", lambda r: r.to_move, "right"),
+                Column("LOOP GUARD", lambda r: r.loop_guard, "right"),
+                Column("LEFT", lambda r: r.left, "right"),
+            ],
+            console,
+        )
+    if summary.unwrap:
+        console.print(f"unwrap: the {summary.unwrap!r} field of each envelope is republished")
     for error in summary.errors:
-        console.print(f"failed: {error}")
+        console.print(f"{'would fail' if summary.dry_run else 'failed'}: {error}")
+    if summary.note:
+        console.print(f"note: {summary.note}")
+    if summary.plan_differs:
+        console.print(f"differs from the plan: {summary.plan_differs}")
     if summary.stopped_early:
         console.print(f"stopped early: {summary.stopped_early}")
     if summary.interrupted:
@@ -243,6 +264,7 @@ def _options(
     rate: str | None,
     max_redrives: int,
     reset_headers: list[str] | None,
+    unwrap: str | None = None,
 ) -> RedriveOptions:
     from mqctl.dlq.plan import RedriveOptions, parse_assignments, parse_filters
     from mqctl.errors import UsageError
@@ -258,7 +280,18 @@ def _options(
         max_redrives=max_redrives,
         reset_headers=parse_assignments(reset_headers or [], "--reset-header"),
         rate=parse_rate(rate) if rate else None,
+        unwrap=_unwrap_field(unwrap),
     )
+
+
+def _unwrap_field(unwrap: str | None) -> str | None:
+    from mqctl.errors import UsageError
+
+    if unwrap is None:
+        return None
+    if not unwrap.strip() or any(not part for part in unwrap.split(".")):
+        raise UsageError(f"--unwrap {unwrap!r}: expected a field name like payload or data.body")
+    return unwrap
 
 
 @dlq_app.command("redrive")
@@ -299,6 +332,14 @@ def redrive_cmd(
         list[str] | None,
         typer.Option("--reset-header", help="Set a header on the way out, e.g. retryCount=0."),
     ] = None,
+    unwrap: Annotated[
+        str | None,
+        typer.Option(
+            "--unwrap",
+            help="Republish this field of a JSON envelope body (e.g. payload); the "
+            "envelope's other fields become x-mqctl-envelope-* headers.",
+        ),
+    ] = None,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Show the plan (safe peek); change nothing.")
     ] = False,
@@ -317,12 +358,17 @@ def redrive_cmd(
     from mqctl.errors import ExitCode, PartialFailure, UsageError
     from mqctl.services import dlq
 
-    options = _options(to, via_exchange, filters, limit, rate, max_redrives, reset_headers)
+    options = _options(to, via_exchange, filters, limit, rate, max_redrives, reset_headers, unwrap)
     if dry_run:
         plan = run_with_session(lambda s: dlq.plan(s, name, options))
         render(plan, output, table=_summary_table)
+        if plan.failed:
+            raise PartialFailure(
+                f"{plan.failed} messages would fail (their destination does not exist)",
+                hint="create the destination or choose one with --to",
+            )
         return
-    expected = None
+    shown = None
     if not yes:
         if not sys.stdin.isatty():
             raise UsageError(
@@ -332,7 +378,7 @@ def redrive_cmd(
         plan = run_with_session(lambda s: dlq.plan(s, name, options))
         render(plan, OutputFormat.table, table=_summary_table)
         confirm(f"Move {plan.moved} messages out of {plan.dlq}?", yes=False)
-        expected = plan.examined
+        shown = plan
 
     show_progress = output == OutputFormat.table and sys.stderr.isatty()
     progress, update = _progress_bar() if show_progress else (None, None)
@@ -341,7 +387,7 @@ def redrive_cmd(
         stop = asyncio.Event()
         with stop_on_interrupt(stop):
             return await dlq.redrive(
-                session, name, options, progress=update, stop=stop, expected=expected
+                session, name, options, progress=update, stop=stop, shown=shown
             )
 
     if progress is not None:
@@ -357,4 +403,8 @@ def redrive_cmd(
         raise PartialFailure(
             f"{summary.failed} messages could not be moved and stay in {summary.dlq}",
             hint="see the failures above; fix the destination and rerun",
+        )
+    if summary.plan_differs:
+        raise PartialFailure(
+            f"the redrive of {summary.dlq} differs from its plan: {summary.plan_differs}"
         )

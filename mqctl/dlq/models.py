@@ -98,12 +98,31 @@ class InspectedMessage:
 
 
 @dataclass(slots=True)
+class PlanRow:
+    """One reason/source of a redrive plan (or run): messages that matched the filters,
+    of those already redriven (Kafka ledger), to move (moved, in a run), held by the loop
+    guard, and left for another reason (no destination, ``--limit``, missing destination)."""
+
+    reason: str
+    source: str
+    matched: int = 0
+    already_redriven: int = 0
+    to_move: int = 0
+    loop_guard: int = 0
+    left: int = 0
+
+
+@dataclass(slots=True)
 class RedriveSummary:
     """What a redrive did (or, with ``dry_run``, would do).
 
     ``by_destination`` counts moved (or planned) messages per target; ``skipped`` counts
     messages left in the DLQ per reason (filtered, loop-guard, no-destination, ...);
-    ``failed`` messages were not confirmed by the destination and stay in the DLQ.
+    ``failed`` messages were not confirmed by the destination and stay in the DLQ (in a
+    plan: messages whose destination does not exist, which the run would fail the same way).
+    ``already_redriven``: messages the Kafka redrive ledger records as moved by an earlier
+    run (also counted in ``skipped``). ``rows``: the plan per reason/source. A run records
+    ``planned`` (what its plan said to move) and ``plan_differs`` (why the result differs).
     """
 
     backend: str
@@ -120,3 +139,9 @@ class RedriveSummary:
     duration_seconds: float = 0.0
     rate_per_second: float | None = None
     samples: list[MessageSample] = field(default_factory=list)
+    already_redriven: int = 0
+    rows: list[PlanRow] = field(default_factory=list)
+    planned: int | None = None
+    plan_differs: str | None = None
+    unwrap: str | None = None
+    note: str | None = None

@@ -7,7 +7,7 @@ Each mixin reaches the broker only through ``self.connection`` (a KafkaConnectio
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from mqctl.backends.kafka.connection import KafkaConnection
 from mqctl.backends.kafka.settings import KafkaSettings
@@ -152,6 +152,17 @@ class KafkaDeadLetterMixin(KafkaMixinBase):
     async def redrive_dead_letters(
         self, dlq: Destination, planner: Planner, control: RedriveControl
     ) -> None:
-        from mqctl.backends.kafka.dlq import redrive
+        from mqctl.backends.kafka.dlq_redrive import redrive
 
         await redrive(self.connection, dlq, planner, control)
+
+    async def plan_redrive(self, dlq: Destination, planner: Planner, summary: Any) -> None:
+        """The dry run, from the DLQ and the redrive ledger (mqctl.dlq.planning)."""
+        from mqctl.backends.kafka.dlq_redrive import plan
+
+        await plan(self.connection, dlq, planner, summary)
+
+    async def redrive_ledger(self, dlq: Destination) -> Any:
+        from mqctl.backends.kafka.dlq_redrive import ledger_of
+
+        return await ledger_of(self.connection, dlq)
