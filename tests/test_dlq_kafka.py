@@ -18,9 +18,9 @@ from tests.test_dlq_support import (
     _audit_log,  # noqa: F401  (an autouse fixture)
     connect_headers,
     forget_ledger,
-    ledger_entries,
     kafka_produce,
     kafka_read,
+    ledger_entries,
     spring_headers,
 )
 
