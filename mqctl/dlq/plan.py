@@ -222,9 +222,13 @@ class Planner:
         # Only these filters can depend on application fields in a JSON body.
         self._needs_body = bool(f.reasons or f.exceptions or f.since or f.until)
 
-    def decide(self, message: Message, *, apply_limit: bool = True) -> Decision:
-        """``apply_limit=False``: the plan applies ``--limit`` itself, in the run's order."""
-        info = parse(message, body=self._needs_body)
+    def decide(
+        self, message: Message, *, apply_limit: bool = True, explain: bool = False
+    ) -> Decision:
+        """``apply_limit=False``: the plan applies ``--limit`` itself, in the run's order.
+        ``explain``: read application fields from the body even when no filter needs them
+        (the plan reports per reason)."""
+        info = parse(message, body=self._needs_body or explain)
         options = self.options
         if not options.filters.matches(message, info):
             return Decision("skip", info, reason=SKIP_FILTERED)

@@ -64,7 +64,7 @@ class PlanBuilder:
         self.summary.skipped[reason] = self.summary.skipped.get(reason, 0) + 1
 
     def add(self, message: Message, ident: Hashable, order: Any, already: bool = False) -> None:
-        decision = self.planner.decide(message, apply_limit=False)
+        decision = self.planner.decide(message, apply_limit=False, explain=True)
         self.summary.examined += 1
         if decision.reason == SKIP_FILTERED:
             self._skip(SKIP_FILTERED)
