@@ -244,3 +244,23 @@ def test_kafka_unreachable_is_exit_3(isolated_config: Path, closed_port: int) ->
         result = run_cli("-c", "down", "--timeout", "2", *args)
         assert result.exit_code == 3, (args, result.output)
         assert "Traceback" not in result.output
+
+
+def test_spring_and_connect_numbers_are_decoded(kdlq: KafkaDlq) -> None:
+    """Binary big-endian Spring offsets/partitions and Connect text numbers come out as
+    numbers in JSON, in the table and in --group-by header:NAME."""
+    args = ("dlq", "inspect", f"kafka:{kdlq.dlq}", "-g", "exception", "--samples", "10")
+    report = json.loads(run_cli(*args, "-o", "json").stdout)
+    samples = {s["key"]: s for g in report["groups"] for s in g["samples"]}
+    spring = samples["k3"]
+    assert spring["source_partition"] == 0 and spring["source_offset"] == 103
+    assert spring["metadata"]["kafka_dlt-original-offset"] == 103
+    assert spring["metadata"]["kafka_dlt-original-partition"] == 0
+    assert spring["metadata"]["kafka_dlt-original-timestamp"] == 1_718_100_000_000
+    connect = samples["k7"]
+    assert connect["source_offset"] == 207
+    assert connect["metadata"]["__connect.errors.offset"] == 207
+    by_offset = inspect_groups(kdlq.dlq, "header:kafka_dlt-original-offset")
+    assert by_offset == {**{str(100 + n): 1 for n in range(6)}, "(unknown)": 6}
+    table = run_cli(*args).stdout
+    assert "SOURCE OFFSET" in table and "103" in table

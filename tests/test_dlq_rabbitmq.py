@@ -59,6 +59,10 @@ def test_inspect_understands_every_broker_reason(dead: RabbitDlq) -> None:
     assert by_source == {dead.work: 4, dead.small: 1, dead.quorum: 1}
     sample = report["groups"][0]["samples"][0]
     assert sample["id"].startswith("m-") and sample["failed_at"]
+    # x-death decoded: counts stay numbers, times are ISO text.
+    death = sample["metadata"]["x-death"][0]
+    assert isinstance(death["count"], int) and isinstance(death["time"], str)
+    assert sample["metadata"]["x-first-death-queue"] in {dead.work, dead.small, dead.quorum}
     # Inspect is a peek: nothing left the DLQ.
     assert asyncio.run(depth(dead.dlq)) == 6
 

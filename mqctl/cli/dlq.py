@@ -104,6 +104,7 @@ def _inspect_table(report: InspectReport, console: Console) -> None:
             [
                 field_column("id", "ID"),
                 field_column("source", "SOURCE"),
+                field_column("source_offset", "SOURCE OFFSET", "right"),
                 field_column("failed_at", "FAILED AT"),
                 field_column("redrive_count", "REDRIVES", "right"),
                 field_column("preview", "MESSAGE"),

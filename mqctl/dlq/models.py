@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from mqctl.dlq.metadata import DeadLetterInfo
 from mqctl.models.messages import Message
@@ -66,6 +67,9 @@ class MessageSample:
     failed_at: datetime | None
     redrive_count: int
     preview: str
+    source_partition: int | None = None
+    source_offset: int | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)  # dead-letter headers, decoded
 
 
 @dataclass(slots=True)
