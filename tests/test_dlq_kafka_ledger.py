@@ -76,6 +76,9 @@ def test_filtered_redrives_never_skip_records(pair: tuple[str, str]) -> None:
     seed(dlq, 30, 3)
     code, first = redrive(dlq, "--filter", f"reason={REASONS[0]}", "--yes")
     assert code == 0 and first["moved"] == 10
+    status = json.loads(run_cli("dlq", "status", f"kafka:{dlq}", "-o", "json").stdout)
+    assert (status["depth"], status["redriven"], status["not_redriven"]) == (30, 10, 20)
+    assert status["last_redrive_by"] and len(status["runs"]) == 1 and status["running"] is None
     code, plan = redrive(dlq, "--filter", f"reason={REASONS[1]}", "--dry-run")
     assert code == 0 and plan["moved"] == 10
     rows = {r["reason"]: r for r in plan["rows"]}
@@ -91,6 +94,12 @@ def test_filtered_redrives_never_skip_records(pair: tuple[str, str]) -> None:
     assert ids(source) == Counter(range(30))  # every record exactly once
     moved = [e for e in asyncio.run(ledger_entries(dlq)) if e[1] and e[1]["type"] == "moved"]
     assert sum(end - start for _, v, _ in moved for start, end, _ in v["ranges"]) == 30
+    result = run_cli("dlq", "status", f"kafka:{dlq}")
+    assert result.exit_code == 0 and "not redriven 0" in result.stdout
+    status = json.loads(run_cli("dlq", "status", f"kafka:{dlq}", "-o", "json").stdout)
+    assert status["redriven"] == 30 and len(status["runs"]) == 3
+    audit = status["audit"]
+    assert [a["moved"] for a in audit] == [10, 10, 10] and audit[2]["filters"]["reason"]
 
 
 FILTERS = st.sampled_from([None, *REASONS])

@@ -149,3 +149,48 @@ class RedriveSummary:
     plan_differs: str | None = None
     unwrap: str | None = None
     note: str | None = None
+
+
+@dataclass(slots=True)
+class LedgerRun:
+    """One redrive run as the Kafka ledger recorded it."""
+
+    run: str
+    by: str
+    first_at: str
+    last_at: str
+    moved: int
+
+
+@dataclass(slots=True)
+class AuditedRedrive:
+    """One redrive of this DLQ in the local audit log."""
+
+    time: str
+    user: str
+    host: str
+    outcome: str
+    moved: int
+    failed: int
+    filters: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class RedriveStatus:
+    """``mqctl dlq status``: how much of a DLQ was already redriven, when, by whom.
+
+    Kafka: from the redrive ledger (``redriven`` all time; ``redriven_retained`` of the
+    records still in the topic; ``not_redriven`` = retained records minus those) and the
+    lease (``running``). Every broker: the local audit log (``audit``, newest first)."""
+
+    backend: str
+    dlq: str
+    depth: int | None = None
+    redriven: int | None = None
+    redriven_retained: int | None = None
+    not_redriven: int | None = None
+    last_redrive_at: str | None = None
+    last_redrive_by: str | None = None
+    running: str | None = None
+    runs: list[LedgerRun] = field(default_factory=list)
+    audit: list[AuditedRedrive] = field(default_factory=list)

@@ -16,7 +16,13 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from mqctl.dlq.engine import MAX_ERRORS_KEPT
 from mqctl.dlq.grouping import UNKNOWN, sample
-from mqctl.dlq.models import InspectedMessage, MessageSample, PlanRow, RedriveSummary
+from mqctl.dlq.models import (
+    InspectedMessage,
+    MessageSample,
+    PlanRow,
+    RedriveStatus,
+    RedriveSummary,
+)
 from mqctl.dlq.plan import SKIP_FILTERED, SKIP_LOOP_GUARD, Planner, Target
 from mqctl.models.messages import Message
 
@@ -172,3 +178,10 @@ class ChecksRedrive(Protocol):
     async def check_redrive(
         self, dlq: Destination, targets: list[Target]
     ) -> dict[tuple[str, str], str | None]: ...
+
+
+@runtime_checkable
+class KeepsRedriveLedger(Protocol):
+    """A backend that records redriven messages (Kafka): ``dlq status`` asks it."""
+
+    async def redrive_status(self, dlq: Destination, summary: RedriveStatus) -> None: ...

@@ -36,7 +36,7 @@ from mqctl.backends.kafka.redrive_ledger import (
     read,
 )
 from mqctl.backends.kafka.topics import cluster_metadata, watermarks
-from mqctl.dlq.models import RedriveSummary
+from mqctl.dlq.models import LedgerRun, RedriveStatus, RedriveSummary
 from mqctl.dlq.planning import PlanBuilder, carry_plan, target_key
 from mqctl.errors import NotFoundError
 from mqctl.models.inventory import Destination
@@ -266,12 +266,24 @@ class _Execution:
                     self.control.moved(target)
 
 
-async def ledger_of(
-    conn: KafkaConnection, dlq: Destination
-) -> tuple[Ledger, dict[int, tuple[int, int]]]:
-    """The ledger of a DLQ and its partitions' (log start, end) offsets (``dlq status``)."""
+async def status(conn: KafkaConnection, dlq: Destination, summary: RedriveStatus) -> None:
+    """Fill ``summary`` from the ledger and the DLQ's offsets (``dlq status``)."""
     metadata = await cluster_metadata(conn)
     _, partitions = await topic_partitions(conn, dlq.name, None)
     low, high = await watermarks(conn, metadata, [(dlq.name, p) for p in partitions])
     ledger = await read(conn, dlq.name)
-    return ledger, {p: (low[(dlq.name, p)], high[(dlq.name, p)]) for p in partitions}
+    depth = retained = total = 0
+    for p in partitions:
+        start, end = low[(dlq.name, p)], high[(dlq.name, p)]
+        depth += max(0, end - start)
+        retained += ledger.redriven(p, start, end)
+        total += ledger.redriven(p)
+    summary.depth, summary.redriven, summary.redriven_retained = depth, total, retained
+    summary.not_redriven = depth - retained
+    runs = sorted(ledger.runs.values(), key=lambda r: r.last_at, reverse=True)
+    summary.runs = [LedgerRun(r.run, r.by, r.first_at, r.last_at, r.moved) for r in runs]
+    if runs:
+        summary.last_redrive_at, summary.last_redrive_by = runs[0].last_at, runs[0].by
+    holder = ledger.active_lease()
+    if holder is not None:
+        summary.running = f"{holder.by} (pid {holder.pid})"

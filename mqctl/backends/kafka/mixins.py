@@ -162,7 +162,8 @@ class KafkaDeadLetterMixin(KafkaMixinBase):
 
         await plan(self.connection, dlq, planner, summary)
 
-    async def redrive_ledger(self, dlq: Destination) -> Any:
-        from mqctl.backends.kafka.dlq_redrive import ledger_of
+    async def redrive_status(self, dlq: Destination, summary: Any) -> None:
+        """``dlq status`` from the redrive ledger."""
+        from mqctl.backends.kafka.dlq_redrive import status
 
-        return await ledger_of(self.connection, dlq)
+        await status(self.connection, dlq, summary)
