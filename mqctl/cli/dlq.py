@@ -169,6 +169,7 @@ def _options(
     unwrap: str | None = None,
 ) -> RedriveOptions:
     from mqctl.dlq.plan import RedriveOptions, parse_assignments, parse_filters
+    from mqctl.dlq.republish import check_unwrap
     from mqctl.errors import UsageError
     from mqctl.messages.rate import parse_rate
 
@@ -182,18 +183,8 @@ def _options(
         max_redrives=max_redrives,
         reset_headers=parse_assignments(reset_headers or [], "--reset-header"),
         rate=parse_rate(rate) if rate else None,
-        unwrap=_unwrap_field(unwrap),
+        unwrap=check_unwrap(unwrap),
     )
-
-
-def _unwrap_field(unwrap: str | None) -> str | None:
-    from mqctl.errors import UsageError
-
-    if unwrap is None:
-        return None
-    if not unwrap.strip() or any(not part for part in unwrap.split(".")):
-        raise UsageError(f"--unwrap {unwrap!r}: expected a field name like payload or data.body")
-    return unwrap
 
 
 @dlq_app.command("redrive")

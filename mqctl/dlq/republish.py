@@ -57,6 +57,17 @@ AMQP_PROPERTIES = (
 )
 
 
+def check_unwrap(path: str | None) -> str | None:
+    """``--unwrap`` given by a user: a field name or a dotted path (``data.body``)."""
+    from mqctl.errors import UsageError
+
+    if path is None:
+        return None
+    if not path.strip() or any(not part for part in path.split(".")):
+        raise UsageError(f"--unwrap {path!r}: expected a field name like payload or data.body")
+    return path
+
+
 class NotAnEnvelope(Exception):
     """``--unwrap``: the body is not a JSON object with that field (the message stays)."""
 
