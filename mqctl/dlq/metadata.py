@@ -304,20 +304,22 @@ NUMERIC_HEADERS = frozenset(
 def plain(value: Any) -> Any:
     """A header value as JSON-friendly data: UTF-8 bytes as text, other bytes as
     ``{"base64": ...}``, times as ISO 8601, tables and arrays recursively."""
-    if isinstance(value, bytes):
+    if isinstance(value, bytes | bytearray):
         try:
-            return value.decode("utf-8")
+            return bytes(value).decode("utf-8")
         except UnicodeDecodeError:
             import base64
 
-            return {"base64": base64.b64encode(value).decode()}
+            return {"base64": base64.b64encode(bytes(value)).decode()}
     if isinstance(value, datetime):
         return value.isoformat()
     if isinstance(value, dict):
         return {str(k): plain(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [plain(v) for v in value]
-    return value
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    return str(value)  # AMQP decimals and anything else a client library hands over
 
 
 def decoded(name: str, value: HeaderValue | Any) -> Any:
