@@ -242,7 +242,9 @@ class FakeServices:
 
         return gen()
 
-    async def dlq_inspect(self, destination: Destination) -> InspectReport:
+    async def dlq_inspect(
+        self, destination: Destination, *, group_by: str = "reason"
+    ) -> InspectReport:
         sample = MessageSample(
             "0:1",
             "ord-7",
@@ -256,4 +258,4 @@ class FakeServices:
             DeadLetterGroup("java.lang.IllegalStateException: bad amount", 42, T0, T0, [sample]),
             DeadLetterGroup("rejected", 18, T0, T0, []),
         ]
-        return InspectReport("kafka", destination.qualified, "reason", 60, {"spring": 60}, groups)
+        return InspectReport("kafka", destination.qualified, group_by, 60, {"spring": 60}, groups)
