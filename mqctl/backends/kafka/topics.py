@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from mqctl.backends.kafka.connection import KafkaConnection
+from mqctl.backends.kafka.error_codes import kafka_error
 from mqctl.errors import BrokerError, BrokerTimeout, ConnectError, NotFoundError
 from mqctl.models.inventory import ConfigEntry, PartitionDetail, TopicDetail, TopicSummary
 
@@ -137,9 +138,7 @@ async def _list_offsets_once(
                         f"topic {topic!r} not found on Kafka at {conn.settings.address}"
                     )
                 elif error_code:
-                    raise BrokerError(
-                        f"ListOffsets for {topic}/{partition} failed (error {error_code})"
-                    )
+                    raise kafka_error(error_code, f"ListOffsets for {topic}/{partition}")
                 else:
                     offsets[(topic, partition)] = offset
     return failed
