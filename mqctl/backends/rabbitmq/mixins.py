@@ -64,7 +64,7 @@ class RabbitMessagesMixin(RabbitMixinBase):
     ) -> list[LagEntry]:
         from mqctl.backends.rabbitmq.lag import queue_lag
 
-        return await queue_lag(self.api, groups, topic)
+        return await queue_lag(self.api, groups, topic, self.amqp)
 
     async def create_queue(
         self,
