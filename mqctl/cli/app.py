@@ -31,6 +31,7 @@ COMMAND_MODULES = [
     "mqctl.cli.lag",
     "mqctl.cli.groups",
     "mqctl.cli.offsets",
+    "mqctl.cli.doctor",
 ]
 
 HELP = """mqctl: operations console for Kafka and RabbitMQ.
