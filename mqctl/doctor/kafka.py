@@ -8,6 +8,7 @@ with ``min.insync.replicas``.
 from __future__ import annotations
 
 import asyncio
+from collections import defaultdict
 from typing import Any
 
 from mqctl.doctor.model import CheckSpec, Finding, Severity, limited
@@ -116,39 +117,46 @@ async def check_under_replicated(probe: Probe) -> list[Finding]:
         return [
             probe.finding(name, Severity.OK, f"all {len(partitions)} partition(s) fully in sync")
         ]
-    topics = sorted({p.topic for p in under})
+    by_topic: dict[str, list[Any]] = defaultdict(list)
+    for p in under:
+        by_topic[p.topic].append(p)
+    topics = sorted(by_topic)
     min_isr = await _min_isr(probe, topics)
     below: list[str] = []
     shrunk: list[str] = []
-    unknown_min: list[str] = []
-    for p in sorted(under, key=lambda p: (p.topic, p.partition)):
-        text = f"{p.topic}/{p.partition}: isr {list(p.isr)} of replicas {list(p.replicas)}"
-        least = min_isr.get(p.topic)
-        if least is None:
-            unknown_min.append(text)
-        elif len(p.isr) < least:
+    for topic in topics:  # one line per topic: readable with thousands of partitions
+        parts = sorted(by_topic[topic], key=lambda p: p.partition)
+        least = min_isr.get(topic)
+        smallest = min(parts, key=lambda p: len(p.isr))
+        ids = limited([str(p.partition) for p in parts], 8)
+        text = (
+            f"{topic}: {len(parts)} partition(s) [{ids}], e.g. {topic}/{smallest.partition} "
+            f"isr {list(smallest.isr)} of replicas {list(smallest.replicas)}"
+        )
+        if least is not None and len(smallest.isr) < least:
             below.append(f"{text}, min.insync.replicas={least}")
         else:
-            shrunk.append(text)
+            shrunk.append(text if least is not None else f"{text} (min.insync.replicas unknown)")
     findings = []
     if below:
         findings.append(
             probe.finding(
                 name,
                 Severity.CRIT,
-                f"{len(below)} partition(s) with the ISR below min.insync.replicas",
-                below[:20],
+                f"{len(below)} topic(s) with partitions whose ISR is below min.insync.replicas",
+                below[:50],
                 "producers with acks=all are refused (NotEnoughReplicas): bring the missing "
                 "brokers back; lowering min.insync.replicas trades durability",
             )
         )
-    if shrunk or unknown_min:
+    if shrunk:
         findings.append(
             probe.finding(
                 name,
                 Severity.WARN,
-                f"{len(shrunk) + len(unknown_min)} partition(s) under-replicated (ISR shrunk)",
-                [*shrunk, *unknown_min][:20],
+                f"{len(under)} partition(s) of {len(shrunk)} topic(s) under-replicated "
+                f"(ISR shrunk)",
+                shrunk[:50],
                 "a broker is down or cannot keep up: check the brokers missing from the ISR "
                 "(disk, network, GC); one more failure risks data",
             )
