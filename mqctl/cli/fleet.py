@@ -87,13 +87,18 @@ def _json_row(row: FleetRow) -> dict[str, Any]:
 
 
 def fleet_columns(columns: Sequence[Column]) -> list[Column]:
-    """CONTEXT first; a failed context's row says UNREACHABLE (or ERROR) and why."""
+    """CONTEXT first; a failed context's row says UNREACHABLE (or ERROR) in the first
+    column and why in the last."""
+
+    last = len(columns) - 1
 
     def cell(index: int, column: Column) -> Callable[[FleetRow], Any]:
         def get(row: FleetRow) -> Any:
             if row.item is not None:
                 return column.get(row.item)
-            return f"{row.status}: {row.error}" if index == 0 else None
+            if index == 0:
+                return row.status
+            return row.error if index == last else None
 
         return get
 
@@ -139,3 +144,47 @@ def listing(
     else:
         render([_json_row(r) for r in rows], output)
     finish(outcomes)
+
+
+def lag(
+    query: Any,
+    window: float | None,
+    interval: float | None,
+    limits: Any,
+    output: str,
+    contexts: str | None,
+    all_contexts: bool,
+    serve: str | None,
+) -> None:
+    """``mqctl lag`` over several contexts: one snapshot (or window) each, the same rules and
+    limits per context; ``--serve`` exports them all (mqctl/lag/exporter.py)."""
+    from mqctl.cli.lag import SUMMARY_COLUMNS
+    from mqctl.lag.checks import summary, violations
+    from mqctl.services import lag as service
+
+    if serve is not None:
+        from mqctl.cli.exporter import serve_fleet
+
+        serve_fleet(query, serve, interval or 15.0, contexts, all_contexts)
+        return
+
+    async def sample(session: Session) -> list[Any]:
+        if window is None:
+            return await service.snapshot(session, query)
+        step = interval if interval is not None else max(1.0, window / 10)
+        return await service.window(session, query, window, step)
+
+    outcomes = gather(sample, contexts, all_contexts)
+    rows = rows_of(outcomes)
+    if output == "table":
+        render(rows, output, columns=fleet_columns(SUMMARY_COLUMNS))
+    else:
+        render([_json_row(r) for r in rows], output)
+    failed = 0
+    if limits.active:
+        for o in outcomes:
+            found = violations(o.value or [], limits) if o.error is None else []
+            if found:
+                sys.stderr.write(f"error: context {o.context!r}: {summary(found)}\n")
+                failed = 1
+    finish(outcomes, failed)
