@@ -32,6 +32,7 @@ COMMAND_MODULES = [
     "mqctl.cli.groups",
     "mqctl.cli.offsets",
     "mqctl.cli.doctor",
+    "mqctl.cli.exporter",
 ]
 
 HELP = """mqctl: operations console for Kafka and RabbitMQ.
