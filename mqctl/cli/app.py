@@ -33,6 +33,8 @@ COMMAND_MODULES = [
     "mqctl.cli.lag",
     "mqctl.cli.groups",
     "mqctl.cli.offsets",
+    "mqctl.cli.doctor",
+    "mqctl.cli.exporter",
 ]
 
 HELP = """mqctl: operations console for Kafka and RabbitMQ.
