@@ -111,9 +111,10 @@ def test_publish_partial_and_failed_are_not_ok(topic: str, tmp_path: Path) -> No
     record = only_record(outcome="partial", counts={"published": 1, "failed": 1})
     assert "partition 99" in record["details"]["first_error"]
 
-    failed = run_cli("publish", topic, SECRET, "--partition", "99")
-    assert failed.exit_code == 5, failed.output
-    only_record(outcome="failed", counts={"published": 0, "failed": 1})
+    failed = run_cli("publish", topic, SECRET, "--partition", "99")  # refused up front
+    assert failed.exit_code == 4, failed.output
+    record = only_record(outcome="failed", counts={"published": 0, "failed": 0})
+    assert "no partition 99" in record["details"]["error"]
 
     missing = run_cli("publish", f"{topic}.missing", SECRET)
     assert missing.exit_code == 4, missing.output
