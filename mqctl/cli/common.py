@@ -104,7 +104,8 @@ def describe_command_line(
             positional.append((index, _argument_at(arguments, len(positional))))
         index += 1
     # `publish --exchange X VALUE`: the only positional word is the value.
-    values_only = bool(given & {"exchange", "queue"})
+    takes_values = any(argument.name == "value" for argument in arguments)
+    values_only = takes_values and bool(given & {"exchange", "queue"})
     for index, argument in positional:
         holds_value = argument is not None and (argument.name in MESSAGE_PARAMS or values_only)
         if holds_value and argv[index] != "-":
