@@ -59,12 +59,13 @@ def serve_fleet(
     import sys
 
     from mqctl import fleet
-    from mqctl.cli.common import STATE
+    from mqctl.cli.common import invocation
     from mqctl.config import load_config, resolve_context
     from mqctl.doctor.exporter import FleetExporter
 
+    current = invocation()
     config = load_config()
-    names = contexts or STATE.context
+    names = contexts or current.context
     if fleet.is_fleet(names, all_contexts):
         selected = fleet.select(config, names, all_contexts)
     else:
@@ -77,6 +78,6 @@ def serve_fleet(
     )
     sys.stderr.flush()
     try:
-        asyncio.run(exporter.run(query, every, doctor_every, timeout=STATE.timeout, count=count))
+        asyncio.run(exporter.run(query, every, doctor_every, timeout=current.timeout, count=count))
     finally:
         exporter.stop()

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
-from mqctl.cli.common import STATE
+from mqctl.cli.common import begin_invocation, invocation
 from mqctl.output.render import Column, render, to_jsonable
 
 if TYPE_CHECKING:
@@ -39,11 +39,13 @@ def wanted(contexts: str | None, all_contexts: bool) -> bool:
     works like the global one."""
     from mqctl.fleet import is_fleet
 
-    names = contexts or STATE.context
+    names = contexts or invocation().context
     if is_fleet(names, all_contexts):
         return True
-    if contexts:
-        STATE.context = contexts
+    if contexts:  # this run's invocation names it from now on (reset when the run ends)
+        import dataclasses
+
+        begin_invocation(dataclasses.replace(invocation(), context=contexts))
     return False
 
 
@@ -55,8 +57,9 @@ def gather(
     from mqctl import fleet
     from mqctl.config import load_config
 
-    selected = fleet.select(load_config(), contexts or STATE.context, all_contexts)
-    return asyncio.run(fleet.gather(selected, fn, timeout=STATE.timeout))
+    current = invocation()
+    selected = fleet.select(load_config(), contexts or current.context, all_contexts)
+    return asyncio.run(fleet.gather(selected, fn, timeout=current.timeout, invocation=current))
 
 
 @dataclass(slots=True)
