@@ -35,8 +35,11 @@ async def _metadata(probe: Probe) -> Any:
 
 
 def _partitions(metadata: Any) -> list[Any]:
-    by_topic: dict[str, dict[int, Any]] = getattr(metadata, "_partitions", {})
-    return [p for parts in by_topic.values() for p in parts.values()]
+    """Every partition's metadata (leader, replicas, isr), internal topics included."""
+    from mqctl.backends.kafka.aiokafka_internals import partitions_metadata
+
+    topics = metadata.topics(exclude_internal_topics=False)
+    return [p for t in sorted(topics) for p in partitions_metadata(metadata, t).values()]
 
 
 async def check_controller(probe: Probe) -> list[Finding]:
