@@ -3,11 +3,14 @@ partitions, quorum queues without a leader or below quorum, connection churn."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mqctl.doctor.model import CheckSpec, Finding, Severity, limited, where
 from mqctl.doctor.probe import Probe
 from mqctl.errors import MqctlError
+
+if TYPE_CHECKING:
+    from mqctl.backends.rabbitmq.management import ManagementClient
 
 SPECS = {
     "alarms": CheckSpec("alarms", "memory and disk alarms (publishers blocked)"),
@@ -24,8 +27,11 @@ NODE_COLUMNS = (
 )
 
 
-def _api(probe: Probe) -> Any:
-    return getattr(probe.backend, "api")  # noqa: B009 (the RabbitMQ backend's client)
+def _api(probe: Probe) -> ManagementClient:
+    from mqctl.backends.rabbitmq.backend import RabbitMQBackend
+
+    assert isinstance(probe.backend, RabbitMQBackend)  # the runner picks these checks for it
+    return probe.backend.api
 
 
 async def _nodes(probe: Probe) -> list[dict[str, Any]]:
