@@ -74,7 +74,7 @@ async def check_alarms(probe: Probe) -> list[Finding]:
                 "vm_memory_high_watermark / disk_free_limit if the node has room",
             )
         ]
-    if any("mem_alarm" not in n for n in nodes):
+    if not nodes or any("mem_alarm" not in n for n in nodes):
         return [probe.unknown("alarms", "the API did not report alarms for every node", "alarms")]
     return [probe.finding("alarms", Severity.OK, f"no alarm on {len(nodes)} node(s)")]
 
@@ -84,6 +84,8 @@ async def check_nodes(probe: Probe) -> list[Finding]:
         nodes = await _nodes(probe)
     except MqctlError as exc:
         return [probe.unknown("nodes", exc, "cluster nodes")]
+    if not nodes or any("running" not in n for n in nodes):
+        return [probe.unknown("nodes", "the API did not report every node's state", "nodes")]
     down = [str(n.get("name")) for n in nodes if n.get("running") is False]
     split = [
         f"{n.get('name')} cannot see {limited(n['partitions'])}"
