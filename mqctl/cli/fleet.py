@@ -4,6 +4,7 @@ the worst context's exit code (the fan-out itself is :mod:`mqctl.fleet`)."""
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -42,9 +43,8 @@ def wanted(contexts: str | None, all_contexts: bool) -> bool:
     names = contexts or invocation().context
     if is_fleet(names, all_contexts):
         return True
-    if contexts:  # this run's invocation names it from now on (reset when the run ends)
-        import dataclasses
-
+    if contexts:
+        # the rest of this run uses it like the global --context (cli.app.run resets it)
         begin_invocation(dataclasses.replace(invocation(), context=contexts))
     return False
 
