@@ -224,3 +224,70 @@ def test_connection_churn(isolated_config: Path) -> None:
             break
     assert findings[0]["severity"] == "WARN", findings
     assert "opened/s" in findings[0]["evidence"][0] and "(limit 1/s)" in findings[0]["evidence"][0]
+
+
+def test_consumed_queue_still_growing(
+    api: httpx.Client, isolated_config: Path, unique: str
+) -> None:
+    """A consumer is attached but stuck (prefetch 1, never acks) while publishers go on: the
+    queue has consumers and grows, which queues-no-consumers cannot see."""
+    import asyncio
+
+    import aio_pika
+
+    isolated_config.write_text(RABBIT_CONTEXT)
+    queue = f"doctor-stuck-{unique}"
+    api.put(f"/queues/%2F/{queue}", json={"durable": False}).raise_for_status()
+    stop = threading.Event()
+
+    def traffic() -> None:
+        with httpx.Client(base_url=f"{RABBIT_MGMT}/api", auth=("guest", "guest")) as http:
+            while not stop.is_set():
+                mgmt_publish(http, queue, "order")
+                stop.wait(0.2)
+
+    async def stuck_consumer_then_doctor() -> list[dict[str, Any]]:
+        connection = await aio_pika.connect("amqp://guest:guest@127.0.0.1:5672/")
+        try:
+            channel = await connection.channel()
+            await channel.set_qos(prefetch_count=1)
+            q = await channel.get_queue(queue)
+
+            async def hang(message: Any) -> None:  # never acks: the consumer is stuck
+                return None
+
+            await q.consume(hang)
+            deadline = time.monotonic() + 30
+            while True:  # statistics show the consumer and a backlog
+                doc = await asyncio.to_thread(lambda: api.get(f"/queues/%2F/{queue}").json())
+                if doc.get("consumers") == 1 and (doc.get("messages_ready") or 0) > 0:
+                    break
+                assert time.monotonic() < deadline, doc
+                await asyncio.sleep(0.5)
+            result = await asyncio.to_thread(
+                run_cli,
+                "doctor",
+                "--check",
+                "queue-growth,queues-no-consumers",
+                "--interval",
+                str(STATS_INTERVAL),
+                "-o",
+                "json",
+            )
+            assert result.exit_code == 0, result.output
+            return list(json.loads(result.stdout))
+        finally:
+            await connection.close()
+
+    writer = threading.Thread(target=traffic, daemon=True)
+    writer.start()
+    try:
+        findings = asyncio.run(asyncio.wait_for(stuck_consumer_then_doctor(), 120))
+    finally:
+        stop.set()
+        writer.join(timeout=30)
+        api.delete(f"/queues/%2F/{queue}")
+    growth = mentioning(findings, "queue-growth", queue)
+    assert growth and growth[0]["severity"] in ("CRIT", "WARN"), findings
+    assert "1 consumer(s)" in " ".join(growth[0]["evidence"])
+    assert not mentioning(findings, "queues-no-consumers", queue)
