@@ -16,7 +16,7 @@ from typing import TypeVar
 
 from mqctl.backend import Backend, LagSource, QueueCatalog
 from mqctl.dlq.discovery import conventions, matching_pattern
-from mqctl.errors import ConnectError, NotFoundError, UsageError
+from mqctl.errors import BrokerTimeout, ConnectError, NotFoundError, UsageError
 from mqctl.lag.estimate import OffsetHistory
 from mqctl.lag.status import apply_snapshot_status, evaluate_window
 from mqctl.models.lag import LagEntry, LagStatus
@@ -112,13 +112,30 @@ def unreachable(entries: list[LagEntry]) -> list[LagEntry]:
     return [e for e in entries if e.kind == UNREACHABLE_KIND]
 
 
+# A backend's whole sample may take a few of its requests' timeouts; past this many, it is
+# reported unreachable so that it can never hold back the other brokers' rows.
+SAMPLE_DEADLINE_TIMEOUTS = 3
+
+
+async def _bounded(name: str, call: Awaitable[_T], request_timeout: float) -> _T:
+    deadline = max(5.0, request_timeout * SAMPLE_DEADLINE_TIMEOUTS)
+    try:
+        return await asyncio.wait_for(call, deadline)
+    except TimeoutError:
+        raise BrokerTimeout(f"{name} did not answer a lag sample within {deadline:g}s") from None
+
+
 async def _each_backend(
-    calls: list[tuple[str, Awaitable[_T]]],
+    calls: list[tuple[str, Awaitable[_T]]], request_timeout: float
 ) -> list[tuple[str, _T | ConnectError]]:
-    """Await every backend's call concurrently; a broker that cannot be reached gives its
-    ConnectError instead of a result, so the others' rows still come (partial outages).
-    When every broker failed, the first failure is raised: nothing could be sampled."""
-    results = await asyncio.gather(*(call for _, call in calls), return_exceptions=True)
+    """Await every backend's call concurrently, each within its own deadline; a broker that
+    cannot be reached gives its ConnectError instead of a result, so the others' rows still
+    come (partial outages). When every broker failed, the first failure is raised: nothing
+    could be sampled."""
+    results = await asyncio.gather(
+        *(_bounded(name, call, request_timeout) for name, call in calls),
+        return_exceptions=True,
+    )
     out: list[tuple[str, _T | ConnectError]] = []
     for (name, _), result in zip(calls, results, strict=True):
         if isinstance(result, ConnectError):
@@ -188,7 +205,9 @@ async def snapshot(
         if queue_brokers or not isinstance(owner, QueueCatalog)
     ]
     if query.groups is None:
-        batches = await _each_backend([(b.name, s.lag(None, query.topic)) for b, s in sources])
+        batches = await _each_backend(
+            [(b.name, s.lag(None, query.topic)) for b, s in sources], session.timeout
+        )
         found: list[LagEntry] = []
         for name, batch in batches:
             found += [unreachable_entry(name, batch)] if isinstance(batch, ConnectError) else batch
@@ -206,7 +225,9 @@ async def snapshot(
         for name in [backend] if backend else list(wanted):
             wanted[name].append(bare)
     asks = [(b, s, wanted[b.name]) for b, s in sources if wanted[b.name]]
-    answers = await _each_backend([(b.name, _names_on(s, n, query.topic)) for b, s, n in asks])
+    answers = await _each_backend(
+        [(b.name, _names_on(s, n, query.topic)) for b, s, n in asks], session.timeout
+    )
     results: list[tuple[list[LagEntry], set[str], list[NotFoundError]]] = []
     down: dict[str, ConnectError] = {}
     for (_, _, names), (name, answer) in zip(asks, answers, strict=True):

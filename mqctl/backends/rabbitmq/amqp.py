@@ -9,6 +9,7 @@ messages are not reused verbatim because some of them echo the connection URL.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 from typing import TYPE_CHECKING
 
@@ -176,6 +177,32 @@ class AmqpConnections:
                 hint=f"is the broker running? check rabbitmq.url of context {self.context!r}",
             )
         return BrokerError(f"RabbitMQ at {where}: {type(exc).__name__}: {scrub(str(exc))}")
+
+    async def forget(self, vhost: str) -> None:
+        """Drop the vhost's connection (e.g. after the broker closed it with a
+        connection-level error): the next use opens a new one."""
+        async with self._lock:
+            connection = self._connections.pop(vhost, None)
+        if connection is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(connection.close(), self.timeout)
+
+    async def queue_exists(self, vhost: str, name: str) -> bool:
+        """Whether the queue exists, from a passive declare (no management API needed). A
+        missing queue closes the channel, so a throw-away one is used."""
+        import aiormq.exceptions as amqp_errors
+
+        channel = await self.channel(vhost)
+        try:
+            await channel.declare_queue(name, passive=True, timeout=self.timeout)
+        except amqp_errors.ChannelNotFoundEntity:
+            return False
+        except Exception as exc:
+            raise self.map_error(exc, vhost, f"queue {name!r}") from None
+        finally:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(asyncio.shield(channel.close()), self.timeout)
+        return True
 
     async def close(self) -> None:
         connections, self._connections = list(self._connections.values()), {}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
@@ -11,7 +12,7 @@ from mqctl.backends.rabbitmq.management import ManagementClient
 from mqctl.backends.rabbitmq.mixins import RabbitDeadLetterMixin, RabbitMessagesMixin
 from mqctl.backends.rabbitmq.models import ConnectionInfo, ExchangeDetail
 from mqctl.backends.rabbitmq.settings import RabbitSettings, parse_rabbit_settings
-from mqctl.errors import MqctlError
+from mqctl.errors import AuthError, ConnectError, MqctlError
 from mqctl.models.inventory import (
     BindingInfo,
     BrokerStatus,
@@ -22,6 +23,8 @@ from mqctl.models.inventory import (
     QueueSummary,
     VhostInfo,
 )
+
+log = logging.getLogger("mqctl.rabbitmq")
 
 
 class RabbitMQBackend(RabbitMessagesMixin, RabbitDeadLetterMixin):
@@ -35,6 +38,7 @@ class RabbitMQBackend(RabbitMessagesMixin, RabbitDeadLetterMixin):
         self.timeout = timeout
         self.api = ManagementClient(settings, timeout, context)
         self.amqp = AmqpConnections(settings, timeout, context, self.api)
+        self._noted_amqp_lookup = False  # the management API note is printed once
 
     @classmethod
     def from_config(
@@ -65,7 +69,21 @@ class RabbitMQBackend(RabbitMessagesMixin, RabbitDeadLetterMixin):
         from mqctl.backends.rabbitmq.inventory import find_queue
 
         target = vhost or self.settings.vhost
-        if await find_queue(self.api, name, target):
+        try:
+            found = await find_queue(self.api, name, target)
+        except ConnectError as exc:
+            if isinstance(exc, AuthError):
+                raise
+            # publish and peek need only AMQP: look the queue up there (docs/rabbitmq.md)
+            found = await self.amqp.queue_exists(target, name)
+            if not self._noted_amqp_lookup:
+                self._noted_amqp_lookup = True
+                log.warning(
+                    "note: %s; queue %r looked up over AMQP instead",
+                    exc.message.rstrip("."),
+                    name,
+                )
+        if found:
             return [Destination(self.name, "queue", name, target)]
         return []
 

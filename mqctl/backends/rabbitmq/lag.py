@@ -15,6 +15,7 @@ Rules (docs/rabbitmq.md, "Lag"):
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from typing import Any
 
@@ -174,6 +175,15 @@ async def amqp_counts(
     own answer, for when the management API's statistics are missing or stale. Queues that
     cannot be declared (gone, node down) are left out; an unreachable node gives {}."""
     found: dict[str, tuple[int, int]] = {}
+    # bounded as a whole: a node that is going down may leave a call hanging
+    with contextlib.suppress(MqctlError, TimeoutError):
+        await asyncio.wait_for(_declare_each(amqp, vhost, names, found), amqp.timeout * 2)
+    return found
+
+
+async def _declare_each(
+    amqp: AmqpConnections, vhost: str, names: list[str], found: dict[str, tuple[int, int]]
+) -> None:
     channel: Any = None
     try:
         for name in names[:CROSS_CHECK_LIMIT]:
@@ -185,13 +195,10 @@ async def amqp_counts(
                 continue
             result = queue.declaration_result
             found[name] = (int(result.message_count or 0), int(result.consumer_count or 0))
-    except MqctlError:
-        return found
     finally:
         if channel is not None and not channel.is_closed:
             with contextlib.suppress(Exception):
-                await channel.close()
-    return found
+                await asyncio.wait_for(asyncio.shield(channel.close()), amqp.timeout)
 
 
 async def _settle(
