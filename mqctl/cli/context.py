@@ -86,7 +86,12 @@ def list_cmd(output: OutputOpt = OutputFormat.table) -> None:
 def show_cmd(
     name: Annotated[str | None, typer.Argument(help="Context (default: the current one).")] = None,
     output: OutputOpt = OutputFormat.yaml,
-    check: Annotated[bool, typer.Option("--check", help="Also connect to each broker.")] = False,
+    check: Annotated[
+        bool,
+        typer.Option(
+            "--check", help="Also connect to each broker (exit 3 when one does not answer)."
+        ),
+    ] = False,
 ) -> None:
     """Show a context's settings with every secret redacted.
 
@@ -116,6 +121,23 @@ def show_cmd(
     if output == OutputFormat.table:
         output = OutputFormat.yaml
     render(data, output)
+    if check:
+        _check_failed(data["status"])
+
+
+def _check_failed(statuses: list[Any]) -> None:
+    """`--check` is a check: any broker that did not answer (down, DNS, TLS, refused
+    credentials) ends the command with exit 3 and its precise cause (docs/output.md)."""
+    from mqctl.errors import ConnectError
+
+    down = [s for s in statuses if not s.reachable]
+    if down:
+        first = down[0]
+        more = f" (and {len(down) - 1} more)" if len(down) > 1 else ""
+        raise ConnectError(
+            f"{len(down)} of {len(statuses)} broker(s) unreachable: {first.backend}: "
+            f"{first.error or 'no answer'}{more}"
+        )
 
 
 @context_app.command("use")

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 from typing import TYPE_CHECKING
 
 from mqctl.backends.rabbitmq.management import ManagementClient
@@ -223,18 +222,6 @@ def _refused_at_open(exc: BaseException) -> bool:
 
 
 def _os_reason(exc: BaseException) -> str:
-    """``connection refused`` and friends, found in the exception or its causes."""
-    import errno
+    from mqctl.errors import connect_reason
 
-    chain: list[BaseException] = []
-    seen: BaseException | None = exc
-    while seen is not None and len(chain) < 5:
-        chain.append(seen)
-        seen = seen.__cause__ or seen.__context__
-    for item in chain:
-        code = item.errno if isinstance(item, OSError) else None
-        if isinstance(item, ConnectionRefusedError) or code == errno.ECONNREFUSED:
-            return "connection refused"
-        if isinstance(code, int) and code in errno.errorcode:
-            return os.strerror(code).lower()
-    return type(exc).__name__
+    return connect_reason(exc)
