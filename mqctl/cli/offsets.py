@@ -126,6 +126,12 @@ def reset_cmd(
     export: Annotated[
         str | None, typer.Option("--export", help="Write the plan as CSV to this file.")
     ] = None,
+    allow_new_group: Annotated[
+        bool,
+        typer.Option(
+            "--allow-new-group", help="Let --execute create a group that does not exist yet."
+        ),
+    ] = False,
     yes: YesOpt = False,
     output: OutputOpt = OutputFormat.table,
 ) -> None:
@@ -153,7 +159,9 @@ def reset_cmd(
         from_file,
     )
     plan: Any = run_with_session(
-        lambda s: service.reset_offsets(s, group, spec, execute=execute and yes)
+        lambda s: service.reset_offsets(
+            s, group, spec, execute=execute and yes, allow_new_group=allow_new_group
+        )
     )
     for warning in plan.warnings:
         sys.stderr.write(f"warning: {warning}\n")
@@ -161,8 +169,11 @@ def reset_cmd(
         service.export_plan(plan, export)
     if execute and not plan.executed:
         render(plan, output, table=_plan_table)
+        service.refuse_new_group(plan, allow_new_group)
         confirm(f"Apply this reset to group {group!r}?", yes)
-        plan = run_with_session(lambda s: service.apply_reset(s, plan))
+        plan = run_with_session(
+            lambda s: service.apply_reset(s, plan, allow_new_group=allow_new_group)
+        )
         if output == "table":
             typer.echo(f"reset {len(plan.rows)} partition(s) of group {group}")
             return

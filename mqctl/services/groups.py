@@ -67,7 +67,12 @@ def export_plan(plan: OffsetResetPlan, path: str) -> None:
 
 
 async def reset_offsets(
-    session: Session, group: str, spec: ResetSpec, *, execute: bool
+    session: Session,
+    group: str,
+    spec: ResetSpec,
+    *,
+    execute: bool,
+    allow_new_group: bool = False,
 ) -> OffsetResetPlan:
     """Compute the plan; apply it only with ``execute`` (after the caller confirmed)."""
     if execute:
@@ -75,13 +80,28 @@ async def reset_offsets(
     admin, bare = _admin(session, group, "resetting consumer group offsets")
     plan = await admin.plan_offsets_reset(bare, spec)
     if execute:
+        refuse_new_group(plan, allow_new_group)
         await admin.apply_offsets_reset(plan)
     return plan
 
 
-async def apply_reset(session: Session, plan: OffsetResetPlan) -> OffsetResetPlan:
+def refuse_new_group(plan: OffsetResetPlan, allow_new_group: bool) -> None:
+    """A reset for a group that does not exist is most often a typo: refused (exit 2)
+    unless the caller says it means to create the group."""
+    if plan.new_group and not allow_new_group:
+        raise UsageError(
+            f"group {plan.group!r} does not exist (no committed offsets, no members): "
+            "refusing to create it with a reset",
+            hint="check the name with `mqctl groups list`; add --allow-new-group to create it",
+        )
+
+
+async def apply_reset(
+    session: Session, plan: OffsetResetPlan, *, allow_new_group: bool = False
+) -> OffsetResetPlan:
     """Apply a plan shown earlier (the backend re-checks that the group is inactive)."""
     session.check_writable(f"resetting offsets of group {plan.group!r}")
+    refuse_new_group(plan, allow_new_group)
     admin, _ = _admin(session, f"{plan.backend}:{plan.group}", "resetting offsets")
     await admin.apply_offsets_reset(plan)
     return plan
