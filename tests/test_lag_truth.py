@@ -205,3 +205,17 @@ def test_missing_management_statistics_are_never_zero() -> None:
     assert evaluate_window(window)[0].status is LagStatus.UNKNOWN
     window = [(0.0, unknown), (1.0, stopped), (2.0, sample(450))]
     assert evaluate_window(window)[0].status is LagStatus.STOP
+
+
+def test_topic_filter_lists_only_groups_reading_it(
+    isolated_config: Path, stopped_group: tuple[str, str]
+) -> None:
+    from tests.kafka_helpers import kafka_only
+
+    topic, group = stopped_group
+    kafka_only(isolated_config)
+    result = run_cli("lag", "--topic", topic, "-o", "json")
+    assert result.exit_code == 0, result.output
+    entries = json.loads(result.stdout)
+    assert [e["group"] for e in entries] == [group]  # not every group as "OK 0"
+    assert entries[0]["topics"] == [topic]
