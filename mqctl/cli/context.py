@@ -194,7 +194,7 @@ def add_cmd(
 
     if not kafka and not rabbitmq:
         raise UsageError("give at least one broker: --kafka and/or --rabbitmq")
-    config = load_config()
+    config = load_config(create=True)  # the first `context add` creates the file
     contexts = dict(config.raw.get("contexts", {}))
     if name in contexts and not force:
         raise UsageError(f"context {name!r} already exists (use --force to replace it)")
