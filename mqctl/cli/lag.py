@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from mqctl.cli import fleet
 from mqctl.cli.common import OutputOpt
 from mqctl.output.render import Column, OutputFormat
 
@@ -235,6 +236,8 @@ def lag_cmd(
             help="Also dead-letter queues/topics (left out of the all-groups view by default).",
         ),
     ] = False,
+    contexts: fleet.ContextsOpt = None,
+    all_contexts: fleet.AllContextsOpt = False,
 ) -> None:
     """Lag of consumer groups and queues, with time lag and a health status.
 
@@ -274,6 +277,11 @@ def lag_cmd(
     if window_s is not None and watch_s is not None:
         raise UsageError("use --window or --watch, not both")
     interval_s = parse_duration(interval, "--interval") if interval else None
+    if fleet.wanted(contexts, all_contexts):
+        if watch_s is not None:
+            raise UsageError("--watch shows one context; for several use --serve")
+        fleet.lag(query, window_s, interval_s, limits, output, contexts, all_contexts, serve)
+        return
     if serve is not None:
         _serve(query, serve, watch_s or interval_s or 15.0, count)
         return
@@ -398,11 +406,11 @@ def _watch(
 def _serve(query: LagQuery, address: str, every: float, count: int | None) -> None:
     import sys
 
-    from mqctl.cli.common import STATE, run_with_session
+    from mqctl.cli.common import invocation, run_with_session
     from mqctl.lag.exporter import Exporter
     from mqctl.services import lag as service
 
-    exporter = Exporter(STATE.context or "default", address)
+    exporter = Exporter(invocation().context or "default", address)
 
     async def loop(session: Any) -> None:
         exporter.collector.cluster = session.context.name
