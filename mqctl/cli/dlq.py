@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from mqctl.cli import fleet
 from mqctl.cli.common import OutputOpt, YesOpt, confirm, run_with_session
 from mqctl.cli.dlq_tables import inspect_table, status_table, summary_table
 from mqctl.output.render import Column, OutputFormat, field_column, render
@@ -61,16 +62,24 @@ LIST_COLUMNS = [
 
 
 @dlq_app.command("list")
-def list_cmd(output: OutputOpt = OutputFormat.table) -> None:
+def list_cmd(
+    output: OutputOpt = OutputFormat.table,
+    contexts: fleet.ContextsOpt = None,
+    all_contexts: fleet.AllContextsOpt = False,
+) -> None:
     """List dead-letter queues: broker, name, depth, sources, oldest message, top reasons.
 
     A DLQ is a queue another queue dead-letters into (RabbitMQ DLX routing), a name
     following a convention (*.dlq, *.dead, *-dlq, dlq.*, *.DLT, *-dlt, plus the context's
     dlq-patterns), or a Kafka topic whose messages carry dead-letter headers.
 
-    Examples:  mqctl dlq list  |  mqctl dlq list -o json
+    Examples:  mqctl dlq list  |  mqctl dlq list -o json  |  mqctl dlq list --context a,b
     """
     from mqctl.services import dlq
+
+    if fleet.wanted(contexts, all_contexts):
+        fleet.listing(lambda s: dlq.list_dlqs(s), contexts, all_contexts, output, LIST_COLUMNS)
+        return
 
     found = run_with_session(lambda s: dlq.list_dlqs(s))
     render(found, output, columns=LIST_COLUMNS)

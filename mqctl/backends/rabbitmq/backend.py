@@ -231,7 +231,7 @@ class RabbitMQBackend:
     ) -> list[LagEntry]:
         from mqctl.backends.rabbitmq.lag import queue_lag
 
-        return await queue_lag(self.api, groups, topic)
+        return await queue_lag(self.api, groups, topic, self.amqp)
 
     # --- DeadLetterSupport ------------------------------------------------------------------
 
