@@ -8,6 +8,7 @@ import asyncio
 import itertools
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -218,3 +219,31 @@ def test_unwrap_republishes_the_payload(pair: tuple[str, str]) -> None:
     assert headers["x-mqctl-envelope-error"] == b"boom"
     first = dict(next(r for r in copies if r.value.startswith(b"{")).headers)
     assert first["x-mqctl-envelope-failedAt"] == b"2024-06-11T10:00:00Z"
+
+
+def test_ctrl_c_ledgers_what_moved_and_the_rerun_finishes(
+    pair: tuple[str, str], tmp_path: Path
+) -> None:
+    """SIGINT stops after the in-flight copies, ledgers them and releases the lease: the
+    rerun moves the rest and no record twice."""
+    source, dlq = pair
+    seed(dlq, 2000, 3)
+    env = {**os.environ, "MQCTL_CONFIG": str(tmp_path / "none.toml")}
+    process = subprocess.Popen(
+        [MQCTL, "dlq", "redrive", f"kafka:{dlq}", "--rate", "500", "--yes", "-o", "json"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and sum(ids(source).values()) < 100:
+        time.sleep(0.1)
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == 130, err
+    first = json.loads(out)
+    assert first["interrupted"] is True and 0 < first["moved"] < 2000
+    code, rest = redrive(dlq, "--yes")  # no lease left behind: it runs at once
+    assert code == 0, rest
+    assert rest["already_redriven"] == first["moved"]
+    assert ids(source) == Counter(range(2000))  # every record exactly once
