@@ -247,3 +247,40 @@ def test_ctrl_c_ledgers_what_moved_and_the_rerun_finishes(
     assert code == 0, rest
     assert rest["already_redriven"] == first["moved"]
     assert ids(source) == Counter(range(2000))  # every record exactly once
+
+
+async def _delete_records_before(topic: str, partition: int, offset: int) -> None:
+    from aiokafka import TopicPartition
+    from aiokafka.admin import AIOKafkaAdminClient, RecordsToDelete
+
+    from tests.conftest import KAFKA
+
+    admin = AIOKafkaAdminClient(bootstrap_servers=KAFKA)
+    await admin.start()
+    try:
+        await admin.delete_records({TopicPartition(topic, partition): RecordsToDelete(offset)})
+    finally:
+        await admin.close()
+
+
+def test_retention_and_a_recreated_topic(pair: tuple[str, str]) -> None:
+    """Ledger records of DLQ records deleted by retention are tombstoned; a DLQ deleted and
+    created again under the same name is not taken for the old one."""
+    _, dlq = pair
+    seed(dlq, 6, 1)  # all on partition 0
+    code, first = redrive(dlq, "--filter", f"reason={REASONS[0]}", "--yes")  # ids 0 and 3
+    assert code == 0 and first["moved"] == 2
+    asyncio.run(_delete_records_before(dlq, 0, 4))  # retention: offsets 0-3 are gone
+    code, second = redrive(dlq, "--yes")
+    assert code == 0 and second["moved"] == 2 and second["examined"] == 2  # ids 4 and 5
+    entries = asyncio.run(ledger_entries(dlq))
+    tombstoned = {key for key, value, _ in entries if value is None}
+    first_run = {
+        key for key, value, _ in entries if value and value.get("run") and key in tombstoned
+    }
+    assert tombstoned and first_run == tombstoned  # only the first run's record, now gone
+    asyncio.run(cleanup([dlq], []))
+    asyncio.run(create_topics({dlq: 1}))
+    seed(dlq, 3, 1)
+    code, plan = redrive(dlq, "--dry-run")
+    assert code == 0 and plan["moved"] == 3 and plan["already_redriven"] == 0
