@@ -50,6 +50,7 @@ def _audited(targets: set[str]) -> list[AuditedRedrive]:
             continue
         if not isinstance(entry, dict) or entry.get("target") not in targets:
             continue
+        # "action" since the audit records name it; older records had it in "command"
         if entry.get("action", entry.get("command")) != "dlq redrive":
             continue
         counts = entry.get("counts") or {}
