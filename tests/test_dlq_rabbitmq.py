@@ -131,6 +131,9 @@ def test_redrive_moves_back_preserving_properties(dead: RabbitDlq) -> None:
     assert records[-1]["action"] == "dlq redrive"
     assert records[-1]["counts"]["moved"] == 4 and records[-1]["outcome"] == "ok"
     assert records[-1]["target"] == f"rabbitmq:queue/{dead.dlq}" and records[-1]["user"]
+    status = json.loads(run_cli("dlq", "status", f"rabbitmq:{dead.dlq}", "-o", "json").stdout)
+    assert isinstance(status["depth"], int) and status["redriven"] == 4  # depth: mgmt API
+    assert status["audit"][0]["moved"] == 4 and status["last_redrive_by"]
     assert "guest" not in json.dumps(records[-1]).replace('"user": "guest"', "")
 
 

@@ -4,6 +4,7 @@ Kafka redrive ledger (shared by every operator and machine) and this machine's a
 from __future__ import annotations
 
 from mqctl.audit import target_name
+from mqctl.backend import QueueCatalog
 from mqctl.dlq.models import AuditedRedrive, RedriveStatus
 from mqctl.dlq.planning import KeepsRedriveLedger
 from mqctl.services.dlq import _resolve
@@ -19,6 +20,9 @@ async def status(session: Session, name: str) -> RedriveStatus:
     summary = RedriveStatus(destination.backend, destination.qualified)
     if isinstance(support, KeepsRedriveLedger):
         await support.redrive_status(destination, summary)
+    elif isinstance(support, QueueCatalog):  # a queue: moved messages left it
+        detail = await support.describe_queue(destination.name, vhost=destination.vhost)
+        summary.depth = detail.queue.messages
     targets = {  # the record's name for it, and the one of records before the audit API
         target_name(destination.backend, destination.kind, destination.name),
         destination.qualified,
