@@ -31,6 +31,7 @@ COMMAND_MODULES = [
     "mqctl.cli.lag",
     "mqctl.cli.groups",
     "mqctl.cli.offsets",
+    "mqctl.cli.kafka_admin",
 ]
 
 HELP = """mqctl: operations console for Kafka and RabbitMQ.

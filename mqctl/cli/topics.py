@@ -188,18 +188,36 @@ def alter_cmd(
         int | None,
         typer.Option("--add-partitions", min=1, help="Add N partitions (never removes any)."),
     ] = None,
+    partitions: Annotated[
+        int | None,
+        typer.Option("--partitions", min=1, help="Grow to N partitions in total (never shrinks)."),
+    ] = None,
     dry_run: DryRunOpt = False,
 ) -> None:
     """Change topic configs (only the named ones) and/or add partitions.
 
     Examples:  mqctl topics alter orders --config retention.ms=3600000 --dry-run  |
     mqctl topics alter orders --add-partitions 6  |
-    mqctl topics alter orders --delete-config retention.ms
+    mqctl topics alter orders --delete-config retention.ms  |
+    mqctl topics alter orders --partitions 12
+
+    Adding partitions changes which partition a key hashes to: records with the same key may
+    land in another partition than before, so per-key ordering holds only for new records.
     """
     from mqctl.messages.headers import parse_unique
     from mqctl.services import messages
 
     configs = parse_unique(config, "--config")
+    if partitions is not None:
+        from mqctl.cli.kafka_admin import grow_partitions
+
+        if add_partitions is not None:
+            from mqctl.errors import UsageError
+
+            raise UsageError("--partitions and --add-partitions exclude each other")
+        grow_partitions(name, partitions, dry_run)
+        if not configs and not delete_config:
+            return
     result = run_with_session(
         lambda s: messages.alter_topic(
             s,
@@ -217,6 +235,9 @@ def alter_cmd(
     if changes:
         typer.echo(f"{prefix}set {', '.join(changes)} on topic {name}")
     if result is not None:
+        from mqctl.cli.kafka_admin import warn_keyed_ordering
+
+        warn_keyed_ordering(name, *result)
         typer.echo(
             f"{prefix}{'grow' if dry_run else 'grew'} topic {name} "
             f"from {result[0]} to {result[1]} partitions"

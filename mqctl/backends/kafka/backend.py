@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from mqctl.backend import API_VERSION
+from mqctl.backends.kafka.admin_methods import KafkaAdminMethods
 from mqctl.backends.kafka.connection import KafkaConnection
 from mqctl.backends.kafka.mixins import (
     KafkaDeadLetterMixin,
@@ -17,7 +18,7 @@ from mqctl.errors import MqctlError
 from mqctl.models.inventory import BrokerStatus, Destination, TopicDetail, TopicSummary
 
 
-class KafkaBackend(KafkaGroupsMixin, KafkaMessagesMixin, KafkaDeadLetterMixin):
+class KafkaBackend(KafkaGroupsMixin, KafkaMessagesMixin, KafkaDeadLetterMixin, KafkaAdminMethods):
     name: ClassVar[str] = "kafka"
     api_version: ClassVar[int] = API_VERSION
     description: ClassVar[str] = "Apache Kafka (topics, consumer groups, lag, peek, publish)"
