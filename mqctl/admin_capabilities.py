@@ -1,5 +1,6 @@
 """Capability Protocols of the admin verbs (issue 20): cluster metadata, configs, offsets
-delete, and RabbitMQ administration through its management API.
+delete, and RabbitMQ administration (policies, topology, access, nodes, shovels,
+definitions).
 
 Small runtime-checkable Protocols in the style of :mod:`mqctl.backend`; the services find the
 backend with ``Session.backend_for(Capability, what)``. A backend offers a capability by
@@ -13,6 +14,16 @@ from typing import Any, Protocol, runtime_checkable
 
 from mqctl.models.admin import ClusterInfo, ConfigDiff, OffsetsDeleted
 from mqctl.models.inventory import ConfigEntry
+from mqctl.models.rabbitmq_admin import (
+    DefinitionsImport,
+    NodeInfo,
+    PermissionInfo,
+    PolicyChange,
+    PolicyInfo,
+    ShovelInfo,
+    TopologyChange,
+    UserInfo,
+)
 
 
 @runtime_checkable
@@ -58,22 +69,110 @@ class OffsetDeleter(Protocol):
 
 
 @runtime_checkable
-class ManagementApi(Protocol):
-    """RabbitMQ's management HTTP API, for the administration verbs (policies, users,
-    vhosts, definitions, shovels, nodes, connections): ``management_request`` sends one
-    call and returns the decoded JSON (None for an empty answer), errors already mapped
-    to :class:`mqctl.errors.MqctlError` (404 -> not found, 400 -> bad input, ...)."""
+class PolicyAdmin(Protocol):
+    """RabbitMQ policies and operator policies (``operator`` picks which)."""
 
-    async def management_request(
-        self,
-        method: str,
-        path: str,
-        *,
-        params: Mapping[str, Any] | None = None,
-        body: Any = None,
-        what: str = "",
-    ) -> Any: ...
-
-    async def management_list(self, path: str) -> list[Any]:
-        """Every item of a (possibly paginated) listing."""
+    async def list_policies(
+        self, *, vhost: str | None, all_vhosts: bool, operator: bool | None
+    ) -> list[PolicyInfo]:
+        """``operator`` None lists both kinds."""
         ...
+
+    async def set_policy(
+        self,
+        name: str,
+        *,
+        vhost: str | None,
+        pattern: str,
+        definition: dict[str, Any],
+        priority: int,
+        apply_to: str,
+        operator: bool,
+        dry_run: bool,
+    ) -> PolicyChange: ...
+
+    async def delete_policy(
+        self, name: str, *, vhost: str | None, operator: bool, dry_run: bool
+    ) -> PolicyChange: ...
+
+
+@runtime_checkable
+class TopologyAdmin(Protocol):
+    """RabbitMQ vhosts, exchanges and bindings: create and delete."""
+
+    async def create_vhost(
+        self, name: str, *, description: str | None, tags: list[str]
+    ) -> TopologyChange: ...
+
+    async def delete_vhost(self, name: str, *, dry_run: bool) -> TopologyChange: ...
+
+    async def create_exchange(
+        self,
+        name: str,
+        *,
+        vhost: str | None,
+        exchange_type: str,
+        durable: bool,
+        auto_delete: bool,
+        internal: bool,
+        arguments: Mapping[str, Any],
+    ) -> TopologyChange: ...
+
+    async def delete_exchange(
+        self, name: str, *, vhost: str | None, if_unused: bool, dry_run: bool
+    ) -> TopologyChange: ...
+
+    async def create_binding(
+        self,
+        source: str,
+        destination: str,
+        *,
+        vhost: str | None,
+        destination_type: str,
+        routing_key: str,
+        arguments: Mapping[str, Any],
+    ) -> TopologyChange: ...
+
+    async def delete_binding(
+        self,
+        source: str,
+        destination: str,
+        *,
+        vhost: str | None,
+        destination_type: str,
+        routing_key: str,
+        arguments: Mapping[str, Any],
+        dry_run: bool,
+    ) -> TopologyChange: ...
+
+
+@runtime_checkable
+class AccessAdmin(Protocol):
+    """Who may do what (users never with their hashes), and closing client connections."""
+
+    async def list_users(self) -> list[UserInfo]: ...
+
+    async def list_permissions(
+        self, *, vhost: str | None, user: str | None
+    ) -> list[PermissionInfo]: ...
+
+    async def close_connection(
+        self, name: str, *, reason: str, dry_run: bool
+    ) -> dict[str, Any]: ...
+
+
+@runtime_checkable
+class BrokerOperations(Protocol):
+    """Nodes with alarms, shovel status, definitions export and import."""
+
+    async def list_nodes(self) -> list[NodeInfo]: ...
+
+    async def list_shovels(self, *, vhost: str | None, all_vhosts: bool) -> list[ShovelInfo]: ...
+
+    async def export_definitions(
+        self, *, vhost: str | None, include_secrets: bool
+    ) -> dict[str, Any]: ...
+
+    async def import_definitions(
+        self, doc: dict[str, Any], *, source: str, vhost: str | None, dry_run: bool
+    ) -> DefinitionsImport: ...

@@ -32,6 +32,8 @@ COMMAND_MODULES = [
     "mqctl.cli.groups",
     "mqctl.cli.offsets",
     "mqctl.cli.kafka_admin",
+    "mqctl.cli.rabbit_admin",
+    "mqctl.cli.rabbit_ops",
 ]
 
 HELP = """mqctl: operations console for Kafka and RabbitMQ.

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from mqctl.backend import API_VERSION
+from mqctl.backends.rabbitmq.admin_methods import RabbitAdminMethods
 from mqctl.backends.rabbitmq.amqp import AmqpConnections
 from mqctl.backends.rabbitmq.management import ManagementClient
 from mqctl.backends.rabbitmq.mixins import RabbitDeadLetterMixin, RabbitMessagesMixin
@@ -24,7 +25,7 @@ from mqctl.models.inventory import (
 )
 
 
-class RabbitMQBackend(RabbitMessagesMixin, RabbitDeadLetterMixin):
+class RabbitMQBackend(RabbitMessagesMixin, RabbitDeadLetterMixin, RabbitAdminMethods):
     name: ClassVar[str] = "rabbitmq"
     api_version: ClassVar[int] = API_VERSION
     description: ClassVar[str] = "RabbitMQ (queues, exchanges, bindings, peek, publish, DLX)"
