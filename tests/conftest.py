@@ -37,14 +37,6 @@ class CliResult:
         return self.stdout + self.stderr
 
 
-def _reset_cli_state() -> None:
-    from mqctl.cli.common import STATE
-
-    STATE.context = None
-    STATE.timeout = None
-    STATE.debug = False
-
-
 @pytest.fixture(autouse=True)
 def isolated_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Each test gets its own (absent) config file and no context from the environment."""
@@ -75,7 +67,6 @@ def run_cli(*args: str, stdin: str | bytes | None = None) -> CliResult:
                 code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     finally:
         sys.stdin = old_stdin
-        _reset_cli_state()
     return CliResult(code, out.getvalue(), err.getvalue())
 
 

@@ -140,10 +140,17 @@ def test_writes_refused_on_read_only_and_audited(isolated_config: Path, topic: s
     assert run_cli("-c", "ro", "topics", "config", "set", topic, "retention.ms=1", "--dry-run")
     assert run_cli("-c", "ro", "topics", "alter", topic, "--partitions", "3").exit_code == 2
     assert run_cli("-c", "ro", "offsets", "delete", "g", "-t", topic, "--yes").exit_code == 2
-    assert audit.read() == []
+    refusals = audit.read()  # refusals are recorded too; the dry run is not
+    assert [r["outcome"] for r in refusals] == ["refused"] * 3
+    assert [r["action"] for r in refusals] == [
+        "topic config change",
+        "topic alter",
+        "offsets delete",
+    ]
     assert run_cli("topics", "config", "set", topic, "retention.ms=7200000").exit_code == 0
-    (record,) = audit.read()
-    assert record["outcome"] == "ok" and "retention.ms" in record["target"]
+    record = audit.read()[-1]
+    assert record["outcome"] == "ok" and record["target"] == f"kafka:topic/{topic}"
+    assert record["details"]["set_configs"] == {"retention.ms": "7200000"}
 
 
 def test_alter_partitions_total_grows_only(topic: str) -> None:

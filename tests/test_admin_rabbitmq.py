@@ -327,8 +327,20 @@ def test_writes_refused_read_only_and_audited(isolated_config: Path, vhost: str)
             else run_cli("-c", "ro", *args)
         )
         assert result.exit_code == 2 and "read-only" in result.stderr, (args, result.output)
-    assert len(audit.read()) == before
+    refusals = audit.read()[before:]
+    assert [r["outcome"] for r in refusals] == ["refused"] * 4
+    assert [r["action"] for r in refusals] == [
+        "policy set",
+        "exchange create",
+        "vhost delete",
+        "connection close",
+    ]
     ok = run_cli("exchanges", "create", "audited", "--vhost", vhost)
     assert ok.exit_code == 0
     record = audit.read()[-1]
-    assert record["outcome"] == "ok" and "audited" in record["target"]
+    assert record["outcome"] == "ok" and record["target"] == f"rabbitmq:exchange/{vhost}/audited"
+    declined = run_cli("exchanges", "delete", "audited", "--vhost", vhost)  # nobody to ask
+    assert declined.exit_code == 2
+    assert audit.read()[-1]["outcome"] == "refused"
+    assert run_cli("exchanges", "delete", "audited", "--vhost", vhost, "--dry-run").exit_code == 0
+    assert audit.read()[-1]["outcome"] == "refused"  # the dry run is not recorded

@@ -121,7 +121,7 @@ def test_redrive_moves_back_preserving_properties(dead: RabbitDlq) -> None:
         assert m.headers["x-mqctl-redrive-count"] == 1
         assert not any(k == "x-death" or k.startswith("x-first-death") for k in m.headers)
     records = [json.loads(line) for line in audit_log.read_text().splitlines()]
-    assert records[-1]["command"] == "dlq redrive"
+    assert records[-1]["action"] == "dlq redrive"
     assert records[-1]["counts"]["moved"] == 4 and records[-1]["outcome"] == "ok"
     assert records[-1]["target"] == f"rabbitmq:{dead.dlq}" and records[-1]["user"]
     assert "guest" not in json.dumps(records[-1]).replace('"user": "guest"', "")

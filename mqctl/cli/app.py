@@ -13,9 +13,11 @@ import sys
 from typing import Annotated
 
 import typer
+import typer.core
 
 from mqctl import __version__
-from mqctl.cli.common import STATE
+from mqctl.cli.common import begin_invocation, describe_command_line, end_invocation
+from mqctl.invocation import Invocation
 
 COMMAND_MODULES = [
     "mqctl.cli.audit",
@@ -64,6 +66,7 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def root(
+    ctx: typer.Context,
     context: Annotated[
         str | None,
         typer.Option(
@@ -83,33 +86,24 @@ def root(
         typer.Option("--version", callback=_version, is_eager=True, help="Show the version."),
     ] = False,
 ) -> None:
-    STATE.context = context
-    STATE.timeout = timeout
-    STATE.debug = debug
+    # This run's invocation, read by every command (cli.common.invocation): run() passed
+    # the arguments in ctx.obj; the global options and what the command line holds are added.
+    argv = ctx.obj.argv if isinstance(ctx.obj, Invocation) else ()
+    redact, yes = frozenset[int](), False
+    if isinstance(ctx.command, typer.core.TyperGroup):
+        redact, yes = describe_command_line(ctx.command, argv)
+    ctx.obj = Invocation(
+        context=context, timeout=timeout, debug=debug, argv=argv, redact=redact, yes=yes
+    )
+    begin_invocation(ctx.obj)
 
 
 for _module in COMMAND_MODULES:
     importlib.import_module(_module).register(app)
 
 
-_ARGV: list[str] = []
-
-
-def command_line() -> str:
-    """The command as typed, for the audit log: message values are not kept (they may be
-    large or sensitive), only the flags and names (secrets scrubbed by the audit log)."""
-    words = ["mqctl", *_ARGV]
-    text = " ".join(words)
-    return text if len(text) <= 300 else text[:297] + "..."
-
-
-def explicit_yes() -> bool:
-    """Whether this command line carries --yes/-y (used for protected contexts)."""
-    return "--yes" in _ARGV or "-y" in _ARGV
-
-
-def _debug_requested() -> bool:
-    return STATE.debug or "--debug" in _ARGV or os.environ.get("MQCTL_DEBUG") == "1"
+def _debug_requested(argv: list[str]) -> bool:
+    return "--debug" in argv or os.environ.get("MQCTL_DEBUG") == "1"
 
 
 def _fail(message: str, hint: str | None, code: int) -> None:
@@ -140,13 +134,13 @@ class _NotesHandler(logging.Handler):
             self.handleError(record)
 
 
-def _configure_logging() -> None:
+def _configure_logging(debug: bool) -> None:
     """Client libraries log connection errors on their own; without --debug we report each
     failure once, as our one-line error, so their records go nowhere. With --debug they go to
     stderr with secrets scrubbed. Our own warnings are notes for the user (e.g. "peeked
     messages come back marked redelivered"): one line each on stderr, never on stdout."""
     root = logging.getLogger()
-    if not _debug_requested():
+    if not debug:
         if not root.handlers:
             root.addHandler(logging.NullHandler())
         ours = logging.getLogger("mqctl")
@@ -177,13 +171,16 @@ def run(argv: list[str] | None = None) -> None:
     """
     from mqctl.errors import ExitCode, MqctlError
 
-    _ARGV[:] = sys.argv[1:] if argv is None else argv
-    _configure_logging()
+    args = sys.argv[1:] if argv is None else list(argv)
+    _configure_logging(_debug_requested(args))
     command = typer.main.get_command(app)
+    token = begin_invocation(Invocation(argv=tuple(args)))
     try:
-        command.main(args=argv, prog_name="mqctl", standalone_mode=True)
+        command.main(
+            args=args, prog_name="mqctl", standalone_mode=True, obj=Invocation(argv=tuple(args))
+        )
     except MqctlError as exc:
-        if _debug_requested():
+        if _debug_requested(args):
             import traceback
 
             traceback.print_exc()
@@ -196,7 +193,7 @@ def run(argv: list[str] | None = None) -> None:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         raise SystemExit(0) from None
     except Exception as exc:
-        if _debug_requested():
+        if _debug_requested(args):
             import traceback
 
             traceback.print_exc()
@@ -205,3 +202,5 @@ def run(argv: list[str] | None = None) -> None:
             "this is a bug in mqctl; rerun with --debug and report the traceback",
             int(ExitCode.INTERNAL),
         )
+    finally:
+        end_invocation(token)

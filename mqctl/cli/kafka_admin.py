@@ -7,13 +7,13 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from mqctl.cli.common import OutputOpt, YesOpt, confirm, run_with_session
+from mqctl.cli.common import OutputOpt, YesOpt, confirmation, run_with_session
 from mqctl.output.render import Column, OutputFormat, field_column, render
 
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from mqctl.models.admin import ClusterInfo, ConfigDiff
+    from mqctl.models.admin import ClusterInfo, ConfigDiff, OffsetsDeleted
 
 cluster_app = typer.Typer(help="Kafka cluster: brokers, controller, health.", no_args_is_help=True)
 brokers_app = typer.Typer(help="Kafka brokers: dynamic configs.", no_args_is_help=True)
@@ -334,10 +334,14 @@ def offsets_delete(
 
     name, parts = parse_topic_selection(topic)
     partitions = list(parts) if parts is not None else None
-    if not dry_run:
-        confirm(f"Delete the committed offsets of group {group!r} for topic {name!r}?", yes)
+
+    def question(plan: OffsetsDeleted) -> str:
+        where = ",".join(map(str, plan.partitions))
+        return f"Delete the committed offsets of group {plan.group!r} for {plan.topic}/{where}?"
+
+    ask = confirmation(question, yes)
     result = run_with_session(
-        lambda s: cluster.delete_offsets(s, group, name, partitions, dry_run=dry_run)
+        lambda s: cluster.delete_offsets(s, group, name, partitions, dry_run=dry_run, confirm=ask)
     )
     if output != OutputFormat.table:
         render(result, output)

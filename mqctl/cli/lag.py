@@ -355,11 +355,11 @@ def _watch(
 def _serve(query: LagQuery, address: str, every: float, count: int | None) -> None:
     import sys
 
-    from mqctl.cli.common import STATE, run_with_session
+    from mqctl.cli.common import invocation, run_with_session
     from mqctl.lag.exporter import Exporter
     from mqctl.services import lag as service
 
-    exporter = Exporter(STATE.context or "default", address)
+    exporter = Exporter(invocation().context or "default", address)
 
     async def loop(session: Any) -> None:
         exporter.collector.cluster = session.context.name

@@ -8,7 +8,14 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from mqctl.cli.common import AllVhostsOpt, OutputOpt, VhostOpt, YesOpt, confirm, run_with_session
+from mqctl.cli.common import (
+    AllVhostsOpt,
+    OutputOpt,
+    VhostOpt,
+    YesOpt,
+    confirmation,
+    run_with_session,
+)
 from mqctl.output.render import Column, OutputFormat, field_column, render
 
 if TYPE_CHECKING:
@@ -200,11 +207,15 @@ def policies_delete(
     """
     from mqctl.services import rabbit_admin
 
-    if not dry_run:
-        confirm(f"Delete {'operator policy' if operator else 'policy'} {name!r}?", yes)
+    kind = "operator policy" if operator else "policy"
+
+    def question(plan: PolicyChange) -> str:
+        return f"Delete {kind} {name!r} (it matches {len(plan.matching_queues)} queue(s) now)?"
+
+    ask = confirmation(question, yes)
     change = run_with_session(
         lambda s: rabbit_admin.delete_policy(
-            s, name, vhost=vhost, operator=operator, dry_run=dry_run
+            s, name, vhost=vhost, operator=operator, dry_run=dry_run, confirm=ask
         )
     )
     render(change, output, table=_policy_table)
@@ -302,9 +313,14 @@ def vhost_delete(
     """
     from mqctl.services import rabbit_admin
 
-    if not dry_run:
-        confirm(f"Delete vhost {name!r} with all its queues and messages?", yes)
-    change = run_with_session(lambda s: rabbit_admin.delete_vhost(s, name, dry_run=dry_run))
+    def question(plan: TopologyChange) -> str:
+        queues, messages = plan.impact.get("queues", 0), plan.impact.get("messages", 0)
+        return f"Delete vhost {name!r} with its {queues} queue(s) and {messages} message(s)?"
+
+    ask = confirmation(question, yes)
+    change = run_with_session(
+        lambda s: rabbit_admin.delete_vhost(s, name, dry_run=dry_run, confirm=ask)
+    )
     render(change, output, table=_topology_table)
 
 
@@ -364,11 +380,13 @@ def exchange_delete(
     """
     from mqctl.services import rabbit_admin
 
-    if not dry_run:
-        confirm(f"Delete exchange {name!r} and its bindings?", yes)
+    def question(plan: TopologyChange) -> str:
+        return f"Delete exchange {name!r} and its {plan.impact.get('bindings', 0)} binding(s)?"
+
+    ask = confirmation(question, yes)
     change = run_with_session(
         lambda s: rabbit_admin.delete_exchange(
-            s, name, vhost=vhost, if_unused=if_unused, dry_run=dry_run
+            s, name, vhost=vhost, if_unused=if_unused, dry_run=dry_run, confirm=ask
         )
     )
     render(change, output, table=_topology_table)
@@ -431,8 +449,11 @@ def binding_delete(
     from mqctl.services import rabbit_admin
 
     args = _arguments(arguments)
-    if not dry_run:
-        confirm(f"Unbind {destination!r} from exchange {source!r} (key {routing_key!r})?", yes)
+
+    def question(plan: TopologyChange) -> str:
+        return f"Delete binding {plan.name} in vhost {plan.vhost}?"
+
+    ask = confirmation(question, yes)
     change = run_with_session(
         lambda s: rabbit_admin.delete_binding(
             s,
@@ -443,6 +464,7 @@ def binding_delete(
             routing_key=routing_key,
             arguments=args,
             dry_run=dry_run,
+            confirm=ask,
         )
     )
     render(change, output, table=_topology_table)

@@ -7,7 +7,14 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from mqctl.cli.common import AllVhostsOpt, OutputOpt, VhostOpt, YesOpt, confirm, run_with_session
+from mqctl.cli.common import (
+    AllVhostsOpt,
+    OutputOpt,
+    VhostOpt,
+    YesOpt,
+    confirmation,
+    run_with_session,
+)
 from mqctl.output.render import Column, OutputFormat, field_column, render
 
 if TYPE_CHECKING:
@@ -121,10 +128,16 @@ def connection_close(
     """
     from mqctl.services import rabbit_admin
 
-    if not dry_run:
-        confirm(f"Close connection {name!r}?", yes)
+    def question(found: dict[str, Any]) -> str:
+        return (
+            f"Close connection {name!r} of user {found['user']!r} ({found['channels']} channels)?"
+        )
+
+    ask = confirmation(question, yes)
     result: dict[str, Any] = run_with_session(
-        lambda s: rabbit_admin.close_connection(s, name, reason=reason, dry_run=dry_run)
+        lambda s: rabbit_admin.close_connection(
+            s, name, reason=reason, dry_run=dry_run, confirm=ask
+        )
     )
     if output != OutputFormat.table:
         render(result, output)
@@ -245,10 +258,15 @@ def definitions_import(
     except UnicodeDecodeError as exc:
         raise UsageError(f"{file}: not UTF-8 text (byte {exc.start})") from None
     doc = rabbit_admin.parse_definitions(text, file)
-    if not dry_run:
-        confirm(f"Import the definitions of {file} (creates and updates, never deletes)?", yes)
+
+    def question(plan: DefinitionsImport) -> str:
+        return f"Import {file}: add {plan.added}, change {plan.changed} object(s) (never deletes)?"
+
+    ask = confirmation(question, yes)
     result = run_with_session(
-        lambda s: rabbit_admin.import_definitions(s, doc, source=file, vhost=vhost, dry_run=dry_run)
+        lambda s: rabbit_admin.import_definitions(
+            s, doc, source=file, vhost=vhost, dry_run=dry_run, confirm=ask
+        )
     )
     for warning in result.warnings:
         sys.stderr.write(f"warning: {warning}\n")

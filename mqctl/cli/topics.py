@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from mqctl.cli.common import OutputOpt, YesOpt, confirm, run_with_session
+from mqctl.cli.common import OutputOpt, YesOpt, confirmation, run_with_session
 from mqctl.output.render import Column, OutputFormat, field_column, render
 
 if TYPE_CHECKING:
@@ -139,11 +139,11 @@ def create_cmd(
     mqctl topics create orders.v2 --partitions 6 --dry-run
     """
     from mqctl.messages.headers import parse_unique
-    from mqctl.services import messages
+    from mqctl.services import topics
 
     configs = parse_unique(config, "--config")
     bare = run_with_session(
-        lambda s: messages.create_topic(
+        lambda s: topics.create_topic(
             s,
             name,
             partitions=partitions,
@@ -167,11 +167,15 @@ def delete_cmd(
 
     Examples:  mqctl topics delete orders.tmp  |  mqctl topics delete a b c --yes
     """
-    from mqctl.services import messages
+    from mqctl.services import topics
 
-    if not dry_run:
-        confirm(f"Delete topic(s) {', '.join(names)} and all their messages?", yes)
-    deleted = run_with_session(lambda s: messages.delete_topics(s, names, dry_run=dry_run))
+    def question(bare: list[str]) -> str:
+        return f"Delete topic(s) {', '.join(bare)} and all their messages?"
+
+    ask = confirmation(question, yes)
+    deleted = run_with_session(
+        lambda s: topics.delete_topics(s, names, dry_run=dry_run, confirm=ask)
+    )
     verb = "would delete (dry run, nothing changed)" if dry_run else "deleted"
     typer.echo(f"{verb} topic{'s' if len(deleted) > 1 else ''} {', '.join(deleted)}")
 
@@ -205,7 +209,7 @@ def alter_cmd(
     land in another partition than before, so per-key ordering holds only for new records.
     """
     from mqctl.messages.headers import parse_unique
-    from mqctl.services import messages
+    from mqctl.services import topics
 
     configs = parse_unique(config, "--config")
     if partitions is not None:
@@ -219,7 +223,7 @@ def alter_cmd(
         if not configs and not delete_config:
             return
     result = run_with_session(
-        lambda s: messages.alter_topic(
+        lambda s: topics.alter_topic(
             s,
             name,
             set_configs=configs,

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from mqctl.cli.common import STATE
+from mqctl.cli.common import invocation
 from mqctl.config.schema import MIN_REFRESH
 
 
@@ -33,11 +33,12 @@ def tui_cmd(
     from mqctl.config import load_config, resolve_context
 
     config = load_config()
-    context = resolve_context(config, STATE.context)
+    context = resolve_context(config, invocation().context)
     try:
         from mqctl_tui.app import run_app
     except ImportError as exc:
         from mqctl.errors import UsageError
 
         raise UsageError(f"the TUI is not installed ({exc})") from None
-    run_app(context, timeout=STATE.timeout, refresh=refresh or config.tui.refresh, config=config)
+    refresh = refresh or config.tui.refresh
+    run_app(context, timeout=invocation().timeout, refresh=refresh, config=config)

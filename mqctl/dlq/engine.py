@@ -69,9 +69,6 @@ class RedriveControl:
     def stopping(self) -> bool:
         return self._stop.is_set()
 
-    def request_stop(self) -> None:
-        self._stop.set()
-
     @property
     def rate_limited(self) -> bool:
         """``--rate`` is set: a backend sends each message as soon as it is throttled."""

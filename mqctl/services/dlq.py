@@ -64,7 +64,7 @@ async def _resolve(session: Session, name: str) -> tuple[Destination, Any]:
 
     destination = await resolve(session, name)
     backend = session.backend(destination.backend)
-    support = require(backend, DeadLetterSupport, "dead-letter queues")  # type: ignore[type-abstract]
+    support = require(backend, DeadLetterSupport, "dead-letter queues")
     return destination, support
 
 
@@ -264,9 +264,9 @@ def _audit(
     }
     if error:
         details["error"] = error
-    audit.record(
-        context=session.context.name,
-        command="dlq redrive",
+    audit.log_action(
+        session,
+        action="dlq redrive",
         target=destination.qualified,
         counts={
             "examined": summary.examined,

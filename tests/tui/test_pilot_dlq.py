@@ -13,6 +13,7 @@ from mqctl.config.schema import builtin_local_context
 from mqctl.models.inventory import Destination
 from mqctl.models.messages import OutgoingMessage, PublishOptions
 from mqctl.services import messages as message_service
+from mqctl.services import topics as topic_service
 from mqctl.session import Session
 from tests.kafka_helpers import delete_groups
 from tests.tui.helpers import wait_for, wait_for_screen
@@ -26,8 +27,8 @@ async def test_dlq_inspect_and_redrive_with_confirm(unique: str) -> None:
     dlq = f"{source}.dlq"
     context = builtin_local_context()
     async with Session(context) as session:
-        await message_service.create_topic(session, f"kafka:{source}", partitions=1)
-        await message_service.create_topic(session, f"kafka:{dlq}", partitions=1)
+        await topic_service.create_topic(session, f"kafka:{source}", partitions=1)
+        await topic_service.create_topic(session, f"kafka:{dlq}", partitions=1)
         dead = [
             OutgoingMessage(
                 value=f'{{"n": {i}}}'.encode(),
@@ -72,5 +73,5 @@ async def test_dlq_inspect_and_redrive_with_confirm(unique: str) -> None:
             assert (screen.result.moved, screen.result.failed) == (4, 0)
     finally:
         async with Session(context) as session:
-            await message_service.delete_topics(session, [f"kafka:{source}", f"kafka:{dlq}"])
+            await topic_service.delete_topics(session, [f"kafka:{source}", f"kafka:{dlq}"])
         await delete_groups(f"mqctl-redrive.{dlq}")  # the redrive's progress group

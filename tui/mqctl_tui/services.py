@@ -20,6 +20,7 @@ from mqctl.config.schema import Context
 from mqctl.dlq.models import InspectReport, RedriveSummary
 from mqctl.dlq.plan import RedriveOptions
 from mqctl.errors import NotSupportedError
+from mqctl.invocation import TUI
 from mqctl.lag.model import GroupDetail, OffsetResetPlan, ResetSpec
 from mqctl.models.inventory import (
     BrokerStatus,
@@ -86,7 +87,8 @@ class Services:
 
     def __init__(self, context: Context, *, timeout: float | None = None) -> None:
         self.context = context
-        self.session = Session(context, timeout=timeout)
+        # Writes are audited by the services (command "mqctl tui" in the records).
+        self.session = Session(context, timeout=timeout, invocation=TUI)
         self._many_queues = False  # the last listing had more than LEAN_QUEUES_ABOVE queues
         self._stats: dict[QueueKey, QueueSummary] = {}  # each queue's last row with stats
         self._next_page = 1  # the next page of the full listing to ask for

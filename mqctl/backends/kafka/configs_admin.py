@@ -61,6 +61,13 @@ class Resource:
         return f"broker {self.name}" if self.name else "the cluster-wide broker default"
 
 
+def resource_for(kind: str, name: str) -> Resource:
+    """``kind`` topic or broker (the words of the ConfigAdmin capability)."""
+    if kind not in ("topic", "broker"):
+        raise UsageError(f"unknown config resource {kind!r} (choose from topic, broker)")
+    return Resource(TOPIC if kind == "topic" else BROKER, name)
+
+
 def looks_sensitive(name: str) -> bool:
     lowered = name.lower()
     return any(word in lowered for word in ("password", "secret", "sasl.jaas", "credential"))

@@ -13,6 +13,7 @@ import time
 from typing import Any
 
 from mqctl.backends.kafka import groups as kgroups
+from mqctl.backends.kafka.aiokafka_internals import partitions_metadata
 from mqctl.backends.kafka.connection import KafkaConnection
 from mqctl.backends.kafka.group_timelag import record_timestamps
 from mqctl.backends.kafka.topics import cluster_metadata, watermarks
@@ -28,7 +29,7 @@ OFFSETS_TOPIC = "__consumer_offsets"
 def offsets_topic_degraded(metadata: Any) -> bool:
     """Whether a partition of the group offsets topic has no leader or fewer in-sync
     replicas than replicas: a broker is down, so group coordinators may be moving."""
-    partitions = getattr(metadata, "_partitions", {}).get(OFFSETS_TOPIC, {})
+    partitions = partitions_metadata(metadata, OFFSETS_TOPIC)
     return any(p.leader < 0 or len(p.isr) < len(p.replicas) for p in partitions.values())
 
 

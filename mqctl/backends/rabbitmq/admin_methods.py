@@ -75,12 +75,12 @@ class RabbitAdminMethods:
     async def create_vhost(
         self, name: str, *, description: str | None, tags: list[str]
     ) -> TopologyChange:
-        from mqctl.backends.rabbitmq import topology
+        from mqctl.backends.rabbitmq import topology_admin as topology
 
         return await topology.create_vhost(self.api, name, description=description, tags=tags)
 
     async def delete_vhost(self, name: str, *, dry_run: bool) -> TopologyChange:
-        from mqctl.backends.rabbitmq import topology
+        from mqctl.backends.rabbitmq import topology_admin as topology
 
         return await topology.delete_vhost(self.api, name, dry_run=dry_run)
 
@@ -95,7 +95,7 @@ class RabbitAdminMethods:
         internal: bool,
         arguments: Mapping[str, Any],
     ) -> TopologyChange:
-        from mqctl.backends.rabbitmq import topology
+        from mqctl.backends.rabbitmq import topology_admin as topology
 
         return await topology.create_exchange(
             self.api,
@@ -111,7 +111,7 @@ class RabbitAdminMethods:
     async def delete_exchange(
         self, name: str, *, vhost: str | None, if_unused: bool, dry_run: bool
     ) -> TopologyChange:
-        from mqctl.backends.rabbitmq import topology
+        from mqctl.backends.rabbitmq import topology_admin as topology
 
         return await topology.delete_exchange(
             self.api, name, vhost=vhost, if_unused=if_unused, dry_run=dry_run
@@ -127,7 +127,7 @@ class RabbitAdminMethods:
         routing_key: str,
         arguments: Mapping[str, Any],
     ) -> TopologyChange:
-        from mqctl.backends.rabbitmq import topology
+        from mqctl.backends.rabbitmq import topology_admin as topology
 
         return await topology.create_binding(
             self.api,
@@ -150,7 +150,7 @@ class RabbitAdminMethods:
         arguments: Mapping[str, Any],
         dry_run: bool,
     ) -> TopologyChange:
-        from mqctl.backends.rabbitmq import topology
+        from mqctl.backends.rabbitmq import topology_admin as topology
 
         return await topology.delete_binding(
             self.api,

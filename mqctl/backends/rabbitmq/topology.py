@@ -1,197 +1,147 @@
-"""Vhosts, exchanges and bindings: create and delete through the management API.
-
-Deletes say what goes with the object (a vhost's queues and messages, an exchange's
-bindings) so the dry run and the confirmation can show it. Creating what already exists
-with the same settings is not an error (``changed`` false), as with a passive declare; with
-other settings the broker refuses (exit 2, its reason).
-"""
+"""Vhosts, exchanges, bindings and connections from the management API, as models."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import asyncio
+from datetime import UTC, datetime
 from typing import Any
 
+from mqctl.backends.rabbitmq.inventory import binding, rate
 from mqctl.backends.rabbitmq.management import ManagementClient, enc
-from mqctl.errors import NotFoundError, UsageError
-from mqctl.models.rabbitmq_admin import TopologyChange
-
-EXCHANGE_TYPES = ("direct", "fanout", "topic", "headers")
-DEST_TYPES = {"queue": "q", "exchange": "e"}
-
-
-async def _exists(api: ManagementClient, path: str) -> Any:
-    try:
-        return await api.get(path)
-    except NotFoundError:
-        return None
+from mqctl.models.inventory import (
+    BindingInfo,
+    ConnectionInfo,
+    ExchangeDetail,
+    ExchangeInfo,
+    VhostInfo,
+)
 
 
-async def create_vhost(
-    api: ManagementClient, name: str, *, description: str | None, tags: list[str]
-) -> TopologyChange:
-    if not name:
-        raise UsageError("a vhost name must not be empty")
-    existed = await _exists(api, f"/vhosts/{enc(name)}")
-    body: dict[str, Any] = {"tags": ",".join(tags)}
-    if description is not None:
-        body["description"] = description
-    await api.request("PUT", f"/vhosts/{enc(name)}", body=body, what=f"vhost {name!r}")
-    return TopologyChange("create", "vhost", name, name, False, existed is None)
+async def list_vhosts(api: ManagementClient) -> list[VhostInfo]:
+    docs = await api.get_paged("/vhosts")
+    return sorted(
+        (
+            VhostInfo(
+                name=d["name"],
+                description=str(d.get("description") or ""),
+                messages=int(d.get("messages") or 0),
+                ready=int(d.get("messages_ready") or 0),
+                unacked=int(d.get("messages_unacknowledged") or 0),
+                tracing=bool(d.get("tracing", False)),
+            )
+            for d in docs
+        ),
+        key=lambda v: v.name,
+    )
 
 
-async def delete_vhost(api: ManagementClient, name: str, *, dry_run: bool) -> TopologyChange:
-    await api.ensure_vhost(name)
-    queues = await api.get_paged(f"/queues/{enc(name)}", {"columns": "name,messages"})
-    impact = {
-        "queues": len(queues),
-        "messages": sum(int(q.get("messages") or 0) for q in queues),
+def exchange(doc: dict[str, Any]) -> ExchangeInfo:
+    return ExchangeInfo(
+        vhost=doc.get("vhost", "/"),
+        name=doc.get("name", ""),
+        type=doc.get("type", ""),
+        durable=bool(doc.get("durable", False)),
+        auto_delete=bool(doc.get("auto_delete", False)),
+        internal=bool(doc.get("internal", False)),
+        arguments=dict(doc.get("arguments") or {}),
+    )
+
+
+async def list_exchanges(
+    api: ManagementClient, *, vhost: str | None, all_vhosts: bool
+) -> list[ExchangeInfo]:
+    if all_vhosts:
+        docs = await api.get_paged("/exchanges")
+    else:
+        target = vhost or api.settings.vhost
+        await api.ensure_vhost(target)
+        docs = await api.get_paged(f"/exchanges/{enc(target)}")
+    return sorted((exchange(d) for d in docs), key=lambda e: (e.vhost, e.name))
+
+
+async def describe_exchange(api: ManagementClient, name: str, vhost: str | None) -> ExchangeDetail:
+    target = vhost or api.settings.vhost
+    await api.ensure_vhost(target)
+    # The default exchange is "" in the API but users call it "(default)" or "amq.default".
+    bare = "" if name in ("(default)", "amq.default") else name
+    what = f"exchange {name!r} in vhost {target!r}"
+    path = f"/exchanges/{enc(target)}/{enc(bare) if bare else 'amq.default'}"
+    doc, out, inbound = await asyncio.gather(
+        api.get(path, what=what),
+        api.get(f"{path}/bindings/source", what=what),
+        api.get(f"{path}/bindings/destination", what=what),
+    )
+    stats = doc.get("message_stats") or {}
+    return ExchangeDetail(
+        exchange=exchange(doc),
+        policy=doc.get("policy") or None,
+        bindings_in=[binding(b) for b in inbound],
+        bindings_out=[binding(b) for b in out],
+        publish_in_rate=rate(stats, "publish_in"),
+        publish_out_rate=rate(stats, "publish_out"),
+    )
+
+
+async def list_bindings(
+    api: ManagementClient, *, vhost: str | None, all_vhosts: bool
+) -> list[BindingInfo]:
+    # /bindings is not paginated by the API; it is one request either way.
+    if all_vhosts:
+        docs = await api.get("/bindings")
+    else:
+        target = vhost or api.settings.vhost
+        await api.ensure_vhost(target)
+        docs = await api.get(f"/bindings/{enc(target)}")
+    return [binding(d) for d in docs]
+
+
+def connection(doc: dict[str, Any]) -> ConnectionInfo:
+    client = doc.get("client_properties") or {}
+    product = " ".join(str(client[k]) for k in ("product", "version") if client.get(k))
+    connected = doc.get("connected_at")
+    port = doc.get("peer_port")
+    return ConnectionInfo(
+        name=str(doc.get("name", "")),
+        vhost=str(doc.get("vhost", "/")),
+        user=str(doc.get("user", "")),
+        state=str(doc.get("state", "unknown")),
+        protocol=str(doc.get("protocol", "")),
+        client=product,
+        connection_name=client.get("connection_name") or doc.get("user_provided_name"),
+        peer_host=doc.get("peer_host"),
+        peer_port=port if isinstance(port, int) else None,
+        channels=int(doc.get("channels") or 0),
+        tls=bool(doc.get("ssl", False)),
+        connected_at=(
+            datetime.fromtimestamp(connected / 1000, UTC)
+            if isinstance(connected, int | float)
+            else None
+        ),
+        recv_rate=rate(doc, "recv_oct"),
+        send_rate=rate(doc, "send_oct"),
+        client_properties=_plain_properties(client),
+    )
+
+
+def _plain_properties(client: dict[str, Any]) -> dict[str, Any]:
+    """What the client library reports about itself (product, platform, connection name,
+    capabilities ...); values that could carry credentials are left out."""
+    from mqctl.config.secrets import scrub
+
+    return {
+        str(k): scrub(v) if isinstance(v, str) else v
+        for k, v in client.items()
+        if not any(word in str(k).lower() for word in ("password", "secret", "token"))
     }
-    if not dry_run:
-        await api.request("DELETE", f"/vhosts/{enc(name)}", what=f"vhost {name!r}")
-    return TopologyChange("delete", "vhost", name, name, dry_run, True, impact)
 
 
-async def create_exchange(
-    api: ManagementClient,
-    name: str,
-    *,
-    vhost: str | None,
-    exchange_type: str,
-    durable: bool,
-    auto_delete: bool,
-    internal: bool,
-    arguments: Mapping[str, Any],
-) -> TopologyChange:
-    target = vhost or api.settings.vhost
-    if not name or name.startswith("amq."):
-        raise UsageError(f"invalid exchange name {name!r} (empty, or amq.* which is reserved)")
-    if exchange_type not in EXCHANGE_TYPES and not exchange_type.startswith("x-"):
-        raise UsageError(
-            f"unknown exchange type {exchange_type!r} (choose from "
-            f"{', '.join(EXCHANGE_TYPES)}, or a plugin's x-... type)"
-        )
-    await api.ensure_vhost(target)
-    path = f"/exchanges/{enc(target)}/{enc(name)}"
-    existed = await _exists(api, path)
-    await api.request(
-        "PUT",
-        path,
-        body={
-            "type": exchange_type,
-            "durable": durable,
-            "auto_delete": auto_delete,
-            "internal": internal,
-            "arguments": dict(arguments),
-        },
-        what=f"exchange {name!r} in vhost {target!r}",
-    )
-    return TopologyChange("create", "exchange", target, name, False, existed is None)
-
-
-async def delete_exchange(
-    api: ManagementClient, name: str, *, vhost: str | None, if_unused: bool, dry_run: bool
-) -> TopologyChange:
-    target = vhost or api.settings.vhost
-    if not name or name.startswith("amq."):
-        raise UsageError(f"exchange {name!r} is built in and cannot be deleted")
-    await api.ensure_vhost(target)
-    path = f"/exchanges/{enc(target)}/{enc(name)}"
-    await api.get(path, what=f"exchange {name!r} in vhost {target!r}")
-    outgoing = await api.get(f"{path}/bindings/source")
-    incoming = await api.get(f"{path}/bindings/destination")
-    impact = {"bindings": len(outgoing or []) + len(incoming or [])}
-    if if_unused and impact["bindings"]:
-        raise UsageError(
-            f"exchange {name!r} has {impact['bindings']} binding(s): not deleted (--if-unused)"
-        )
-    if not dry_run:
-        params = {"if-unused": "true"} if if_unused else None
-        await api.request(
-            "DELETE", path, params=params, what=f"exchange {name!r} in vhost {target!r}"
-        )
-    return TopologyChange("delete", "exchange", target, name, dry_run, True, impact)
-
-
-def _binding_path(vhost: str, source: str, destination: str, destination_type: str) -> str:
-    if destination_type not in DEST_TYPES:
-        raise UsageError(f"destination type {destination_type!r}: choose queue or exchange")
-    kind = DEST_TYPES[destination_type]
-    return f"/bindings/{enc(vhost)}/e/{enc(source)}/{kind}/{enc(destination)}"
-
-
-def _binding_name(source: str, destination: str, routing_key: str) -> str:
-    return f"{source or '(default)'} -> {destination} [{routing_key}]"
-
-
-async def _bindings(
-    api: ManagementClient, path: str, routing_key: str, arguments: Mapping[str, Any]
-) -> list[Any]:
-    found = await api.get(path) or []
-    return [
-        b
-        for b in found
-        if b.get("routing_key") == routing_key and dict(b.get("arguments") or {}) == arguments
-    ]
-
-
-async def create_binding(
-    api: ManagementClient,
-    source: str,
-    destination: str,
-    *,
-    vhost: str | None,
-    destination_type: str,
-    routing_key: str,
-    arguments: Mapping[str, Any],
-) -> TopologyChange:
-    target = vhost or api.settings.vhost
-    if not source:
-        raise UsageError("the default exchange binds every queue by name; pick another source")
-    await api.ensure_vhost(target)
-    await api.get(
-        f"/exchanges/{enc(target)}/{enc(source)}", what=f"exchange {source!r} in vhost {target!r}"
-    )
-    dest_path = "queues" if destination_type == "queue" else "exchanges"
-    await api.get(
-        f"/{dest_path}/{enc(target)}/{enc(destination)}",
-        what=f"{destination_type} {destination!r} in vhost {target!r}",
-    )
-    path = _binding_path(target, source, destination, destination_type)
-    existed = await _bindings(api, path, routing_key, arguments)
-    if not existed:
-        await api.request(
-            "POST",
-            path,
-            body={"routing_key": routing_key, "arguments": dict(arguments)},
-            what=f"binding {_binding_name(source, destination, routing_key)}",
-        )
-    name = _binding_name(source, destination, routing_key)
-    return TopologyChange("create", "binding", target, name, False, not existed)
-
-
-async def delete_binding(
-    api: ManagementClient,
-    source: str,
-    destination: str,
-    *,
-    vhost: str | None,
-    destination_type: str,
-    routing_key: str,
-    arguments: Mapping[str, Any],
-    dry_run: bool,
-) -> TopologyChange:
-    target = vhost or api.settings.vhost
-    await api.ensure_vhost(target)
-    path = _binding_path(target, source, destination, destination_type)
-    name = _binding_name(source, destination, routing_key)
-    found = await _bindings(api, path, routing_key, arguments)
-    if not found:
-        raise NotFoundError(
-            f"binding {name} not found in vhost {target!r} on RabbitMQ at "
-            f"{api.settings.management_url}",
-            hint="list them with `mqctl bindings list`",
-        )
-    if not dry_run:
-        key = str(found[0].get("properties_key", ""))
-        await api.request("DELETE", f"{path}/{enc(key)}", what=f"binding {name}")
-    return TopologyChange("delete", "binding", target, name, dry_run, True)
+async def list_connections(
+    api: ManagementClient, *, vhost: str | None, all_vhosts: bool
+) -> list[ConnectionInfo]:
+    docs = await api.get_paged("/connections")
+    found = [connection(d) for d in docs]
+    if not all_vhosts:
+        target = vhost or api.settings.vhost
+        await api.ensure_vhost(target)
+        found = [c for c in found if c.vhost == target]
+    return sorted(found, key=lambda c: (c.vhost, c.name))
