@@ -17,6 +17,7 @@ import typer.core
 
 from mqctl import __version__
 from mqctl.cli.common import begin_invocation, describe_command_line, end_invocation
+from mqctl.completion import completer
 from mqctl.invocation import Invocation
 
 COMMAND_MODULES = [
@@ -77,6 +78,7 @@ def root(
             "-c",
             help="Context to use (default: MQCTL_CONTEXT, then "
             "current-context in the config, then 'local').",
+            autocompletion=completer("context"),
         ),
     ] = None,
     timeout: Annotated[

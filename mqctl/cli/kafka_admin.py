@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from mqctl.cli.common import OutputOpt, YesOpt, confirmation, run_with_session
+from mqctl.completion import completer
 from mqctl.output.render import Column, OutputFormat, field_column, render
 
 if TYPE_CHECKING:
@@ -189,7 +190,7 @@ def _change(
     render(diff, output, table=_diff_table)
 
 
-TopicArg = Annotated[str, typer.Argument(help="Topic name.")]
+TopicArg = Annotated[str, typer.Argument(help="Topic name.", autocompletion=completer("topic"))]
 PairsArg = Annotated[list[str], typer.Argument(help="KEY=VALUE pairs to set.")]
 KeysArg = Annotated[list[str], typer.Argument(help="Config keys to delete (back to default).")]
 
@@ -316,7 +317,9 @@ def _split_broker(words: list[str]) -> tuple[str | None, list[str]]:
 
 
 def offsets_delete(
-    group: Annotated[str, typer.Argument(help="Consumer group id.")],
+    group: Annotated[
+        str, typer.Argument(help="Consumer group id.", autocompletion=completer("group"))
+    ],
     topic: Annotated[str, typer.Option("--topic", "-t", help="Topic (TOPIC or TOPIC:P,P...).")],
     dry_run: DryRunOpt = False,
     yes: YesOpt = False,

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from mqctl.cli.common import OutputOpt, YesOpt, confirm, run_with_session
+from mqctl.completion import completer
 from mqctl.output.render import OutputFormat, field_column, render
 
 if TYPE_CHECKING:
@@ -99,7 +100,9 @@ def _spec(
 
 @offsets_app.command("reset")
 def reset_cmd(
-    group: Annotated[str, typer.Argument(help="Consumer group id.")],
+    group: Annotated[
+        str, typer.Argument(help="Consumer group id.", autocompletion=completer("group"))
+    ],
     topic: Annotated[
         list[str] | None,
         typer.Option("--topic", "-t", help="TOPIC or TOPIC:P,P... (repeatable)."),

@@ -8,6 +8,7 @@ import typer
 
 from mqctl.cli import fleet
 from mqctl.cli.common import OutputOpt, YesOpt, confirmation, run_with_session
+from mqctl.completion import completer
 from mqctl.output.render import Column, OutputFormat, field_column, render
 
 if TYPE_CHECKING:
@@ -101,7 +102,12 @@ def _detail_table(detail: TopicDetail, console: Console, all_configs: bool = Fal
 
 @topics_app.command("describe")
 def describe_cmd(
-    name: Annotated[str, typer.Argument(help="Topic name (kafka:NAME to be explicit).")],
+    name: Annotated[
+        str,
+        typer.Argument(
+            help="Topic name (kafka:NAME to be explicit).", autocompletion=completer("topic")
+        ),
+    ],
     output: OutputOpt = OutputFormat.table,
     all_configs: Annotated[
         bool,
@@ -172,7 +178,9 @@ def create_cmd(
 
 @topics_app.command("delete")
 def delete_cmd(
-    names: Annotated[list[str], typer.Argument(help="Topics to delete.")],
+    names: Annotated[
+        list[str], typer.Argument(help="Topics to delete.", autocompletion=completer("topic"))
+    ],
     yes: YesOpt = False,
     dry_run: DryRunOpt = False,
 ) -> None:
@@ -196,7 +204,9 @@ def delete_cmd(
 
 @topics_app.command("alter")
 def alter_cmd(
-    name: Annotated[str, typer.Argument(help="Topic to change.")],
+    name: Annotated[
+        str, typer.Argument(help="Topic to change.", autocompletion=completer("topic"))
+    ],
     config: ConfigOpt = None,
     delete_config: Annotated[
         list[str] | None,
