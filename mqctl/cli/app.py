@@ -15,7 +15,6 @@ from typing import Annotated
 import typer
 import typer.core
 
-from mqctl import __version__
 from mqctl.cli.common import begin_invocation, describe_command_line, end_invocation
 from mqctl.completion import completer
 from mqctl.invocation import Invocation
@@ -64,7 +63,9 @@ app = typer.Typer(
 
 def _version(value: bool) -> None:
     if value:
-        typer.echo(f"mqctl {__version__}")
+        from mqctl.versions import version_text
+
+        typer.echo(version_text(), nl=False)
         raise typer.Exit()
 
 
