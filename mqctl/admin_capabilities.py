@@ -12,7 +12,14 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, Protocol, runtime_checkable
 
-from mqctl.models.admin import ClusterInfo, ConfigDiff, OffsetsDeleted
+from mqctl.models.admin import (
+    AclBinding,
+    AclChange,
+    AclQuery,
+    ClusterInfo,
+    ConfigDiff,
+    OffsetsDeleted,
+)
 from mqctl.models.inventory import ConfigEntry
 from mqctl.models.rabbitmq_admin import (
     DefinitionsImport,
@@ -66,6 +73,20 @@ class OffsetDeleter(Protocol):
     async def delete_group_offsets(
         self, group: str, topic: str, partitions: list[int] | None = None, *, dry_run: bool
     ) -> OffsetsDeleted: ...
+
+
+@runtime_checkable
+class AclAdmin(Protocol):
+    """Kafka ACLs. Filters and bindings use kafka-acls' words (read, topic, prefixed ...);
+    None / "any" parts of a filter match anything."""
+
+    async def list_acls(self, acl_filter: AclQuery) -> list[AclBinding]: ...
+
+    async def create_acl(self, binding: AclBinding, *, dry_run: bool) -> AclChange: ...
+
+    async def delete_acls(self, acl_filter: AclQuery, *, dry_run: bool) -> AclChange:
+        """The dry run lists what the filter matches, exactly what a delete removes."""
+        ...
 
 
 @runtime_checkable

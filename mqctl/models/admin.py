@@ -94,3 +94,41 @@ class OffsetsDeleted:
     partitions: list[int]
     dry_run: bool
     backend: str = "kafka"
+
+
+@dataclass(frozen=True, slots=True)
+class AclBinding:
+    """One Kafka ACL: ``principal`` may (``permission`` allow/deny) do ``operation`` on the
+    resource (``resource_type`` topic, group, cluster, transactional-id, delegation-token,
+    user; ``pattern_type`` literal or prefixed) from ``host`` ("*" = any)."""
+
+    principal: str
+    host: str
+    operation: str
+    permission: str
+    resource_type: str
+    resource_name: str
+    pattern_type: str
+
+
+@dataclass(frozen=True, slots=True)
+class AclChange:
+    """``acls create/delete``: the bindings created, or deleted (matched by the filter)."""
+
+    action: str  # create | delete
+    dry_run: bool
+    acls: list[AclBinding]
+    backend: str = "kafka"
+
+
+@dataclass(frozen=True, slots=True)
+class AclQuery:
+    """Which ACLs to list or delete; None (and "any") parts match anything."""
+
+    principal: str | None = None
+    host: str | None = None
+    operation: str = "any"
+    permission: str = "any"
+    resource_type: str = "any"
+    resource_name: str | None = None
+    pattern_type: str = "any"

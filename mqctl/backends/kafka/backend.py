@@ -23,7 +23,14 @@ if TYPE_CHECKING:
     from mqctl.dlq.models import Candidate, RedriveStatus, RedriveSummary
     from mqctl.dlq.plan import Planner
     from mqctl.lag.model import GroupDetail, GroupSummary, OffsetResetPlan, ResetSpec
-    from mqctl.models.admin import ClusterInfo, ConfigDiff, OffsetsDeleted
+    from mqctl.models.admin import (
+        AclBinding,
+        AclChange,
+        AclQuery,
+        ClusterInfo,
+        ConfigDiff,
+        OffsetsDeleted,
+    )
     from mqctl.models.inventory import ConfigEntry
     from mqctl.models.lag import LagEntry
     from mqctl.models.messages import (
@@ -37,8 +44,8 @@ if TYPE_CHECKING:
 
 class KafkaBackend:
     """Backend, TopicCatalog, TopicAdmin, MessageReader, MessageWriter, LagSource, GroupAdmin
-    and DeadLetterSupport for Kafka; ClusterMetadataSource, ConfigAdmin and OffsetDeleter of
-    :mod:`mqctl.admin_capabilities`."""
+    and DeadLetterSupport for Kafka; ClusterMetadataSource, ConfigAdmin, OffsetDeleter and
+    AclAdmin of :mod:`mqctl.admin_capabilities`."""
 
     name: ClassVar[str] = "kafka"
     api_version: ClassVar[int] = API_VERSION
@@ -284,3 +291,20 @@ class KafkaBackend:
         from mqctl.backends.kafka.offsets_delete import delete_offsets
 
         return await delete_offsets(self.connection, group, topic, partitions, dry_run=dry_run)
+
+    # --- AclAdmin (mqctl.admin_capabilities) ------------------------------------------------
+
+    async def list_acls(self, acl_filter: AclQuery) -> list[AclBinding]:
+        from mqctl.backends.kafka.acls import list_acls
+
+        return await list_acls(self.connection, acl_filter)
+
+    async def create_acl(self, binding: AclBinding, *, dry_run: bool) -> AclChange:
+        from mqctl.backends.kafka.acls import create_acl
+
+        return await create_acl(self.connection, binding, dry_run=dry_run)
+
+    async def delete_acls(self, acl_filter: AclQuery, *, dry_run: bool) -> AclChange:
+        from mqctl.backends.kafka.acls import delete_acls
+
+        return await delete_acls(self.connection, acl_filter, dry_run=dry_run)
