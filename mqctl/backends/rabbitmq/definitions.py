@@ -141,10 +141,12 @@ def diff(
     changes: list[DefinitionChange] = []
     for kind, key_of in KEYS.items():
         have = {key_of(i, vhost): i for i in current.get(kind) or [] if isinstance(i, dict)}
-        for item in wanted.get(kind) or []:
-            if not isinstance(item, dict):
-                raise UsageError(f"definitions: an entry of {kind} is not an object")
-            key = key_of(item, vhost)
+        items = wanted.get(kind) or []
+        if any(not isinstance(item, dict) for item in items):
+            raise UsageError(f"definitions: an entry of {kind} is not an object")
+        # the same object twice in a file: the broker applies both, the last one stays
+        last = {key_of(item, vhost): item for item in items}
+        for key, item in last.items():
             label = "/".join(str(k) for k in key[:5] if k is not None)
             existing = have.get(key)
             if existing is None:
