@@ -140,9 +140,12 @@ def acls_create(
 ) -> None:
     """Create one ACL (creating an existing one again is fine).
 
-    Examples:  mqctl acls create --principal User:alice --operation read
-    --resource-type topic --resource-name orders  |  mqctl acls create --principal User:etl
-    --operation write --resource-type topic --resource-name orders. --pattern-type prefixed
+    \b
+    Examples:
+      mqctl acls create --principal User:alice --operation read \\
+          --resource-type topic --resource-name orders
+      mqctl acls create --principal User:etl --operation write \\
+          --resource-type topic --resource-name orders. --pattern-type prefixed
     """
     from mqctl.models.admin import AclBinding
     from mqctl.services import acls

@@ -162,10 +162,12 @@ def policies_set(
     The dry run checks the pattern and definition shape here (the management API has no
     validate-only mode); the broker checks the definition's keys on the real set.
 
-    Examples:  mqctl policies set cap --pattern '^orders\\.' --definition '{"max-length": 100000}'
-    --dry-run  |  mqctl policies set dlx --pattern '.*' --definition '{"dead-letter-exchange":
-    "dlx"}' --priority 1  |  mqctl policies set limit --operator --pattern '.*'
-    --definition '{"max-length-bytes": 1000000000}'
+    \b
+    Examples:
+      mqctl policies set cap --pattern '^orders\\.' --definition '{"max-length": 100000}' --dry-run
+      mqctl policies set dlx --pattern '.*' --definition '{"dead-letter-exchange": "dlx"}'
+      mqctl policies set limit --operator --pattern '.*' \\
+          --definition '{"max-length-bytes": 1000000000}'
     """
     import json
 

@@ -123,8 +123,10 @@ def connection_close(
 ) -> None:
     """Close a client connection; the client gets the reason in its connection.close.
 
-    Examples:  mqctl connections close '127.0.0.1:50412 -> 127.0.0.1:5672' --reason "stuck
-    consumer, see INC-42" --yes
+    \b
+    Examples:
+      mqctl connections list -o json     # the NAME is the "name" field
+      mqctl connections close '127.0.0.1:50412 -> 127.0.0.1:5672' --reason "INC-42" --yes
     """
     from mqctl.services import rabbit_admin
 
