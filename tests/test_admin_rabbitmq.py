@@ -279,7 +279,8 @@ def test_definitions_export_and_import(vhost: str, tmp_path: Path, http: httpx.C
     changed.write_text(json.dumps(doc))
 
     dry = as_json("definitions", "import", str(changed), *v, "--dry-run")
-    actions = {(c["kind"], c["key"].split("/")[-1]): c["action"] for c in dry["changes"]}
+    actions = {(c["kind"], c["key"].split(" ")[0]): c["action"] for c in dry["changes"]}
+    assert any(c["key"] == f"added (vhost {vhost})" for c in dry["changes"])
     assert actions[("queues", "added")] == "add"
     assert actions[("queues", "kept")] == "change"
     assert dry["added"] >= 1 and dry["changed"] >= 1

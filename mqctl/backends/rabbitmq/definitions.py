@@ -135,6 +135,22 @@ def _differences(current: dict[str, Any], wanted: dict[str, Any]) -> dict[str, A
     return found
 
 
+def _label(kind: str, key: tuple[Any, ...]) -> str:
+    """How a change names its object: ``orders (vhost /)``, ``x -> q [rk] (vhost /)``."""
+    if kind in ("vhosts", "users", "global_parameters"):
+        return str(key[0])
+    if kind == "bindings":
+        vhost, source, dtype, dest, rk = key[:5]
+        return f"{source or '(default)'} -> {dtype} {dest} [{rk}] (vhost {vhost})"
+    if kind in ("permissions", "topic_permissions"):
+        user, vhost, *rest = key
+        return f"{user}{''.join(f' {r}' for r in rest)} (vhost {vhost})"
+    if kind == "parameters":
+        component, vhost, name = key
+        return f"{component} {name} (vhost {vhost})"
+    return f"{key[1]} (vhost {key[0]})"
+
+
 def diff(
     current: dict[str, Any], wanted: dict[str, Any], vhost: str | None
 ) -> list[DefinitionChange]:
@@ -147,7 +163,7 @@ def diff(
         # the same object twice in a file: the broker applies both, the last one stays
         last = {key_of(item, vhost): item for item in items}
         for key, item in last.items():
-            label = "/".join(str(k) for k in key[:5] if k is not None)
+            label = _label(kind, key)
             existing = have.get(key)
             if existing is None:
                 changes.append(DefinitionChange(kind, label, "add"))
