@@ -5,8 +5,9 @@ library checks names against a narrower ASCII pattern (and caps exchange and vho
 127 characters), worked around in mqctl/backends/rabbitmq/aiormq_internals.py. Names here are
 generated (letters of every script, marks, digits, punctuation, symbols and emoji, spaces,
 ``/``, ``.``, ``%``; up to the 255-byte limit) and go through create, list, describe, publish,
-peek, dlq list, dlq inspect, dlq redrive, purge and delete. Set-ups and read-backs use the
-management HTTP API, independent of the code under test.
+peek, dlq list, dlq inspect, dlq redrive, purge and delete, in vhosts whose names have spaces,
+slashes and ``%``. Set-ups and read-backs use the management HTTP API, independent of the
+code under test.
 """
 
 from __future__ import annotations
@@ -78,7 +79,7 @@ def http() -> Iterator[httpx.Client]:
         yield client
 
 
-def get_messages(http: httpx.Client, queue: str, vhost: str = "/", count: int = 50) -> list[Any]:
+def get_messages(http: httpx.Client, queue: str, vhost: str, count: int = 50) -> list[Any]:
     """Messages of ``queue``, read and returned (``ack_requeue_true``) by the management API."""
     answer = http.post(
         f"/queues/{enc(vhost)}/{enc(queue)}/get",
@@ -89,7 +90,7 @@ def get_messages(http: httpx.Client, queue: str, vhost: str = "/", count: int = 
 
 
 def wait_messages(
-    http: httpx.Client, queue: str, want: int, vhost: str = "/", seconds: float = 15.0
+    http: httpx.Client, queue: str, want: int, vhost: str, seconds: float = 15.0
 ) -> list[Any]:
     deadline = time.monotonic() + seconds
     while True:
@@ -99,7 +100,43 @@ def wait_messages(
         time.sleep(0.1)
 
 
-def delete_queues(http: httpx.Client, names: list[str], vhost: str = "/") -> None:
+def use_vhost(config: Path, vhost: str) -> None:
+    """The current context: the local RabbitMQ with ``vhost`` as its vhost."""
+    config.write_text(
+        'current-context = "names"\n[contexts.names.rabbitmq]\n'
+        'url = "amqp://guest@127.0.0.1:5672/"\n'
+        f'management-url = "{RABBIT_MGMT}"\npassword = "guest"\n'
+        f"vhost = {json.dumps(vhost)}\n",
+        encoding="utf-8",
+    )
+
+
+def create_vhost(http: httpx.Client, vhost: str) -> None:
+    http.put(f"/vhosts/{enc(vhost)}").raise_for_status()
+    http.put(
+        f"/permissions/{enc(vhost)}/guest", json={"configure": ".*", "write": ".*", "read": ".*"}
+    ).raise_for_status()
+
+
+@pytest.fixture(scope="module")
+def private_vhost(http: httpx.Client) -> Iterator[str]:
+    """A vhost of these tests' own: other suites' ``dlq list`` (which peeks every DLQ of the
+    default vhost) never touches its queues, and deleting it cleans up everything."""
+    vhost = f"nm names {uuid.uuid4().hex[:8]} a/b %"
+    create_vhost(http, vhost)
+    try:
+        yield vhost
+    finally:
+        http.delete(f"/vhosts/{enc(vhost)}")
+
+
+@pytest.fixture
+def vhost(private_vhost: str, isolated_config: Path) -> str:
+    use_vhost(isolated_config, private_vhost)
+    return private_vhost
+
+
+def delete_queues(http: httpx.Client, names: list[str], vhost: str) -> None:
     for name in names:
         http.delete(f"/queues/{enc(vhost)}/{enc(name)}")
 
@@ -118,7 +155,7 @@ def ok(*args: str) -> Any:
 @given(name=named("q"), target=named("t"), value=st.text(_chars, max_size=20).map("v-".__add__))
 @example(name="nm-fixed-é Ж 名 😀 a/b.c%d", target="nm-fixed-target 注文/%2F", value="v")
 def test_every_command_works_on_any_queue_name(
-    http: httpx.Client, name: str, target: str, value: str
+    http: httpx.Client, vhost: str, name: str, target: str, value: str
 ) -> None:
     try:
         created = ok("queues", "create", name, "-o", "json")
@@ -129,7 +166,7 @@ def test_every_command_works_on_any_queue_name(
         assert ok("queues", "describe", name, "-o", "json")["queue"]["name"] == name
 
         ok("publish", f"rabbitmq:{name}", value)
-        assert [m["payload"] for m in wait_messages(http, name, 1)] == [value]
+        assert [m["payload"] for m in wait_messages(http, name, 1, vhost)] == [value]
         peeked = ok("peek", f"rabbitmq:{name}", "-o", "json")
         assert [(m["source"], m["value"]) for m in peeked] == [(name, value)]
 
@@ -137,34 +174,37 @@ def test_every_command_works_on_any_queue_name(
         assert sum(g["count"] for g in inspected["groups"]) == 1
         moved = ok("dlq", "redrive", f"rabbitmq:{name}", "--to", target, "--yes", "-o", "json")
         assert moved["moved"] == 1 and moved["failed"] == 0
-        assert get_messages(http, name) == []
-        assert [m["payload"] for m in wait_messages(http, target, 1)] == [value]
+        assert get_messages(http, name, vhost) == []
+        assert [m["payload"] for m in wait_messages(http, target, 1, vhost)] == [value]
 
         # (the purge's count comes from the management API's statistics, a few seconds late)
         assert ok("queues", "purge", target, "--yes", "-o", "json")["action"] == "purged"
-        assert get_messages(http, target) == []
+        assert get_messages(http, target, vhost) == []
         assert ok("queues", "delete", name, "--yes", "-o", "json")["action"] == "deleted"
-        assert http.get(f"/queues/%2F/{enc(name)}").status_code == 404
+        assert http.get(f"/queues/{enc(vhost)}/{enc(name)}").status_code == 404
     finally:
-        delete_queues(http, [name, target])
+        delete_queues(http, [name, target], vhost)
 
 
 # --- a real dead-letter set-up: DLX exchange, DLQ and source with generated names ----------------
 
 
-def dead_letter_setup(http: httpx.Client, source: str, dlx: str, dlq: str, count: int) -> None:
+def dead_letter_setup(
+    http: httpx.Client, vhost: str, source: str, dlx: str, dlq: str, count: int
+) -> None:
     """``count`` messages published to ``source`` expire at once and are dead-lettered by the
     broker through ``dlx`` into ``dlq`` (genuine x-death headers)."""
-    http.put(f"/exchanges/%2F/{enc(dlx)}", json={"type": "fanout"}).raise_for_status()
-    http.put(f"/queues/%2F/{enc(dlq)}", json={"durable": True}).raise_for_status()
-    http.post(f"/bindings/%2F/e/{enc(dlx)}/q/{enc(dlq)}", json={}).raise_for_status()
+    v = enc(vhost)
+    http.put(f"/exchanges/{v}/{enc(dlx)}", json={"type": "fanout"}).raise_for_status()
+    http.put(f"/queues/{v}/{enc(dlq)}", json={"durable": True}).raise_for_status()
+    http.post(f"/bindings/{v}/e/{enc(dlx)}/q/{enc(dlq)}", json={}).raise_for_status()
     arguments = {"x-dead-letter-exchange": dlx}
     http.put(
-        f"/queues/%2F/{enc(source)}", json={"durable": True, "arguments": arguments}
+        f"/queues/{v}/{enc(source)}", json={"durable": True, "arguments": arguments}
     ).raise_for_status()
     for n in range(count):
         http.post(
-            "/exchanges/%2F/amq.default/publish",
+            f"/exchanges/{v}/amq.default/publish",
             json={
                 "properties": {"expiration": "0", "message_id": f"m-{n}"},
                 "routing_key": source,
@@ -172,7 +212,7 @@ def dead_letter_setup(http: httpx.Client, source: str, dlx: str, dlq: str, count
                 "payload_encoding": "string",
             },
         ).raise_for_status()
-    assert len(wait_messages(http, dlq, count)) == count
+    assert len(wait_messages(http, dlq, count, vhost)) == count
 
 
 def dlq_row(dlq: str, depth: int, seconds: float = 20.0) -> Any:
@@ -191,10 +231,10 @@ def dlq_row(dlq: str, depth: int, seconds: float = 20.0) -> Any:
 @given(source=named("s"), dlx=named("x"), dlq=named("d"))
 @example(source="nm-fixed-заказы 😀", dlx="nm-fixed-" + "é" * 123, dlq="nm-fixed-заказы/dlq %")
 def test_dead_letter_queues_with_any_name(
-    http: httpx.Client, source: str, dlx: str, dlq: str
+    http: httpx.Client, vhost: str, source: str, dlx: str, dlq: str
 ) -> None:
     try:
-        dead_letter_setup(http, source, dlx, dlq, 3)
+        dead_letter_setup(http, vhost, source, dlx, dlq, 3)
         row = dlq_row(dlq, 3)
         assert "dead-letter-exchange" in row["detected_by"]
         assert source in row["sources"]
@@ -206,12 +246,12 @@ def test_dead_letter_queues_with_any_name(
         assert [(g["key"], g["count"]) for g in inspected["groups"]] == [(source, 3)]
         moved = ok("dlq", "redrive", f"rabbitmq:{dlq}", "--yes", "-o", "json")
         assert moved["moved"] == 3 and moved["by_destination"] == {source: 3}
-        back = wait_messages(http, source, 3)
+        back = wait_messages(http, source, 3, vhost)
         assert sorted(m["payload"] for m in back) == ["dead 0", "dead 1", "dead 2"]
-        assert get_messages(http, dlq) == []
+        assert get_messages(http, dlq, vhost) == []
     finally:
-        delete_queues(http, [source, dlq])
-        http.delete(f"/exchanges/%2F/{enc(dlx)}")
+        delete_queues(http, [source, dlq], vhost)
+        http.delete(f"/exchanges/{enc(vhost)}/{enc(dlx)}")
 
 
 # --- a vhost named with a space and a slash -------------------------------------------------------
@@ -221,19 +261,9 @@ def test_dead_letter_queues_with_any_name(
 def odd_vhost(http: httpx.Client, isolated_config: Path) -> Iterator[str]:
     """A vhost ``nm <unique> a/b é`` (guest may use it) and the current context pointing at it."""
     vhost = f"nm {uuid.uuid4().hex[:8]} a/b é"
-    http.put(f"/vhosts/{enc(vhost)}").raise_for_status()
+    create_vhost(http, vhost)
     try:
-        http.put(
-            f"/permissions/{enc(vhost)}/guest",
-            json={"configure": ".*", "write": ".*", "read": ".*"},
-        ).raise_for_status()
-        isolated_config.write_text(
-            'current-context = "odd"\n[contexts.odd.rabbitmq]\n'
-            'url = "amqp://guest@127.0.0.1:5672/"\n'
-            f'management-url = "{RABBIT_MGMT}"\npassword = "guest"\n'
-            f"vhost = {json.dumps(vhost)}\n",
-            encoding="utf-8",
-        )
+        use_vhost(isolated_config, vhost)
         yield vhost
     finally:
         http.delete(f"/vhosts/{enc(vhost)}")
@@ -263,7 +293,7 @@ def test_a_vhost_with_a_space_and_a_slash(http: httpx.Client, odd_vhost: str) ->
 
     # The redrive in a process of its own: nothing may be printed at interpreter exit
     # (an unclosed AMQP connection shows up as "Exception ignored ... Event loop is closed").
-    env = {**os.environ, "MQCTL_CONTEXT": "odd"}
+    env = {**os.environ, "MQCTL_CONTEXT": "names"}
     redrive = subprocess.run(
         [sys.executable, "-m", "mqctl", "dlq", "redrive", f"rabbitmq:{dlq}", "--yes"],
         capture_output=True,

@@ -11,13 +11,17 @@ Everything comes from the management API in three listings, never one request pe
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mqctl.backends.rabbitmq.inventory import queue_summary
 from mqctl.backends.rabbitmq.management import ManagementClient, enc
 from mqctl.dlq import discovery
 from mqctl.dlq.models import Candidate
+from mqctl.errors import NotFoundError
 from mqctl.models.inventory import QueueSummary
+
+if TYPE_CHECKING:
+    from mqctl.dlq.plan import Target
 
 MAX_HOPS = 5  # exchange-to-exchange bindings followed at most this deep
 
@@ -114,3 +118,20 @@ async def discover(api: ManagementClient, vhost: str, patterns: tuple[str, ...])
             )
         )
     return candidates
+
+
+async def missing_target(api: ManagementClient, vhost: str, target: Target) -> str | None:
+    """Why a redrive cannot send to ``target``: it does not exist (None: it does).
+
+    Publishing to a missing exchange would close the publishing channel and fail every
+    message in flight, so exchanges are checked before the first publish; a missing queue
+    behind the default exchange is also caught by ``mandatory`` (returned)."""
+    if target.kind == "exchange" and not target.name:  # the default exchange always exists
+        return None
+    kind = "exchanges" if target.kind == "exchange" else "queues"
+    what = f"{target.kind} {target.name!r} in vhost {vhost!r}"
+    try:
+        await api.get(f"/{kind}/{enc(vhost)}/{enc(target.name)}", what=what)
+    except NotFoundError:
+        return f"{what} does not exist"
+    return None
