@@ -18,12 +18,12 @@ async def describe_exchange(
     """``name`` may carry a broker prefix (``rabbitmq:orders``)."""
     backend, bare = split_prefix(name)
     what = "describing exchanges"
-    _, exchanges = session.backend_for(ExchangeDetails, what, backend=backend)  # type: ignore[type-abstract]
+    _, exchanges = session.backend_for(ExchangeDetails, what, backend=backend)
     return await exchanges.describe_exchange(bare, vhost=vhost)
 
 
 async def list_connections(
     session: Session, *, vhost: str | None = None, all_vhosts: bool = False
 ) -> list[ConnectionInfo]:
-    _, lister = session.backend_for(ConnectionLister, "listing connections")  # type: ignore[type-abstract]
+    _, lister = session.backend_for(ConnectionLister, "listing connections")
     return await lister.list_connections(vhost=vhost, all_vhosts=all_vhosts)

@@ -11,17 +11,15 @@ Everything comes from the management API in three listings, never one request pe
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from mqctl.backends.rabbitmq.inventory import queue_summary
 from mqctl.backends.rabbitmq.management import ManagementClient, enc
 from mqctl.dlq import discovery
 from mqctl.dlq.models import Candidate
-from mqctl.errors import NotFoundError
-from mqctl.models.inventory import QueueSummary
-
-if TYPE_CHECKING:
-    from mqctl.dlq.plan import Target
+from mqctl.dlq.plan import Target
+from mqctl.errors import NotFoundError, UsageError
+from mqctl.models.inventory import Destination, QueueSummary
 
 MAX_HOPS = 5  # exchange-to-exchange bindings followed at most this deep
 
@@ -135,3 +133,21 @@ async def missing_target(api: ManagementClient, vhost: str, target: Target) -> s
     except NotFoundError:
         return f"{what} does not exist"
     return None
+
+
+async def check_redrive(
+    api: ManagementClient, default_vhost: str, dlq: Destination, targets: list[Target]
+) -> dict[tuple[str, str], str | None]:
+    """What a plan and a run refuse alike: a stream DLQ (exit 2); and per destination, why
+    it cannot take messages (it does not exist; the run fails those messages the same way)."""
+    vhost = dlq.vhost or default_vhost
+    doc = await api.get(
+        f"/queues/{enc(vhost)}/{enc(dlq.name)}", what=f"queue {dlq.name!r} in vhost {vhost!r}"
+    )
+    if doc.get("type") == "stream":
+        raise UsageError(
+            f"{dlq.name!r} is a stream: reading a stream never removes messages, so "
+            f"it cannot be redriven (use --to with a queue that streams into it instead)"
+        )
+    found = await asyncio.gather(*(missing_target(api, vhost, t) for t in targets))
+    return {(t.kind, t.name): error for t, error in zip(targets, found, strict=True)}
