@@ -179,6 +179,7 @@ def test_tui_refresh_from_config(
 
     seen: dict[str, object] = {}
     monkeypatch.setattr(tui_app, "run_app", lambda context, **kw: seen.update(kw))
+    monkeypatch.setattr("mqctl.cli.tui.interactive_terminal", lambda: True)
     isolated_config.write_text(text)
     result = run_cli("tui", *args)
     assert result.exit_code == 0, result.output

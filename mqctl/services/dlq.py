@@ -252,9 +252,12 @@ async def redrive(
     ``shown``: the plan the user confirmed (prompt, TUI): a run that moves anything else says
     so. ``expected``: how many messages that plan examined (a hint for queues whose ready
     count is briefly low while that plan's peek returns its messages)."""
-    session.check_writable("dlq redrive")
-    destination, support = await _resolve(session, name)
-    planner = _planner(session, destination, options)
+    from mqctl import audit
+
+    with audit.audited_on_error(session, "dlq redrive", name):  # refused, not found: recorded
+        session.check_writable("dlq redrive")
+        destination, support = await _resolve(session, name)
+        planner = _planner(session, destination, options)
     summary = RedriveSummary(destination.backend, destination.qualified, dry_run=False)
     summary.unwrap = options.unwrap
     if expected is None and shown is not None:

@@ -45,7 +45,8 @@ def _audited(target: str) -> list[AuditedRedrive]:
             continue
         if not isinstance(entry, dict) or entry.get("target") != target:
             continue
-        if entry.get("command") != "dlq redrive":
+        # "action" since the audit records name it; older records had it in "command"
+        if entry.get("action", entry.get("command")) != "dlq redrive":
             continue
         counts = entry.get("counts") or {}
         details = entry.get("details") or {}
