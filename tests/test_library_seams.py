@@ -246,3 +246,17 @@ def test_typer_click_exceptions_are_where_the_cli_imports_them() -> None:
         group.make_context("t", ["--no-such-option"])
     with pytest.raises(NoArgsIsHelpError):
         group.make_context("t", [])
+
+
+# --- textual -------------------------------------------------------------------------------------
+
+
+def test_textual_app_exception_hook_the_tui_overrides() -> None:
+    """tui/mqctl_tui/app.py overrides ``App._handle_exception`` and clears
+    ``App._exit_renderables`` (no public hook replaces Textual's crash traceback)."""
+    from textual.app import App
+
+    params = list(inspect.signature(App._handle_exception).parameters)
+    assert params == ["self", "error"]
+    assert "self._exit_renderables" in inspect.getsource(App)
+    assert isinstance(App()._exit_renderables, list)
