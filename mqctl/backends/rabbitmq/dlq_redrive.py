@@ -31,8 +31,8 @@ from pamqp.commands import Basic
 
 from mqctl.backends.rabbitmq import aiormq_internals
 from mqctl.backends.rabbitmq.amqp import AmqpConnections, reply_text
-from mqctl.backends.rabbitmq.dlq import missing_target
-from mqctl.backends.rabbitmq.management import ManagementClient, enc
+from mqctl.backends.rabbitmq.dlq import check_redrive, missing_target
+from mqctl.backends.rabbitmq.management import ManagementClient
 from mqctl.backends.rabbitmq.redrive_window import ConfirmWindow, publish_and_confirm
 from mqctl.backends.rabbitmq.redrive_wire import (
     FrameEncoder,
@@ -42,7 +42,7 @@ from mqctl.backends.rabbitmq.redrive_wire import (
     to_message,
 )
 from mqctl.backends.rabbitmq.settings import RabbitSettings
-from mqctl.errors import ConnectError, MqctlError, UsageError
+from mqctl.errors import ConnectError, MqctlError
 from mqctl.models.inventory import Destination
 
 if TYPE_CHECKING:
@@ -98,15 +98,7 @@ class _Run:
 
     async def open(self) -> int:
         """Open channels, check the DLQ, start consuming; returns the ready count."""
-        doc = await self.api.get(
-            f"/queues/{enc(self.vhost)}/{enc(self.dlq.name)}",
-            what=f"queue {self.dlq.name!r} in vhost {self.vhost!r}",
-        )
-        if doc.get("type") == "stream":
-            raise UsageError(
-                f"{self.dlq.name!r} is a stream: reading a stream never removes messages, so "
-                f"it cannot be redriven (use --to with a queue that streams into it instead)"
-            )
+        await check_redrive(self.api, self.vhost, self.dlq, [])  # exists, not a stream
         connection = await self.connections.connection(self.vhost)
         connection.close_callbacks.add(self._connection_closed)
         publishing = await self.publishing.connection(self.vhost)
