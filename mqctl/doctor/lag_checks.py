@@ -73,6 +73,7 @@ GROUP_SEVERITY = {
     LagStatus.STALL: Severity.CRIT,
     LagStatus.STOP: Severity.CRIT,
     LagStatus.ERROR: Severity.CRIT,
+    LagStatus.DATA_LOSS: Severity.CRIT,  # records removed before the group read them
     LagStatus.REWIND: Severity.WARN,
     LagStatus.WARN: Severity.WARN,
     LagStatus.STOPPED: Severity.WARN,  # one sample only: no members, backlog; not judged yet
