@@ -30,12 +30,13 @@ def _capabilities(module: Any = api) -> dict[str, type]:
 
 def _all_capabilities() -> dict[str, type]:
     """The Protocols of mqctl/backend.py and the feature ones defined next to their core
-    (redrive planning, doctor checks)."""
+    (redrive planning, doctor checks, admin verbs)."""
+    import mqctl.admin_capabilities
     import mqctl.dlq.planning
     import mqctl.doctor.capability
 
     found = _capabilities()
-    for module in (mqctl.dlq.planning, mqctl.doctor.capability):
+    for module in (mqctl.dlq.planning, mqctl.doctor.capability, mqctl.admin_capabilities):
         found.update(_capabilities(module))
     return found
 
@@ -88,6 +89,7 @@ def test_no_capability_is_found_by_name() -> None:
     """No ``getattr(x, "describe_exchange")``-style look-up of a Protocol member anywhere."""
     members = set().union(*(_members(c) for c in _all_capabilities().values()))
     assert {"describe_exchange", "list_connections", "batches", "check_redrive"} <= members
+    assert {"describe_cluster", "set_policy"} <= members
     offenders = [
         _where(path, call)
         for root in SCANNED
