@@ -176,3 +176,53 @@ def test_fast_paths_are_declared() -> None:
     assert issubclass(BatchedPublish, api.ResultTallies)
     assert issubclass(KafkaPeek, api.MessageBatches)
     assert issubclass(AsyncMessages, api.ValueChunks)
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("kafka", {"ReplicaHealthSource"}),
+        ("rabbitmq", {"NodeHealthSource", "QuorumHealthSource", "ConnectionChurnSource"}),
+    ],
+)
+def test_builtin_backends_give_the_doctor_its_facts(name: str, expected: set[str]) -> None:
+    """The doctor's cluster checks read typed capabilities, never a backend's clients
+    (``probe.backend.api`` / ``.connection``): each built-in backend offers its own."""
+    import mqctl.doctor.capability as doctor
+
+    found = {n for n, c in _capabilities(doctor).items() if n != "HealthChecks"}
+    assert found == {
+        "ReplicaHealthSource",
+        "NodeHealthSource",
+        "QuorumHealthSource",
+        "ConnectionChurnSource",
+    }
+    cls = _backend(name)
+    assert {n for n in found if issubclass(cls, _capabilities(doctor)[n])} == expected
+
+
+def test_doctor_never_reaches_into_a_backend() -> None:
+    """No check reads a backend's attributes (its clients) beyond its Protocols' members."""
+    from mqctl.doctor.capability import HealthChecks
+
+    allowed = set().union(*(_members(c) for c in _all_capabilities().values()))
+    allowed |= set(HealthChecks.__annotations__)  # health_checks, a class attribute
+    allowed |= {"name", "status"}  # the Backend Protocol
+    offenders = []
+    for path in (ROOT / "mqctl" / "doctor").rglob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        offenders += [
+            f"{path.relative_to(ROOT)}:{node.lineno}: {ast.unparse(node)}"
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Attribute)
+            and ast.unparse(node.value).endswith("backend")
+            and node.attr not in allowed
+        ]
+        offenders += [
+            f"{path.relative_to(ROOT)}:{node.lineno}: imports {node.module}"
+            for node in ast.walk(tree)
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("mqctl.backends")
+        ]
+    assert offenders == [], "use a capability of mqctl/doctor/capability.py:\n" + "\n".join(
+        offenders
+    )

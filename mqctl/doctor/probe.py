@@ -29,6 +29,13 @@ class Probe:
         self.settings = settings
         self._shared = shared
 
+    def backend_as(self, capability: type[T]) -> T:
+        """The backend as the capability a check needs (the runner picked the check for a
+        backend that has it)."""
+        backend = self.backend
+        assert isinstance(backend, capability)
+        return backend
+
     @property
     def interval(self) -> float:
         return self.settings.interval

@@ -14,12 +14,13 @@ from collections.abc import AsyncIterator, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from mqctl.backend import API_VERSION
-from mqctl.backends.rabbitmq.admin_methods import RabbitAdminMethods
+from mqctl.backends.rabbitmq import definitions, health, operations, policies, topology_admin
 from mqctl.backends.rabbitmq.amqp import AmqpConnections
 from mqctl.backends.rabbitmq.management import ManagementClient
 from mqctl.backends.rabbitmq.names import check_name
 from mqctl.backends.rabbitmq.settings import RabbitSettings, parse_rabbit_settings
 from mqctl.errors import AuthError, ConnectError, MqctlError
+from mqctl.models.health import ConnectionChurn, NodeHealth, QuorumQueueHealth
 from mqctl.models.inventory import (
     BindingInfo,
     BrokerStatus,
@@ -31,6 +32,16 @@ from mqctl.models.inventory import (
     QueuePage,
     QueueSummary,
     VhostInfo,
+)
+from mqctl.models.rabbitmq_admin import (
+    DefinitionsImport,
+    NodeInfo,
+    PermissionInfo,
+    PolicyChange,
+    PolicyInfo,
+    ShovelInfo,
+    TopologyChange,
+    UserInfo,
 )
 
 log = logging.getLogger("mqctl.rabbitmq")
@@ -49,13 +60,12 @@ if TYPE_CHECKING:
     )
 
 
-class RabbitMQBackend(RabbitAdminMethods):
+class RabbitMQBackend:
     """Backend, QueueCatalog, QueueStatsPages, ExchangeDetails, ConnectionLister, QueueAdmin,
-    MessageReader, MessageWriter, LagSource and DeadLetterSupport for RabbitMQ.
-
-    The administration capabilities of :mod:`mqctl.admin_capabilities` (PolicyAdmin,
-    TopologyAdmin, AccessAdmin, BrokerOperations: sixteen thin methods) come from
-    :class:`RabbitAdminMethods`, which keeps this module under its size budget."""
+    MessageReader, MessageWriter, LagSource and DeadLetterSupport for RabbitMQ; PolicyAdmin,
+    TopologyAdmin, AccessAdmin and BrokerOperations of :mod:`mqctl.admin_capabilities`;
+    NodeHealthSource, QuorumHealthSource and ConnectionChurnSource of
+    :mod:`mqctl.doctor.capability`."""
 
     name: ClassVar[str] = "rabbitmq"
     api_version: ClassVar[int] = API_VERSION
@@ -277,3 +287,168 @@ class RabbitMQBackend(RabbitAdminMethods):
         from mqctl.backends.rabbitmq.dlq import check_redrive
 
         return await check_redrive(self.api, self.settings.vhost, dlq, targets)
+
+    # --- NodeHealthSource, QuorumHealthSource, ConnectionChurnSource (mqctl.doctor) ---------
+
+    async def node_health(self) -> list[NodeHealth]:
+        return await health.node_health(self.api)
+
+    async def quorum_queue_health(self) -> list[QuorumQueueHealth]:
+        return await health.quorum_queue_health(self.api)
+
+    async def connection_churn(self) -> ConnectionChurn | None:
+        return await health.connection_churn(self.api)
+
+    # --- PolicyAdmin (mqctl.admin_capabilities) --------------------------------------------
+
+    async def list_policies(
+        self, *, vhost: str | None, all_vhosts: bool, operator: bool | None
+    ) -> list[PolicyInfo]:
+        return await policies.list_policies(
+            self.api, vhost=vhost, all_vhosts=all_vhosts, operator=operator
+        )
+
+    async def set_policy(
+        self,
+        name: str,
+        *,
+        vhost: str | None,
+        pattern: str,
+        definition: dict[str, Any],
+        priority: int,
+        apply_to: str,
+        operator: bool,
+        dry_run: bool,
+    ) -> PolicyChange:
+        return await policies.set_policy(
+            self.api,
+            name,
+            vhost=vhost,
+            pattern=pattern,
+            definition=definition,
+            priority=priority,
+            apply_to=apply_to,
+            operator=operator,
+            dry_run=dry_run,
+        )
+
+    async def delete_policy(
+        self, name: str, *, vhost: str | None, operator: bool, dry_run: bool
+    ) -> PolicyChange:
+        return await policies.delete_policy(
+            self.api, name, vhost=vhost, operator=operator, dry_run=dry_run
+        )
+
+    # --- TopologyAdmin (mqctl.admin_capabilities) ------------------------------------------
+
+    async def create_vhost(
+        self, name: str, *, description: str | None, tags: list[str]
+    ) -> TopologyChange:
+        return await topology_admin.create_vhost(self.api, name, description=description, tags=tags)
+
+    async def delete_vhost(self, name: str, *, dry_run: bool) -> TopologyChange:
+        return await topology_admin.delete_vhost(self.api, name, dry_run=dry_run)
+
+    async def create_exchange(
+        self,
+        name: str,
+        *,
+        vhost: str | None,
+        exchange_type: str,
+        durable: bool,
+        auto_delete: bool,
+        internal: bool,
+        arguments: Mapping[str, Any],
+    ) -> TopologyChange:
+        return await topology_admin.create_exchange(
+            self.api,
+            name,
+            vhost=vhost,
+            exchange_type=exchange_type,
+            durable=durable,
+            auto_delete=auto_delete,
+            internal=internal,
+            arguments=arguments,
+        )
+
+    async def delete_exchange(
+        self, name: str, *, vhost: str | None, if_unused: bool, dry_run: bool
+    ) -> TopologyChange:
+        return await topology_admin.delete_exchange(
+            self.api, name, vhost=vhost, if_unused=if_unused, dry_run=dry_run
+        )
+
+    async def create_binding(
+        self,
+        source: str,
+        destination: str,
+        *,
+        vhost: str | None,
+        destination_type: str,
+        routing_key: str,
+        arguments: Mapping[str, Any],
+    ) -> TopologyChange:
+        return await topology_admin.create_binding(
+            self.api,
+            source,
+            destination,
+            vhost=vhost,
+            destination_type=destination_type,
+            routing_key=routing_key,
+            arguments=arguments,
+        )
+
+    async def delete_binding(
+        self,
+        source: str,
+        destination: str,
+        *,
+        vhost: str | None,
+        destination_type: str,
+        routing_key: str,
+        arguments: Mapping[str, Any],
+        dry_run: bool,
+    ) -> TopologyChange:
+        return await topology_admin.delete_binding(
+            self.api,
+            source,
+            destination,
+            vhost=vhost,
+            destination_type=destination_type,
+            routing_key=routing_key,
+            arguments=arguments,
+            dry_run=dry_run,
+        )
+
+    # --- AccessAdmin (mqctl.admin_capabilities) --------------------------------------------
+
+    async def list_users(self) -> list[UserInfo]:
+        return await operations.list_users(self.api)
+
+    async def list_permissions(
+        self, *, vhost: str | None, user: str | None
+    ) -> list[PermissionInfo]:
+        return await operations.list_permissions(self.api, vhost=vhost, user=user)
+
+    async def close_connection(self, name: str, *, reason: str, dry_run: bool) -> dict[str, Any]:
+        return await operations.close_connection(self.api, name, reason=reason, dry_run=dry_run)
+
+    # --- BrokerOperations (mqctl.admin_capabilities) ---------------------------------------
+
+    async def list_nodes(self) -> list[NodeInfo]:
+        return await operations.list_nodes(self.api)
+
+    async def list_shovels(self, *, vhost: str | None, all_vhosts: bool) -> list[ShovelInfo]:
+        return await operations.list_shovels(self.api, vhost=vhost, all_vhosts=all_vhosts)
+
+    async def export_definitions(
+        self, *, vhost: str | None, include_secrets: bool
+    ) -> dict[str, Any]:
+        return await definitions.export(self.api, vhost=vhost, include_secrets=include_secrets)
+
+    async def import_definitions(
+        self, doc: dict[str, Any], *, source: str, vhost: str | None, dry_run: bool
+    ) -> DefinitionsImport:
+        return await definitions.import_definitions(
+            self.api, doc, source=source, vhost=vhost, dry_run=dry_run
+        )
