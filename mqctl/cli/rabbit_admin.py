@@ -21,7 +21,7 @@ from mqctl.output.render import Column, OutputFormat, field_column, render
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from mqctl.models.rabbitmq_admin import PolicyChange, TopologyChange
+    from mqctl.models.rabbitmq_admin import BindingSpec, PolicyChange, TopologyChange
 
 policies_app = typer.Typer(
     help="RabbitMQ policies and operator policies: list, set, delete.", no_args_is_help=True
@@ -172,25 +172,15 @@ def policies_set(
     import json
 
     from mqctl.errors import UsageError
+    from mqctl.models.rabbitmq_admin import PolicySpec
     from mqctl.services import rabbit_admin
 
     try:
         parsed = json.loads(definition)
     except ValueError as exc:
         raise UsageError(f"--definition is not JSON: {exc}") from None
-    change = run_with_session(
-        lambda s: rabbit_admin.set_policy(
-            s,
-            name,
-            vhost=vhost,
-            pattern=pattern,
-            definition=parsed,
-            priority=priority,
-            apply_to=apply_to,
-            operator=operator,
-            dry_run=dry_run,
-        )
-    )
+    spec = PolicySpec(name, vhost, pattern, parsed, priority, apply_to, operator)
+    change = run_with_session(lambda s: rabbit_admin.set_policy(s, spec, dry_run=dry_run))
     render(change, output, table=_policy_table)
 
 
@@ -348,21 +338,13 @@ def exchange_create(
     Examples:  mqctl exchanges create orders --type topic  |
     mqctl exchanges create alt --type fanout -a alternate-exchange=unrouted
     """
+    from mqctl.models.rabbitmq_admin import ExchangeSpec
     from mqctl.services import rabbit_admin
 
-    args = _arguments(arguments)
-    change = run_with_session(
-        lambda s: rabbit_admin.create_exchange(
-            s,
-            name,
-            vhost=vhost,
-            exchange_type=exchange_type,
-            durable=not transient,
-            auto_delete=auto_delete,
-            internal=internal,
-            arguments=args,
-        )
+    spec = ExchangeSpec(
+        name, vhost, exchange_type, not transient, auto_delete, internal, _arguments(arguments)
     )
+    change = run_with_session(lambda s: rabbit_admin.create_exchange(s, spec))
     render(change, output, table=_topology_table)
 
 
@@ -402,6 +384,20 @@ ToExchangeOpt = Annotated[
 RoutingKeyOpt = Annotated[str, typer.Option("--routing-key", "-k", help="Binding key.")]
 
 
+def _binding(
+    source: str,
+    destination: str,
+    to_exchange: bool,
+    routing_key: str,
+    arguments: list[str] | None,
+    vhost: str | None,
+) -> BindingSpec:
+    from mqctl.models.rabbitmq_admin import BindingSpec
+
+    kind = "exchange" if to_exchange else "queue"
+    return BindingSpec(source, destination, vhost, kind, routing_key, _arguments(arguments))
+
+
 def binding_create(
     source: SourceArg,
     destination: DestinationArg,
@@ -418,18 +414,8 @@ def binding_create(
     """
     from mqctl.services import rabbit_admin
 
-    args = _arguments(arguments)
-    change = run_with_session(
-        lambda s: rabbit_admin.create_binding(
-            s,
-            source,
-            destination,
-            vhost=vhost,
-            destination_type="exchange" if to_exchange else "queue",
-            routing_key=routing_key,
-            arguments=args,
-        )
-    )
+    spec = _binding(source, destination, to_exchange, routing_key, arguments, vhost)
+    change = run_with_session(lambda s: rabbit_admin.create_binding(s, spec))
     render(change, output, table=_topology_table)
 
 
@@ -450,23 +436,13 @@ def binding_delete(
     """
     from mqctl.services import rabbit_admin
 
-    args = _arguments(arguments)
+    spec = _binding(source, destination, to_exchange, routing_key, arguments, vhost)
 
     def question(plan: TopologyChange) -> str:
         return f"Delete binding {plan.name} in vhost {plan.vhost}?"
 
     ask = confirmation(question, yes)
     change = run_with_session(
-        lambda s: rabbit_admin.delete_binding(
-            s,
-            source,
-            destination,
-            vhost=vhost,
-            destination_type="exchange" if to_exchange else "queue",
-            routing_key=routing_key,
-            arguments=args,
-            dry_run=dry_run,
-            confirm=ask,
-        )
+        lambda s: rabbit_admin.delete_binding(s, spec, dry_run=dry_run, confirm=ask)
     )
     render(change, output, table=_topology_table)

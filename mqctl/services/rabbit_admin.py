@@ -8,17 +8,19 @@ called with their own dry run's answer. Dry runs read only and are not recorded.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any, TypeVar
 
 from mqctl.admin_capabilities import AccessAdmin, BrokerOperations, PolicyAdmin, TopologyAdmin
 from mqctl.audit import Confirm, audited, target_name
 from mqctl.models.rabbitmq_admin import (
+    BindingSpec,
     DefinitionsImport,
+    ExchangeSpec,
     NodeInfo,
     PermissionInfo,
     PolicyChange,
     PolicyInfo,
+    PolicySpec,
     ShovelInfo,
     TopologyChange,
     UserInfo,
@@ -50,35 +52,17 @@ async def list_policies(
     return await admin.list_policies(vhost=vhost, all_vhosts=all_vhosts, operator=operator)
 
 
-async def set_policy(
-    session: Session,
-    name: str,
-    *,
-    vhost: str | None,
-    pattern: str,
-    definition: dict[str, Any],
-    priority: int,
-    apply_to: str,
-    operator: bool,
-    dry_run: bool,
-) -> PolicyChange:
-    kind = "operator policy" if operator else "policy"
-    target = _vhost_target(kind.replace(" ", "-"), name, vhost)
+async def set_policy(session: Session, policy: PolicySpec, *, dry_run: bool) -> PolicyChange:
+    kind = "operator policy" if policy.operator else "policy"
+    target = _vhost_target(kind.replace(" ", "-"), policy.name, policy.vhost)
     with audited_unless_dry_run(session, f"{kind} set", target, dry_run) as act:
-        act.details.update(pattern=pattern, definition=definition, apply_to=apply_to)
-        if not dry_run:
-            session.check_writable(f"setting {kind} {name!r}")
-        _, admin = _find(session, PolicyAdmin, "setting policies")
-        change = await admin.set_policy(
-            name,
-            vhost=vhost,
-            pattern=pattern,
-            definition=definition,
-            priority=priority,
-            apply_to=apply_to,
-            operator=operator,
-            dry_run=dry_run,
+        act.details.update(
+            pattern=policy.pattern, definition=policy.definition, apply_to=policy.apply_to
         )
+        if not dry_run:
+            session.check_writable(f"setting {kind} {policy.name!r}")
+        _, admin = _find(session, PolicyAdmin, "setting policies")
+        change = await admin.set_policy(policy, dry_run=dry_run)
         act.counts["matching_queues"] = len(change.matching_queues)
         return change
 
@@ -144,29 +128,11 @@ async def delete_vhost(
         return change
 
 
-async def create_exchange(
-    session: Session,
-    name: str,
-    *,
-    vhost: str | None,
-    exchange_type: str,
-    durable: bool,
-    auto_delete: bool,
-    internal: bool,
-    arguments: Mapping[str, Any],
-) -> TopologyChange:
-    target = _vhost_target("exchange", name, vhost)
+async def create_exchange(session: Session, exchange: ExchangeSpec) -> TopologyChange:
+    target = _vhost_target("exchange", exchange.name, exchange.vhost)
     with audited(session, "exchange create", target) as act:
-        session.check_writable(f"creating exchange {name!r}")
-        change = await _topology(session, "creating exchanges").create_exchange(
-            name,
-            vhost=vhost,
-            exchange_type=exchange_type,
-            durable=durable,
-            auto_delete=auto_delete,
-            internal=internal,
-            arguments=arguments,
-        )
+        session.check_writable(f"creating exchange {exchange.name!r}")
+        change = await _topology(session, "creating exchanges").create_exchange(exchange)
         act.counts["created"] = int(change.changed)
         return change
 
@@ -192,61 +158,39 @@ async def delete_exchange(
         return await confirmed(run, dry_run=dry_run, confirm=confirm)
 
 
-async def create_binding(
-    session: Session,
-    source: str,
-    destination: str,
-    *,
-    vhost: str | None,
-    destination_type: str,
-    routing_key: str,
-    arguments: Mapping[str, Any],
-) -> TopologyChange:
-    target = _vhost_target("binding", f"{source}->{destination}", vhost)
-    with audited(session, "binding create", target) as act:
-        act.details["routing_key"] = routing_key
-        session.check_writable(f"binding {destination_type} {destination!r} to {source!r}")
-        change = await _topology(session, "creating bindings").create_binding(
-            source,
-            destination,
-            vhost=vhost,
-            destination_type=destination_type,
-            routing_key=routing_key,
-            arguments=arguments,
+def _binding_target(binding: BindingSpec) -> str:
+    return _vhost_target("binding", f"{binding.source}->{binding.destination}", binding.vhost)
+
+
+async def create_binding(session: Session, binding: BindingSpec) -> TopologyChange:
+    with audited(session, "binding create", _binding_target(binding)) as act:
+        act.details["routing_key"] = binding.routing_key
+        session.check_writable(
+            f"binding {binding.destination_type} {binding.destination!r} to {binding.source!r}"
         )
+        change = await _topology(session, "creating bindings").create_binding(binding)
         act.counts["created"] = int(change.changed)
         return change
 
 
 async def delete_binding(
     session: Session,
-    source: str,
-    destination: str,
+    binding: BindingSpec,
     *,
-    vhost: str | None,
-    destination_type: str,
-    routing_key: str,
-    arguments: Mapping[str, Any],
     dry_run: bool,
     confirm: Confirm[TopologyChange] | None = None,
 ) -> TopologyChange:
-    target = _vhost_target("binding", f"{source}->{destination}", vhost)
+    target = _binding_target(binding)
     with audited_unless_dry_run(session, "binding delete", target, dry_run) as act:
-        act.details["routing_key"] = routing_key
+        act.details["routing_key"] = binding.routing_key
         if not dry_run:
-            session.check_writable(f"unbinding {destination!r} from exchange {source!r}")
+            session.check_writable(
+                f"unbinding {binding.destination!r} from exchange {binding.source!r}"
+            )
         admin = _topology(session, "deleting bindings")
 
         async def run(dry: bool) -> TopologyChange:
-            return await admin.delete_binding(
-                source,
-                destination,
-                vhost=vhost,
-                destination_type=destination_type,
-                routing_key=routing_key,
-                arguments=arguments,
-                dry_run=dry,
-            )
+            return await admin.delete_binding(binding, dry_run=dry)
 
         return await confirmed(run, dry_run=dry_run, confirm=confirm)
 

@@ -34,11 +34,14 @@ from mqctl.models.inventory import (
     VhostInfo,
 )
 from mqctl.models.rabbitmq_admin import (
+    BindingSpec,
     DefinitionsImport,
+    ExchangeSpec,
     NodeInfo,
     PermissionInfo,
     PolicyChange,
     PolicyInfo,
+    PolicySpec,
     ShovelInfo,
     TopologyChange,
     UserInfo,
@@ -308,29 +311,8 @@ class RabbitMQBackend:
             self.api, vhost=vhost, all_vhosts=all_vhosts, operator=operator
         )
 
-    async def set_policy(
-        self,
-        name: str,
-        *,
-        vhost: str | None,
-        pattern: str,
-        definition: dict[str, Any],
-        priority: int,
-        apply_to: str,
-        operator: bool,
-        dry_run: bool,
-    ) -> PolicyChange:
-        return await policies.set_policy(
-            self.api,
-            name,
-            vhost=vhost,
-            pattern=pattern,
-            definition=definition,
-            priority=priority,
-            apply_to=apply_to,
-            operator=operator,
-            dry_run=dry_run,
-        )
+    async def set_policy(self, policy: PolicySpec, *, dry_run: bool) -> PolicyChange:
+        return await policies.set_policy(self.api, policy, dry_run=dry_run)
 
     async def delete_policy(
         self, name: str, *, vhost: str | None, operator: bool, dry_run: bool
@@ -349,27 +331,8 @@ class RabbitMQBackend:
     async def delete_vhost(self, name: str, *, dry_run: bool) -> TopologyChange:
         return await topology_admin.delete_vhost(self.api, name, dry_run=dry_run)
 
-    async def create_exchange(
-        self,
-        name: str,
-        *,
-        vhost: str | None,
-        exchange_type: str,
-        durable: bool,
-        auto_delete: bool,
-        internal: bool,
-        arguments: Mapping[str, Any],
-    ) -> TopologyChange:
-        return await topology_admin.create_exchange(
-            self.api,
-            name,
-            vhost=vhost,
-            exchange_type=exchange_type,
-            durable=durable,
-            auto_delete=auto_delete,
-            internal=internal,
-            arguments=arguments,
-        )
+    async def create_exchange(self, exchange: ExchangeSpec) -> TopologyChange:
+        return await topology_admin.create_exchange(self.api, exchange)
 
     async def delete_exchange(
         self, name: str, *, vhost: str | None, if_unused: bool, dry_run: bool
@@ -378,47 +341,11 @@ class RabbitMQBackend:
             self.api, name, vhost=vhost, if_unused=if_unused, dry_run=dry_run
         )
 
-    async def create_binding(
-        self,
-        source: str,
-        destination: str,
-        *,
-        vhost: str | None,
-        destination_type: str,
-        routing_key: str,
-        arguments: Mapping[str, Any],
-    ) -> TopologyChange:
-        return await topology_admin.create_binding(
-            self.api,
-            source,
-            destination,
-            vhost=vhost,
-            destination_type=destination_type,
-            routing_key=routing_key,
-            arguments=arguments,
-        )
+    async def create_binding(self, binding: BindingSpec) -> TopologyChange:
+        return await topology_admin.create_binding(self.api, binding)
 
-    async def delete_binding(
-        self,
-        source: str,
-        destination: str,
-        *,
-        vhost: str | None,
-        destination_type: str,
-        routing_key: str,
-        arguments: Mapping[str, Any],
-        dry_run: bool,
-    ) -> TopologyChange:
-        return await topology_admin.delete_binding(
-            self.api,
-            source,
-            destination,
-            vhost=vhost,
-            destination_type=destination_type,
-            routing_key=routing_key,
-            arguments=arguments,
-            dry_run=dry_run,
-        )
+    async def delete_binding(self, binding: BindingSpec, *, dry_run: bool) -> TopologyChange:
+        return await topology_admin.delete_binding(self.api, binding, dry_run=dry_run)
 
     # --- AccessAdmin (mqctl.admin_capabilities) --------------------------------------------
 
