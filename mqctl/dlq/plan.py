@@ -311,7 +311,7 @@ class Planner:
                 k: message.properties[k] for k in AMQP_PROPERTIES if k in message.properties
             }
         return OutgoingMessage(
-            value=message.value or b"",
+            value=message.value,  # None stays None: a tombstone redriven stays a tombstone
             key=message.key,
             headers=headers,
             partition=target.partition,

@@ -8,6 +8,7 @@ itself (and we escape the C1/bidi ones JSON leaves alone); ``raw`` writes bytes 
 
 from __future__ import annotations
 
+import base64
 import enum
 import json
 import sys
@@ -17,7 +18,9 @@ from json.encoder import encode_basestring
 from typing import IO, Any
 
 from mqctl.messages.decode import (
+    EXACT_FORMATS,
     DecodedValue,
+    cut_value,
     decode_value,
     header_json,
     json_text,
@@ -52,15 +55,43 @@ def _iso(ts: datetime | None) -> str | None:
     return text
 
 
-def message_record(message: Message, mode: str = "auto") -> dict[str, Any]:
-    """The JSON form of one message (field names are a public interface: add, never rename)."""
-    decoded = decode_value(message.value, mode, message.headers)
+PRETTY_MAX_BYTES = 16 * 1024
+"""Bytes of a value ``pretty`` shows by default (``peek --max-bytes`` changes it, 0 = all):
+a 5 MB value must not flood the terminal. JSON, JSONL, YAML and raw show every byte unless
+``--max-bytes`` is given."""
+TABLE_WIDTH = 120  # characters of a value in a ``table`` line
+
+
+def _capped(value: bytes | None, cap: int | None) -> tuple[bytes | None, int]:
+    """The value shown under a ``--max-bytes`` cap, and how many bytes were left out."""
+    if value is None or not cap:
+        return value, 0
+    return cut_value(value, cap)
+
+
+def _value_extras(value: bytes | None, decoded: DecodedValue, spliced: bool) -> dict[str, Any]:
+    """``value_base64`` when the view of the value does not give its exact bytes back."""
+    if spliced or decoded.format in EXACT_FORMATS or value is None:
+        return {}
+    return {"value_base64": base64.b64encode(value).decode("ascii")}
+
+
+def message_record(message: Message, mode: str = "auto", cap: int | None = None) -> dict[str, Any]:
+    """The JSON form of one message (field names are a public interface: add, never rename).
+
+    It is lossless (docs/output.md): ``value`` gives the exact bytes back when its format is
+    ``text``, ``base64``, ``hex``, ``null``, or ``json`` written as it came; otherwise the
+    record adds ``value_base64``. ``cap``: at most that many bytes of the value
+    (``value_truncated_bytes`` then says how many were left out)."""
+    value, omitted = _capped(message.value, cap)
+    decoded = decode_value(value, mode, message.headers)
+    spliced = decoded.format == "json" and json_text(value, mode, message.headers) is not None
     if message.key is None:
         key: str | None = None
         key_format: str | None = None
     else:
         key, key_format = text_or_base64(message.key)
-    return {
+    record = {
         "backend": message.backend,
         "source": message.source,
         "vhost": message.vhost,
@@ -78,8 +109,12 @@ def message_record(message: Message, mode: str = "auto") -> dict[str, Any]:
         "value": decoded.data,
         "value_format": decoded.format,
         "value_error": decoded.error,
+        **_value_extras(value, decoded, spliced),
         "size": message.size,
     }
+    if omitted:
+        record["value_truncated_bytes"] = omitted
+    return record
 
 
 def _jsonable(value: Any) -> Any:
@@ -133,15 +168,19 @@ def _cached(cache: dict[tuple[Any, ...], str], key: tuple[Any, ...], text: str) 
     return text
 
 
-def jsonl_line(message: Message, mode: str = "auto") -> str:
-    """``json_line(message_record(message, mode))``, built without the dict.
+def jsonl_line(message: Message, mode: str = "auto", cap: int | None = None) -> str:
+    """``json_line(message_record(message, mode, cap))``, built without the dict.
 
     Same fields in the same order with the same values; the one difference: a value that is
     already a one-line JSON document (see :func:`mqctl.messages.decode.json_text`) is written
     as it came (same document, but e.g. ``1E2`` or ``"\\u00e9"`` are not normalised to
-    ``100.0`` and ``"é"``) instead of being parsed and encoded again.
+    ``100.0`` and ``"é"``) instead of being parsed and encoded again: this is what makes the
+    line give back the value's exact bytes.
     """
     value = message.value
+    omitted = 0
+    if cap and value is not None and len(value) > cap:
+        value, omitted = cut_value(value, cap)
     text = json_text(value, mode, message.headers)
     if text is not None:
         value_part = f'{text},"value_format":"json","value_error":null'
@@ -151,6 +190,8 @@ def jsonl_line(message: Message, mode: str = "auto") -> str:
             f'{_LINE_ENCODER.encode(decoded.data)},"value_format":{_str(decoded.format)},'
             f'"value_error":{_str(decoded.error)}'
         )
+        if value is not None and decoded.format not in EXACT_FORMATS:
+            value_part += f',"value_base64":"{base64.b64encode(value).decode("ascii")}"'
     key = message.key
     if key is None:
         key_part = 'null,"key_format":null'
@@ -180,27 +221,37 @@ def jsonl_line(message: Message, mode: str = "auto") -> str:
             f'"timestamp_type":{_str(how[0])},"exchange":{_str(how[1])},'
             f'"routing_key":{_str(how[2])},"redelivered":{_str(how[3])}',
         )
+    tail = f',"value_truncated_bytes":{omitted}}}' if omitted else "}"
     line = (
         f'{head},"partition":{_int(message.partition)},"offset":{_int(message.offset)},'
         f'"timestamp":{_str(_iso(message.timestamp))},{middle},'
         f'"key":{key_part},"headers":{headers_part},"properties":{properties_part},'
-        f'"value":{value_part},"size":{_int(message.size)}}}'
+        f'"value":{value_part},"size":{_int(message.size)}{tail}'
     )
     return terminal_safe_json(line)
 
 
-def jsonl_lines(messages: Sequence[Message], mode: str = "auto") -> str:
+def jsonl_lines(messages: Sequence[Message], mode: str = "auto", cap: int | None = None) -> str:
     """Many messages as JSON lines, one string (one write for a whole fetched batch)."""
     if not messages:
         return ""
-    return "\n".join([jsonl_line(m, mode) for m in messages]) + "\n"
+    return "\n".join([jsonl_line(m, mode, cap) for m in messages]) + "\n"
 
 
 # --- pretty ---------------------------------------------------------------------------------
 
 
+NULL_TEXT = "(null)"  # no value at all (a Kafka tombstone, a null key or header value)
+EMPTY_TEXT = "(empty)"  # a value of zero bytes
+
+
 def format_header_value(value: HeaderValue) -> str:
-    """A header value for people: text, or hex for binary, or compact JSON for tables."""
+    """A header value for people: text, or hex for binary, or compact JSON for tables;
+    ``(null)`` and ``(empty)`` tell a missing value from an empty one."""
+    if value is None:
+        return NULL_TEXT
+    if value == b"" or value == "":
+        return EMPTY_TEXT
     if isinstance(value, bytes):
         try:
             return value.decode("utf-8")
@@ -256,9 +307,21 @@ def _value_block(decoded: DecodedValue) -> str:
     return decoded.text
 
 
-def pretty_text(message: Message, mode: str = "auto") -> str:
-    """A multi-line block for one message; every piece of message data is sanitized."""
-    decoded = decode_value(message.value, mode, message.headers)
+def _key_text(key: bytes | None) -> str:
+    if key is None:
+        return NULL_TEXT
+    return text_or_base64(key)[0] if key else EMPTY_TEXT
+
+
+def _more(omitted: int) -> str:
+    return f"… {omitted} more byte{'s' if omitted != 1 else ''}"
+
+
+def pretty_text(message: Message, mode: str = "auto", cap: int | None = PRETTY_MAX_BYTES) -> str:
+    """A multi-line block for one message; every piece of message data is sanitized. At most
+    ``cap`` bytes of the value are shown (None or 0: all), then a ``… N more bytes`` line."""
+    value, omitted = _capped(message.value, cap)
+    decoded = decode_value(value, mode, message.headers)
     head = [_position(message)]
     if message.timestamp is not None:
         kind = f" ({message.timestamp_type})" if message.timestamp_type else ""
@@ -273,38 +336,67 @@ def pretty_text(message: Message, mode: str = "auto") -> str:
     lines = ["── " + safe_text("  ".join(head))]
     if message.key is not None:
         key, key_format = text_or_base64(message.key)
+        if not message.key:
+            key = EMPTY_TEXT
         lines.append(f"key: {safe_text(key)}" + ("  (base64)" if key_format == "base64" else ""))
-    for name, value in message.headers:
-        death = x_death_lines(value) if name == "x-death" else None
+    elif message.backend == "kafka":
+        lines.append(f"key: {NULL_TEXT}")  # Kafka keys matter (partitioning, compaction)
+    for name, header in message.headers:
+        death = x_death_lines(header) if name == "x-death" else None
         if death is not None:
             lines.append(f"header {safe_text(name)}:")
             lines.extend(f"    {safe_text(line)}" for line in death)
         else:
-            lines.append(f"header {safe_text(name)}: {safe_text(format_header_value(value))}")
+            lines.append(f"header {safe_text(name)}: {safe_text(format_header_value(header))}")
     for name, prop in sorted(message.properties.items()):
         if prop is not None and name != "headers":
             lines.append(f"property {safe_text(name)}: {safe_text(format_header_value(prop))}")
     label = decoded.format + (f", {decoded.error}" if decoded.error else "")
-    lines.append(f"value ({safe_text(label)}):")
-    lines.append(safe_text(_value_block(decoded), keep_newlines=True))
+    if value is None:
+        tombstone = "  (tombstone)" if message.backend == "kafka" else ""
+        lines.append(f"value: {NULL_TEXT}{tombstone}")
+    elif not value:
+        lines.append(f"value: {EMPTY_TEXT}")
+    else:
+        lines.append(f"value ({safe_text(label)}):")
+        lines.append(safe_text(_value_block(decoded), keep_newlines=True))
+    if omitted:
+        lines.append(f"{_more(omitted)} (--max-bytes 0 shows all)")
     return "\n".join(lines) + "\n"
 
 
-def table_line(message: Message, mode: str = "auto", width: int = 120) -> str:
-    decoded = decode_value(message.value, mode, message.headers)
-    key = "-" if message.key is None else text_or_base64(message.key)[0]
+def table_line(
+    message: Message, mode: str = "auto", width: int = TABLE_WIDTH, cap: int | None = None
+) -> str:
+    """One tab-separated line: position, timestamp, key, value (at most ``width``
+    characters, then ``… N more bytes``; ``cap`` bytes first when given)."""
+    value, omitted = _capped(message.value, cap)
+    if value is None:
+        shown = NULL_TEXT
+    elif not value:
+        shown = EMPTY_TEXT
+    else:
+        text = decode_value(value, mode, message.headers).text
+        if len(text) > width:
+            kept = text[: width - 1]
+            omitted += len(value) - len(kept.encode("utf-8", "replace"))
+            text = kept
+        shown = f"{text}{_more(omitted)}" if omitted > 0 else text
     ts = _iso(message.timestamp) or "-"
-    value = decoded.text if len(decoded.text) <= width else decoded.text[: width - 1] + "…"
     where = (
         f"{message.partition}/{message.offset}"
         if message.partition is not None
         else str(message.offset if message.offset is not None else "-")
     )
-    return "\t".join(safe_text(cell) for cell in (where, ts, key, value)) + "\n"
+    return "\t".join(safe_text(cell) for cell in (where, ts, _key_text(message.key), shown)) + "\n"
 
 
 class MessagePrinter:
-    """Writes messages as they arrive (json and yaml collect, the others stream)."""
+    """Writes messages as they arrive (json and yaml collect, the others stream).
+
+    ``max_bytes``: at most that many bytes of each value (``peek --max-bytes``; 0 = all);
+    None: the defaults (``pretty`` :data:`PRETTY_MAX_BYTES`, ``table`` one line, the
+    formats for programs every byte)."""
 
     def __init__(
         self,
@@ -312,6 +404,7 @@ class MessagePrinter:
         mode: str = "auto",
         out: IO[str] | None = None,
         binary: IO[bytes] | None = None,
+        max_bytes: int | None = None,
     ) -> None:
         self.fmt = MessageFormat(fmt)
         self.mode = mode
@@ -319,6 +412,9 @@ class MessagePrinter:
         self.binary = binary
         self.count = 0
         self._collected: list[dict[str, Any]] = []
+        if max_bytes is None and self.fmt is MessageFormat.pretty:
+            max_bytes = PRETTY_MAX_BYTES
+        self.cap = max_bytes or None
 
     def _binary_out(self) -> IO[bytes] | None:
         if self.binary is not None:
@@ -328,23 +424,26 @@ class MessagePrinter:
     def write(self, message: Message) -> None:
         self.count += 1
         fmt = self.fmt
+        cap = self.cap
         if fmt is MessageFormat.jsonl:
-            self.out.write(jsonl_line(message, self.mode) + "\n")
+            self.out.write(jsonl_line(message, self.mode, cap) + "\n")
         elif fmt is MessageFormat.pretty:
-            self.out.write(("\n" if self.count > 1 else "") + pretty_text(message, self.mode))
+            text = pretty_text(message, self.mode, cap)
+            self.out.write(("\n" if self.count > 1 else "") + text)
         elif fmt is MessageFormat.table:
-            self.out.write(table_line(message, self.mode))
+            self.out.write(table_line(message, self.mode, cap=cap))
         elif fmt is MessageFormat.raw:
-            self._write_raw(message.value or b"")
+            # (a null value and an empty one are both zero bytes here: raw has no markup)
+            self._write_raw(_capped(message.value, cap)[0] or b"")
         else:
-            self._collected.append(message_record(message, self.mode))
+            self._collected.append(message_record(message, self.mode, cap))
 
     def write_batch(self, messages: Sequence[Message]) -> None:
         """:meth:`write` for each message; ``jsonl`` writes the whole batch at once."""
         if self.fmt is MessageFormat.jsonl:
             self.count += len(messages)
             if messages:
-                self.out.write(jsonl_lines(messages, self.mode))
+                self.out.write(jsonl_lines(messages, self.mode, self.cap))
             return
         for message in messages:
             self.write(message)

@@ -41,6 +41,11 @@ class Message:
     def size(self) -> int:
         return len(self.value or b"") + len(self.key or b"")
 
+    @property
+    def is_tombstone(self) -> bool:
+        """A Kafka delete marker: no value at all (``None``), which is not an empty value."""
+        return self.value is None
+
     def header(self, name: str) -> HeaderValue:
         """The last value of a header (case-sensitive), or ``None``."""
         found: HeaderValue = None
@@ -52,14 +57,23 @@ class Message:
 
 @dataclass(slots=True)
 class OutgoingMessage:
-    """A message to publish. ``partition`` only applies to Kafka; ``properties`` to AMQP."""
+    """A message to publish. ``partition`` and ``timestamp`` only apply to Kafka;
+    ``properties`` to AMQP.
 
-    value: bytes
+    ``value`` ``None`` is a null value (a Kafka tombstone), never the same as ``b""``; AMQP has
+    no null body, so RabbitMQ sends it as an empty body. A header value ``None`` is a null
+    header value (Kafka keeps it; AMQP sends a void field). ``timestamp`` ``None``: the
+    producer's current time (Kafka CreateTime); a datetime is sent as the record's CreateTime
+    (``publish --keep-timestamps``).
+    """
+
+    value: bytes | None
     key: bytes | None = None
     headers: list[tuple[str, HeaderValue]] = field(default_factory=list)
     partition: int | None = None
     routing_key: str | None = None
     properties: dict[str, Any] = field(default_factory=dict)
+    timestamp: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

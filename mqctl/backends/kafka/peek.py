@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import time
 from collections.abc import AsyncGenerator, AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from mqctl.backends.kafka.connection import KafkaConnection, client_options
@@ -100,6 +100,7 @@ def consumer_for(conn: KafkaConnection) -> AIOKafkaConsumer:
 
 
 _TIMES: dict[int, datetime] = {}
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def _timestamp(ms: int | None) -> datetime | None:
@@ -110,7 +111,9 @@ def _timestamp(ms: int | None) -> datetime | None:
     if found is None:
         if len(_TIMES) >= 4096:
             _TIMES.clear()
-        found = _TIMES[ms] = datetime.fromtimestamp(ms / 1000, UTC)
+        # exact milliseconds (a float division can land a microsecond below the ms, and an
+        # ISO time with milliseconds would then be a millisecond early when read back)
+        found = _TIMES[ms] = _EPOCH + timedelta(milliseconds=ms)
     return found
 
 

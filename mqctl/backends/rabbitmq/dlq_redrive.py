@@ -277,7 +277,8 @@ class _Run:
         routing_key = outgoing.routing_key or (target.name if target.kind == "queue" else "")
         properties = encode_properties(outgoing.properties, outgoing.headers)
         assert self.encoder is not None
-        self.batch.append(self.encoder.encode(exchange, routing_key, outgoing.value, properties))
+        body = outgoing.value or b""  # AMQP has no null body: a null value goes as empty
+        self.batch.append(self.encoder.encode(exchange, routing_key, body, properties))
         message_id = outgoing.properties.get("message_id") or None
         self.inflight.published(tag, target, (message_id, exchange, routing_key))
         if len(self.batch) >= FLUSH_EVERY or self.control.rate_limited:

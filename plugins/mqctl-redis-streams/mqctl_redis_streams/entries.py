@@ -100,17 +100,21 @@ def message_to_fields(
         fields[key_field] = message.key
     if message.properties.get(FIELDS_PROPERTY) == "json":
         try:
-            obj: Any = json.loads(message.value)
+            obj: Any = None if message.value is None else json.loads(message.value)
         except ValueError:
             obj = None
         if not isinstance(obj, dict):
             raise UsageError("a Redis entry marked as JSON fields needs a JSON object value")
         for name, raw in obj.items():
             fields[str(name)] = _header_bytes(raw)
-    else:
+    elif message.value is not None:
+        # A null value is an entry without the value field (what peek shows as null), an
+        # empty one a value field of zero bytes.
         fields[value_field] = message.value
     for name, raw in message.headers:
         if name in (value_field, key_field):
             raise UsageError(f"header {name!r} collides with the entry's {name} field")
         fields[name] = _header_bytes(raw)
+    if not fields:
+        raise UsageError("a Redis stream entry needs at least one field (null value, no key)")
     return fields
