@@ -193,3 +193,35 @@ def test_cut_never_splits_a_character() -> None:
         record = message_record(message, cap=cap)
         assert record["value_format"] == "text", cap  # still valid UTF-8
         assert len(record["value"].encode()) + record["value_truncated_bytes"] == message.size
+
+
+TRICKY_VALUES = [
+    b'{"value":1}',
+    b'{"a":1,"value_format":"json","value_error":null,"size":5}',
+    b'["value", {"value": {"value": []}}]',
+    b'"\\"value\\":"',
+]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    value=st.sampled_from(TRICKY_VALUES) | st.sampled_from(JSON_TEXTS),
+    prop=st.sampled_from([{}, {"value": {"a": 1}}, {"value": 1, "x": ["value"]}]),
+    header=st.sampled_from(["value", '"value":', "h"]),
+)
+def test_the_value_text_is_found_however_the_line_looks(
+    value: bytes, prop: dict[str, object], header: str
+) -> None:
+    """The shortcut for peek's lines finds the same text as the member-by-member walk."""
+    from mqctl.messages.jsonl_input import raw_value, read_object
+
+    message = _message(value, None, [(header, b"value")], 0)
+    message.backend = "rabbitmq"
+    message.properties = prop
+    line = jsonl_line(message)
+    assert raw_value(line) == read_object(line)[1]["value"]
+    record = json.loads(line)
+    if record["value_format"] == "json" and "value_base64" not in record:
+        assert raw_value(line).encode() == value
+        spaced = line.replace('"value":', '"value" :  ')  # hand-edited: the walk
+        assert raw_value(spaced) == read_object(spaced)[1]["value"]

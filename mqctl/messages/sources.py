@@ -10,6 +10,7 @@ bad line is an exit-2 error with nothing published. ``--jsonl`` accepts what
 from __future__ import annotations
 
 import itertools
+import json
 from collections.abc import AsyncGenerator, AsyncIterator, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -23,7 +24,6 @@ from mqctl.messages.jsonl_input import (
     decode_field,
     headers_field,
     partition_field,
-    read_object,
     timestamp_field,
     value_field,
 )
@@ -113,8 +113,8 @@ def parse_jsonl_line(
         return None
     here = f"{where} line {number}"
     try:
-        text = stripped.decode("utf-8")
-        obj, raw = read_object(text.removeprefix("\ufeff"))
+        text = stripped.decode("utf-8").removeprefix("\ufeff")
+        obj = json.loads(text)
     except UnicodeDecodeError:
         raise UsageError(f"{here}: not UTF-8 (JSON lines are UTF-8 text)") from None
     except ValueError as exc:
@@ -123,7 +123,12 @@ def parse_jsonl_line(
         raise UsageError(f"{here}: JSON nested too deeply") from None
     if not isinstance(obj, dict):
         raise UsageError(f'{here}: expected a JSON object with at least "value"')
-    value = value_field(obj, raw, here)
+    try:
+        value = value_field(obj, text, here)
+    except RecursionError:
+        raise UsageError(f"{here}: JSON nested too deeply") from None
+    except ValueError as exc:  # (the member walk; json.loads accepted the line already)
+        raise UsageError(f"{here}: not valid JSON ({exc})") from None
     key = obj.get("key")
     routing_key = obj.get("routing_key")
     if routing_key is not None and not isinstance(routing_key, str):
