@@ -347,7 +347,7 @@ def test_jsonl_input(
             # None: a null value (tombstone) / null header value, never turned into b""
             assert message.value is None or isinstance(message.value, bytes)
             assert message.key is None or isinstance(message.key, bytes)
-            typed = bytes | int | float | bool | list | dict | None  # AMQP headers are typed
+            typed = bytes | bytearray | int | float | bool | list | dict | None  # AMQP: typed
             assert all(isinstance(v, typed) and not isinstance(v, str) for _, v in message.headers)
             assert all(_encodable(name) for name, _ in message.headers)
             assert message.partition is None or (

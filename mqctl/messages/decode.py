@@ -79,7 +79,7 @@ class Decoder(Protocol):
     def decode(self, value: bytes, headers: Headers) -> DecodedValue: ...
 
 
-def _b64(value: bytes) -> str:
+def _b64(value: bytes | bytearray) -> str:
     return base64.b64encode(value).decode("ascii")
 
 
@@ -359,13 +359,26 @@ def text_or_base64(value: bytes) -> tuple[str, str]:
         return _b64(value), "base64"
 
 
-def header_json(value: HeaderValue) -> Any:
-    """A header value for JSON output: text when UTF-8, ``{"base64": ...}`` otherwise."""
-    if isinstance(value, bytes):
-        try:
-            return value.decode("utf-8")
-        except UnicodeDecodeError:
-            return {"base64": _b64(value)}
+TYPED_HEADERS = frozenset({"rabbitmq"})
+"""Backends whose header values are typed (AMQP tables): a byte array is not a string there,
+so their bytes are always written as ``{"base64": …}`` (and read back as a byte array)."""
+
+
+def header_json(value: HeaderValue, typed: bool = False) -> Any:
+    """A header value for JSON output: text when UTF-8, ``{"base64": ...}`` otherwise;
+    ``typed`` (see :data:`TYPED_HEADERS`): bytes always as ``{"base64": ...}``, in nested
+    tables and arrays too."""
+    if isinstance(value, bytes | bytearray):
+        if not typed:
+            try:
+                return value.decode("utf-8")
+            except UnicodeDecodeError:
+                pass
+        return {"base64": _b64(value)}
+    if typed and isinstance(value, dict):
+        return {str(k): header_json(v, typed) for k, v in value.items()}
+    if typed and isinstance(value, list | tuple):
+        return [header_json(v, typed) for v in value]
     from mqctl.output.render import to_jsonable
 
     return to_jsonable(value)

@@ -210,11 +210,20 @@ def header_field(value: Any, where: str) -> HeaderValue:
     return value  # type: ignore[no-any-return]
 
 
+def _binary(text: Any, where: str) -> bytearray:
+    """``{"base64": …}``: bytes meant as binary, a ``bytearray`` so that brokers with typed
+    headers send a byte array even when the bytes happen to be UTF-8 (AMQP); the others
+    send bytes either way."""
+    raw = decode_field(text, "base64", where)
+    assert isinstance(raw, bytes)  # (a base64 field decodes to bytes or raises)
+    return bytearray(raw)
+
+
 def _with_bytes(value: Any, where: str) -> Any:
     """``{"base64": …}`` turned into bytes, also inside AMQP arrays and tables."""
     if isinstance(value, dict):
         if set(value) == {"base64"}:
-            return decode_field(value["base64"], "base64", where)
+            return _binary(value["base64"], where)
         return {name: _with_bytes(item, where) for name, item in value.items()}
     if isinstance(value, list):
         return [_with_bytes(item, where) for item in value]

@@ -19,6 +19,7 @@ from typing import IO, Any
 
 from mqctl.messages.decode import (
     EXACT_FORMATS,
+    TYPED_HEADERS,
     DecodedValue,
     cut_value,
     decode_value,
@@ -85,6 +86,7 @@ def message_record(message: Message, mode: str = "auto", cap: int | None = None)
     (``value_truncated_bytes`` then says how many were left out)."""
     value, omitted = _capped(message.value, cap)
     decoded = decode_value(value, mode, message.headers)
+    typed = message.backend in TYPED_HEADERS
     spliced = decoded.format == "json" and json_text(value, mode, message.headers) is not None
     if message.key is None:
         key: str | None = None
@@ -104,7 +106,7 @@ def message_record(message: Message, mode: str = "auto", cap: int | None = None)
         "redelivered": message.redelivered,
         "key": key,
         "key_format": key_format,
-        "headers": [[name, header_json(value)] for name, value in message.headers],
+        "headers": [[name, header_json(v, typed)] for name, v in message.headers],
         "properties": _jsonable(message.properties),
         "value": decoded.data,
         "value_format": decoded.format,
@@ -199,9 +201,11 @@ def jsonl_line(message: Message, mode: str = "auto", cap: int | None = None) -> 
         key_text, key_format = text_or_base64(key)
         key_part = f'{_str(key_text)},"key_format":{_str(key_format)}'
     headers = message.headers
-    headers_part = (
-        _LINE_ENCODER.encode([[name, header_json(v)] for name, v in headers]) if headers else "[]"
-    )
+    if headers:
+        typed = message.backend in TYPED_HEADERS
+        headers_part = _LINE_ENCODER.encode([[name, header_json(v, typed)] for name, v in headers])
+    else:
+        headers_part = "[]"
     properties = message.properties
     properties_part = _LINE_ENCODER.encode(_jsonable(properties)) if properties else "{}"
     where = (message.backend, message.source, message.vhost)
@@ -252,7 +256,7 @@ def format_header_value(value: HeaderValue) -> str:
         return NULL_TEXT
     if value == b"" or value == "":
         return EMPTY_TEXT
-    if isinstance(value, bytes):
+    if isinstance(value, bytes | bytearray):
         try:
             return value.decode("utf-8")
         except UnicodeDecodeError:

@@ -80,8 +80,8 @@ def entry_to_message(
 
 
 def _header_bytes(value: HeaderValue) -> bytes:
-    if isinstance(value, bytes):
-        return value
+    if isinstance(value, bytes | bytearray):
+        return bytes(value)
     if isinstance(value, str):
         return value.encode()
     if value is None:
