@@ -352,3 +352,6 @@ class QueueAdmin(Protocol):
     async def purge_queue(self, name: str, *, vhost: str | None = None) -> int:
         """Remove ready messages; returns how many there were just before."""
         ...
+
+
+from mqctl.doctor.capability import HealthChecks as HealthChecks  # noqa: E402  (doctor checks)

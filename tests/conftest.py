@@ -46,6 +46,7 @@ def isolated_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.delenv("MQCTL_DEBUG", raising=False)
     monkeypatch.setenv("NO_COLOR", "1")
     monkeypatch.setenv("MQCTL_AUDIT_LOG", str(tmp_path / "audit.jsonl"))
+    monkeypatch.setenv("MQCTL_STATE_DIR", str(tmp_path / "state"))  # e.g. quorum peek fences
     return path
 
 

@@ -33,13 +33,16 @@ COMMAND_MODULES = [
     "mqctl.cli.lag",
     "mqctl.cli.groups",
     "mqctl.cli.offsets",
+    "mqctl.cli.doctor",
+    "mqctl.cli.exporter",
 ]
 
 HELP = """mqctl: operations console for Kafka and RabbitMQ.
 
 List topics and queues, show consumer lag, peek at messages without consuming them, publish
 test events and redrive dead letters. Exit codes: 0 ok, 1 check failed, 2 bad input,
-3 cannot connect/authenticate/timeout, 4 not found, 5 partly failed.
+3 cannot connect/authenticate/timeout, 4 not found, 5 partly failed, 6 declined at a
+prompt, 70 bug, 130 Ctrl-C, 141 output closed (docs/output.md).
 """
 
 app = typer.Typer(
@@ -160,23 +163,77 @@ def _configure_logging(debug: bool) -> None:
     root.setLevel(logging.DEBUG)
 
 
-def run(argv: list[str] | None = None) -> None:
-    """Run the CLI; every failure becomes one line on stderr and a documented exit code.
+def _usage_error(exc: Exception) -> None:
+    """Typer/Click usage errors as our one line (not Click's multi-line box), exit 2."""
+    from typer._click.exceptions import NoArgsIsHelpError
 
-    Usage errors are reported by Typer itself (exit 2); everything the core raises is an
-    :class:`~mqctl.errors.MqctlError` with its own exit code; anything else is a bug.
+    if isinstance(exc, NoArgsIsHelpError):
+        exc.show()  # a bare `mqctl` or `mqctl topics`: the help is the answer
+        raise SystemExit(2)
+    ctx = getattr(exc, "ctx", None)
+    path = ctx.command_path if ctx is not None else "mqctl"
+    format_message = getattr(exc, "format_message", None)
+    text = format_message() if callable(format_message) else str(exc)
+    text = text.rstrip(".") if text.count(".") == 1 and text.endswith(".") else text
+    text = text[:1].lower() + text[1:]
+    _fail(text, f"see '{path} -h'", int(getattr(exc, "exit_code", 2) or 2))
+
+
+def _broken_pipe() -> None:
+    """stdout was closed early (`mqctl ... | head`): quiet, exit 141 as a shell reports it.
+    Later writes (and the interpreter's final flush) go to /dev/null instead of failing."""
+    from mqctl.errors import ExitCode
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # stdout is not a real file (tests)
+        pass
+    raise SystemExit(int(ExitCode.BROKEN_PIPE))
+
+
+def _invoke(args: list[str], obj: Invocation) -> None:
+    """Parse and run the command. Unlike Click's ``main`` this lets every error through to
+    :func:`run`, so usage errors, a closed pipe and Ctrl-C follow docs/output.md."""
+    command = typer.main.get_command(app)
+    if os.environ.get("_MQCTL_COMPLETE"):
+        # shell completion is Click's own protocol: let its main answer and exit
+        command.main(args=args, prog_name="mqctl", standalone_mode=True, obj=obj)
+        return
+    with command.make_context("mqctl", list(args), obj=obj) as ctx:
+        command.invoke(ctx)
+
+
+def run(argv: list[str] | None = None) -> None:
+    """Run the CLI; every failure becomes one line on stderr and a documented exit code
+    (docs/output.md, "Exit codes"): usage errors 2, :class:`~mqctl.errors.MqctlError` its
+    own code, declined prompt 6, Ctrl-C 130, closed stdout 141, anything else 70 (a bug).
     """
+    from typer._click.exceptions import ClickException
+    from typer._click.exceptions import UsageError as ClickUsageError
+
     from mqctl.errors import ExitCode, MqctlError
 
     args = sys.argv[1:] if argv is None else list(argv)
     _configure_logging(_debug_requested(args))
-    command = typer.main.get_command(app)
     token = begin_invocation(Invocation(argv=tuple(args)))
     try:
-        command.main(
-            args=args, prog_name="mqctl", standalone_mode=True, obj=Invocation(argv=tuple(args))
-        )
+        _invoke(args, Invocation(argv=tuple(args)))
+    except typer.Exit as exc:
+        raise SystemExit(exc.exit_code) from None
+    except ClickUsageError as exc:
+        _usage_error(exc)
+    except ClickException as exc:
+        _fail(exc.format_message(), None, int(exc.exit_code or ExitCode.USAGE))
+    except typer.Abort as exc:
+        # Click turns Ctrl-C and end-of-input at a prompt into Abort.
+        if isinstance(exc.__context__, KeyboardInterrupt):
+            sys.stderr.write("interrupted\n")
+            raise SystemExit(int(ExitCode.INTERRUPTED)) from None
+        _fail("no answer at the prompt: nothing was changed", None, int(ExitCode.DECLINED))
     except MqctlError as exc:
+        if isinstance(exc.__cause__, BrokenPipeError):
+            _broken_pipe()
         if _debug_requested(args):
             import traceback
 
@@ -186,9 +243,7 @@ def run(argv: list[str] | None = None) -> None:
         sys.stderr.write("interrupted\n")
         raise SystemExit(int(ExitCode.INTERRUPTED)) from None
     except BrokenPipeError:
-        # Output piped into `head` and closed: not an error for the user.
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        raise SystemExit(0) from None
+        _broken_pipe()
     except Exception as exc:
         if _debug_requested(args):
             import traceback

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from mqctl.cli import fleet
 from mqctl.cli.common import (
     AllVhostsOpt,
     OutputOpt,
@@ -103,6 +104,8 @@ def list_cmd(
     queue_type: Annotated[
         QueueType | None, typer.Option("--type", help="Only classic, quorum or stream queues.")
     ] = None,
+    contexts: fleet.ContextsOpt = None,
+    all_contexts: fleet.AllContextsOpt = False,
 ) -> None:
     """List queues with type, depth (ready/unacked), consumers, rates, policy and DLX.
 
@@ -113,6 +116,15 @@ def list_cmd(
     """
     from mqctl.services import inventory
 
+    if fleet.wanted(contexts, all_contexts):
+
+        async def listed(session: Any) -> list[Any]:
+            found = await inventory.list_queues(session, vhost=vhost, all_vhosts=all_vhosts)
+            kind = queue_type.value if queue_type else None
+            return select_queues(found, pattern=pattern, queue_type=kind, sort=sort)
+
+        fleet.listing(listed, contexts, all_contexts, output, QUEUE_COLUMNS)
+        return
     queues = run_with_session(
         lambda s: inventory.list_queues(s, vhost=vhost, all_vhosts=all_vhosts)
     )

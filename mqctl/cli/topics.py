@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from mqctl.cli import fleet
 from mqctl.cli.common import OutputOpt, YesOpt, confirmation, run_with_session
 from mqctl.output.render import Column, OutputFormat, field_column, render
 
@@ -37,12 +38,25 @@ def list_cmd(
     internal: Annotated[
         bool, typer.Option("--internal", help="Include __internal topics.")
     ] = False,
+    contexts: fleet.ContextsOpt = None,
+    all_contexts: fleet.AllContextsOpt = False,
 ) -> None:
     """List topics with partition count, replication factor and message count.
 
-    Examples:  mqctl topics list  |  mqctl topics list -o json --internal
+    Examples:  mqctl topics list  |  mqctl topics list -o json --internal  |
+    mqctl topics list --all-contexts
     """
     from mqctl.services import inventory
+
+    if fleet.wanted(contexts, all_contexts):
+        fleet.listing(
+            lambda s: inventory.list_topics(s, include_internal=internal),
+            contexts,
+            all_contexts,
+            output,
+            TOPIC_COLUMNS,
+        )
+        return
 
     topics = run_with_session(lambda s: inventory.list_topics(s, include_internal=internal))
     render(topics, output, columns=TOPIC_COLUMNS)

@@ -30,15 +30,34 @@ def tui_cmd(
 
     Examples:  mqctl tui  |  mqctl -c prod tui  |  mqctl tui --refresh 2
     """
-    from mqctl.config import load_config, resolve_context
+    import sys
 
+    from mqctl.config import load_config, resolve_context
+    from mqctl.errors import UsageError
+
+    if not interactive_terminal():
+        # Without a terminal Textual would wait for input that never comes, or write escape
+        # codes into a pipe or a log: refuse at once.
+        raise UsageError(
+            "mqctl tui needs an interactive terminal (stdin and stdout must be a TTY)",
+            hint="use the CLI commands in scripts, e.g. mqctl lag -o json",
+        )
     config = load_config()
     context = resolve_context(config, invocation().context)
     try:
         from mqctl_tui.app import run_app
     except ImportError as exc:
-        from mqctl.errors import UsageError
-
         raise UsageError(f"the TUI is not installed ({exc})") from None
-    refresh = refresh or config.tui.refresh
-    run_app(context, timeout=invocation().timeout, refresh=refresh, config=config)
+    run_app(
+        context,
+        timeout=invocation().timeout,
+        refresh=refresh or config.tui.refresh,
+        config=config,
+        debug=invocation().debug or "--debug" in sys.argv,
+    )
+
+
+def interactive_terminal() -> bool:
+    import sys
+
+    return sys.stdin.isatty() and sys.stdout.isatty()

@@ -69,6 +69,10 @@ class RedriveControl:
     def stopping(self) -> bool:
         return self._stop.is_set()
 
+    def request_stop(self) -> None:
+        """The backend itself must end the run early (e.g. its redrive lease was lost)."""
+        self._stop.set()
+
     @property
     def rate_limited(self) -> bool:
         """``--rate`` is set: a backend sends each message as soon as it is throttled."""

@@ -53,7 +53,10 @@ async def delete_group(
 
 def duration_spec_value(seconds: float) -> int:
     """``--by-duration``: the epoch ms that lies ``seconds`` in the past."""
-    return int((time.time() - seconds) * 1000)
+    from mqctl.lag.parsing import checked_epoch_ms
+
+    when = int((time.time() - seconds) * 1000)
+    return checked_epoch_ms(when, f"--by-duration of {seconds / 86400:,.0f} days")
 
 
 def read_plan_file(path: str) -> tuple[tuple[str, int, int], ...]:

@@ -1,4 +1,6 @@
-"""A deterministic fake of the TUI's service adapter, ONLY for the snapshot tests.
+"""A deterministic fake of the TUI's service adapter, ONLY for the snapshot tests and the
+"never crashes" stress test (data no real broker gives on demand: missing figures, huge
+numbers, 255-character names, statuses this TUI does not know).
 
 It has the same methods as :class:`mqctl_tui.services.Services` and returns fixed data, so
 screenshots do not depend on what the shared brokers hold. Broker behaviour is tested by
@@ -7,13 +9,15 @@ the Pilot tests against the real brokers, never with this fake.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from typing import Any
 
 from mqctl.config.schema import Context
-from mqctl.dlq.models import DeadLetterGroup, InspectReport, MessageSample
-from mqctl.lag.model import GroupDetail, GroupMember
+from mqctl.dlq.models import DeadLetterGroup, InspectReport, MessageSample, RedriveSummary
+from mqctl.dlq.plan import RedriveOptions
+from mqctl.lag.model import GroupDetail, GroupMember, OffsetPlanRow, OffsetResetPlan, ResetSpec
 from mqctl.models.inventory import (
     BindingInfo,
     BrokerStatus,
@@ -27,7 +31,11 @@ from mqctl.models.inventory import (
     TopicSummary,
 )
 from mqctl.models.lag import LagEntry, LagStatus, PartitionLag
-from mqctl.models.messages import Message
+from mqctl.models.messages import (
+    Message,
+    PublishOptions,
+    PublishResult,
+)
 
 T0 = datetime(2026, 1, 15, 9, 30, tzinfo=UTC)
 
@@ -242,7 +250,9 @@ class FakeServices:
 
         return gen()
 
-    async def dlq_inspect(self, destination: Destination) -> InspectReport:
+    async def dlq_inspect(
+        self, destination: Destination, *, group_by: str = "reason"
+    ) -> InspectReport:
         sample = MessageSample(
             "0:1",
             "ord-7",
@@ -256,4 +266,96 @@ class FakeServices:
             DeadLetterGroup("java.lang.IllegalStateException: bad amount", 42, T0, T0, [sample]),
             DeadLetterGroup("rejected", 18, T0, T0, []),
         ]
-        return InspectReport("kafka", destination.qualified, "reason", 60, {"spring": 60}, groups)
+        return InspectReport("kafka", destination.qualified, group_by, 60, {"spring": 60}, groups)
+
+    async def offsets_plan(self, group: str, spec: ResetSpec) -> OffsetResetPlan:
+        rows = [
+            OffsetPlanRow(
+                "order.created", i, None if i == 0 else 400, 500, None if i == 0 else 100, 0, 500
+            )
+            for i in range(3)
+        ]
+        return OffsetResetPlan(group, spec.mode, False, rows)
+
+    async def offsets_apply(self, plan: OffsetResetPlan) -> OffsetResetPlan:
+        return OffsetResetPlan(plan.group, plan.mode, True, plan.rows)
+
+    def publish(
+        self,
+        destination: Destination,
+        outgoing: Any,
+        options: PublishOptions,
+        rate: float | None = None,
+    ) -> AsyncIterator[PublishResult]:
+        async def gen() -> AsyncIterator[PublishResult]:
+            for index, _message in enumerate(outgoing):
+                self.published += 1
+                yield PublishResult(index, True, 0, index)
+                if index % 1000 == 0:
+                    await asyncio.sleep(0)
+
+        return gen()
+
+    published = 0
+
+    def approve_writes(self) -> None:
+        return None
+
+    async def dlq_plan(self, destination: Destination, options: RedriveOptions) -> RedriveSummary:
+        return RedriveSummary(
+            "kafka", destination.name, True, examined=60, by_destination={"order.created": 60}
+        )
+
+    async def dlq_redrive(
+        self,
+        destination: Destination,
+        options: RedriveOptions,
+        *,
+        progress: Callable[[RedriveSummary, int | None], None] | None = None,
+        stop: asyncio.Event | None = None,
+    ) -> RedriveSummary:
+        return RedriveSummary("kafka", destination.name, False, examined=60, moved=60)
+
+
+LONG = "q" * 120 + "-middle-" + "z" * 127  # 255 characters
+
+
+class NastyServices(FakeServices):
+    """Rows a dashboard must survive: missing figures ("-"), zeros, huge numbers, a
+    255-character name, a status string this TUI does not know, NaN and infinite rates."""
+
+    async def list_topics(self) -> list[TopicSummary]:
+        return [
+            *TOPICS,
+            TopicSummary(LONG, 1, 1, 0, backend="kafka"),
+            TopicSummary(LONG[:-4] + "_dlq", 1, 1, 10**15, backend="kafka"),
+        ]
+
+    async def list_queues(self) -> list[QueueSummary]:
+        return [
+            *QUEUES,
+            _queue(LONG, 10**12, 0, None, None),
+            _queue("zero", 0, 0, 0.0, 0.0),
+            _queue("nan", 5, 1, float("nan"), float("inf")),
+            _queue("orders_dlq", 3, 0, None, 0.0),
+        ]
+
+    async def lag(self) -> list[LagEntry]:
+        odd = LagEntry(
+            "kafka", "group", LONG, LagStatus.OK, 10**15, None, [LONG], 0, None,
+            _partitions(LONG, [0, 10**15], None),
+        )  # fmt: skip
+        unknown = LagEntry(
+            "kafka", "group", "unknown-status", LagStatus.OK, 0, float("nan"), [], 0, "Dead", []
+        )
+        unknown.status = "UNREACHABLE"  # type: ignore[assignment]  # a status added later
+        return [*LAG, odd, unknown]
+
+    async def describe_group(self, group: str) -> GroupDetail:
+        bare = group.split(":", 1)[-1]
+        entry = next((e for e in await self.lag() if e.group == bare), LAG[0])
+        return GroupDetail(bare, "", "consumer", "classic", "range", 1, [], entry.partitions)
+
+    async def describe_queue(self, name: str, vhost: str | None) -> QueueDetail:
+        queue = next(q for q in await self.list_queues() if q.name == name)
+        return QueueDetail(queue, {}, None, [], [], "rabbit@node-1", None)

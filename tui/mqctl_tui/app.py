@@ -12,15 +12,19 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from functools import partial
+from pathlib import Path
 from typing import Any, ClassVar
 
 from textual import work
+from textual.actions import ActionParseResult
 from textual.app import App
 from textual.binding import Binding, BindingType
+from textual.dom import DOMNode
 from textual.reactive import reactive
 from textual.widget import Widget
+from textual.worker import WorkerFailed
 
 from mqctl.config.schema import DEFAULT_REFRESH, Config, Context
 from mqctl.errors import MqctlError
@@ -34,6 +38,7 @@ from mqctl_tui.data import (
     Outcome,
     RefreshTick,
 )
+from mqctl_tui.guard import TuiCrashed, describe, write_log
 from mqctl_tui.services import Services
 
 ServicesFactory = Callable[[Context, float | None], Any]
@@ -72,8 +77,13 @@ class MqctlApp(App[None]):
         refresh: float = DEFAULT_REFRESH,
         config: Config | None = None,
         services_factory: ServicesFactory = default_services,
+        debug: bool = False,
     ) -> None:
         super().__init__()
+        self.debug_log = debug  # tracebacks of the errors shown go to the TUI log
+        self.crashed: BaseException | None = None  # what stopped the app, if anything did
+        self.crash_log: Path | None = None
+        self.errors_reported = 0
         self.context = context
         self.timeout = timeout
         self.refresh_seconds = refresh
@@ -115,6 +125,47 @@ class MqctlApp(App[None]):
             except MqctlError as exc:
                 self.notify(str(exc), title="config", severity="error")
         return self._config
+
+    # -- errors: shown, logged, never fatal -----------------------------------------------
+    def report_error(self, error: BaseException, where: str) -> None:
+        """An unexpected error in ``where``: a notification, and with --debug the traceback
+        in the TUI log. Never raises (it is what the guards call)."""
+        self.errors_reported += 1
+        try:
+            logged = write_log(error, where) if self.debug_log else None
+            hint = f" (traceback in {logged})" if logged else " (--debug logs the traceback)"
+            self.notify(
+                f"{describe(error)}{hint}", title=f"error in {where}", severity="error", timeout=8
+            )
+        except Exception:  # reporting must not become the next crash
+            pass
+
+    async def run_action(
+        self,
+        action: str | ActionParseResult,
+        default_namespace: DOMNode | None = None,
+        namespaces: Mapping[str, DOMNode] | None = None,
+    ) -> bool:
+        """Every key binding, click action and palette action comes through here: an error in
+        one is reported and the app keeps running."""
+        try:
+            return await super().run_action(action, default_namespace, namespaces)
+        except Exception as exc:
+            name = action if isinstance(action, str) else action[1]
+            self.report_error(exc, f"action {name}")
+            return True
+
+    def _handle_exception(self, error: Exception) -> None:
+        """Textual's last resort (Textual API seam, textual 8.x): a worker's error is
+        reported and the app lives on; anything else stops the app, so it is logged and
+        ``mqctl tui`` exits 70 with one line instead of Textual's traceback on the terminal."""
+        if isinstance(error, WorkerFailed):
+            self.report_error(error.error, "background task")
+            return
+        self.crashed = error
+        self.crash_log = write_log(error, "the app stopped")
+        super()._handle_exception(error)
+        self._exit_renderables.clear()  # the one-line error replaces the traceback
 
     # -- subscriptions ---------------------------------------------------------------------
     def subscribe(self, kind: str, widget: Widget) -> None:
@@ -404,8 +455,12 @@ def run_app(
     timeout: float | None = None,
     refresh: float | None = None,
     config: Config | None = None,
+    debug: bool = False,
+    services_factory: ServicesFactory = default_services,
+    headless: bool = False,
 ) -> None:
-    """Entry point used by ``mqctl tui``."""
+    """Entry point used by ``mqctl tui``; raises :class:`TuiCrashed` (exit 70) when the app
+    stopped on an error."""
     import logging
 
     tune_gc()
@@ -413,4 +468,27 @@ def run_app(
     # Client libraries log connection failures; with no handler Python would print them to
     # stderr, right over the dashboard. The panels and notifications report them instead.
     logging.getLogger().addHandler(logging.NullHandler())
-    MqctlApp(context, timeout=timeout, refresh=refresh or DEFAULT_REFRESH, config=config).run()
+    try:
+        app = MqctlApp(
+            context,
+            timeout=timeout,
+            refresh=refresh or DEFAULT_REFRESH,
+            config=config,
+            services_factory=services_factory,
+            debug=debug,
+        )
+        app.run(headless=headless)
+    except MqctlError:
+        raise
+    except Exception as exc:  # before the app's loop ran (e.g. the services failed to start)
+        raise crashed(exc, write_log(exc, "starting the app")) from exc
+    if app.crashed is not None:
+        raise crashed(app.crashed, app.crash_log)
+
+
+def crashed(error: BaseException, log: Path | None) -> TuiCrashed:
+    where = f"traceback in {log}" if log else "the TUI log could not be written"
+    return TuiCrashed(
+        f"the TUI stopped on an unexpected {describe(error)} ({where})",
+        hint="this is a bug in mqctl; please report it with the log",
+    )

@@ -100,6 +100,13 @@ def status_style(status: str) -> str:
     }.get(status, "")
 
 
+def severity(status: object) -> int | None:
+    """How bad a status is, for sorting; None for a status this TUI does not know (the
+    core may add new ones, e.g. UNKNOWN when a broker cannot be asked: shown, never fatal)."""
+    rank = getattr(status, "severity", None)
+    return rank if isinstance(rank, int) else None
+
+
 def hexdump(data: bytes, limit: int = 4096) -> str:
     """``offset  hex bytes  |ascii|`` lines (non-printable bytes as ``.``)."""
     lines = []

@@ -252,10 +252,12 @@ class Services:
     def _dlq_name(destination: Destination) -> str:
         return f"{destination.backend}:{destination.name}"
 
-    async def dlq_inspect(self, destination: Destination) -> InspectReport:
+    async def dlq_inspect(
+        self, destination: Destination, *, group_by: str = "reason"
+    ) -> InspectReport:
         from mqctl.services import dlq
 
-        return await dlq.inspect(self.session, self._dlq_name(destination))
+        return await dlq.inspect(self.session, self._dlq_name(destination), group_by=group_by)
 
     async def dlq_plan(self, destination: Destination, options: RedriveOptions) -> RedriveSummary:
         """The dry-run of a redrive (a safe peek; nothing moves)."""
@@ -270,9 +272,12 @@ class Services:
         *,
         progress: Callable[[RedriveSummary, int | None], None] | None = None,
         stop: asyncio.Event | None = None,
+        shown: RedriveSummary | None = None,
     ) -> RedriveSummary:
+        """``shown``: the plan the user confirmed; the result says when it differs."""
         from mqctl.services import dlq
 
+        name = self._dlq_name(destination)
         return await dlq.redrive(
-            self.session, self._dlq_name(destination), options, progress=progress, stop=stop
+            self.session, name, options, progress=progress, stop=stop, shown=shown
         )

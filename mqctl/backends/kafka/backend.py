@@ -20,7 +20,7 @@ from mqctl.models.inventory import BrokerStatus, Destination, TopicDetail, Topic
 
 if TYPE_CHECKING:
     from mqctl.dlq.engine import RedriveControl
-    from mqctl.dlq.models import Candidate
+    from mqctl.dlq.models import Candidate, RedriveStatus, RedriveSummary
     from mqctl.dlq.plan import Planner
     from mqctl.lag.model import GroupDetail, GroupSummary, OffsetResetPlan, ResetSpec
     from mqctl.models.lag import LagEntry
@@ -218,6 +218,20 @@ class KafkaBackend:
     async def redrive_dead_letters(
         self, dlq: Destination, planner: Planner, control: RedriveControl
     ) -> None:
-        from mqctl.backends.kafka.dlq import redrive
+        from mqctl.backends.kafka.dlq_redrive import redrive
 
         await redrive(self.connection, dlq, planner, control)
+
+    async def plan_redrive(
+        self, dlq: Destination, planner: Planner, summary: RedriveSummary
+    ) -> None:
+        """The dry run, from the DLQ and the redrive ledger (mqctl.dlq.planning)."""
+        from mqctl.backends.kafka.dlq_redrive import plan
+
+        await plan(self.connection, dlq, planner, summary)
+
+    async def redrive_status(self, dlq: Destination, summary: RedriveStatus) -> None:
+        """``dlq status`` from the redrive ledger."""
+        from mqctl.backends.kafka.dlq_redrive import status
+
+        await status(self.connection, dlq, summary)

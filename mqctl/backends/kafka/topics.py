@@ -15,6 +15,7 @@ from typing import Any
 
 from mqctl.backends.kafka.aiokafka_internals import partitions_metadata
 from mqctl.backends.kafka.connection import KafkaConnection
+from mqctl.backends.kafka.error_codes import kafka_error
 from mqctl.errors import BrokerError, BrokerTimeout, ConnectError, NotFoundError, UsageError
 from mqctl.models.inventory import ConfigEntry, PartitionDetail, TopicDetail, TopicSummary
 
@@ -147,9 +148,7 @@ async def _list_offsets_once(
                         f"topic {topic!r} not found on Kafka at {conn.settings.address}"
                     )
                 elif error_code:
-                    raise BrokerError(
-                        f"ListOffsets for {topic}/{partition} failed (error {error_code})"
-                    )
+                    raise kafka_error(error_code, f"ListOffsets for {topic}/{partition}")
                 else:
                     offsets[(topic, partition)] = offset
     return failed

@@ -34,7 +34,7 @@ from mqctl.models.inventory import (
 if TYPE_CHECKING:
     from mqctl.dlq.engine import RedriveControl
     from mqctl.dlq.models import Candidate
-    from mqctl.dlq.plan import Planner
+    from mqctl.dlq.plan import Planner, Target
     from mqctl.models.lag import LagEntry
     from mqctl.models.messages import (
         Message,
@@ -231,7 +231,7 @@ class RabbitMQBackend:
     ) -> list[LagEntry]:
         from mqctl.backends.rabbitmq.lag import queue_lag
 
-        return await queue_lag(self.api, groups, topic)
+        return await queue_lag(self.api, groups, topic, self.amqp)
 
     # --- DeadLetterSupport ------------------------------------------------------------------
 
@@ -246,3 +246,11 @@ class RabbitMQBackend:
         from mqctl.backends.rabbitmq.dlq_redrive import redrive
 
         await redrive(self.settings, self.api, self.timeout, self.context, dlq, planner, control)
+
+    async def check_redrive(
+        self, dlq: Destination, targets: list[Target]
+    ) -> dict[tuple[str, str], str | None]:
+        """A stream DLQ is refused; says which destinations do not exist (plan and run)."""
+        from mqctl.backends.rabbitmq.dlq import check_redrive
+
+        return await check_redrive(self.api, self.settings.vhost, dlq, targets)

@@ -12,7 +12,7 @@ from textual.widgets import Footer
 from mqctl.lag.model import GroupDetail
 from mqctl.models.lag import LagEntry
 from mqctl_tui.data import DataUpdated, Kind, group_key
-from mqctl_tui.formatting import count, duration, safe, sparkline, status_style
+from mqctl_tui.formatting import count, duration, safe, severity, sparkline, status_style
 from mqctl_tui.screens.detail_screen import DetailScreen
 from mqctl_tui.widgets.common.live_table import Cell, Column, LiveTable, cell
 from mqctl_tui.widgets.detail.lag_chart import LagChart
@@ -26,8 +26,8 @@ PARTITIONS = [
     Column("end", "End", numeric=True),
     Column("lag", "Lag", numeric=True),
     Column("time", "Time lag", numeric=True),
-    Column("trend", "Trend"),
-    Column("status", "Status"),
+    Column("trend", "Trend", sort_as="number"),
+    Column("status", "Status", sort_as="number"),
     Column("owner", "Owner"),
 ]
 MEMBERS = [
@@ -93,7 +93,7 @@ class GroupScreen(DetailScreen):
             return
         rows: dict[str, list[Cell]] = {}
         for p in entry.partitions:
-            status = str(p.status)
+            status = safe(p.status)
             trend = sparkline(history.partition(self.key, p.topic, p.partition), 10)
             rows[f"{p.topic}/{p.partition}"] = [
                 cell(safe(p.topic)),
@@ -102,8 +102,8 @@ class GroupScreen(DetailScreen):
                 cell(count(p.end_offset), sort=p.end_offset),
                 cell(count(p.lag), sort=p.lag, style="yellow" if p.lag else ""),
                 cell(duration(p.time_lag_seconds), sort=p.time_lag_seconds),
-                cell(trend, style="cyan"),
-                cell(status, sort=p.status.severity, style=status_style(status)),
+                cell(trend, sort=p.lag, style="cyan"),
+                cell(status, sort=severity(p.status), style=status_style(status)),
                 cell(safe(p.owner or "unassigned"), style="" if p.owner else "dim"),
             ]
         table.set_rows(rows)

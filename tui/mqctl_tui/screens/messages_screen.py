@@ -30,7 +30,7 @@ from mqctl_tui.widgets.messages.message_view import MessageView
 
 COLUMNS = [
     Column("n", "#", numeric=True),
-    Column("position", "Position"),
+    Column("position", "Position", sort_as="number"),
     Column("time", "Timestamp"),
     Column("key", "Key"),
     Column("size", "Size", numeric=True),

@@ -6,7 +6,9 @@ from collections.abc import Sequence
 from typing import Any, ClassVar
 
 from mqctl.models.inventory import Destination
+from mqctl_tui.app_access import mqctl_app
 from mqctl_tui.data import DISCONNECTED, ContextChanged, DataUpdated, Kind, Outcome
+from mqctl_tui.guard import describe
 from mqctl_tui.widgets.common.live_table import Cell, Column, LiveTable
 
 _NONE = object()
@@ -28,13 +30,19 @@ class DataPanel(LiveTable):
 
     def on_mount(self) -> None:
         for kind in self.KINDS:
-            self.app.subscribe(kind, self)  # type: ignore[attr-defined]
+            mqctl_app(self).subscribe(kind, self)
 
     def on_unmount(self) -> None:
-        self.app.unsubscribe(self)  # type: ignore[attr-defined]
+        mqctl_app(self).unsubscribe(self)
 
     def on_data_updated(self, message: DataUpdated) -> None:
-        outcome = message.outcome
+        try:
+            self._take(message.outcome)
+        except Exception as exc:  # a bug in a panel: say so there, keep the app alive
+            self.set_status(f"error showing {self.NOUN}: {describe(exc)}", "error")
+            mqctl_app(self).report_error(exc, f"{self.NOUN} panel")
+
+    def _take(self, outcome: Outcome) -> None:
         if outcome.ok and self.PURE and self.data.get(outcome.kind, _NONE) == outcome.data:
             # Same data as shown (the usual case at rest): no rows to build, nothing to diff.
             self.failures.pop(outcome.kind, None)

@@ -8,7 +8,8 @@ scroll position survive a refresh.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import math
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -21,12 +22,24 @@ from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import DataTable, Input, Static
 
+from mqctl_tui.app_access import mqctl_app
+from mqctl_tui.guard import describe
+
 
 @dataclass(frozen=True, slots=True)
 class Column:
+    """A column. ``numeric`` columns are right-aligned and sort by number (counts, rates,
+    durations: a cell's ``sort`` value); ``sort_as`` overrides the sort type ("number" for
+    a text column sorted by a number, e.g. a status by severity; "text" otherwise)."""
+
     key: str
     label: str
     numeric: bool = False
+    sort_as: str = ""
+
+    @property
+    def sorts_numbers(self) -> bool:
+        return self.sort_as == "number" or (self.numeric and self.sort_as != "text")
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,28 +50,56 @@ class Cell:
     sort: Any = None
     style: str = ""
 
-    def render(self, numeric: bool) -> SortText:
-        key = self.sort if self.sort is not None else self.text.lower()
+    def render(self, column: Column) -> SortText:
         return SortText(
-            self.text, style=self.style, justify="right" if numeric else "left", key=key
+            self.text,
+            style=self.style,
+            justify="right" if column.numeric else "left",
+            key=typed_sort_key(self.sort, self.text, numbers=column.sorts_numbers),
         )
 
 
-class SortText(Text):
-    """A rich Text that carries its sort key (DataTable sorts on cell values)."""
+def typed_sort_key(value: Any, text: str, *, numbers: bool) -> float | str | None:
+    """The value a cell sorts by, of its column's one type; None when missing.
 
-    def __init__(self, text: str, *, style: str, justify: Any, key: Any) -> None:
+    A number column sorts by floats only: a cell without a number (``-``, "n/a", NaN) is
+    missing, never compared with the numbers (str < float raised TypeError and killed the
+    app). A text column sorts by lower-cased text (its ``sort`` value if given, else the
+    shown text)."""
+    if numbers:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return None
+        number = float(value)
+        return None if math.isnan(number) else number
+    if value is None:
+        value = text
+    lowered = str(value).lower()
+    return lowered if lowered.strip() not in MISSING_TEXT else None
+
+
+MISSING_TEXT = {"", "-"}
+
+
+class SortText(Text):
+    """A rich Text that carries its typed sort key (DataTable sorts on cell values)."""
+
+    def __init__(self, text: str, *, style: str, justify: Any, key: float | str | None) -> None:
         super().__init__(text, style=style, justify=justify, no_wrap=True, overflow="ellipsis")
         self.sort_key = key
 
 
-def _sort_value(cell: Any) -> tuple[int, Any]:
-    key = getattr(cell, "sort_key", None)
-    if key is None:
-        return (1, "")
-    if isinstance(key, int | float):
-        return (0, float(key))
-    return (0, str(key))
+def sort_key_for(reverse: bool) -> Callable[[Any], tuple[int, float | str]]:
+    """DataTable's sort key: present values by value; missing ones last in BOTH directions
+    (DataTable reverses the whole order, so missing ones carry -1 when reversed)."""
+    missing = -1 if reverse else 1
+
+    def key(cell: Any) -> tuple[int, float | str]:
+        value = getattr(cell, "sort_key", None)
+        if value is None:
+            return (missing, 0)
+        return (0, value)
+
+    return key
 
 
 def cell(value: Any, *, sort: Any = None, style: str = "") -> Cell:
@@ -208,7 +249,11 @@ class LiveTable(Vertical):
     def _filter_changed(self, event: Input.Changed) -> None:
         event.stop()
         self._terms = event.value.lower().split()
-        self._sync()
+        try:
+            self._sync()
+        except Exception as exc:
+            self.set_status(f"cannot filter: {describe(exc)}", "error")
+            mqctl_app(self).report_error(exc, "filtering")
 
     @on(Input.Submitted, ".filter")
     def _filter_submitted(self, event: Input.Submitted) -> None:
@@ -235,6 +280,15 @@ class LiveTable(Vertical):
         self.sort_on(self.sort_by or self.columns[0].key, toggle=True)
 
     def sort_on(self, column: str, *, toggle: bool = False) -> None:
+        """Sort by ``column`` (again: the other direction). A failure is reported, the rows
+        stay as they are."""
+        try:
+            self._sort_on(column, toggle=toggle)
+        except Exception as exc:
+            self.set_status(f"cannot sort: {describe(exc)}", "error")
+            mqctl_app(self).report_error(exc, "sorting")
+
+    def _sort_on(self, column: str, *, toggle: bool = False) -> None:
         if toggle or column == self.sort_by:
             self.sort_reverse = not self.sort_reverse if column == self.sort_by else False
         else:
@@ -301,7 +355,7 @@ class LiveTable(Vertical):
                 for index, (before, after) in enumerate(zip(old, cells, strict=False)):
                     if before != after:
                         column = self.columns[index]
-                        text = after.render(column.numeric)
+                        text = after.render(column)
                         # Only a wider cell widens its column. DataTable re-measures the
                         # whole column for every narrower cell updated with update_width
                         # (thousands of rows x changed cells); columns just do not shrink.
@@ -313,9 +367,10 @@ class LiveTable(Vertical):
             self._apply_sort()
 
     def _render_cells(self, cells: Sequence[Cell]) -> list[SortText]:
-        return [c.render(col.numeric) for c, col in zip(cells, self.columns, strict=False)]
+        return [c.render(col) for c, col in zip(cells, self.columns, strict=False)]
 
     def _apply_sort(self) -> None:
         if self.sort_by is None or not self._shown:
             return
-        self.table.sort(self.sort_by, key=_sort_value, reverse=self.sort_reverse)
+        reverse = self.sort_reverse
+        self.table.sort(self.sort_by, key=sort_key_for(reverse), reverse=reverse)

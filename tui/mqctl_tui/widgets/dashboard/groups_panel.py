@@ -6,16 +6,16 @@ from typing import Any
 
 from mqctl.models.lag import LagEntry
 from mqctl_tui.data import Kind, group_key
-from mqctl_tui.formatting import count, duration, safe, sparkline, status_style
+from mqctl_tui.formatting import count, duration, safe, severity, sparkline, status_style
 from mqctl_tui.widgets.common.data_panel import DataPanel
 from mqctl_tui.widgets.common.live_table import Cell, Column, cell
 
 COLUMNS = [
     Column("group", "Group"),
-    Column("status", "Status"),
+    Column("status", "Status", sort_as="number"),
     Column("lag", "Lag", numeric=True),
     Column("time", "Max time lag", numeric=True),
-    Column("trend", "Trend"),
+    Column("trend", "Trend", sort_as="number"),
     Column("members", "Members", numeric=True),
     Column("topics", "Topics"),
 ]
@@ -39,10 +39,10 @@ class GroupsPanel(DataPanel):
                 continue
             key = group_key(entry)
             self.payload[key] = entry
-            status = str(entry.status)
+            status = safe(entry.status)
             rows[key] = [
                 cell(safe(entry.group), sort=entry.group.lower()),
-                cell(status, sort=entry.status.severity, style=status_style(status)),
+                cell(status, sort=severity(entry.status), style=status_style(status)),
                 cell(count(entry.total_lag), sort=entry.total_lag),
                 cell(duration(entry.max_time_lag_seconds), sort=entry.max_time_lag_seconds),
                 cell(sparkline(history.group(key)), sort=entry.total_lag, style="cyan"),
