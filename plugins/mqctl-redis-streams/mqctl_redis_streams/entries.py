@@ -7,6 +7,8 @@ peeked entry republished by a redrive has the same fields):
   (``key-field``) its key, every other field a header (name -> bytes);
 * an entry without a value field whose fields are all UTF-8 text is shown as one JSON object
   (``properties["fields"] == "json"``); publishing such a message expands the object again;
+  one with binary fields has no value (``None``, not empty) and its fields other than the key
+  as headers; publishing a null value writes no value field;
 * the entry id is ``properties["id"]``; its millisecond part is the timestamp.
 """
 
@@ -65,8 +67,9 @@ def entry_to_message(
             mode = "json"
             value = json.dumps(obj, ensure_ascii=False).encode()
             key = fields.get(kf)
-        else:  # binary fields and no value field: every field is a header
-            headers = [(n.decode(errors="replace"), raw) for n, raw in fields.items()]
+        else:  # binary fields and no value field: no value (null), the others are headers
+            key = fields.get(kf)
+            headers = [(n.decode(errors="replace"), raw) for n, raw in fields.items() if n != kf]
     return Message(
         backend=BACKEND,
         source=stream,
