@@ -6,6 +6,7 @@ The records are generated (hypothesis) and written raw with aiokafka first."""
 from __future__ import annotations
 
 import asyncio
+import json
 import random
 import uuid
 from pathlib import Path
@@ -162,3 +163,27 @@ def test_default_publish_stamps_now_and_keeps_partitions(isolated_config: Path) 
     assert [r[:3] for r in copy[0]] == [(b"k", b"", [("n", None)])]
     assert all(r[3] > 1_700_000_000_000 for recs in copy.values() for r in recs)
     assert original[1][0][3] == 1_000_000_000_000
+
+
+def test_max_bytes_caps_what_people_see_never_silently(isolated_config: Path) -> None:
+    kafka_only(isolated_config)
+    topic = f"rt-cap-{uuid.uuid4().hex[:10]}"
+    asyncio.run(create_topics({topic: 1}))
+    try:
+        asyncio.run(_produce(topic, [(0, b"k", b"x" * 100_000, [], 1_700_000_000_000)]))
+        pretty = run_cli("peek", topic)
+        assert pretty.exit_code == 0, pretty.output
+        assert "… 83616 more bytes (--max-bytes 0 shows all)" in pretty.stdout
+        assert len(pretty.stdout) < 20_000
+        assert "more bytes" not in run_cli("peek", topic, "--max-bytes", "0").stdout
+        full = run_cli("peek", topic, "-o", "jsonl")
+        assert json.loads(full.stdout)["value"] == "x" * 100_000  # programs get every byte
+        cut = run_cli("peek", topic, "-o", "jsonl", "--max-bytes", "10")
+        record = json.loads(cut.stdout)
+        assert record["value"] == "x" * 10 and record["value_truncated_bytes"] == 99_990
+        refused = run_cli("publish", topic, "--jsonl", "-", stdin=cut.stdout)
+        assert refused.exit_code == 2 and "max-bytes" in refused.stderr
+        bad = run_cli("peek", topic, "--max-bytes", "-1")
+        assert bad.exit_code == 2 and "--max-bytes" in bad.stderr
+    finally:
+        asyncio.run(delete_topics(topic))
