@@ -219,6 +219,11 @@ def run(argv: list[str] | None = None) -> None:
     token = begin_invocation(Invocation(argv=tuple(args)))
     try:
         _invoke(args, Invocation(argv=tuple(args)))
+    except SystemExit as exc:
+        # rich handles a closed stdout itself: it silences stdout and exits 1
+        if exc.code == 1 and isinstance(exc.__context__, BrokenPipeError):
+            _broken_pipe()
+        raise
     except typer.Exit as exc:
         raise SystemExit(exc.exit_code) from None
     except ClickUsageError as exc:

@@ -104,7 +104,8 @@ def describe_command_line(
             positional.append((index, _argument_at(arguments, len(positional))))
         index += 1
     # `publish --exchange X VALUE`: the only positional word is the value.
-    values_only = bool(given & {"exchange", "queue"})
+    takes_values = any(argument.name == "value" for argument in arguments)
+    values_only = takes_values and bool(given & {"exchange", "queue"})
     for index, argument in positional:
         holds_value = argument is not None and (argument.name in MESSAGE_PARAMS or values_only)
         if holds_value and argv[index] != "-":
@@ -185,11 +186,14 @@ def approve_protected_write(action: str, context: Context, current: Invocation) 
             f"context {context.name!r} is protected: {action} refused without confirmation",
             hint=f"in scripts pass both --yes and --context {context.name}",
         )
-    typed = typer.prompt(
-        f"Context {context.name!r} is protected. Type its name to confirm {action}",
-        default="",
-        show_default=False,
-    )
+    try:
+        typed = typer.prompt(
+            f"Context {context.name!r} is protected. Type its name to confirm {action}",
+            default="",
+            show_default=False,
+        )
+    except typer.Abort:  # Ctrl-C or end of input at the prompt: an answer of no
+        raise DeclinedError(f"{action} cancelled at the prompt") from None
     if typed.strip() != context.name:
         raise DeclinedError(f"confirmation did not match {context.name!r}: {action} cancelled")
 
@@ -201,7 +205,11 @@ def confirm(question: str, yes: bool) -> None:
         return
     if not sys.stdin.isatty():
         raise WriteRefused(f"{question} — refusing without --yes in a non-interactive shell")
-    if not typer.confirm(question, default=False):
+    try:
+        agreed = typer.confirm(question, default=False)
+    except typer.Abort:  # Ctrl-C or end of input at the prompt: an answer of no
+        agreed = False
+    if not agreed:
         raise DeclinedError("declined: nothing was changed")
 
 

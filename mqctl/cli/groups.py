@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -97,7 +97,7 @@ def describe_cmd(
     """
     from mqctl.services import groups as service
 
-    detail: Any = run_with_session(lambda s: service.describe_group(s, group))
+    detail = run_with_session(lambda s: service.describe_group(s, group))
     render(detail, output, table=_detail_table)
 
 

@@ -126,6 +126,12 @@ def reset_cmd(
     export: Annotated[
         str | None, typer.Option("--export", help="Write the plan as CSV to this file.")
     ] = None,
+    allow_new_group: Annotated[
+        bool,
+        typer.Option(
+            "--allow-new-group", help="Let --execute create a group that does not exist yet."
+        ),
+    ] = False,
     yes: YesOpt = False,
     output: OutputOpt = OutputFormat.table,
 ) -> None:
@@ -177,7 +183,9 @@ def reset_cmd(
         confirm(f"Apply this reset to group {group!r}?", yes)
 
     plan = run_with_session(
-        lambda s: service.reset_offsets(s, group, spec, execute=True, confirm=before_apply)
+        lambda s: service.reset_offsets(
+            s, group, spec, execute=True, confirm=before_apply, allow_new_group=allow_new_group
+        )
     )
     if asked and output == "table":
         typer.echo(f"reset {len(plan.rows)} partition(s) of group {group}")

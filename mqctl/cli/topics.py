@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -118,8 +118,7 @@ def describe_cmd(
     from mqctl.services import inventory
 
     detail = run_with_session(lambda s: inventory.describe_topic(s, name))
-    data: Any = detail
-    render(data, output, table=lambda d, c: _detail_table(d, c, all_configs))
+    render(detail, output, table=lambda d, c: _detail_table(d, c, all_configs))
 
 
 ConfigOpt = Annotated[

@@ -21,6 +21,7 @@ from mqctl.errors import (
     ConnectError,
     NotFoundError,
     UsageError,
+    connect_reason,
 )
 
 if TYPE_CHECKING:
@@ -95,7 +96,7 @@ class ManagementClient:
                     f"TLS with the RabbitMQ management API at {url} failed: {tls_reason}",
                     hint=tls_hint(self.settings.tls),
                 ) from None
-            reason = "connection refused" if isinstance(exc, httpx.ConnectError) else ""
+            reason = connect_reason(exc) if isinstance(exc, httpx.ConnectError) else ""
             raise ConnectError(
                 f"cannot connect to the RabbitMQ management API at {url} "
                 f"({reason or type(exc).__name__})",
