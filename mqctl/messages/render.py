@@ -1,9 +1,9 @@
-"""Showing messages: ``pretty`` (people), ``table`` (one line each), ``json``/``jsonl``/``yaml``
-(programs; fields in docs/peek-publish.md) and ``raw`` (the value bytes, for piping).
+"""Showing messages: ``pretty`` and ``table`` (people, :mod:`mqctl.messages.pretty`),
+``json``/``jsonl``/``yaml`` (programs; fields in docs/peek-publish.md, the lossless format in
+docs/output.md) and ``raw`` (the value bytes, for piping).
 
-Everything meant for a terminal goes through :func:`mqctl.output.sanitize.safe_text`, so keys,
-headers and values can never drive the terminal. JSON output escapes control characters
-itself (and we escape the C1/bidi ones JSON leaves alone); ``raw`` writes bytes untouched.
+JSON output escapes control characters itself (and we escape the C1/bidi ones JSON leaves
+alone); ``raw`` writes bytes untouched.
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ import enum
 import json
 import sys
 from collections.abc import Sequence
-from datetime import datetime
 from json.encoder import encode_basestring
 from typing import IO, Any
 
@@ -27,9 +26,34 @@ from mqctl.messages.decode import (
     json_text,
     text_or_base64,
 )
-from mqctl.models.messages import HeaderValue, Message
+from mqctl.messages.pretty import (
+    EMPTY_TEXT,
+    NULL_TEXT,
+    PRETTY_MAX_BYTES,
+    capped,
+    format_header_value,
+    iso,
+    pretty_text,
+    table_line,
+    x_death_lines,
+)
+from mqctl.models.messages import Message
 from mqctl.output.render import terminal_safe_json
-from mqctl.output.sanitize import safe_text
+
+__all__ = [  # (the views for people live in mqctl.messages.pretty; importable from here too)
+    "EMPTY_TEXT",
+    "NULL_TEXT",
+    "MessageFormat",
+    "MessagePrinter",
+    "format_header_value",
+    "json_line",
+    "jsonl_line",
+    "jsonl_lines",
+    "message_record",
+    "pretty_text",
+    "table_line",
+    "x_death_lines",
+]
 
 
 class MessageFormat(enum.StrEnum):
@@ -39,35 +63,6 @@ class MessageFormat(enum.StrEnum):
     jsonl = "jsonl"
     yaml = "yaml"
     raw = "raw"
-
-
-_ISO: dict[datetime, str] = {}
-
-
-def _iso(ts: datetime | None) -> str | None:
-    if ts is None:
-        return None
-    # Messages of one batch share few timestamps (Kafka: one datetime per millisecond).
-    text = _ISO.get(ts)
-    if text is None:
-        if len(_ISO) >= 4096:
-            _ISO.clear()
-        text = _ISO[ts] = ts.isoformat(timespec="milliseconds")
-    return text
-
-
-PRETTY_MAX_BYTES = 16 * 1024
-"""Bytes of a value ``pretty`` shows by default (``peek --max-bytes`` changes it, 0 = all):
-a 5 MB value must not flood the terminal. JSON, JSONL, YAML and raw show every byte unless
-``--max-bytes`` is given."""
-TABLE_WIDTH = 120  # characters of a value in a ``table`` line
-
-
-def _capped(value: bytes | None, cap: int | None) -> tuple[bytes | None, int]:
-    """The value shown under a ``--max-bytes`` cap, and how many bytes were left out."""
-    if value is None or not cap:
-        return value, 0
-    return cut_value(value, cap)
 
 
 def _value_extras(value: bytes | None, decoded: DecodedValue, spliced: bool) -> dict[str, Any]:
@@ -84,7 +79,7 @@ def message_record(message: Message, mode: str = "auto", cap: int | None = None)
     ``text``, ``base64``, ``hex``, ``null``, or ``json`` written as it came; otherwise the
     record adds ``value_base64``. ``cap``: at most that many bytes of the value
     (``value_truncated_bytes`` then says how many were left out)."""
-    value, omitted = _capped(message.value, cap)
+    value, omitted = capped(message.value, cap)
     decoded = decode_value(value, mode, message.headers)
     typed = message.backend in TYPED_HEADERS
     spliced = decoded.format == "json" and json_text(value, mode, message.headers) is not None
@@ -99,7 +94,7 @@ def message_record(message: Message, mode: str = "auto", cap: int | None = None)
         "vhost": message.vhost,
         "partition": message.partition,
         "offset": message.offset,
-        "timestamp": _iso(message.timestamp),
+        "timestamp": iso(message.timestamp),
         "timestamp_type": message.timestamp_type,
         "exchange": message.exchange,
         "routing_key": message.routing_key,
@@ -228,7 +223,7 @@ def jsonl_line(message: Message, mode: str = "auto", cap: int | None = None) -> 
     tail = f',"value_truncated_bytes":{omitted}}}' if omitted else "}"
     line = (
         f'{head},"partition":{_int(message.partition)},"offset":{_int(message.offset)},'
-        f'"timestamp":{_str(_iso(message.timestamp))},{middle},'
+        f'"timestamp":{_str(iso(message.timestamp))},{middle},'
         f'"key":{key_part},"headers":{headers_part},"properties":{properties_part},'
         f'"value":{value_part},"size":{_int(message.size)}{tail}'
     )
@@ -240,159 +235,6 @@ def jsonl_lines(messages: Sequence[Message], mode: str = "auto", cap: int | None
     if not messages:
         return ""
     return "\n".join([jsonl_line(m, mode, cap) for m in messages]) + "\n"
-
-
-# --- pretty ---------------------------------------------------------------------------------
-
-
-NULL_TEXT = "(null)"  # no value at all (a Kafka tombstone, a null key or header value)
-EMPTY_TEXT = "(empty)"  # a value of zero bytes
-
-
-def format_header_value(value: HeaderValue) -> str:
-    """A header value for people: text, or hex for binary, or compact JSON for tables;
-    ``(null)`` and ``(empty)`` tell a missing value from an empty one."""
-    if value is None:
-        return NULL_TEXT
-    if value == b"" or value == "":
-        return EMPTY_TEXT
-    if isinstance(value, bytes | bytearray):
-        try:
-            return value.decode("utf-8")
-        except UnicodeDecodeError:
-            return "0x" + value.hex()
-    if isinstance(value, str):
-        return value
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, list | dict):
-        from mqctl.output.render import to_jsonable
-
-        return json.dumps(to_jsonable(value), ensure_ascii=False, separators=(",", ":"))
-    return str(value)
-
-
-def x_death_lines(value: HeaderValue) -> list[str] | None:
-    """RabbitMQ ``x-death`` as one readable line per {queue, reason} (most recent first)."""
-    if not isinstance(value, list) or not all(isinstance(e, dict) for e in value):
-        return None
-    lines = []
-    for entry in value:
-        assert isinstance(entry, dict)
-
-        def get(name: str, entry: dict[str, Any] = entry) -> str:
-            item = entry.get(name)
-            if isinstance(item, bytes):
-                return item.decode("utf-8", "replace")
-            if isinstance(item, list):
-                return ",".join(format_header_value(i) for i in item)
-            return "-" if item is None else format_header_value(item)
-
-        lines.append(
-            f"{get('count')}x {get('reason')} in queue {get('queue')} "
-            f"(exchange {get('exchange') or '-'}, routing keys {get('routing-keys') or '-'}, "
-            f"last {get('time')})"
-        )
-    return lines
-
-
-def _position(message: Message) -> str:
-    if message.partition is not None:
-        return f"{message.source} [{message.partition}] @ {message.offset}"
-    where = message.source if message.vhost in (None, "/") else f"{message.vhost}/{message.source}"
-    if message.offset is not None:
-        return f"{where} @ {message.offset}"
-    return where
-
-
-def _value_block(decoded: DecodedValue) -> str:
-    if decoded.format == "json" and isinstance(decoded.data, dict | list):
-        return json.dumps(decoded.data, ensure_ascii=False, indent=2)
-    return decoded.text
-
-
-def _key_text(key: bytes | None) -> str:
-    if key is None:
-        return NULL_TEXT
-    return text_or_base64(key)[0] if key else EMPTY_TEXT
-
-
-def _more(omitted: int) -> str:
-    return f"… {omitted} more byte{'s' if omitted != 1 else ''}"
-
-
-def pretty_text(message: Message, mode: str = "auto", cap: int | None = PRETTY_MAX_BYTES) -> str:
-    """A multi-line block for one message; every piece of message data is sanitized. At most
-    ``cap`` bytes of the value are shown (None or 0: all), then a ``… N more bytes`` line."""
-    value, omitted = _capped(message.value, cap)
-    decoded = decode_value(value, mode, message.headers)
-    head = [_position(message)]
-    if message.timestamp is not None:
-        kind = f" ({message.timestamp_type})" if message.timestamp_type else ""
-        head.append(f"{_iso(message.timestamp)}{kind}")
-    if message.exchange is not None:
-        head.append(f"exchange {message.exchange or '(default)'}")
-    if message.routing_key is not None:
-        head.append(f"routing key {message.routing_key}")
-    if message.redelivered:
-        head.append("redelivered")
-    head.append(f"{message.size} bytes")
-    lines = ["── " + safe_text("  ".join(head))]
-    if message.key is not None:
-        key, key_format = text_or_base64(message.key)
-        if not message.key:
-            key = EMPTY_TEXT
-        lines.append(f"key: {safe_text(key)}" + ("  (base64)" if key_format == "base64" else ""))
-    elif message.backend == "kafka":
-        lines.append(f"key: {NULL_TEXT}")  # Kafka keys matter (partitioning, compaction)
-    for name, header in message.headers:
-        death = x_death_lines(header) if name == "x-death" else None
-        if death is not None:
-            lines.append(f"header {safe_text(name)}:")
-            lines.extend(f"    {safe_text(line)}" for line in death)
-        else:
-            lines.append(f"header {safe_text(name)}: {safe_text(format_header_value(header))}")
-    for name, prop in sorted(message.properties.items()):
-        if prop is not None and name != "headers":
-            lines.append(f"property {safe_text(name)}: {safe_text(format_header_value(prop))}")
-    label = decoded.format + (f", {decoded.error}" if decoded.error else "")
-    if value is None:
-        tombstone = "  (tombstone)" if message.backend == "kafka" else ""
-        lines.append(f"value: {NULL_TEXT}{tombstone}")
-    elif not value:
-        lines.append(f"value: {EMPTY_TEXT}")
-    else:
-        lines.append(f"value ({safe_text(label)}):")
-        lines.append(safe_text(_value_block(decoded), keep_newlines=True))
-    if omitted:
-        lines.append(f"{_more(omitted)} (--max-bytes 0 shows all)")
-    return "\n".join(lines) + "\n"
-
-
-def table_line(
-    message: Message, mode: str = "auto", width: int = TABLE_WIDTH, cap: int | None = None
-) -> str:
-    """One tab-separated line: position, timestamp, key, value (at most ``width``
-    characters, then ``… N more bytes``; ``cap`` bytes first when given)."""
-    value, omitted = _capped(message.value, cap)
-    if value is None:
-        shown = NULL_TEXT
-    elif not value:
-        shown = EMPTY_TEXT
-    else:
-        text = decode_value(value, mode, message.headers).text
-        if len(text) > width:
-            kept = text[: width - 1]
-            omitted += len(value) - len(kept.encode("utf-8", "replace"))
-            text = kept
-        shown = f"{text}{_more(omitted)}" if omitted > 0 else text
-    ts = _iso(message.timestamp) or "-"
-    where = (
-        f"{message.partition}/{message.offset}"
-        if message.partition is not None
-        else str(message.offset if message.offset is not None else "-")
-    )
-    return "\t".join(safe_text(cell) for cell in (where, ts, _key_text(message.key), shown)) + "\n"
 
 
 class MessagePrinter:
@@ -438,7 +280,7 @@ class MessagePrinter:
             self.out.write(table_line(message, self.mode, cap=cap))
         elif fmt is MessageFormat.raw:
             # (a null value and an empty one are both zero bytes here: raw has no markup)
-            self._write_raw(_capped(message.value, cap)[0] or b"")
+            self._write_raw(capped(message.value, cap)[0] or b"")
         else:
             self._collected.append(message_record(message, self.mode, cap))
 
