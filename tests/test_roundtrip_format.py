@@ -225,3 +225,20 @@ def test_the_value_text_is_found_however_the_line_looks(
         assert raw_value(line).encode() == value
         spaced = line.replace('"value":', '"value" :  ')  # hand-edited: the walk
         assert raw_value(spaced) == read_object(spaced)[1]["value"]
+
+
+def test_a_decoder_plugins_view_is_published_back_as_the_original_bytes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from mqctl.messages import decode
+    from tests.test_messages_core import MagicDecoder
+
+    monkeypatch.setattr(decode, "_plugins", lambda: {"magic": MagicDecoder})
+    monkeypatch.setattr(decode, "_auto_chain", None)
+    monkeypatch.setattr(decode, "_instances", {})
+    raw = b"\x00\x05 schema-encoded bytes"
+    line = jsonl_line(_message(raw, None, [], 0))
+    record = json.loads(line)
+    assert record["value"] == {"id": 5} and record["value_format"] == "magic"
+    (out,) = _read_back(line + "\n")
+    assert out.value == raw
