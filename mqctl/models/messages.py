@@ -19,7 +19,8 @@ class Message:
 
     Kafka fills ``partition``/``offset``/``timestamp_type``; RabbitMQ fills ``exchange``,
     ``routing_key``, ``redelivered`` and ``properties`` (content_type, message_id, ...).
-    Headers keep their order and may repeat (Kafka allows duplicate keys).
+    Headers keep their order and may repeat (Kafka allows duplicate keys). ``value`` ``None``
+    is no value at all (a Kafka tombstone), never the same as ``b""`` (an empty value).
     """
 
     backend: str
@@ -40,11 +41,6 @@ class Message:
     @property
     def size(self) -> int:
         return len(self.value or b"") + len(self.key or b"")
-
-    @property
-    def is_tombstone(self) -> bool:
-        """A Kafka delete marker: no value at all (``None``), which is not an empty value."""
-        return self.value is None
 
     def header(self, name: str) -> HeaderValue:
         """The last value of a header (case-sensitive), or ``None``."""
