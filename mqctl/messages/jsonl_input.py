@@ -29,7 +29,7 @@ from mqctl.models.messages import HeaderValue
 
 # The standard library's (C) string scanner: (text, index after the opening quote) ->
 # (the string, index after its closing quote). Not in the type stubs, hence the annotation.
-scanstring: Callable[[str, int], tuple[str, int]] = json.decoder.scanstring  # type: ignore[attr-defined]
+_scanstring: Callable[[str, int], tuple[str, int]] = json.decoder.scanstring  # type: ignore[attr-defined]
 _WHITESPACE = re.compile(r"[ \t\n\r]*")
 _SPACES = frozenset(" \t\n\r")
 # A member name without escapes or control characters, its colon and the spaces around.
@@ -103,7 +103,7 @@ def read_object(text: str) -> tuple[Any, dict[str, str]]:
             else:  # a name with escapes, or a syntax error
                 if text[index : index + 1] != '"':
                     raise ValueError(f"expected a member name at character {index}")
-                name, index = scanstring(text, index + 1)
+                name, index = _scanstring(text, index + 1)
                 index = _skip(text, index)
                 if text[index : index + 1] != ":":
                     raise ValueError(f"expected ':' at character {index}")
