@@ -7,11 +7,15 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import random
+import shutil
+import subprocess
 import uuid
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -186,5 +190,26 @@ def test_max_bytes_caps_what_people_see_never_silently(isolated_config: Path) ->
         assert refused.exit_code == 2 and "max-bytes" in refused.stderr
         bad = run_cli("peek", topic, "--max-bytes", "-1")
         assert bad.exit_code == 2 and "--max-bytes" in bad.stderr
+    finally:
+        asyncio.run(delete_topics(topic))
+
+
+@pytest.mark.skipif(shutil.which("kcat") is None, reason="kcat writes what aiokafka cannot")
+def test_a_header_name_that_is_not_utf8_is_named_not_a_codec_error(isolated_config: Path) -> None:
+    kafka_only(isolated_config)
+    topic = f"rt-hdr-{uuid.uuid4().hex[:10]}"
+    asyncio.run(create_topics({topic: 1}))
+    try:
+        name = b"\xff\xfe=x"
+        subprocess.run(
+            ["kcat", "-P", "-b", KAFKA, "-t", topic, "-H", os.fsdecode(name)],
+            input=b"v\n",
+            check=True,
+            timeout=30,
+        )
+        result = run_cli("peek", topic, "-o", "jsonl")
+        assert result.exit_code == 5
+        assert "header name that is not UTF-8" in result.stderr
+        assert "UnicodeDecodeError" not in result.stderr
     finally:
         asyncio.run(delete_topics(topic))
