@@ -15,8 +15,8 @@ from typing import Annotated
 import typer
 import typer.core
 
-from mqctl import __version__
 from mqctl.cli.common import begin_invocation, describe_command_line, end_invocation
+from mqctl.completion import completer
 from mqctl.invocation import Invocation
 
 COMMAND_MODULES = [
@@ -33,6 +33,10 @@ COMMAND_MODULES = [
     "mqctl.cli.lag",
     "mqctl.cli.groups",
     "mqctl.cli.offsets",
+    "mqctl.cli.kafka_admin",
+    "mqctl.cli.rabbit_admin",
+    "mqctl.cli.rabbit_ops",
+    "mqctl.cli.acls",
     "mqctl.cli.doctor",
     "mqctl.cli.exporter",
 ]
@@ -60,7 +64,9 @@ app = typer.Typer(
 
 def _version(value: bool) -> None:
     if value:
-        typer.echo(f"mqctl {__version__}")
+        from mqctl.versions import version_text
+
+        typer.echo(version_text(), nl=False)
         raise typer.Exit()
 
 
@@ -74,6 +80,7 @@ def root(
             "-c",
             help="Context to use (default: MQCTL_CONTEXT, then "
             "current-context in the config, then 'local').",
+            autocompletion=completer("context"),
         ),
     ] = None,
     timeout: Annotated[
@@ -165,7 +172,7 @@ def _configure_logging(debug: bool) -> None:
 
 def _usage_error(exc: Exception) -> None:
     """Typer/Click usage errors as our one line (not Click's multi-line box), exit 2."""
-    from typer._click.exceptions import NoArgsIsHelpError
+    from mqctl.cli.typer_internals import NoArgsIsHelpError
 
     if isinstance(exc, NoArgsIsHelpError):
         exc.show()  # a bare `mqctl` or `mqctl topics`: the help is the answer
@@ -209,9 +216,7 @@ def run(argv: list[str] | None = None) -> None:
     (docs/output.md, "Exit codes"): usage errors 2, :class:`~mqctl.errors.MqctlError` its
     own code, declined prompt 6, Ctrl-C 130, closed stdout 141, anything else 70 (a bug).
     """
-    from typer._click.exceptions import ClickException
-    from typer._click.exceptions import UsageError as ClickUsageError
-
+    from mqctl.cli.typer_internals import ClickException, ClickUsageError
     from mqctl.errors import ExitCode, MqctlError
 
     args = sys.argv[1:] if argv is None else list(argv)
