@@ -245,6 +245,14 @@ def redrive_cmd(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Show the plan (safe peek); change nothing.")
     ] = False,
+    engine: Annotated[
+        str,
+        typer.Option(
+            "--engine",
+            help="client (default: mqctl moves each message) or shovel (RabbitMQ, a plain "
+            "move --to QUEUE: a dynamic shovel inside the broker, supervised by mqctl).",
+        ),
+    ] = "client",
     yes: YesOpt = False,
     output: OutputOpt = OutputFormat.table,
 ) -> None:
@@ -257,12 +265,14 @@ def redrive_cmd(
     import asyncio
 
     from mqctl.dlq.engine import stop_on_interrupt
+    from mqctl.dlq.server_side import check_engine
     from mqctl.errors import ExitCode, PartialFailure, UsageError
     from mqctl.services import dlq
 
     options = _options(to, via_exchange, filters, limit, rate, max_redrives, reset_headers, unwrap)
+    check_engine(engine)
     if dry_run:
-        plan = run_with_session(lambda s: dlq.plan(s, name, options))
+        plan = run_with_session(lambda s: dlq.plan(s, name, options, engine=engine))
         render(plan, output, table=summary_table)
         if plan.failed:
             raise PartialFailure(
@@ -277,7 +287,7 @@ def redrive_cmd(
                 f"redrive of {name!r} refused without --yes in a non-interactive shell",
                 hint="preview with --dry-run, then rerun with --yes",
             )
-        plan = run_with_session(lambda s: dlq.plan(s, name, options))
+        plan = run_with_session(lambda s: dlq.plan(s, name, options, engine=engine))
         render(plan, OutputFormat.table, table=summary_table)
         confirm(f"Move {plan.moved} messages out of {plan.dlq}?", yes=False)
         shown = plan
@@ -289,7 +299,7 @@ def redrive_cmd(
         stop = asyncio.Event()
         with stop_on_interrupt(stop):
             return await dlq.redrive(
-                session, name, options, progress=update, stop=stop, shown=shown
+                session, name, options, progress=update, stop=stop, shown=shown, engine=engine
             )
 
     if progress is not None:

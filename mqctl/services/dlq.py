@@ -43,7 +43,7 @@ from mqctl.dlq.planning import (
     PlansRedrive,
     target_key,
 )
-from mqctl.errors import MqctlError, NotFoundError
+from mqctl.errors import MqctlError, NotFoundError, UsageError
 from mqctl.models.inventory import Destination
 from mqctl.models.messages import Message, PeekOptions, StartPosition
 from mqctl.session import Session
@@ -211,7 +211,9 @@ async def _check(support: Any, destination: Destination, options: RedriveOptions
         raise NotFoundError(f"--to: {error}; nothing moved", hint="create it first")
 
 
-async def plan(session: Session, name: str, options: RedriveOptions) -> RedriveSummary:
+async def plan(
+    session: Session, name: str, options: RedriveOptions, *, engine: str = "client"
+) -> RedriveSummary:
     """``--dry-run``: exactly what a redrive started now would do (the same planning code as
     the run, the same checks and refusals); changes nothing."""
     session.check_writable("dlq redrive")
@@ -220,7 +222,10 @@ async def plan(session: Session, name: str, options: RedriveOptions) -> RedriveS
     summary = RedriveSummary(destination.backend, destination.qualified, dry_run=True)
     started = time.monotonic()
     await _check(support, destination, options)
-    if isinstance(support, PlansRedrive):
+    if engine == "shovel":
+        server, target = await _server_side(session, destination, support, options)
+        await server.plan_server_side(destination, target, options.limit, summary)
+    elif isinstance(support, PlansRedrive):
         await support.plan_redrive(destination, planner, summary)
     else:
         builder = PlanBuilder(planner, summary)
@@ -245,6 +250,7 @@ async def redrive(
     window: int = 1000,
     expected: int | None = None,
     shown: RedriveSummary | None = None,
+    engine: str = "client",
 ) -> RedriveSummary:
     """Move messages back (at least once); the summary says what moved, skipped, failed,
     and (``plan_differs``) why the result differs from the plan.
@@ -267,20 +273,59 @@ async def redrive(
     )
     try:
         await _check(support, destination, options)
-        await support.redrive_dead_letters(destination, planner, control)
+        if engine == "shovel":
+            server, target = await _server_side(session, destination, support, options)
+            await server.redrive_server_side(destination, target, options.limit, control)
+        else:
+            await support.redrive_dead_letters(destination, planner, control)
     except BaseException as exc:
         control.finish()
         _audit(
-            session, destination, options, summary, "failed", error=str(exc) or type(exc).__name__
+            session,
+            destination,
+            options,
+            summary,
+            "failed",
+            error=str(exc) or type(exc).__name__,
+            engine=engine,
         )
         raise
     control.finish()
     compare_with_plan(summary, shown)
     outcome = "interrupted" if summary.interrupted else "ok"
-    if not summary.interrupted and (summary.failed or summary.plan_differs):
+    if not summary.interrupted and (summary.failed or summary.plan_differs or summary.errors):
         outcome = "partial"
-    _audit(session, destination, options, summary, outcome)
+    _audit(session, destination, options, summary, outcome, engine=engine)
     return summary
+
+
+async def _server_side(
+    session: Session, destination: Destination, support: Any, options: RedriveOptions
+) -> tuple[Any, Target]:
+    """The backend's in-broker engine and the one destination of a plain move; refuses
+    what it cannot honour (mqctl.dlq.server_side), the loop guard checked on a sample."""
+    from mqctl.dlq import server_side
+
+    if not isinstance(support, server_side.RedrivesServerSide):
+        raise UsageError(
+            f"--engine shovel: {destination.backend} has no in-broker engine (RabbitMQ only)"
+        )
+    target = server_side.plain_move_target(options)
+    if options.max_redrives:
+        try:
+            sample = await _read(
+                session, destination, server_side.LOOP_GUARD_SAMPLE, allow_requeue=False
+            )
+        except MqctlError as exc:
+            raise UsageError(
+                f"--engine shovel: cannot check the loop guard on {destination.name!r} "
+                f"({exc.message})",
+                hint="--max-redrives 0 moves without that check; or drop --engine shovel",
+            ) from None
+        refusal = server_side.loop_guard_refusal(sample, options.max_redrives)
+        if refusal is not None:
+            raise refusal
+    return support, target
 
 
 def compare_with_plan(summary: RedriveSummary, shown: RedriveSummary | None) -> None:
@@ -318,11 +363,13 @@ def _audit(
     summary: RedriveSummary,
     outcome: str,
     error: str | None = None,
+    engine: str = "client",
 ) -> None:
     from mqctl import audit
 
     f = options.filters
     details: dict[str, Any] = {
+        "engine": engine,
         "to": options.to,
         "via_exchange": options.via_exchange,
         "limit": options.limit,
