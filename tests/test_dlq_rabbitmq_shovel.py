@@ -174,3 +174,13 @@ def test_ctrl_c_deletes_the_shovel_and_loses_nothing(rabbit: RabbitDlq, tmp_path
         assert summary["interrupted"]
         record = json.loads((tmp_path / "audit.jsonl").read_text().splitlines()[-1])
         assert record["outcome"] == "interrupted" and record["details"]["engine"] == "shovel"
+
+
+def test_guard_off_moves_guarded_messages_unmarked(rabbit: RabbitDlq) -> None:
+    """--max-redrives 0: no sample, no x-shovelled marking (the shovel's main cost)."""
+    fill(rabbit.dlq, 5, **{"x-mqctl-redrive-count": 9})
+    code, summary, err = redrive(rabbit.dlq, "--to", rabbit.target, "--max-redrives", "0", "--yes")
+    assert code == 0 and summary["moved"] == 5, err
+    copies = asyncio.run(drain(rabbit.target))
+    assert len(copies) == 5 and all("x-shovelled" not in m.headers for m in copies)
+    assert all(m.headers["x-mqctl-redrive-count"] == 9 for m in copies)

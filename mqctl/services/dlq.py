@@ -275,7 +275,9 @@ async def redrive(
         await _check(support, destination, options)
         if engine == "shovel":
             server, target = await _server_side(session, destination, support, options)
-            await server.redrive_server_side(destination, target, options.limit, control)
+            await server.redrive_server_side(
+                destination, target, options.limit, control, mark_copies=options.max_redrives > 0
+            )
         else:
             await support.redrive_dead_letters(destination, planner, control)
     except BaseException as exc:

@@ -256,14 +256,21 @@ class RabbitMQBackend:
         await plan(self.settings, self.api, self.timeout, self.context, dlq, target, limit, summary)
 
     async def redrive_server_side(
-        self, dlq: Destination, target: Target, limit: int | None, control: RedriveControl
+        self,
+        dlq: Destination,
+        target: Target,
+        limit: int | None,
+        control: RedriveControl,
+        *,
+        mark_copies: bool,
     ) -> None:
         """``--engine shovel``: a supervised dynamic shovel moves the DLQ inside the broker."""
         from mqctl.backends.rabbitmq.shovel import redrive
 
         await redrive(
-            self.settings, self.api, self.timeout, self.context, dlq, target, limit, control
-        )
+            self.settings, self.api, self.timeout, self.context, dlq, target, limit, control,
+            mark_copies=mark_copies,
+        )  # fmt: skip
 
     async def check_redrive(
         self, dlq: Destination, targets: list[Target]

@@ -14,7 +14,8 @@ the broker reports ``terminated`` is deleted and reported as an error, and the z
 check compares what left the DLQ with what reached the destination. ``dest-add-forward-
 headers`` makes the broker append an ``x-shovelled`` entry naming the shovel (prefix
 ``mqctl-redrive-``) to every copy: the loop guard of later runs counts those entries like
-``x-mqctl-redrive-count`` (:mod:`mqctl.dlq.metadata`).
+``x-mqctl-redrive-count`` (:mod:`mqctl.dlq.metadata`). With the loop guard off
+(``--max-redrives 0``) copies are not marked: marking is the shovel's main cost.
 """
 
 from __future__ import annotations
@@ -56,7 +57,12 @@ def _uri(vhost: str) -> str:
     return "amqp://" if vhost == "/" else f"amqp:///{enc(vhost)}"
 
 
-def shovel_definition(vhost: str, dlq: str, target: str, count: int) -> dict[str, Any]:
+def shovel_definition(
+    vhost: str, dlq: str, target: str, count: int, *, mark_copies: bool
+) -> dict[str, Any]:
+    """``mark_copies``: the broker appends an ``x-shovelled`` entry to each copy (the loop
+    guard's count); it decodes and re-encodes every message's headers for that, which made
+    the shovel about 1.6x slower here (docs/benchmarks.md), so it is off with the guard."""
     return {
         "src-protocol": "amqp091",
         "src-uri": _uri(vhost),
@@ -66,7 +72,7 @@ def shovel_definition(vhost: str, dlq: str, target: str, count: int) -> dict[str
         "dest-queue": target,
         "ack-mode": "on-confirm",
         "src-delete-after": count,
-        "dest-add-forward-headers": True,
+        "dest-add-forward-headers": mark_copies,
     }
 
 
@@ -128,7 +134,7 @@ class ShovelRedrive:
 
     # --------------------------------------------------------------------------------- run
 
-    async def run(self, limit: int | None, control: RedriveControl) -> None:
+    async def run(self, limit: int | None, control: RedriveControl, *, mark_copies: bool) -> None:
         # Stable depths: messages a peek just returned (the loop-guard sample, a plan) may
         # still be on their way back into the DLQ.
         before = await self._settled_depths(None, None)
@@ -139,7 +145,9 @@ class ShovelRedrive:
             return
         if limit is not None and before.dlq > count:
             control.summary.skipped[SKIP_LIMIT] = before.dlq - count
-        definition = shovel_definition(self.vhost, self.dlq.name, self.target.name, count)
+        definition = shovel_definition(
+            self.vhost, self.dlq.name, self.target.name, count, mark_copies=mark_copies
+        )
         await self.api.request(
             "PUT", self.path, body={"value": definition}, what=f"shovel {self.name!r}"
         )
@@ -294,10 +302,12 @@ async def redrive(
     target: Target,
     limit: int | None,
     control: RedriveControl,
+    *,
+    mark_copies: bool,
 ) -> None:
     await check_plugin(api)
     run = ShovelRedrive(settings, api, request_timeout, context, dlq, target)
     try:
-        await run.run(limit, control)
+        await run.run(limit, control, mark_copies=mark_copies)
     finally:
         await asyncio.shield(run.close())
