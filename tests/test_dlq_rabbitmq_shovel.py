@@ -184,3 +184,32 @@ def test_guard_off_moves_guarded_messages_unmarked(rabbit: RabbitDlq) -> None:
     copies = asyncio.run(drain(rabbit.target))
     assert len(copies) == 5 and all("x-shovelled" not in m.headers for m in copies)
     assert all(m.headers["x-mqctl-redrive-count"] == 9 for m in copies)
+
+
+def test_kill_9_leaves_a_shovel_that_finishes_without_loss(
+    rabbit: RabbitDlq, tmp_path: Path
+) -> None:
+    """mqctl killed mid-run: the shovel (on-confirm, src-delete-after N) still moves its N
+    messages and deletes itself; nothing is lost."""
+    total = 5_000
+    fill(rabbit.dlq, total)
+    env = {**os.environ, "MQCTL_AUDIT_LOG": str(tmp_path / "audit.jsonl")}
+    cmd = [sys.executable, "-m", "mqctl", "dlq", "redrive", f"rabbitmq:{rabbit.dlq}"]
+    cmd += ["--to", rabbit.target, "--engine", "shovel", "--yes", "-o", "json"]
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and proc.poll() is None and not mqctl_shovels():
+            time.sleep(0.02)
+        proc.kill()
+        proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and mqctl_shovels():
+        time.sleep(0.2)
+    assert mqctl_shovels() == []
+    left, reached = asyncio.run(depth(rabbit.dlq)), asyncio.run(depth(rabbit.target))
+    assert left + reached >= total
+    assert left in (0, total), (left, reached)  # the shovel moved all N, or never started
