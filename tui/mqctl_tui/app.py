@@ -377,7 +377,8 @@ class MqctlApp(App[None]):
 
     # -- command palette -------------------------------------------------------------------
     def palette_commands(self) -> list[tuple[str, Callable[[], object], str]]:
-        from mqctl_tui.formatting import is_dlq_name, safe
+        from mqctl.rules import is_dlq_name
+        from mqctl_tui.formatting import safe
 
         commands: list[tuple[str, Callable[[], object], str]] = [
             ("Refresh now", self.action_refresh, "reload every panel (r)"),
@@ -401,7 +402,7 @@ class MqctlApp(App[None]):
             commands.append((f"Browse {label}", partial(self.browse, dest), "peek messages"))
             if not self.read_only:
                 commands.append((f"Publish to {label}", partial(self.publish_to, dest), ""))
-            if is_dlq_name(topic.name, self.context.dlq_patterns):
+            if is_dlq_name(topic.name, dest.backend, self.context.dlq_patterns):
                 commands.append((f"Inspect DLQ {label}", partial(self.inspect_dlq, dest), ""))
         queues = self.latest.get(Kind.QUEUES)
         for q in queues.data if queues is not None and queues.ok else []:
@@ -411,7 +412,7 @@ class MqctlApp(App[None]):
             commands.append((f"Browse {label}", partial(self.browse, dest), "peek messages"))
             if not self.read_only:
                 commands.append((f"Publish to {label}", partial(self.publish_to, dest), ""))
-            if is_dlq_name(q.name, self.context.dlq_patterns):
+            if is_dlq_name(q.name, dest.backend, self.context.dlq_patterns):
                 commands.append((f"Inspect DLQ {label}", partial(self.inspect_dlq, dest), ""))
         lag = self.latest.get(Kind.LAG)
         from mqctl_tui.data import group_key

@@ -13,8 +13,9 @@ from textual.widgets import Static
 
 from mqctl.errors import ConnectError, MqctlError
 from mqctl.models.inventory import Destination
+from mqctl.rules import is_dlq_name
+from mqctl_tui.app_access import mqctl_app
 from mqctl_tui.data import DISCONNECTED, ContextChanged, RefreshTick
-from mqctl_tui.formatting import is_dlq_name
 
 WRITE_ACTIONS = {"publish", "reset_offsets", "redrive"}
 
@@ -126,7 +127,8 @@ class DestinationScreen(DetailScreen):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "dlq":
-            patterns = self.app.context.dlq_patterns  # type: ignore[attr-defined]
-            if not is_dlq_name(self.destination.name, patterns):
+            patterns = mqctl_app(self).context.dlq_patterns
+            dest = self.destination
+            if not is_dlq_name(dest.name, dest.backend, patterns):
                 return False
         return super().check_action(action, parameters)

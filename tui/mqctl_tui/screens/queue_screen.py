@@ -9,7 +9,8 @@ from textual.containers import Horizontal
 from textual.widgets import Footer
 
 from mqctl.models.inventory import Destination, QueueDetail
-from mqctl_tui.formatting import count, drain_estimate, duration, rate, safe
+from mqctl.rules import queue_drain_seconds
+from mqctl_tui.formatting import count, drain_time, duration, rate, safe
 from mqctl_tui.screens.detail_screen import DestinationScreen
 from mqctl_tui.widgets.common.live_table import Cell, Column, LiveTable, cell
 from mqctl_tui.widgets.detail.summary import Summary
@@ -50,7 +51,6 @@ class QueueScreen(DestinationScreen):
     def show(self, data: Any, *, first: bool) -> None:
         detail: QueueDetail = data
         q = detail.queue
-        out = q.ack_rate if q.ack_rate is not None else q.deliver_rate
         self.query_one(Summary).show_pairs(
             [
                 ("type", safe(q.type)),
@@ -62,7 +62,7 @@ class QueueScreen(DestinationScreen):
                 ("publish", rate(q.publish_rate)),
                 ("deliver", rate(q.deliver_rate)),
                 ("ack", rate(q.ack_rate)),
-                ("drain", duration(drain_estimate(q.ready, q.publish_rate, out))),
+                ("drain", drain_time(queue_drain_seconds(q))),
                 ("head age", duration(detail.head_message_age_seconds)),
                 ("node", safe(detail.node or "-")),
                 ("policy", safe(q.policy or "-")),
