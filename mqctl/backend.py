@@ -25,7 +25,9 @@ from mqctl.lag.model import GroupDetail, GroupSummary, OffsetResetPlan, ResetSpe
 from mqctl.models.inventory import (
     BindingInfo,
     BrokerStatus,
+    ConnectionInfo,
     Destination,
+    ExchangeDetail,
     ExchangeInfo,
     QueueDetail,
     QueuePage,
@@ -128,6 +130,25 @@ class QueueStatsPages(Protocol):
 
 
 @runtime_checkable
+class ExchangeDetails(Protocol):
+    """Optional: one exchange in depth (AMQP-like brokers)."""
+
+    async def describe_exchange(self, name: str, *, vhost: str | None = None) -> ExchangeDetail:
+        """Type, arguments, policy, rates and the bindings in and out; ``(default)`` or
+        ``amq.default`` names the default exchange; an unknown one is a NotFoundError."""
+        ...
+
+
+@runtime_checkable
+class ConnectionLister(Protocol):
+    """Optional: the client connections of the broker (who, from where, how many channels)."""
+
+    async def list_connections(
+        self, *, vhost: str | None = None, all_vhosts: bool = False
+    ) -> list[ConnectionInfo]: ...
+
+
+@runtime_checkable
 class MessageReader(Protocol):
     """Non-destructive reads (peek). Must never consume, acknowledge or commit."""
 
@@ -151,6 +172,39 @@ class MessageWriter(Protocol):
         """Yield one result per message, in input order, each after the broker confirmed
         (or refused) it. ``destination.kind`` is ``topic``, ``queue`` or ``exchange``."""
         ...
+
+
+# --- Optional fast paths ----------------------------------------------------------------------
+# Bulk variants a backend (or a message source) may offer next to the per-message form; the
+# caller checks with ``isinstance`` and falls back to the per-message form, which must give the
+# same data. Each object is read one way only, once.
+
+
+@runtime_checkable
+class MessageBatches(Protocol):
+    """What :meth:`MessageReader.peek` may return besides being an async iterator: the same
+    messages in lists of consecutive messages (Kafka: one per fetch), so a caller spends no
+    async step per message."""
+
+    def batches(self) -> AsyncIterator[list[Message]]: ...
+
+
+@runtime_checkable
+class ResultTallies(Protocol):
+    """What :meth:`MessageWriter.publish` may return besides being an async iterator: per run
+    of consecutive messages, (how many were confirmed, the results of those that failed), in
+    input order, without an object per confirmed message."""
+
+    def tallies(self) -> AsyncIterator[tuple[int, list[PublishResult]]]: ...
+
+
+@runtime_checkable
+class ValueChunks(Protocol):
+    """What the ``messages`` given to :meth:`MessageWriter.publish` may offer besides being
+    an async iterator: when every message is a bare value (no key, partition, headers or
+    properties), the values in lists; ``None`` otherwise. A writer may append them in bulk."""
+
+    def value_chunks(self) -> AsyncIterator[list[bytes]] | None: ...
 
 
 @runtime_checkable
@@ -298,3 +352,6 @@ class QueueAdmin(Protocol):
     async def purge_queue(self, name: str, *, vhost: str | None = None) -> int:
         """Remove ready messages; returns how many there were just before."""
         ...
+
+
+from mqctl.doctor.capability import HealthChecks as HealthChecks  # noqa: E402  (doctor checks)

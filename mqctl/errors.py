@@ -71,6 +71,11 @@ class NotFoundError(MqctlError):
     exit_code = ExitCode.NOT_FOUND
 
 
+class WriteRefused(UsageError):
+    """A write refused before anything changed: a read-only context, a protected context
+    without confirmation, or a confirmation nobody can answer (no terminal, no --yes)."""
+
+
 class DeclinedError(MqctlError):
     """The user declined a confirmation prompt (answered no, or typed another name)."""
 

@@ -9,12 +9,13 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from mqctl import registry
 from mqctl.backend import Backend
 from mqctl.config.schema import Context
-from mqctl.errors import ConfigError, NotSupportedError, UsageError
+from mqctl.errors import ConfigError, NotSupportedError, UsageError, WriteRefused
+from mqctl.invocation import Invocation
 
 T = TypeVar("T")
 
@@ -26,14 +27,15 @@ class Session:
         *,
         timeout: float | None = None,
         write_approval: Callable[[str, Context], None] | None = None,
+        invocation: Invocation | None = None,
     ) -> None:
         self.context = context
         self.timeout = timeout if timeout is not None else context.timeout
         # Called before the first write on a protected context; raises to refuse.
         self.write_approval = write_approval
+        # What the view was asked to do (the audit log's command line).
+        self.invocation = invocation if invocation is not None else Invocation()
         self._approved: set[str] = set()
-        # Writes this session went ahead with, for the audit log.
-        self.writes: list[str] = []
         self._backends: dict[str, Backend] = {}
 
     @property
@@ -73,10 +75,14 @@ class Session:
     def backends(self) -> list[Backend]:
         return [self.backend(name) for name in self.backend_names]
 
-    def backends_with(self, capability: Any, what: str) -> list[tuple[Backend, Any]]:
+    def backends_with(self, capability: type[T], what: str) -> list[tuple[Backend, T]]:
         """Configured backends offering ``capability`` (a runtime-checkable Protocol), each
         paired with itself typed as the capability; none at all is a clear error."""
-        found = [(b, b) for b in self.backends() if isinstance(b, capability)]
+        found: list[tuple[Backend, T]] = []
+        for backend in self.backends():
+            capable: object = backend
+            if isinstance(capable, capability):
+                found.append((backend, capable))
         if not found:
             configured = ", ".join(self.backend_names) or "no brokers"
             raise NotSupportedError(
@@ -118,21 +124,22 @@ class Session:
 
     def check_writable(self, action: str) -> None:
         """Every write goes through here first: read-only contexts refuse, protected ones
-        need the view's explicit approval (the CLI asks for the context name)."""
+        need the view's explicit approval (the CLI asks for the context name). Raises
+        :class:`WriteRefused` (or the approval's :class:`DeclinedError`); the calling
+        service's audit records that outcome."""
         if self.context.read_only:
-            raise UsageError(
+            raise WriteRefused(
                 f"context {self.context.name!r} is read-only: {action} refused",
                 hint="set read-only = false in the config to allow writes",
             )
         if self.context.protected and self.context.name not in self._approved:
             if self.write_approval is None:
-                raise UsageError(
+                raise WriteRefused(
                     f"context {self.context.name!r} is protected: {action} needs confirmation",
                     hint=f"confirm with --yes --context {self.context.name}",
                 )
             self.write_approval(action, self.context)
             self._approved.add(self.context.name)
-        self.writes.append(action)
 
     async def close(self) -> None:
         for backend in self._backends.values():

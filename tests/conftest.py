@@ -37,14 +37,6 @@ class CliResult:
         return self.stdout + self.stderr
 
 
-def _reset_cli_state() -> None:
-    from mqctl.cli.common import STATE
-
-    STATE.context = None
-    STATE.timeout = None
-    STATE.debug = False
-
-
 @pytest.fixture(autouse=True)
 def isolated_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Each test gets its own (absent) config file and no context from the environment."""
@@ -54,6 +46,7 @@ def isolated_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.delenv("MQCTL_DEBUG", raising=False)
     monkeypatch.setenv("NO_COLOR", "1")
     monkeypatch.setenv("MQCTL_AUDIT_LOG", str(tmp_path / "audit.jsonl"))
+    monkeypatch.setenv("MQCTL_STATE_DIR", str(tmp_path / "state"))  # e.g. quorum peek fences
     return path
 
 
@@ -75,7 +68,6 @@ def run_cli(*args: str, stdin: str | bytes | None = None) -> CliResult:
                 code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     finally:
         sys.stdin = old_stdin
-        _reset_cli_state()
     return CliResult(code, out.getvalue(), err.getvalue())
 
 

@@ -16,10 +16,11 @@ from tests.conftest import run_cli
 from tests.kafka_helpers import cleanup, create_topics
 from tests.test_dlq_support import (
     _audit_log,  # noqa: F401  (an autouse fixture)
-    committed,
     connect_headers,
+    forget_ledger,
     kafka_produce,
     kafka_read,
+    ledger_entries,
     spring_headers,
 )
 
@@ -55,8 +56,8 @@ def kdlq(unique: str) -> Iterator[KafkaDlq]:
     try:
         yield spec
     finally:
-        groups = [f"mqctl-redrive.{spec.dlq}", f"mqctl-redrive.{spec.hidden}"]
-        asyncio.run(cleanup([spec.source, spec.dlq, spec.hidden], groups))
+        asyncio.run(cleanup([spec.source, spec.dlq, spec.hidden], []))
+        asyncio.run(forget_ledger(spec.dlq, spec.hidden))
 
 
 def test_inspect_reads_spring_connect_and_application_metadata(kdlq: KafkaDlq) -> None:
@@ -100,7 +101,7 @@ def test_dry_run_changes_nothing(kdlq: KafkaDlq) -> None:
     plan = json.loads(result.stdout)
     assert plan["moved"] == 12 and plan["by_destination"] == {kdlq.source: 12}
     assert asyncio.run(kafka_read(kdlq.source)) == []
-    assert set(asyncio.run(committed(f"mqctl-redrive.{kdlq.dlq}", kdlq.dlq)).values()) == {None}
+    assert asyncio.run(ledger_entries(kdlq.dlq)) == []  # the plan writes nothing
 
 
 def test_redrive_keeps_partition_headers_and_commits(kdlq: KafkaDlq) -> None:
@@ -127,7 +128,10 @@ def test_redrive_keeps_partition_headers_and_commits(kdlq: KafkaDlq) -> None:
         assert by_key[f"k{n}"].partition == 1
     headers = dict(by_key["k0"].headers)
     assert headers["x-mqctl-redrive-count"] == b"1"
-    assert headers["kafka_dlt-original-topic"] == kdlq.source.encode()
+    # The dead-letter headers moved under x-mqctl-redriven-*: the copy is no DLQ record.
+    assert "kafka_dlt-original-topic" not in headers
+    assert headers["x-mqctl-redriven-kafka_dlt-original-topic"] == kdlq.source.encode()
+    assert headers["x-mqctl-redriven-from"] == kdlq.dlq.encode()
     assert dict(by_key["k10"].headers)["retryCount"] == b"0"
     assert (
         by_key["k10"].value
@@ -136,11 +140,9 @@ def test_redrive_keeps_partition_headers_and_commits(kdlq: KafkaDlq) -> None:
     # Per-key order within a DLQ partition is kept.
     part1 = [r.key.decode() for r in records if r.partition == 1]
     assert part1.index("k6") < part1.index("k7") < part1.index("k8") < part1.index("k9")
-    offsets = asyncio.run(committed(f"mqctl-redrive.{kdlq.dlq}", kdlq.dlq))
-    assert offsets == {0: 6, 1: 6}
-    # A rerun continues where the last one stopped: nothing left to move.
+    # The ledger knows every record moved: a rerun moves nothing and says why.
     again = json.loads(run_cli("dlq", "redrive", f"kafka:{kdlq.dlq}", "--yes", "-o", "json").stdout)
-    assert again["moved"] == 0 and again["examined"] == 0
+    assert again["moved"] == 0 and again["already_redriven"] == 12 and again["planned"] == 0
     audit = [json.loads(x) for x in audit_log.read_text().splitlines()]
     assert audit[0]["target"] == f"kafka:{kdlq.dlq}" and audit[0]["counts"]["moved"] == 12
 
@@ -195,15 +197,15 @@ def test_loop_guard(kdlq: KafkaDlq) -> None:
     assert summary["moved"] == 12 and summary["skipped"] == {"loop-guard": 1}
 
 
-def test_missing_destination_topic_leaves_offsets(kdlq: KafkaDlq, unique: str) -> None:
+def test_missing_destination_topic_fails_plan_and_run_alike(kdlq: KafkaDlq, unique: str) -> None:
     missing = f"dlqt-{unique}-nowhere"
-    result = run_cli("dlq", "redrive", f"kafka:{kdlq.dlq}", "--to", missing, "--yes", "-o", "json")
-    assert result.exit_code == 5
-    summary = json.loads(result.stdout)
-    assert summary["moved"] == 0 and "does not exist" in summary["errors"][0]
-    assert set(asyncio.run(committed(f"mqctl-redrive.{kdlq.dlq}", kdlq.dlq)).values()) == {None}
+    for mode in ("--dry-run", "--yes"):
+        result = run_cli("dlq", "redrive", f"kafka:{kdlq.dlq}", "--to", missing, mode)
+        assert result.exit_code == 4, result.output
+        assert missing in result.stderr and "Traceback" not in result.output
     # Nothing was produced, so the topic was not auto-created either.
     assert run_cli("topics", "describe", missing).exit_code == 4
+    assert asyncio.run(kafka_read(kdlq.source)) == []
 
 
 def test_bad_input_is_exit_2(kdlq: KafkaDlq) -> None:
@@ -229,8 +231,9 @@ def test_read_only_context_refuses(isolated_config: Path, kdlq: KafkaDlq) -> Non
         "[contexts.ro]\nread-only = true\n"
         '[contexts.ro.kafka]\nbootstrap-servers = "127.0.0.1:9092"\n'
     )
-    result = run_cli("-c", "ro", "dlq", "redrive", f"kafka:{kdlq.dlq}", "--yes")
-    assert result.exit_code == 2 and "read-only" in result.stderr
+    for mode in ("--yes", "--dry-run"):  # the plan refuses exactly as the run does
+        result = run_cli("-c", "ro", "dlq", "redrive", f"kafka:{kdlq.dlq}", mode)
+        assert result.exit_code == 2 and "read-only" in result.stderr
 
 
 def test_kafka_unreachable_is_exit_3(isolated_config: Path, closed_port: int) -> None:
@@ -241,3 +244,23 @@ def test_kafka_unreachable_is_exit_3(isolated_config: Path, closed_port: int) ->
         result = run_cli("-c", "down", "--timeout", "2", *args)
         assert result.exit_code == 3, (args, result.output)
         assert "Traceback" not in result.output
+
+
+def test_spring_and_connect_numbers_are_decoded(kdlq: KafkaDlq) -> None:
+    """Binary big-endian Spring offsets/partitions and Connect text numbers come out as
+    numbers in JSON, in the table and in --group-by header:NAME."""
+    args = ("dlq", "inspect", f"kafka:{kdlq.dlq}", "-g", "exception", "--samples", "10")
+    report = json.loads(run_cli(*args, "-o", "json").stdout)
+    samples = {s["key"]: s for g in report["groups"] for s in g["samples"]}
+    spring = samples["k3"]
+    assert spring["source_partition"] == 0 and spring["source_offset"] == 103
+    assert spring["metadata"]["kafka_dlt-original-offset"] == 103
+    assert spring["metadata"]["kafka_dlt-original-partition"] == 0
+    assert spring["metadata"]["kafka_dlt-original-timestamp"] == 1_718_100_000_000
+    connect = samples["k7"]
+    assert connect["source_offset"] == 207
+    assert connect["metadata"]["__connect.errors.offset"] == 207
+    by_offset = inspect_groups(kdlq.dlq, "header:kafka_dlt-original-offset")
+    assert by_offset == {**{str(100 + n): 1 for n in range(6)}, "(unknown)": 6}
+    table = run_cli(*args).stdout
+    assert "SOURCE OFFSET" in table and "103" in table

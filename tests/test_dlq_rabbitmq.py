@@ -59,6 +59,10 @@ def test_inspect_understands_every_broker_reason(dead: RabbitDlq) -> None:
     assert by_source == {dead.work: 4, dead.small: 1, dead.quorum: 1}
     sample = report["groups"][0]["samples"][0]
     assert sample["id"].startswith("m-") and sample["failed_at"]
+    # x-death decoded: counts stay numbers, times are ISO text.
+    death = sample["metadata"]["x-death"][0]
+    assert isinstance(death["count"], int) and isinstance(death["time"], str)
+    assert sample["metadata"]["x-first-death-queue"] in {dead.work, dead.small, dead.quorum}
     # Inspect is a peek: nothing left the DLQ.
     assert asyncio.run(depth(dead.dlq)) == 6
 
@@ -121,7 +125,7 @@ def test_redrive_moves_back_preserving_properties(dead: RabbitDlq) -> None:
         assert m.headers["x-mqctl-redrive-count"] == 1
         assert not any(k == "x-death" or k.startswith("x-first-death") for k in m.headers)
     records = [json.loads(line) for line in audit_log.read_text().splitlines()]
-    assert records[-1]["command"] == "dlq redrive"
+    assert records[-1]["action"] == "dlq redrive"
     assert records[-1]["counts"]["moved"] == 4 and records[-1]["outcome"] == "ok"
     assert records[-1]["target"] == f"rabbitmq:{dead.dlq}" and records[-1]["user"]
     assert "guest" not in json.dumps(records[-1]).replace('"user": "guest"', "")
@@ -180,22 +184,13 @@ def test_convention_destination_and_table_output(rabbit: RabbitDlq) -> None:
     assert asyncio.run(depth(rabbit.work)) == 1
 
 
-def test_missing_destination_queue_leaves_message_in_dlq(dead: RabbitDlq) -> None:
-    result = run_cli(
-        "dlq",
-        "redrive",
-        f"rabbitmq:{dead.dlq}",
-        "--to",
-        dead.prefix + ".nowhere",
-        "--yes",
-        "-o",
-        "json",
-    )
-    assert result.exit_code == 5
-    summary = json.loads(result.stdout)
-    assert summary["moved"] == 0 and summary["failed"] == 6
-    assert "does not exist" in summary["errors"][0]
-    assert "stay in" in result.stderr
+def test_missing_destination_queue_is_refused_by_plan_and_run(dead: RabbitDlq) -> None:
+    for mode in ("--dry-run", "--yes"):
+        result = run_cli(
+            "dlq", "redrive", f"rabbitmq:{dead.dlq}", "--to", dead.prefix + ".nowhere", mode
+        )
+        assert result.exit_code == 4, result.output
+        assert "does not exist" in result.stderr and "Traceback" not in result.output
     assert asyncio.run(depth(dead.dlq)) == 6
 
 
@@ -220,18 +215,10 @@ def test_unroutable_exchange_destination_is_returned_not_lost(dead: RabbitDlq) -
 
 
 def test_missing_exchange_destination_leaves_messages(dead: RabbitDlq) -> None:
-    result = run_cli(
-        "dlq",
-        "redrive",
-        f"rabbitmq:{dead.dlq}",
-        "--to",
-        f"exchange:{dead.prefix}.none",
-        "--yes",
-        "-o",
-        "json",
-    )
-    assert result.exit_code == 5
-    assert json.loads(result.stdout)["failed"] == 6
+    for mode in ("--dry-run", "--yes"):
+        args = ("--to", f"exchange:{dead.prefix}.none", mode)
+        result = run_cli("dlq", "redrive", f"rabbitmq:{dead.dlq}", *args)
+        assert result.exit_code == 4, result.output
     assert asyncio.run(depth(dead.dlq)) == 6
 
 
@@ -260,9 +247,10 @@ def test_redrive_of_a_stream_is_refused(unique: str) -> None:
 
     asyncio.run(declare(False))
     try:
-        result = run_cli("dlq", "redrive", f"rabbitmq:{name}", "--to", "x", "--yes")
-        assert result.exit_code == 2
-        assert "stream" in result.stderr
+        for mode in ("--yes", "--dry-run"):  # the plan refuses exactly as the run does
+            result = run_cli("dlq", "redrive", f"rabbitmq:{name}", "--to", "x", mode)
+            assert result.exit_code == 2, result.output
+            assert "stream" in result.stderr
     finally:
         asyncio.run(declare(True))
 

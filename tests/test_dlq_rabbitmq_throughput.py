@@ -177,7 +177,11 @@ def test_property_encoding_matches_pamqp() -> None:
     from pamqp import frame
     from pamqp.header import ContentHeader
 
-    from mqctl.backends.rabbitmq.dlq_redrive import _Publisher, amqp_properties, encode_properties
+    from mqctl.backends.rabbitmq.redrive_wire import (
+        FrameEncoder,
+        amqp_properties,
+        encode_properties,
+    )
 
     cases: list[tuple[dict[str, Any], list[tuple[str, Any]]]] = [
         (
@@ -199,7 +203,7 @@ def test_property_encoding_matches_pamqp() -> None:
         ({"message_id": "", "priority": 9}, []),
         ({"message_id": "é" * 10, "timestamp": datetime.datetime(2024, 1, 2)}, [("f", 1.5)]),
     ]
-    publisher = _Publisher(3, 10)
+    publisher = FrameEncoder(3, 10)
     body = b"0123456789abcdefghijklmnop"  # three body frames of at most 10 bytes
     for properties, headers in cases:
         encoded = encode_properties(properties, headers)

@@ -305,3 +305,33 @@ async def committed(group: str, topic: str) -> dict[int, int | None]:
         return {p: await consumer.committed(TopicPartition(topic, p)) for p in parts}
     finally:
         await consumer.stop()
+
+
+async def forget_ledger(*dlqs: str) -> None:
+    """Tombstone a test DLQ's records in the redrive ledger (compaction removes them)."""
+    from aiokafka import AIOKafkaProducer
+
+    from mqctl.backends.kafka.redrive_ledger import LEDGER_TOPIC
+
+    entries = await ledger_entries(*dlqs)
+    if not entries:
+        return
+    producer = AIOKafkaProducer(bootstrap_servers=KAFKA, acks="all", enable_idempotence=True)
+    await producer.start()
+    try:
+        for key, _, partition in entries:
+            await producer.send_and_wait(LEDGER_TOPIC, key=key, value=None, partition=partition)
+    finally:
+        await producer.stop()
+
+
+async def ledger_entries(*dlqs: str) -> list[tuple[bytes, Any, int]]:
+    """(key, decoded value or None, ledger partition) of the DLQs' ledger records."""
+    from mqctl.backends.kafka.redrive_ledger import LEDGER_TOPIC
+
+    prefixes = tuple(f"{d}/".encode() for d in dlqs)
+    return [
+        (r.key, None if r.value is None else json.loads(r.value), r.partition)
+        for r in await kafka_read(LEDGER_TOPIC)
+        if r.key is not None and r.key.startswith(prefixes)
+    ]

@@ -400,8 +400,9 @@ async def test_quorum_peek_refused_without_allow_requeue(
 async def test_quorum_peek_with_allow_requeue_never_reaches_the_limit(
     mgmt: httpx.Client, queues: list[str], unique: str
 ) -> None:
-    """Delivery limit 3: peeks return a message with count 1, 2, then stop at the one whose
-    return would make it 3; nothing is dead-lettered and the order is kept."""
+    """Delivery limit 3: peeks show messages with count 0, 1, then stop before the one whose
+    return would leave it at 3 (one more return dead-letters it) and fence the queue: the
+    next peek is refused. Nothing is dead-lettered (issue 17)."""
     dlq = make_queue(mgmt, queues, f"mqctl-test-qq-dlq-{unique}")
     name = make_queue(
         mgmt,
@@ -420,9 +421,12 @@ async def test_quorum_peek_with_allow_requeue_never_reaches_the_limit(
         assert [m.value for m in first] == [b"a", b"b", b"c"]
         second = await peek_all(backend, dest(name), allow_requeue=True, max_messages=10)
         assert [m.header("x-delivery-count") for m in second] == [1, 1, 1]
-        # Third round: "a" has count 2, returning it makes 3 = the limit: peek stops there.
+        # Third round: "a" has count 2, returning it makes 3 = the limit: a fourth peek
+        # would dead-letter it, so it is not shown and the queue is fenced.
         third = await peek_all(backend, dest(name), allow_requeue=True, max_messages=10)
-        assert [m.value for m in third] == [b"a"]
+        assert [m.value for m in third] == []
+        with pytest.raises(UsageError, match="earlier peek left a message at delivery count 3"):
+            await peek_all(backend, dest(name), allow_requeue=True, max_messages=10)
         assert await amqp_depth(name) == 3
         assert await amqp_depth(dlq) == 0
     # Nothing lost or dead-lettered. (The broker serves returned messages first, in the order

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -12,7 +12,7 @@ from mqctl.output.render import Column, OutputFormat, field_column, render
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from mqctl.session import Session
+    from mqctl.models.inventory import ExchangeDetail
 
 vhosts_app = typer.Typer(help="RabbitMQ vhosts.", no_args_is_help=True)
 exchanges_app = typer.Typer(help="RabbitMQ exchanges.", no_args_is_help=True)
@@ -25,22 +25,6 @@ def register(app: typer.Typer) -> None:
     app.add_typer(exchanges_app, name="exchanges")
     app.add_typer(bindings_app, name="bindings")
     app.add_typer(connections_app, name="connections")
-
-
-async def _call(session: Session, method: str, what: str, *args: Any, **kwargs: Any) -> Any:
-    """Call a RabbitMQ-only backend method (not part of the broker-neutral Protocols) on the
-    first configured broker that has it."""
-    from mqctl.errors import NotSupportedError
-
-    for backend in session.backends():
-        fn = getattr(backend, method, None)
-        if fn is not None:
-            return await fn(*args, **kwargs)
-    configured = ", ".join(session.backend_names) or "no brokers"
-    raise NotSupportedError(
-        f"{what}: context {session.context.name!r} has no broker that supports it "
-        f"(configured: {configured})"
-    )
 
 
 @vhosts_app.command("list")
@@ -92,7 +76,7 @@ def exchanges_list(
     )
 
 
-def _exchange_table(detail: Any, console: Console) -> None:
+def _exchange_table(detail: ExchangeDetail, console: Console) -> None:
     from mqctl.output.render import format_cell, render_table
 
     e = detail.exchange
@@ -134,9 +118,9 @@ def exchanges_describe(
 
     Examples:  mqctl exchanges describe orders  |  mqctl exchanges describe orders -o json
     """
-    detail = run_with_session(
-        lambda s: _call(s, "describe_exchange", "describing exchanges", name, vhost=vhost)
-    )
+    from mqctl.services import amqp
+
+    detail = run_with_session(lambda s: amqp.describe_exchange(s, name, vhost=vhost))
     render(detail, output, table=_exchange_table)
 
 
@@ -174,10 +158,10 @@ def connections_list(
 
     Examples:  mqctl connections list --all-vhosts  |  mqctl connections list -o json
     """
+    from mqctl.services import amqp
+
     connections = run_with_session(
-        lambda s: _call(
-            s, "list_connections", "listing connections", vhost=vhost, all_vhosts=all_vhosts
-        )
+        lambda s: amqp.list_connections(s, vhost=vhost, all_vhosts=all_vhosts)
     )
     render(
         connections,

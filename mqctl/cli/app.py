@@ -13,9 +13,11 @@ import sys
 from typing import Annotated
 
 import typer
+import typer.core
 
 from mqctl import __version__
-from mqctl.cli.common import STATE
+from mqctl.cli.common import begin_invocation, describe_command_line, end_invocation
+from mqctl.invocation import Invocation
 
 COMMAND_MODULES = [
     "mqctl.cli.audit",
@@ -31,13 +33,16 @@ COMMAND_MODULES = [
     "mqctl.cli.lag",
     "mqctl.cli.groups",
     "mqctl.cli.offsets",
+    "mqctl.cli.doctor",
+    "mqctl.cli.exporter",
 ]
 
 HELP = """mqctl: operations console for Kafka and RabbitMQ.
 
 List topics and queues, show consumer lag, peek at messages without consuming them, publish
 test events and redrive dead letters. Exit codes: 0 ok, 1 check failed, 2 bad input,
-3 cannot connect/authenticate/timeout, 4 not found, 5 partly failed.
+3 cannot connect/authenticate/timeout, 4 not found, 5 partly failed, 6 declined at a
+prompt, 70 bug, 130 Ctrl-C, 141 output closed (docs/output.md).
 """
 
 app = typer.Typer(
@@ -61,6 +66,7 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def root(
+    ctx: typer.Context,
     context: Annotated[
         str | None,
         typer.Option(
@@ -80,33 +86,24 @@ def root(
         typer.Option("--version", callback=_version, is_eager=True, help="Show the version."),
     ] = False,
 ) -> None:
-    STATE.context = context
-    STATE.timeout = timeout
-    STATE.debug = debug
+    # This run's invocation, read by every command (cli.common.invocation): run() passed
+    # the arguments in ctx.obj; the global options and what the command line holds are added.
+    argv = ctx.obj.argv if isinstance(ctx.obj, Invocation) else ()
+    redact, yes = frozenset[int](), False
+    if isinstance(ctx.command, typer.core.TyperGroup):
+        redact, yes = describe_command_line(ctx.command, argv)
+    ctx.obj = Invocation(
+        context=context, timeout=timeout, debug=debug, argv=argv, redact=redact, yes=yes
+    )
+    begin_invocation(ctx.obj)
 
 
 for _module in COMMAND_MODULES:
     importlib.import_module(_module).register(app)
 
 
-_ARGV: list[str] = []
-
-
-def command_line() -> str:
-    """The command as typed, for the audit log: message values are not kept (they may be
-    large or sensitive), only the flags and names (secrets scrubbed by the audit log)."""
-    words = ["mqctl", *_ARGV]
-    text = " ".join(words)
-    return text if len(text) <= 300 else text[:297] + "..."
-
-
-def explicit_yes() -> bool:
-    """Whether this command line carries --yes/-y (used for protected contexts)."""
-    return "--yes" in _ARGV or "-y" in _ARGV
-
-
-def _debug_requested() -> bool:
-    return STATE.debug or "--debug" in _ARGV or os.environ.get("MQCTL_DEBUG") == "1"
+def _debug_requested(argv: list[str]) -> bool:
+    return "--debug" in argv or os.environ.get("MQCTL_DEBUG") == "1"
 
 
 def _fail(message: str, hint: str | None, code: int) -> None:
@@ -137,13 +134,13 @@ class _NotesHandler(logging.Handler):
             self.handleError(record)
 
 
-def _configure_logging() -> None:
+def _configure_logging(debug: bool) -> None:
     """Client libraries log connection errors on their own; without --debug we report each
     failure once, as our one-line error, so their records go nowhere. With --debug they go to
     stderr with secrets scrubbed. Our own warnings are notes for the user (e.g. "peeked
     messages come back marked redelivered"): one line each on stderr, never on stdout."""
     root = logging.getLogger()
-    if not _debug_requested():
+    if not debug:
         if not root.handlers:
             root.addHandler(logging.NullHandler())
         ours = logging.getLogger("mqctl")
@@ -166,21 +163,78 @@ def _configure_logging() -> None:
     root.setLevel(logging.DEBUG)
 
 
-def run(argv: list[str] | None = None) -> None:
-    """Run the CLI; every failure becomes one line on stderr and a documented exit code.
+def _usage_error(exc: Exception) -> None:
+    """Typer/Click usage errors as our one line (not Click's multi-line box), exit 2."""
+    from typer._click.exceptions import NoArgsIsHelpError
 
-    Usage errors are reported by Typer itself (exit 2); everything the core raises is an
-    :class:`~mqctl.errors.MqctlError` with its own exit code; anything else is a bug.
+    if isinstance(exc, NoArgsIsHelpError):
+        exc.show()  # a bare `mqctl` or `mqctl topics`: the help is the answer
+        raise SystemExit(2)
+    ctx = getattr(exc, "ctx", None)
+    path = ctx.command_path if ctx is not None else "mqctl"
+    format_message = getattr(exc, "format_message", None)
+    text = format_message() if callable(format_message) else str(exc)
+    text = text.rstrip(".") if text.count(".") == 1 and text.endswith(".") else text
+    text = text[:1].lower() + text[1:]
+    _fail(text, f"see '{path} -h'", int(getattr(exc, "exit_code", 2) or 2))
+
+
+def _broken_pipe() -> None:
+    """stdout was closed early (`mqctl ... | head`): quiet, exit 141 as a shell reports it.
+    Later writes (and the interpreter's final flush) go to /dev/null instead of failing."""
+    from mqctl.errors import ExitCode
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # stdout is not a real file (tests)
+        pass
+    raise SystemExit(int(ExitCode.BROKEN_PIPE))
+
+
+def _invoke(args: list[str], obj: Invocation) -> None:
+    """Parse and run the command. Unlike Click's ``main`` this lets every error through to
+    :func:`run`, so usage errors, a closed pipe and Ctrl-C follow docs/output.md."""
+    command = typer.main.get_command(app)
+    if os.environ.get("_MQCTL_COMPLETE"):
+        # shell completion is Click's own protocol: let its main answer and exit
+        command.main(args=args, prog_name="mqctl", standalone_mode=True, obj=obj)
+        return
+    with command.make_context("mqctl", list(args), obj=obj) as ctx:
+        command.invoke(ctx)
+
+
+def run(argv: list[str] | None = None) -> None:
+    """Run the CLI; every failure becomes one line on stderr and a documented exit code
+    (docs/output.md, "Exit codes"): usage errors 2, :class:`~mqctl.errors.MqctlError` its
+    own code, declined prompt 6, Ctrl-C 130, closed stdout 141, anything else 70 (a bug).
     """
+    from typer._click.exceptions import ClickException
+    from typer._click.exceptions import UsageError as ClickUsageError
+
     from mqctl.errors import ExitCode, MqctlError
 
-    _ARGV[:] = sys.argv[1:] if argv is None else argv
-    _configure_logging()
-    command = typer.main.get_command(app)
+    args = sys.argv[1:] if argv is None else list(argv)
+    _configure_logging(_debug_requested(args))
+    token = begin_invocation(Invocation(argv=tuple(args)))
     try:
-        command.main(args=argv, prog_name="mqctl", standalone_mode=True)
+        _invoke(args, Invocation(argv=tuple(args)))
+    except typer.Exit as exc:
+        raise SystemExit(exc.exit_code) from None
+    except ClickUsageError as exc:
+        _usage_error(exc)
+    except ClickException as exc:
+        _fail(exc.format_message(), None, int(exc.exit_code or ExitCode.USAGE))
+    except typer.Abort as exc:
+        # Click turns Ctrl-C and end-of-input at a prompt into Abort.
+        if isinstance(exc.__context__, KeyboardInterrupt):
+            sys.stderr.write("interrupted\n")
+            raise SystemExit(int(ExitCode.INTERRUPTED)) from None
+        _fail("no answer at the prompt: nothing was changed", None, int(ExitCode.DECLINED))
     except MqctlError as exc:
-        if _debug_requested():
+        if isinstance(exc.__cause__, BrokenPipeError):
+            _broken_pipe()
+        if _debug_requested(args):
             import traceback
 
             traceback.print_exc()
@@ -189,11 +243,9 @@ def run(argv: list[str] | None = None) -> None:
         sys.stderr.write("interrupted\n")
         raise SystemExit(int(ExitCode.INTERRUPTED)) from None
     except BrokenPipeError:
-        # Output piped into `head` and closed: not an error for the user.
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        raise SystemExit(0) from None
+        _broken_pipe()
     except Exception as exc:
-        if _debug_requested():
+        if _debug_requested(args):
             import traceback
 
             traceback.print_exc()
@@ -202,3 +254,5 @@ def run(argv: list[str] | None = None) -> None:
             "this is a bug in mqctl; rerun with --debug and report the traceback",
             int(ExitCode.INTERNAL),
         )
+    finally:
+        end_invocation(token)

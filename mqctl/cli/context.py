@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 import typer
 
-from mqctl.cli.common import STATE, OutputOpt, YesOpt, confirm, run_with_session
+from mqctl.cli.common import OutputOpt, YesOpt, confirm, invocation, run_with_session
 from mqctl.config.secrets import REDACTED, redact_url
 from mqctl.errors import NotFoundError, UsageError
 from mqctl.output.render import Column, OutputFormat, render
@@ -43,7 +43,7 @@ def _current_name() -> str:
     from mqctl.config.loader import CONTEXT_ENV
 
     config = load_config()
-    return STATE.context or os.environ.get(CONTEXT_ENV) or config.current_context or "local"
+    return invocation().context or os.environ.get(CONTEXT_ENV) or config.current_context or "local"
 
 
 @context_app.command("list")
@@ -95,7 +95,7 @@ def show_cmd(
     from mqctl.config import load_config, resolve_context
 
     config = load_config()
-    context = resolve_context(config, name or STATE.context)
+    context = resolve_context(config, name or invocation().context)
     data: dict[str, Any] = {
         "name": context.name,
         "builtin": context.builtin,
@@ -107,12 +107,7 @@ def show_cmd(
     if check:
         from mqctl.services.inventory import broker_status
 
-        previous = STATE.context
-        STATE.context = context.name
-        try:
-            data["status"] = run_with_session(broker_status)
-        finally:
-            STATE.context = previous
+        data["status"] = run_with_session(broker_status, context_name=context.name)
     if output == OutputFormat.table:
         output = OutputFormat.yaml
     render(data, output)

@@ -7,13 +7,13 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from mqctl.cli import fleet
 from mqctl.cli.common import OutputOpt, YesOpt, confirm, run_with_session
-from mqctl.output.render import Column, OutputFormat, field_column, format_cell, render
+from mqctl.cli.dlq_tables import inspect_table, status_table, summary_table
+from mqctl.output.render import Column, OutputFormat, field_column, render
 
 if TYPE_CHECKING:
-    from rich.console import Console
-
-    from mqctl.dlq.models import DeadLetterQueue, InspectReport, RedriveSummary
+    from mqctl.dlq.models import DeadLetterQueue, RedriveSummary
     from mqctl.dlq.plan import RedriveOptions
 
 dlq_app = typer.Typer(
@@ -62,54 +62,27 @@ LIST_COLUMNS = [
 
 
 @dlq_app.command("list")
-def list_cmd(output: OutputOpt = OutputFormat.table) -> None:
+def list_cmd(
+    output: OutputOpt = OutputFormat.table,
+    contexts: fleet.ContextsOpt = None,
+    all_contexts: fleet.AllContextsOpt = False,
+) -> None:
     """List dead-letter queues: broker, name, depth, sources, oldest message, top reasons.
 
     A DLQ is a queue another queue dead-letters into (RabbitMQ DLX routing), a name
     following a convention (*.dlq, *.dead, *-dlq, *_dlq, dlq.*, *.DLT, *-dlt, plus the
     context's dlq-patterns), or a Kafka topic whose messages carry dead-letter headers.
 
-    Examples:  mqctl dlq list  |  mqctl dlq list -o json
+    Examples:  mqctl dlq list  |  mqctl dlq list -o json  |  mqctl dlq list --context a,b
     """
     from mqctl.services import dlq
 
+    if fleet.wanted(contexts, all_contexts):
+        fleet.listing(lambda s: dlq.list_dlqs(s), contexts, all_contexts, output, LIST_COLUMNS)
+        return
+
     found = run_with_session(lambda s: dlq.list_dlqs(s))
     render(found, output, columns=LIST_COLUMNS)
-
-
-def _inspect_table(report: InspectReport, console: Console) -> None:
-    from mqctl.output.render import render_table
-
-    formats = ", ".join(f"{k} {v}" for k, v in sorted(report.formats.items())) or "none"
-    console.print(
-        f"{report.dlq}: {report.examined} messages examined, grouped by {report.group_by} "
-        f"(metadata: {formats})"
-    )
-    render_table(
-        report.groups,
-        [
-            Column(report.group_by.upper(), lambda g: g.key),
-            field_column("count", "COUNT", "right"),
-            field_column("first_seen", "FIRST SEEN"),
-            field_column("last_seen", "LAST SEEN"),
-        ],
-        console,
-    )
-    for grp in report.groups:
-        if not grp.samples:
-            continue
-        console.print(f"Samples of {grp.key!r}:")
-        render_table(
-            grp.samples,
-            [
-                field_column("id", "ID"),
-                field_column("source", "SOURCE"),
-                field_column("failed_at", "FAILED AT"),
-                field_column("redrive_count", "REDRIVES", "right"),
-                field_column("preview", "MESSAGE"),
-            ],
-            console,
-        )
 
 
 @dlq_app.command("inspect")
@@ -159,48 +132,7 @@ def inspect_cmd(
             samples=samples,
         )
     )
-    render(report, output, table=_inspect_table)
-
-
-def _summary_table(summary: RedriveSummary, console: Console) -> None:
-    from mqctl.output.render import render_table
-
-    skipped = sum(summary.skipped.values())
-    if summary.dry_run:
-        console.print(
-            f"Plan for {summary.dlq} (dry run, nothing changed): {summary.moved} to move, "
-            f"{skipped} to leave, of {summary.examined} examined"
-        )
-    else:
-        rate = f", {format_cell(summary.rate_per_second)}/s" if summary.rate_per_second else ""
-        console.print(
-            f"Redrive of {summary.dlq}: moved {summary.moved}, skipped {skipped}, failed "
-            f"{summary.failed} of {summary.examined} examined "
-            f"({summary.duration_seconds:.1f}s{rate})"
-        )
-    rows: list[tuple[str, str, int]] = [
-        ("move" if summary.dry_run else "moved", dest, n)
-        for dest, n in sorted(summary.by_destination.items())
-    ]
-    rows += [
-        ("leave" if summary.dry_run else "skipped", why, n) for why, n in summary.skipped.items()
-    ]
-    if rows:
-        render_table(
-            rows,
-            [
-                Column("ACTION", lambda r: r[0]),
-                Column("DESTINATION / REASON", lambda r: r[1]),
-                Column("MESSAGES", lambda r: r[2], "right"),
-            ],
-            console,
-        )
-    for error in summary.errors:
-        console.print(f"failed: {error}")
-    if summary.stopped_early:
-        console.print(f"stopped early: {summary.stopped_early}")
-    if summary.interrupted:
-        console.print("interrupted: stopped after the in-flight messages were confirmed")
+    render(report, output, table=inspect_table)
 
 
 def _progress_bar() -> tuple[Any, Any]:
@@ -243,8 +175,10 @@ def _options(
     rate: str | None,
     max_redrives: int,
     reset_headers: list[str] | None,
+    unwrap: str | None = None,
 ) -> RedriveOptions:
     from mqctl.dlq.plan import RedriveOptions, parse_assignments, parse_filters
+    from mqctl.dlq.republish import check_unwrap
     from mqctl.errors import UsageError
     from mqctl.messages.rate import parse_rate
 
@@ -258,6 +192,7 @@ def _options(
         max_redrives=max_redrives,
         reset_headers=parse_assignments(reset_headers or [], "--reset-header"),
         rate=parse_rate(rate) if rate else None,
+        unwrap=check_unwrap(unwrap),
     )
 
 
@@ -299,6 +234,14 @@ def redrive_cmd(
         list[str] | None,
         typer.Option("--reset-header", help="Set a header on the way out, e.g. retryCount=0."),
     ] = None,
+    unwrap: Annotated[
+        str | None,
+        typer.Option(
+            "--unwrap",
+            help="Republish this field of a JSON envelope body (e.g. payload); the "
+            "envelope's other fields become x-mqctl-envelope-* headers.",
+        ),
+    ] = None,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Show the plan (safe peek); change nothing.")
     ] = False,
@@ -317,12 +260,17 @@ def redrive_cmd(
     from mqctl.errors import ExitCode, PartialFailure, UsageError
     from mqctl.services import dlq
 
-    options = _options(to, via_exchange, filters, limit, rate, max_redrives, reset_headers)
+    options = _options(to, via_exchange, filters, limit, rate, max_redrives, reset_headers, unwrap)
     if dry_run:
         plan = run_with_session(lambda s: dlq.plan(s, name, options))
-        render(plan, output, table=_summary_table)
+        render(plan, output, table=summary_table)
+        if plan.failed:
+            raise PartialFailure(
+                f"{plan.failed} messages would fail (their destination does not exist)",
+                hint="create the destination or choose one with --to",
+            )
         return
-    expected = None
+    shown = None
     if not yes:
         if not sys.stdin.isatty():
             raise UsageError(
@@ -330,9 +278,9 @@ def redrive_cmd(
                 hint="preview with --dry-run, then rerun with --yes",
             )
         plan = run_with_session(lambda s: dlq.plan(s, name, options))
-        render(plan, OutputFormat.table, table=_summary_table)
+        render(plan, OutputFormat.table, table=summary_table)
         confirm(f"Move {plan.moved} messages out of {plan.dlq}?", yes=False)
-        expected = plan.examined
+        shown = plan
 
     show_progress = output == OutputFormat.table and sys.stderr.isatty()
     progress, update = _progress_bar() if show_progress else (None, None)
@@ -341,7 +289,7 @@ def redrive_cmd(
         stop = asyncio.Event()
         with stop_on_interrupt(stop):
             return await dlq.redrive(
-                session, name, options, progress=update, stop=stop, expected=expected
+                session, name, options, progress=update, stop=stop, shown=shown
             )
 
     if progress is not None:
@@ -349,7 +297,7 @@ def redrive_cmd(
             summary = run_with_session(main)
     else:
         summary = run_with_session(main)
-    render(summary, output, table=_summary_table)
+    render(summary, output, table=summary_table)
     if summary.interrupted:
         sys.stderr.write("interrupted\n")
         raise typer.Exit(int(ExitCode.INTERRUPTED))
@@ -358,3 +306,23 @@ def redrive_cmd(
             f"{summary.failed} messages could not be moved and stay in {summary.dlq}",
             hint="see the failures above; fix the destination and rerun",
         )
+    if summary.plan_differs:
+        raise PartialFailure(
+            f"the redrive of {summary.dlq} differs from its plan: {summary.plan_differs}"
+        )
+
+
+@dlq_app.command("status")
+def status_cmd(
+    name: Annotated[str, typer.Argument(help="The DLQ (kafka:NAME or rabbitmq:NAME).")],
+    output: OutputOpt = OutputFormat.table,
+) -> None:
+    """How much of a DLQ was already redriven, when and by whom (Kafka: the redrive ledger,
+    shared by every operator; every broker: this machine's audit log). Read-only.
+
+    Examples:  mqctl dlq status order.created.dlq  |  mqctl dlq status X.dlq -o json
+    """
+    from mqctl.services import dlq_status
+
+    found = run_with_session(lambda s: dlq_status.status(s, name))
+    render(found, output, table=status_table)

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from mqctl.cli.common import OutputOpt, YesOpt, confirm, run_with_session
+from mqctl.cli.common import OutputOpt, YesOpt, confirmation, run_with_session
 from mqctl.output.render import Column, OutputFormat, field_column, render
 
 if TYPE_CHECKING:
@@ -112,6 +112,9 @@ def delete_cmd(
     """
     from mqctl.services import groups as service
 
-    confirm(f"Delete consumer group {group!r} and its committed offsets?", yes)
-    run_with_session(lambda s: service.delete_group(s, group))
+    def question(bare: str) -> str:
+        return f"Delete consumer group {bare!r} and its committed offsets?"
+
+    ask = confirmation(question, yes)
+    run_with_session(lambda s: service.delete_group(s, group, confirm=ask))
     typer.echo(f"deleted consumer group {group}")

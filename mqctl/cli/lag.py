@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from mqctl.cli import fleet
 from mqctl.cli.common import OutputOpt
 from mqctl.output.render import Column, OutputFormat
 
@@ -16,7 +17,7 @@ if TYPE_CHECKING:
     from mqctl.models.lag import LagEntry
     from mqctl.services.lag import LagQuery
 
-FAIL_ON_CHOICES = ("warn", "stall", "stop", "error")
+FAIL_ON_CHOICES = ("warn", "stall", "stop", "error", "unknown")
 
 
 def register(app: typer.Typer) -> None:
@@ -41,9 +42,14 @@ def _rate(value: float | None) -> str:
 
 
 def _detail(entry: LagEntry) -> str:
+    if entry.error and entry.kind not in ("group", "queue"):
+        return entry.error  # a broker that could not be sampled: why
     q = entry.queue
+    lost = f" ({entry.total_records_lost} records lost)" if entry.total_records_lost else ""
     if q is None:
-        return ",".join(entry.topics) or "-"
+        return (",".join(entry.topics) or "-") + lost
+    if entry.error:
+        return entry.error
     return (
         f"ready={q.ready} unacked={q.unacked} in={_rate(q.publish_rate)} "
         f"out={_rate(q.ack_rate if q.ack_rate is not None else q.deliver_rate)} "
@@ -100,14 +106,20 @@ PARTITION_COLUMNS = [
 ESTIMATE_COLUMN = Column(
     "EST. TIME LAG", lambda r: _fmt_seconds(r[1].estimated_time_lag_seconds), "right"
 )
+LOST_COLUMN = Column("LOST", lambda r: r[1].records_lost, "right")
 
 
 def _partition_columns(rows: list[tuple[LagEntry, Any]]) -> list[Column]:
-    """Partition columns; the interpolated estimate once --watch/--window produced one."""
-    if not any(p.estimated_time_lag_seconds is not None for _, p in rows):
-        return PARTITION_COLUMNS
-    at = next(i for i, c in enumerate(PARTITION_COLUMNS) if c.header == "TIME LAG") + 1
-    return [*PARTITION_COLUMNS[:at], ESTIMATE_COLUMN, *PARTITION_COLUMNS[at:]]
+    """Partition columns; the interpolated estimate once --watch/--window produced one, the
+    records lost to retention/deletion when a partition has some."""
+    columns = list(PARTITION_COLUMNS)
+    if any(p.records_lost for _, p in rows):
+        at = next(i for i, c in enumerate(columns) if c.header == "LAG") + 1
+        columns.insert(at, LOST_COLUMN)
+    if any(p.estimated_time_lag_seconds is not None for _, p in rows):
+        at = next(i for i, c in enumerate(columns) if c.header == "TIME LAG") + 1
+        columns.insert(at, ESTIMATE_COLUMN)
+    return columns
 
 
 def build_tables(entries: list[LagEntry], partitions: bool) -> list[RenderableType]:
@@ -191,8 +203,18 @@ def lag_cmd(
     ] = None,
     fail_on: Annotated[
         str | None,
-        typer.Option("--fail-on", help="Exit 1 at this status or worse: warn|stall|stop|error."),
+        typer.Option(
+            "--fail-on",
+            help="Exit 1 at this status or worse: warn|stall|stop|error (each also fails on "
+            "UNKNOWN), or unknown (UNKNOWN only).",
+        ),
     ] = None,
+    ignore_unknown: Annotated[
+        bool,
+        typer.Option(
+            "--ignore-unknown", help="--fail-on levels pass UNKNOWN (broker down, no stats)."
+        ),
+    ] = False,
     max_lag: Annotated[
         int | None, typer.Option("--max-lag", min=0, help="Exit 1 if a group's lag exceeds N.")
     ] = None,
@@ -214,11 +236,15 @@ def lag_cmd(
             help="Also dead-letter queues/topics (left out of the all-groups view by default).",
         ),
     ] = False,
+    contexts: fleet.ContextsOpt = None,
+    all_contexts: fleet.AllContextsOpt = False,
 ) -> None:
     """Lag of consumer groups and queues, with time lag and a health status.
 
     Snapshot statuses: OK, LAGGING, STOPPED, ERROR. With --window or --watch: Burrow's rules
-    (OK, WARN, STALL, STOP, REWIND, ERROR) and an interpolated time lag estimate. Dead-letter
+    (OK, WARN, STALL, STOP, REWIND, ERROR) and an interpolated time lag estimate. Both:
+    DATA_LOSS (committed offset below the log start) and UNKNOWN (a broker down, or its
+    figures missing); a down broker does not hide the others' rows. Dead-letter
     queues/topics are left out unless named or --include-dlq. Exit 1 when
     --fail-on/--max-lag/--max-time-lag is violated. Rules and JSON fields: docs/lag.md.
 
@@ -240,6 +266,7 @@ def lag_cmd(
         fail_on=FailOn(fail_on.lower()) if fail_on else None,
         max_lag=max_lag,
         max_time_lag=parse_duration(max_time_lag, "--max-time-lag") if max_time_lag else None,
+        ignore_unknown=ignore_unknown,
     )
     query = LagQuery(tuple(groups) if groups else None, topic, threshold or 0, include_dlq)
     show_partitions = partitions or bool(groups)
@@ -250,6 +277,11 @@ def lag_cmd(
     if window_s is not None and watch_s is not None:
         raise UsageError("use --window or --watch, not both")
     interval_s = parse_duration(interval, "--interval") if interval else None
+    if fleet.wanted(contexts, all_contexts):
+        if watch_s is not None:
+            raise UsageError("--watch shows one context; for several use --serve")
+        fleet.lag(query, window_s, interval_s, limits, output, contexts, all_contexts, serve)
+        return
     if serve is not None:
         _serve(query, serve, watch_s or interval_s or 15.0, count)
         return
@@ -260,6 +292,19 @@ def lag_cmd(
     _render(entries, output, show_partitions)
     if limits.active:
         _check(entries, limits)
+    _unreachable_is_3(entries)
+
+
+def _unreachable_is_3(entries: list[LagEntry]) -> None:
+    """The view was printed with an UNKNOWN row for each broker that could not be sampled;
+    the command still ends with exit 3 (docs/lag.md, "Partial outages")."""
+    from mqctl.errors import ConnectError
+    from mqctl.services.lag import unreachable
+
+    down = unreachable(entries)
+    if down:
+        more = f" (+{len(down) - 1} more)" if len(down) > 1 else ""
+        raise ConnectError(f"{down[0].backend}: {down[0].error}{more}")
 
 
 def _collect(query: LagQuery, window: float | None, interval: float | None) -> list[LagEntry]:
@@ -305,6 +350,7 @@ def _watch(
     from mqctl.lag.serialize import entry_dict, write_jsonl
     from mqctl.output.render import make_console
     from mqctl.services import lag as service
+    from mqctl.services.lag import unreachable
 
     if output == "yaml":
         raise UsageError("--watch writes table or jsonl (json is written as jsonl)")
@@ -334,16 +380,21 @@ def _watch(
             live.update(Group(*build_tables(entries, partitions)), refresh=True)
         else:
             render_entries(entries, console, partitions)
+        # A broker that worked and went away (a restart) is a gap in its rows (UNKNOWN, with
+        # the reason), one line per failed sample; the other brokers' rows keep coming.
+        for row in unreachable(entries):
+            sys.stderr.write(
+                f"warning: lag sample failed: {row.backend}: {row.error}; retrying in {every:g}s\n"
+            )
+        sys.stderr.flush()
         if limits.active:
             _check(entries, limits)
 
     def gap(exc: ConnectError) -> None:
-        # A broker that worked and went away (a restart) is a gap in the watch, one line per
-        # failed sample; one that never answered (a wrong context) is still exit 3.
+        # No broker answered the very first sample (a wrong context): exit 3. Later, the
+        # sample is the brokers' UNKNOWN rows (see show).
         if not sampled:
             raise exc
-        sys.stderr.write(f"warning: lag sample failed: {exc.message}; retrying in {every:g}s\n")
-        sys.stderr.flush()
 
     try:
         run_with_session(lambda s: service.watch(s, query, every, show, count=count, on_error=gap))
@@ -355,14 +406,15 @@ def _watch(
 def _serve(query: LagQuery, address: str, every: float, count: int | None) -> None:
     import sys
 
-    from mqctl.cli.common import STATE, run_with_session
+    from mqctl.cli.common import invocation, run_with_session
     from mqctl.lag.exporter import Exporter
     from mqctl.services import lag as service
 
-    exporter = Exporter(STATE.context or "default", address)
+    exporter = Exporter(invocation().context or "default", address)
 
     async def loop(session: Any) -> None:
         exporter.collector.cluster = session.context.name
+        exporter.collector.backends = service.lag_backends(session)
         exporter.start()
         sys.stderr.write(
             f"serving lag metrics on http://{exporter.host}:{exporter.port}/metrics "

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -152,18 +152,34 @@ def reset_cmd(
         shift_by,
         from_file,
     )
-    plan: Any = run_with_session(
-        lambda s: service.reset_offsets(s, group, spec, execute=execute and yes)
-    )
-    for warning in plan.warnings:
-        sys.stderr.write(f"warning: {warning}\n")
-    if export is not None:
-        service.export_plan(plan, export)
-    if execute and not plan.executed:
+
+    def report(plan: OffsetResetPlan) -> None:
+        for warning in plan.warnings:
+            sys.stderr.write(f"warning: {warning}\n")
+        if export is not None:
+            service.export_plan(plan, export)
+
+    if not execute:
+        plan = run_with_session(lambda s: service.reset_offsets(s, group, spec, execute=False))
+        report(plan)
         render(plan, output, table=_plan_table)
+        return
+
+    asked = False
+
+    async def before_apply(plan: OffsetResetPlan) -> None:
+        """Shown and confirmed between planning and applying (the service audits)."""
+        nonlocal asked
+        report(plan)
+        if not yes:
+            render(plan, output, table=_plan_table)
+            asked = True
         confirm(f"Apply this reset to group {group!r}?", yes)
-        plan = run_with_session(lambda s: service.apply_reset(s, plan))
-        if output == "table":
-            typer.echo(f"reset {len(plan.rows)} partition(s) of group {group}")
-            return
+
+    plan = run_with_session(
+        lambda s: service.reset_offsets(s, group, spec, execute=True, confirm=before_apply)
+    )
+    if asked and output == "table":
+        typer.echo(f"reset {len(plan.rows)} partition(s) of group {group}")
+        return
     render(plan, output, table=_plan_table)

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from mqctl.cli.common import STATE, VhostOpt, few_collections, run_with_session
+from mqctl.cli.common import VhostOpt, few_collections, invocation, run_with_session
 
 if TYPE_CHECKING:
     from mqctl.session import Session
@@ -163,7 +163,7 @@ def _report(stats: object, filtered: bool, shown: int, output: str, interrupted:
     where = stats.destination.qualified if stats.destination else "?"
     if filtered:
         sys.stderr.write(f"scanned {stats.scanned}, matched {stats.matched} in {where}\n")
-    elif shown == 0 and output in ("pretty", "table") and not STATE.debug:
+    elif shown == 0 and output in ("pretty", "table") and not invocation().debug:
         sys.stderr.write(f"no messages in {where} at that position\n")
     if interrupted:
         sys.stderr.write("stopped\n")

@@ -7,16 +7,23 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from mqctl.cli.common import AllVhostsOpt, OutputOpt, VhostOpt, YesOpt, confirm, run_with_session
+from mqctl.cli import fleet
+from mqctl.cli.common import (
+    AllVhostsOpt,
+    OutputOpt,
+    VhostOpt,
+    YesOpt,
+    confirmation,
+    run_with_session,
+)
 from mqctl.errors import UsageError
 from mqctl.output.render import Column, OutputFormat, field_column, render
 
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from mqctl.backend import QueueAdmin
     from mqctl.models.inventory import QueueDetail, QueueSummary
-    from mqctl.session import Session
+    from mqctl.services.queues import QueueRemoval
 
 queues_app = typer.Typer(
     help="RabbitMQ queues: list, describe, create, delete, purge.", no_args_is_help=True
@@ -97,6 +104,8 @@ def list_cmd(
     queue_type: Annotated[
         QueueType | None, typer.Option("--type", help="Only classic, quorum or stream queues.")
     ] = None,
+    contexts: fleet.ContextsOpt = None,
+    all_contexts: fleet.AllContextsOpt = False,
 ) -> None:
     """List queues with type, depth (ready/unacked), consumers, rates, policy and DLX.
 
@@ -107,6 +116,15 @@ def list_cmd(
     """
     from mqctl.services import inventory
 
+    if fleet.wanted(contexts, all_contexts):
+
+        async def listed(session: Any) -> list[Any]:
+            found = await inventory.list_queues(session, vhost=vhost, all_vhosts=all_vhosts)
+            kind = queue_type.value if queue_type else None
+            return select_queues(found, pattern=pattern, queue_type=kind, sort=sort)
+
+        fleet.listing(listed, contexts, all_contexts, output, QUEUE_COLUMNS)
+        return
     queues = run_with_session(
         lambda s: inventory.list_queues(s, vhost=vhost, all_vhosts=all_vhosts)
     )
@@ -226,18 +244,6 @@ def describe_cmd(
     render(detail, output, table=_detail_table)
 
 
-def _admin(session: Session, name: str, what: str) -> tuple[QueueAdmin, str]:
-    """The context's broker that manages queues, and the bare queue name."""
-    from mqctl.backend import QueueAdmin
-    from mqctl.services.inventory import split_prefix
-
-    backend_name, bare = split_prefix(name)
-    for backend, admin in session.backends_with(QueueAdmin, what):
-        if backend_name is None or backend.name == backend_name:
-            return admin, bare
-    raise UsageError(f"{what}: the {backend_name} backend of this context does not support it")
-
-
 def _parse_argument(text: str) -> tuple[str, Any]:
     """``k=v``: v as JSON when it parses (numbers, true/false, lists), else a string."""
     import json
@@ -292,26 +298,21 @@ def create_cmd(
     if delivery_limit is not None:
         args["x-delivery-limit"] = delivery_limit
 
-    async def run(session: Session) -> dict[str, Any]:
-        session.check_writable(f"creating queue {name!r}")
-        admin, bare = _admin(session, name, "creating queues")
-        queue, created = await admin.create_queue(
-            bare,
-            vhost=vhost,
-            queue_type=queue_type.value,
-            durable=not transient,
-            arguments=args,
-        )
-        return {
-            "vhost": queue.vhost,
-            "queue": queue.name,
-            "action": "created" if created else "exists",
-            "type": queue.type,
-            "durable": queue.durable,
-            "arguments": queue.arguments,
-        }
+    from mqctl.services import queues
 
-    result = run_with_session(run)
+    queue, created = run_with_session(
+        lambda s: queues.create_queue(
+            s, name, vhost=vhost, queue_type=queue_type.value, durable=not transient, arguments=args
+        )
+    )
+    result = {
+        "vhost": queue.vhost,
+        "queue": queue.name,
+        "action": "created" if created else "exists",
+        "type": queue.type,
+        "durable": queue.durable,
+        "arguments": queue.arguments,
+    }
     _render_change(result, output)
 
 
@@ -320,6 +321,12 @@ def _render_change(result: dict[str, Any], output: OutputFormat) -> None:
 
     columns = [Column(key.upper().replace("_", " "), itemgetter(key)) for key in result]
     render(result, output, columns=columns)
+
+
+def _render_removal(removal: QueueRemoval, output: OutputFormat) -> None:
+    import dataclasses
+
+    _render_change(dataclasses.asdict(removal), output)
 
 
 @queues_app.command("delete")
@@ -340,26 +347,21 @@ def delete_cmd(
     Examples:  mqctl queues delete scratch --yes  |  mqctl queues delete old --if-empty
     """
 
-    async def check(session: Session) -> QueueSummary:
-        from mqctl.services import inventory
+    from mqctl.services import queues
 
-        session.check_writable(f"deleting queue {name!r}")
-        return (await inventory.describe_queue(session, name, vhost=vhost)).queue
+    def question(queue: QueueSummary) -> str:
+        return (
+            f"Delete queue {queue.name!r} in vhost {queue.vhost!r} and its {queue.messages} "
+            "message(s)?"
+        )
 
-    queue = run_with_session(check)
-    confirm(
-        f"Delete queue {queue.name!r} in vhost {queue.vhost!r} and its {queue.messages} "
-        f"message(s)?",
-        yes,
+    ask = confirmation(question, yes)
+    removal = run_with_session(
+        lambda s: queues.delete_queue(
+            s, name, vhost=vhost, if_empty=if_empty, if_unused=if_unused, confirm=ask
+        )
     )
-
-    async def run(session: Session) -> dict[str, Any]:
-        admin, bare = _admin(session, name, "deleting queues")
-        held = await admin.delete_queue(bare, vhost=vhost, if_empty=if_empty, if_unused=if_unused)
-        return {"vhost": queue.vhost, "queue": bare, "action": "deleted", "messages": held}
-
-    result = run_with_session(run)
-    _render_change(result, output)
+    _render_removal(removal, output)
 
 
 @queues_app.command("purge")
@@ -375,22 +377,14 @@ def purge_cmd(
     Examples:  mqctl queues purge scratch --yes  |  mqctl queues purge q --vhost test -o json
     """
 
-    async def check(session: Session) -> QueueSummary:
-        from mqctl.services import inventory
+    from mqctl.services import queues
 
-        session.check_writable(f"purging queue {name!r}")
-        return (await inventory.describe_queue(session, name, vhost=vhost)).queue
+    def question(queue: QueueSummary) -> str:
+        return (
+            f"Purge {queue.ready} ready message(s) from queue {queue.name!r} in vhost "
+            f"{queue.vhost!r}?"
+        )
 
-    queue = run_with_session(check)
-    confirm(
-        f"Purge {queue.ready} ready message(s) from queue {queue.name!r} in vhost {queue.vhost!r}?",
-        yes,
-    )
-
-    async def run(session: Session) -> dict[str, Any]:
-        admin, bare = _admin(session, name, "purging queues")
-        removed = await admin.purge_queue(bare, vhost=vhost)
-        return {"vhost": queue.vhost, "queue": bare, "action": "purged", "messages": removed}
-
-    result = run_with_session(run)
-    _render_change(result, output)
+    ask = confirmation(question, yes)
+    removal = run_with_session(lambda s: queues.purge_queue(s, name, vhost=vhost, confirm=ask))
+    _render_removal(removal, output)

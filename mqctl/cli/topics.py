@@ -6,7 +6,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from mqctl.cli.common import OutputOpt, YesOpt, confirm, run_with_session
+from mqctl.cli import fleet
+from mqctl.cli.common import OutputOpt, YesOpt, confirmation, run_with_session
 from mqctl.output.render import Column, OutputFormat, field_column, render
 
 if TYPE_CHECKING:
@@ -37,12 +38,25 @@ def list_cmd(
     internal: Annotated[
         bool, typer.Option("--internal", help="Include __internal topics.")
     ] = False,
+    contexts: fleet.ContextsOpt = None,
+    all_contexts: fleet.AllContextsOpt = False,
 ) -> None:
     """List topics with partition count, replication factor and message count.
 
-    Examples:  mqctl topics list  |  mqctl topics list -o json --internal
+    Examples:  mqctl topics list  |  mqctl topics list -o json --internal  |
+    mqctl topics list --all-contexts
     """
     from mqctl.services import inventory
+
+    if fleet.wanted(contexts, all_contexts):
+        fleet.listing(
+            lambda s: inventory.list_topics(s, include_internal=internal),
+            contexts,
+            all_contexts,
+            output,
+            TOPIC_COLUMNS,
+        )
+        return
 
     topics = run_with_session(lambda s: inventory.list_topics(s, include_internal=internal))
     render(topics, output, columns=TOPIC_COLUMNS)
@@ -139,11 +153,11 @@ def create_cmd(
     mqctl topics create orders.v2 --partitions 6 --dry-run
     """
     from mqctl.messages.headers import parse_unique
-    from mqctl.services import messages
+    from mqctl.services import topics
 
     configs = parse_unique(config, "--config")
     bare = run_with_session(
-        lambda s: messages.create_topic(
+        lambda s: topics.create_topic(
             s,
             name,
             partitions=partitions,
@@ -167,11 +181,15 @@ def delete_cmd(
 
     Examples:  mqctl topics delete orders.tmp  |  mqctl topics delete a b c --yes
     """
-    from mqctl.services import messages
+    from mqctl.services import topics
 
-    if not dry_run:
-        confirm(f"Delete topic(s) {', '.join(names)} and all their messages?", yes)
-    deleted = run_with_session(lambda s: messages.delete_topics(s, names, dry_run=dry_run))
+    def question(bare: list[str]) -> str:
+        return f"Delete topic(s) {', '.join(bare)} and all their messages?"
+
+    ask = confirmation(question, yes)
+    deleted = run_with_session(
+        lambda s: topics.delete_topics(s, names, dry_run=dry_run, confirm=ask)
+    )
     verb = "would delete (dry run, nothing changed)" if dry_run else "deleted"
     typer.echo(f"{verb} topic{'s' if len(deleted) > 1 else ''} {', '.join(deleted)}")
 
@@ -197,11 +215,11 @@ def alter_cmd(
     mqctl topics alter orders --delete-config retention.ms
     """
     from mqctl.messages.headers import parse_unique
-    from mqctl.services import messages
+    from mqctl.services import topics
 
     configs = parse_unique(config, "--config")
     result = run_with_session(
-        lambda s: messages.alter_topic(
+        lambda s: topics.alter_topic(
             s,
             name,
             set_configs=configs,

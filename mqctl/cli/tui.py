@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from mqctl.cli.common import STATE
+from mqctl.cli.common import invocation
 from mqctl.config.schema import MIN_REFRESH
 
 
@@ -43,17 +43,17 @@ def tui_cmd(
             hint="use the CLI commands in scripts, e.g. mqctl lag -o json",
         )
     config = load_config()
-    context = resolve_context(config, STATE.context)
+    context = resolve_context(config, invocation().context)
     try:
         from mqctl_tui.app import run_app
     except ImportError as exc:
         raise UsageError(f"the TUI is not installed ({exc})") from None
     run_app(
         context,
-        timeout=STATE.timeout,
+        timeout=invocation().timeout,
         refresh=refresh or config.tui.refresh,
         config=config,
-        debug=STATE.debug or "--debug" in sys.argv,
+        debug=invocation().debug or "--debug" in sys.argv,
     )
 
 

@@ -55,7 +55,7 @@ def _read_raw(path: Path) -> dict[str, Any]:
         raise ConfigError(f"config {path}: cannot read: {exc.strerror}") from None
 
 
-TOP_LEVEL_KEYS = ("current-context", "contexts", "decoders", "tui")
+TOP_LEVEL_KEYS = ("current-context", "contexts", "decoders", "tui", "doctor")
 
 
 def load_config(path: Path | None = None) -> Config:
@@ -74,11 +74,16 @@ def load_config(path: Path | None = None) -> Config:
     if not isinstance(contexts_raw, dict):
         raise ConfigError(f"{where}: contexts: expected a table")
     decoders = decoder_tables(raw.get("decoders", {}), f"{where}: decoders")
+    doctor = raw.get("doctor", {})
+    if not isinstance(doctor, dict):
+        raise ConfigError(f"{where}: doctor: expected a table")
     local = builtin_local_context()
-    contexts: dict[str, Context] = {"local": replace(local, decoders=merge_decoders(decoders, {}))}
+    contexts: dict[str, Context] = {
+        "local": replace(local, decoders=merge_decoders(decoders, {}), doctor=dict(doctor))
+    }
     for name, section in contexts_raw.items():
         contexts[name] = parse_context(
-            name, section, f"{where}: contexts.{name}", str(path), decoders
+            name, section, f"{where}: contexts.{name}", str(path), decoders, doctor
         )
     tui = _tui_settings(raw.get("tui", {}), f"{where}: tui")
     return Config(path=path, current_context=current, contexts=contexts, raw=raw, tui=tui)

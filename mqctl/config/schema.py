@@ -19,7 +19,15 @@ if TYPE_CHECKING:
     import ssl
 
 DEFAULT_TIMEOUT = 10.0
-CONTEXT_KEYS = {"read-only", "protected", "timeout", "dlq-patterns", "description", "decoders"}
+CONTEXT_KEYS = {
+    "read-only",
+    "protected",
+    "timeout",
+    "dlq-patterns",
+    "description",
+    "decoders",
+    "doctor",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +44,9 @@ class Context:
     # Options of decoder plugins by decoder name: the file's [decoders.NAME] tables, with
     # the context's own [contexts.NAME.decoders.NAME] keys winning.
     decoders: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # `mqctl doctor` thresholds: the file's [doctor] table with the context's own
+    # [contexts.NAME.doctor] keys winning; validated by mqctl.doctor.settings when used.
+    doctor: dict[str, Any] = field(default_factory=dict)
 
 
 DEFAULT_REFRESH = 5.0  # seconds between the TUI's auto-refreshes
@@ -291,6 +302,7 @@ def parse_context(
     where: str,
     source: str = "built-in",
     decoders: Mapping[str, Mapping[str, Any]] | None = None,
+    doctor: Mapping[str, Any] | None = None,
 ) -> Context:
     """``decoders``: the file's top-level decoder options (the context's own win)."""
     if not isinstance(raw, dict):
@@ -308,6 +320,9 @@ def parse_context(
     patterns = raw.get("dlq-patterns", [])
     if not isinstance(patterns, list) or not all(isinstance(p, str) for p in patterns):
         raise ConfigError(f"{where}.dlq-patterns: expected an array of strings")
+    own_doctor = raw.get("doctor", {})
+    if not isinstance(own_doctor, dict):
+        raise ConfigError(f"{where}.doctor: expected a table")
     description = raw.get("description", "")
     if not isinstance(description, str):
         raise ConfigError(f"{where}.description: expected a string")
@@ -323,4 +338,5 @@ def parse_context(
         decoders=merge_decoders(
             decoders or {}, decoder_tables(raw.get("decoders", {}), f"{where}.decoders")
         ),
+        doctor={**(doctor or {}), **own_doctor},
     )

@@ -70,6 +70,7 @@ class RedriveControl:
         return self._stop.is_set()
 
     def request_stop(self) -> None:
+        """The backend itself must end the run early (e.g. its redrive lease was lost)."""
         self._stop.set()
 
     @property

@@ -6,7 +6,7 @@ from collections import Counter
 from collections.abc import Iterable
 from datetime import datetime
 
-from mqctl.dlq.metadata import DeadLetterInfo, text
+from mqctl.dlq.metadata import DeadLetterInfo, dead_letter_metadata, decoded, text
 from mqctl.dlq.models import DeadLetterGroup, InspectedMessage, MessageSample, ReasonCount
 from mqctl.errors import UsageError
 from mqctl.models.messages import Message
@@ -35,8 +35,17 @@ def group_key(item: InspectedMessage, group_by: str) -> str:
     elif group_by == "exception":
         value = info.exception
     else:
-        value = text(item.message.header(group_by[len("header:") :]))
+        name = group_by[len("header:") :]
+        raw = item.message.header(name)
+        shown = None if raw is None else decoded(name, raw)
+        value = shown if isinstance(shown, str) or shown is None else _compact(shown)
     return value if value else UNKNOWN
+
+
+def _compact(value: object) -> str:
+    import json
+
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
 
 
 def message_id(message: Message) -> str:
@@ -64,6 +73,9 @@ def sample(item: InspectedMessage) -> MessageSample:
         failed_at=item.info.last_failure,
         redrive_count=item.info.redrive_count,
         preview=preview(message),
+        source_partition=item.info.source_partition,
+        source_offset=item.info.source_offset,
+        metadata=dead_letter_metadata(message),
     )
 
 

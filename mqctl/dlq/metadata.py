@@ -288,6 +288,59 @@ def parse(message: Message, *, body: bool = True) -> DeadLetterInfo:
     return info
 
 
+# Headers whose value is a number, written as big-endian binary (Spring) or decimal text.
+NUMERIC_HEADERS = frozenset(
+    {
+        SPRING + "original-partition",
+        SPRING + "original-offset",
+        SPRING + "original-timestamp",
+        CONNECT + "partition",
+        CONNECT + "offset",
+        CONNECT + "task.id",
+    }
+)
+
+
+def plain(value: Any) -> Any:
+    """A header value as JSON-friendly data: UTF-8 bytes as text, other bytes as
+    ``{"base64": ...}``, times as ISO 8601, tables and arrays recursively."""
+    if isinstance(value, bytes | bytearray):
+        try:
+            return bytes(value).decode("utf-8")
+        except UnicodeDecodeError:
+            import base64
+
+            return {"base64": base64.b64encode(bytes(value)).decode()}
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [plain(v) for v in value]
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    return str(value)  # AMQP decimals and anything else a client library hands over
+
+
+def decoded(name: str, value: HeaderValue | Any) -> Any:
+    """A dead-letter header decoded: Spring/Connect numbers as ints, the rest as
+    :func:`plain` data (x-death entries keep their counts as numbers, times as ISO text)."""
+    if name in NUMERIC_HEADERS:
+        number = integer(value)
+        if number is not None:
+            return number
+    return plain(value)
+
+
+def dead_letter_metadata(message: Message) -> dict[str, Any]:
+    """The message's dead-letter headers (last value per name), decoded."""
+    found: dict[str, Any] = {}
+    for name, value in message.headers:
+        if name in RABBIT_OWNED or name.startswith((*RABBIT_OWNED_PREFIXES, SPRING, CONNECT)):
+            found[name] = decoded(name, value)
+    return found
+
+
 def has_dead_letter_headers(message: Message) -> bool:
     """True when headers show a dead-letter format (used to discover Kafka DLQ topics)."""
     for name, _ in message.headers:

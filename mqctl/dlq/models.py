@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from mqctl.dlq.metadata import DeadLetterInfo
 from mqctl.models.messages import Message
@@ -66,6 +67,9 @@ class MessageSample:
     failed_at: datetime | None
     redrive_count: int
     preview: str
+    source_partition: int | None = None
+    source_offset: int | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)  # dead-letter headers, decoded
 
 
 @dataclass(slots=True)
@@ -98,12 +102,31 @@ class InspectedMessage:
 
 
 @dataclass(slots=True)
+class PlanRow:
+    """One reason/source of a redrive plan (or run): messages that matched the filters,
+    of those already redriven (Kafka ledger), to move (moved, in a run), held by the loop
+    guard, and left for another reason (no destination, ``--limit``, missing destination)."""
+
+    reason: str
+    source: str
+    matched: int = 0
+    already_redriven: int = 0
+    to_move: int = 0
+    loop_guard: int = 0
+    left: int = 0
+
+
+@dataclass(slots=True)
 class RedriveSummary:
     """What a redrive did (or, with ``dry_run``, would do).
 
     ``by_destination`` counts moved (or planned) messages per target; ``skipped`` counts
     messages left in the DLQ per reason (filtered, loop-guard, no-destination, ...);
-    ``failed`` messages were not confirmed by the destination and stay in the DLQ.
+    ``failed`` messages were not confirmed by the destination and stay in the DLQ (in a
+    plan: messages whose destination does not exist, which the run would fail the same way).
+    ``already_redriven``: messages the Kafka redrive ledger records as moved by an earlier
+    run (also counted in ``skipped``). ``rows``: the plan per reason/source. A run records
+    ``planned`` (what its plan said to move) and ``plan_differs`` (why the result differs).
     """
 
     backend: str
@@ -120,3 +143,54 @@ class RedriveSummary:
     duration_seconds: float = 0.0
     rate_per_second: float | None = None
     samples: list[MessageSample] = field(default_factory=list)
+    already_redriven: int = 0
+    rows: list[PlanRow] = field(default_factory=list)
+    planned: int | None = None
+    plan_differs: str | None = None
+    unwrap: str | None = None
+    note: str | None = None
+
+
+@dataclass(slots=True)
+class LedgerRun:
+    """One redrive run as the Kafka ledger recorded it."""
+
+    run: str
+    by: str
+    first_at: str
+    last_at: str
+    moved: int
+
+
+@dataclass(slots=True)
+class AuditedRedrive:
+    """One redrive of this DLQ in the local audit log."""
+
+    time: str
+    user: str
+    host: str
+    outcome: str
+    moved: int
+    failed: int
+    filters: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class RedriveStatus:
+    """``mqctl dlq status``: how much of a DLQ was already redriven, when, by whom.
+
+    Kafka: from the redrive ledger (``redriven`` all time; ``redriven_retained`` of the
+    records still in the topic; ``not_redriven`` = retained records minus those) and the
+    lease (``running``). Every broker: the local audit log (``audit``, newest first)."""
+
+    backend: str
+    dlq: str
+    depth: int | None = None
+    redriven: int | None = None
+    redriven_retained: int | None = None
+    not_redriven: int | None = None
+    last_redrive_at: str | None = None
+    last_redrive_by: str | None = None
+    running: str | None = None
+    runs: list[LedgerRun] = field(default_factory=list)
+    audit: list[AuditedRedrive] = field(default_factory=list)

@@ -13,43 +13,20 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
-from mqctl.dlq import discovery
-from mqctl.dlq.metadata import (
-    REDRIVE_COUNT_HEADER,
-    DeadLetterInfo,
-    integer,
-    is_broker_owned,
-    parse,
-    text,
-    timestamp,
-)
+from mqctl.dlq import discovery, republish
+from mqctl.dlq.metadata import DeadLetterInfo, parse, text, timestamp
 from mqctl.errors import UsageError
 from mqctl.messages.filters import bounded_search, compile_regex
-from mqctl.models.messages import HeaderValue, Message, OutgoingMessage
+from mqctl.models.messages import Message, OutgoingMessage
 
-# AMQP properties a redrive keeps. ``expiration`` is left out on purpose: the broker already
-# moved a per-message TTL into x-death's original-expiration, and restoring it would let an
-# expired message expire straight back into the DLQ. ``user_id`` is left out because the
-# broker refuses a user id other than the publishing connection's own.
-AMQP_PROPERTIES = (
-    "content_type",
-    "content_encoding",
-    "delivery_mode",
-    "priority",
-    "correlation_id",
-    "reply_to",
-    "message_id",
-    "timestamp",
-    "type",
-    "app_id",
-)
+AMQP_PROPERTIES = republish.AMQP_PROPERTIES
 
 SKIP_FILTERED = "filtered"
 SKIP_LOOP_GUARD = "loop-guard"
 SKIP_NO_DESTINATION = "no-destination"
 SKIP_SELF = "destination-is-the-dlq"
+SKIP_NO_ENVELOPE = "no-envelope-field"
 _DURATION = re.compile(r"^(\d+)([smhdw])$")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
@@ -211,6 +188,7 @@ class RedriveOptions:
     max_redrives: int = 3  # 0 disables the loop guard
     reset_headers: list[tuple[str, str]] = field(default_factory=list)
     rate: float | None = None  # messages per second
+    unwrap: str | None = None  # republish this field of a JSON envelope (dotted path)
 
 
 @dataclass(slots=True)
@@ -244,8 +222,13 @@ class Planner:
         # Only these filters can depend on application fields in a JSON body.
         self._needs_body = bool(f.reasons or f.exceptions or f.since or f.until)
 
-    def decide(self, message: Message) -> Decision:
-        info = parse(message, body=self._needs_body)
+    def decide(
+        self, message: Message, *, apply_limit: bool = True, explain: bool = False
+    ) -> Decision:
+        """``apply_limit=False``: the plan applies ``--limit`` itself, in the run's order.
+        ``explain``: read application fields from the body even when no filter needs them
+        (the plan reports per reason)."""
+        info = parse(message, body=self._needs_body or explain)
         options = self.options
         if not options.filters.matches(message, info):
             return Decision("skip", info, reason=SKIP_FILTERED)
@@ -256,10 +239,14 @@ class Planner:
             return Decision("skip", info, reason=SKIP_NO_DESTINATION)
         if target.kind != "exchange" and target.name == self.dlq_name:
             return Decision("skip", info, reason=SKIP_SELF)
-        if options.limit is not None and self.selected >= options.limit:
+        try:
+            outgoing = republish.outgoing(message, info, target, options, self.dlq_name)
+        except republish.NotAnEnvelope:
+            return Decision("skip", info, reason=SKIP_NO_ENVELOPE)
+        if apply_limit and options.limit is not None and self.selected >= options.limit:
             return Decision("stop", info)
         self.selected += 1
-        return Decision("move", info, target, self.outgoing(message, info, target))
+        return Decision("move", info, target, outgoing)
 
     def destination(self, message: Message, info: DeadLetterInfo) -> Target | None:
         to = self.options.to
@@ -289,45 +276,6 @@ class Planner:
             return Target("topic", derived)
         return Target("queue", derived, routing_key=derived)
 
-    def outgoing(self, message: Message, info: DeadLetterInfo, target: Target) -> OutgoingMessage:
-        kafka = self.backend == "kafka"
-        reset = {name for name, _ in self.options.reset_headers}
-        headers: list[tuple[str, HeaderValue]] = []
-        originals: dict[str, HeaderValue] = {}
-        for name, value in message.headers:
-            if name == REDRIVE_COUNT_HEADER or (not kafka and is_broker_owned(name)):
-                continue
-            if name in reset:
-                originals[name] = value
-                continue
-            headers.append((name, value))
-        for name, value in self.options.reset_headers:
-            headers.append((name, _typed(value, originals.get(name), kafka)))
-        count = info.redrive_count + 1
-        headers.append((REDRIVE_COUNT_HEADER, str(count).encode() if kafka else count))
-        properties: dict[str, Any] = {}
-        if not kafka:
-            properties = {
-                k: message.properties[k] for k in AMQP_PROPERTIES if k in message.properties
-            }
-        return OutgoingMessage(
-            value=message.value or b"",
-            key=message.key,
-            headers=headers,
-            partition=target.partition,
-            routing_key=target.routing_key,
-            properties=properties,
-        )
-
 
 def _first(items: list[str]) -> str | None:
     return items[0] if items else None
-
-
-def _typed(value: str, original: HeaderValue, kafka: bool) -> HeaderValue:
-    """A reset header keeps the type it had: Kafka bytes, AMQP int stays int."""
-    if kafka:
-        return value.encode()
-    if isinstance(original, int) and not isinstance(original, bool) and integer(value) is not None:
-        return integer(value)
-    return value

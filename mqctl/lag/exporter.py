@@ -58,12 +58,15 @@ class LagCollector:
         self._lock = threading.Lock()
         self.samples = 0
         self.last_error: str | None = None
+        self.backends: list[str] = []  # every broker sampled: each gets an `up` series
 
     def update(self, entries: list[LagEntry]) -> None:
         with self._lock:
             self._entries = list(entries)
             self.samples += 1
-            self.last_error = None
+            # a broker that could not be sampled is an UNKNOWN row of kind "backend"
+            down = [e.error or "unreachable" for e in entries if e.kind == "backend"]
+            self.last_error = down[0] if down else None
 
     def failed(self, message: str) -> None:
         with self._lock:
@@ -108,7 +111,7 @@ class LagCollector:
         )
         severity = gauge(
             "mqctl_lag_status_severity",
-            "0 OK, 1 WARN/LAGGING, 2 STALL/REWIND, 3 STOP/STOPPED, 4 ERROR",
+            "0 OK, 1 WARN/LAGGING, 2 STALL/REWIND, 3 STOP/STOPPED/UNKNOWN, 4 ERROR/DATA_LOSS",
             ["cluster_name", "backend", "kind", "group"],
         )
         p_status = gauge(
@@ -122,7 +125,12 @@ class LagCollector:
         q_consumers = gauge("mqctl_queue_consumers", "Consumers", q_labels)
         q_drain = gauge("mqctl_queue_drain_seconds", "Estimated seconds to drain", q_labels)
         seen_tp: set[tuple[str, int]] = set()
+        down = {e.backend for e in entries if e.kind == "backend"}
         for e in entries:
+            if e.kind == "backend":  # its figures are not known: only its UNKNOWN status
+                status.add_metric([c, e.backend, e.kind, e.group, e.status.value], 1)
+                severity.add_metric([c, e.backend, e.kind, e.group], e.status.severity)
+                continue
             status.add_metric([c, e.backend, e.kind, e.group, e.status.value], 1)
             severity.add_metric([c, e.backend, e.kind, e.group], e.status.severity)
             if e.kind == "queue" and e.queue is not None:
@@ -151,10 +159,18 @@ class LagCollector:
                     tp = [c, p.topic, str(p.partition)]
                     latest.add_metric(tp, p.end_offset)
                     earliest.add_metric(tp, p.log_start_offset)
-        up = gauge("mqctl_lag_up", "1 when the last sample succeeded", ["cluster_name"])
+        up = gauge("mqctl_lag_up", "1 when the last sample reached every broker", ["cluster_name"])
         up.add_metric([c], 0 if error else 1)
+        backend_up = gauge(
+            "mqctl_lag_backend_up",
+            "1 when the last sample reached this broker (its rows are current)",
+            ["cluster_name", "backend"],
+        )
+        for name in sorted(set(self.backends) | down | {e.backend for e in entries}):
+            backend_up.add_metric([c, name], 0 if name in down or (error and not entries) else 1)
         yield from (offset, lag, lag_s, est_s, max_lag, max_lag_s, sum_lag, latest, earliest)
         yield from (status, severity, p_status, q_ready, q_unacked, q_consumers, q_drain, up)
+        yield backend_up
 
 
 class Exporter:

@@ -70,9 +70,22 @@ def parse_datetime_ms(text: str) -> int:
     try:
         if parsed.tzinfo is None:
             parsed = parsed.astimezone()  # local time, like kafka-consumer-groups --to-datetime
-        return int(parsed.astimezone(UTC).timestamp() * 1000)
+        ms = int(parsed.astimezone(UTC).timestamp() * 1000)
     except (OverflowError, ValueError, OSError):  # e.g. 0001-01-01 east of UTC
         raise UsageError(f"invalid datetime {text!r}: outside the supported range") from None
+    return checked_epoch_ms(ms, f"datetime {text!r}")
+
+
+def checked_epoch_ms(ms: int, what: str) -> int:
+    """Record timestamps are epoch milliseconds and never negative: a time before 1970 is bad
+    input (exit 2) here, not a broker's cryptic refusal (Kafka answers ListOffsets for a
+    negative timestamp with UNSUPPORTED_VERSION)."""
+    if ms < 0:
+        raise UsageError(
+            f"{what} is before 1970-01-01T00:00:00Z, the earliest time a record can have",
+            hint="use a later time, or start at the beginning (--from-beginning / --to-earliest)",
+        )
+    return ms
 
 
 def parse_topic_selection(text: str) -> tuple[str, tuple[int, ...] | None]:

@@ -23,9 +23,13 @@ def partition_snapshot_status(lag: int, members: int, threshold: int = 0) -> Lag
     return LagStatus.LAGGING if lag > threshold else LagStatus.OK
 
 
+# Set by a backend from what it read (or could not read); the rules here never override them.
+JUDGED_BY_BACKEND = frozenset({LagStatus.ERROR, LagStatus.DATA_LOSS, LagStatus.UNKNOWN})
+
+
 def queue_snapshot_status(entry: LagEntry, threshold: int = 0) -> LagStatus:
     depth = entry.queue
-    if depth is None:
+    if depth is None or entry.status in JUDGED_BY_BACKEND:
         return entry.status
     # The backend's total_lag is the backlog (a stream's ready count is history, not backlog).
     backlog = entry.total_lag
@@ -37,15 +41,16 @@ def queue_snapshot_status(entry: LagEntry, threshold: int = 0) -> LagStatus:
 
 
 def apply_snapshot_status(entries: list[LagEntry], threshold: int = 0) -> list[LagEntry]:
-    """Set every partition's and entry's snapshot status in place (ERROR is kept)."""
+    """Set every partition's and entry's snapshot status in place (the statuses a backend
+    judged itself, ERROR, DATA_LOSS and UNKNOWN, are kept)."""
     for entry in entries:
-        if entry.status is LagStatus.ERROR:
-            continue
         if entry.kind == "queue":
             entry.status = queue_snapshot_status(entry, threshold)
             continue
+        if entry.kind != "group" or (entry.status in JUDGED_BY_BACKEND and not entry.partitions):
+            continue  # e.g. the UNKNOWN row of a broker that could not be sampled
         for p in entry.partitions:
-            if p.status is not LagStatus.ERROR:
+            if p.status not in JUDGED_BY_BACKEND:
                 p.status = partition_snapshot_status(p.lag, entry.members, threshold)
         entry.status = worst([p.status for p in entry.partitions])
     return entries
@@ -60,15 +65,22 @@ class Point:
     lag: int
     members: int
     error: bool = False
+    # ERROR, DATA_LOSS or UNKNOWN as the backend judged this sample, else None
+    judged: LagStatus | None = None
 
 
 def burrow_status(points: list[Point]) -> LagStatus:
     """Burrow's rules over one partition's samples, oldest first (docs/lag.md)."""
-    if not points or points[-1].error:
+    if not points:
+        return LagStatus.ERROR  # nothing to judge (callers always have a sample)
+    if points[-1].judged is not None:
+        return points[-1].judged  # the latest sample is ERROR, DATA_LOSS or UNKNOWN
+    if points[-1].error:
         return LagStatus.ERROR  # the latest sample could not be judged
     # An earlier unjudgeable sample (e.g. an offset briefly beyond the end while a new
-    # leader caught up) says nothing about progress: the rules use the other samples.
-    points = [p for p in points if not p.error]
+    # leader caught up, or figures missing while a broker restarted) says nothing about
+    # progress: the rules use the other samples.
+    points = [p for p in points if not p.error and p.judged is None]
     last = points[-1]
     # 1. OK if the lag is zero now or was zero at any time in the window.
     if last.lag <= 0 or any(p.lag <= 0 for p in points):
@@ -92,11 +104,14 @@ def burrow_status(points: list[Point]) -> LagStatus:
 
 
 def queue_window_status(entries: list[LagEntry]) -> LagStatus:
-    """Queues have no offsets: judge the depth series by the same spirit."""
-    depths = [e.total_lag for e in entries]
+    """Queues have no offsets: judge the depth series by the same spirit. A sample whose
+    figures were missing (UNKNOWN: statistics not rebuilt after a restart) is left out: a
+    depth the broker did not report is not a depth of 0."""
     last = entries[-1]
-    if last.status is LagStatus.ERROR:
-        return LagStatus.ERROR
+    if last.status in JUDGED_BY_BACKEND:
+        return last.status
+    entries = [e for e in entries if e.status not in JUDGED_BY_BACKEND]
+    depths = [e.total_lag for e in entries]
     if any(d <= 0 for d in depths):
         return LagStatus.OK
     consumers = last.queue.consumers if last.queue else last.members
@@ -132,6 +147,9 @@ def evaluate_window(samples: list[tuple[float, list[LagEntry]]]) -> list[LagEntr
     result = []
     for entry in samples[-1][1]:
         series = history[_key(entry)]
+        if entry.kind not in ("queue", "group"):
+            result.append(entry)  # e.g. the UNKNOWN row of a broker that was not sampled
+            continue
         if entry.kind == "queue":
             result.append(
                 dataclasses.replace(entry, status=queue_window_status([e for _, e in series]))
@@ -140,16 +158,17 @@ def evaluate_window(samples: list[tuple[float, list[LagEntry]]]) -> list[LagEntr
         points: dict[tuple[str, int], list[Point]] = defaultdict(list)
         for at, e in series:
             for p in e.partitions:
+                judged = p.status if p.status in JUDGED_BY_BACKEND else None
                 points[(p.topic, p.partition)].append(
-                    Point(at, p.committed_offset, p.lag, e.members, p.status is LagStatus.ERROR)
+                    Point(at, p.committed_offset, p.lag, e.members, judged=judged)
                 )
         partitions: list[PartitionLag] = [
             dataclasses.replace(p, status=burrow_status(points[(p.topic, p.partition)]))
             for p in entry.partitions
         ]
         status = (
-            LagStatus.ERROR
-            if entry.status is LagStatus.ERROR
+            entry.status
+            if entry.status in JUDGED_BY_BACKEND and not entry.partitions
             else worst([p.status for p in partitions])
         )
         result.append(dataclasses.replace(entry, partitions=partitions, status=status))

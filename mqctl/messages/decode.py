@@ -13,7 +13,6 @@ Decoder plugins (entry point group ``mqctl.decoders``, loaded by
 from __future__ import annotations
 
 import base64
-import binascii
 import json
 import math
 from collections.abc import Mapping, Sequence
@@ -342,15 +341,3 @@ def header_json(value: HeaderValue) -> Any:
     from mqctl.output.render import to_jsonable
 
     return to_jsonable(value)
-
-
-def decode_b64_arg(text: str) -> bytes:
-    """Strict base64 for input (``value_base64`` in jsonl); bad input is exit 2."""
-    try:
-        return base64.b64decode(text, validate=True)
-    except (binascii.Error, ValueError) as exc:
-        raise UsageError(f"invalid base64: {exc}") from None
-
-
-def mapping_headers(headers: Mapping[str, Any]) -> list[tuple[str, HeaderValue]]:
-    return [(str(k), v) for k, v in headers.items()]

@@ -108,6 +108,9 @@ def parse_start(
             raise UsageError(f"--last {last}: must be at least 1")
         return StartPosition("last", last)
     if since is not None:
+        from mqctl.lag.parsing import checked_epoch_ms
+
         when = parse_time(since, now)
-        return StartPosition("timestamp", int(when.timestamp() * 1000))
+        ms = checked_epoch_ms(int(when.timestamp() * 1000), f"--since {since!r}")
+        return StartPosition("timestamp", ms)
     return StartPosition("beginning")

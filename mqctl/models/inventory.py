@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 
@@ -151,6 +152,38 @@ class ExchangeInfo:
     auto_delete: bool
     internal: bool
     arguments: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class ExchangeDetail:
+    """``exchanges describe``: the exchange, bindings in and out, and its rates."""
+
+    exchange: ExchangeInfo
+    policy: str | None
+    bindings_in: list[BindingInfo]  # other exchanges -> this exchange
+    bindings_out: list[BindingInfo]  # this exchange -> queues and exchanges
+    publish_in_rate: float | None
+    publish_out_rate: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectionInfo:
+    """One client connection (``connections list``)."""
+
+    name: str
+    vhost: str
+    user: str
+    state: str
+    protocol: str
+    client: str  # product and version the client library reports
+    connection_name: str | None  # what the application named its connection
+    peer_host: str | None
+    peer_port: int | None
+    channels: int
+    tls: bool
+    connected_at: datetime | None
+    recv_rate: float | None  # bytes/s
+    send_rate: float | None  # bytes/s
 
 
 @dataclass(frozen=True, slots=True)

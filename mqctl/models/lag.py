@@ -15,7 +15,9 @@ class LagStatus(enum.StrEnum):
     """Health vocabulary shared by every broker (docs/lag.md has the rules).
 
     Snapshot statuses: OK, LAGGING, STOPPED. Window statuses (Burrow's rules): OK, WARN,
-    STALL, STOP, REWIND, ERROR.
+    STALL, STOP, REWIND, ERROR. In both: DATA_LOSS (the committed offset is below the log
+    start: records the group never read are gone) and UNKNOWN (the figures needed to judge
+    are missing: broker unreachable, statistics not yet rebuilt after a restart).
     """
 
     OK = "OK"
@@ -26,6 +28,8 @@ class LagStatus(enum.StrEnum):
     STOPPED = "STOPPED"
     STOP = "STOP"
     ERROR = "ERROR"
+    DATA_LOSS = "DATA_LOSS"
+    UNKNOWN = "UNKNOWN"
 
     @property
     def severity(self) -> int:
@@ -40,12 +44,18 @@ _SEVERITY = {
     LagStatus.STALL: 2,
     LagStatus.STOPPED: 3,
     LagStatus.STOP: 3,
+    # Not knowing is as alarming as a stopped consumer (alerts at >= 3 fire): it is never OK.
+    LagStatus.UNKNOWN: 3,
+    LagStatus.DATA_LOSS: 4,
     LagStatus.ERROR: 4,
 }
+# Among equal severities the more specific status names the group: a known STOP beats
+# UNKNOWN, ERROR beats DATA_LOSS.
+_TIE_BREAK = {LagStatus.UNKNOWN: -1, LagStatus.DATA_LOSS: -1}
 
 
 def worst(statuses: list[LagStatus]) -> LagStatus:
-    return max(statuses, key=lambda s: s.severity, default=LagStatus.OK)
+    return max(statuses, key=lambda s: (s.severity, _TIE_BREAK.get(s, 0)), default=LagStatus.OK)
 
 
 @dataclass(slots=True)
@@ -61,8 +71,14 @@ class PartitionLag:
     status: LagStatus = LagStatus.OK
     # Interpolated from end offsets sampled over time (--watch/--window only; docs/lag.md).
     estimated_time_lag_seconds: float | None = None
-    # Why the partition is ERROR (e.g. committed offset beyond the end offset), else None.
+    # Why the partition is ERROR, DATA_LOSS or UNKNOWN (e.g. committed offset beyond the end
+    # offset), else None.
     error: str | None = None
+    # Records between the committed offset and the log start: removed (retention,
+    # delete-records) before the group read them. ``lag`` counts only records that still
+    # exist; ``raw_lag`` is end offset - committed offset (None without a commit).
+    records_lost: int = 0
+    raw_lag: int | None = None
 
 
 @dataclass(slots=True)
@@ -95,3 +111,6 @@ class LagEntry:
     partitions: list[PartitionLag] = field(default_factory=list)
     queue: QueueDepth | None = None
     max_estimated_time_lag_seconds: float | None = None  # --watch/--window only
+    total_records_lost: int = 0  # sum of the partitions' records_lost
+    # Why the entry is UNKNOWN or ERROR (e.g. "cannot connect to RabbitMQ at ..."), else None.
+    error: str | None = None

@@ -9,12 +9,13 @@ from :mod:`mqctl.dlq`. Every redrive appends an audit record (:mod:`mqctl.audit`
 from __future__ import annotations
 
 import asyncio
+import time
 from datetime import UTC, datetime
 from typing import Any
 
 from mqctl.backend import DeadLetterSupport, require
 from mqctl.dlq.engine import ProgressCallback, RedriveControl
-from mqctl.dlq.grouping import check_group_by, group, sample, top_reasons
+from mqctl.dlq.grouping import check_group_by, group, top_reasons
 from mqctl.dlq.metadata import parse
 from mqctl.dlq.models import (
     Candidate,
@@ -23,8 +24,26 @@ from mqctl.dlq.models import (
     InspectReport,
     RedriveSummary,
 )
-from mqctl.dlq.plan import Filters, Planner, RedriveOptions
-from mqctl.errors import MqctlError
+from mqctl.dlq.plan import (
+    SKIP_FILTERED,
+    SKIP_LOOP_GUARD,
+    SKIP_NO_DESTINATION,
+    SKIP_NO_ENVELOPE,
+    SKIP_SELF,
+    Filters,
+    Planner,
+    RedriveOptions,
+    Target,
+)
+from mqctl.dlq.planning import (
+    SKIP_ALREADY,
+    SKIP_LIMIT,
+    ChecksRedrive,
+    PlanBuilder,
+    PlansRedrive,
+    target_key,
+)
+from mqctl.errors import MqctlError, NotFoundError
 from mqctl.models.inventory import Destination
 from mqctl.models.messages import Message, PeekOptions, StartPosition
 from mqctl.session import Session
@@ -64,7 +83,7 @@ async def _resolve(session: Session, name: str) -> tuple[Destination, Any]:
 
     destination = await resolve(session, name)
     backend = session.backend(destination.backend)
-    support = require(backend, DeadLetterSupport, "dead-letter queues")  # type: ignore[type-abstract]
+    support = require(backend, DeadLetterSupport, "dead-letter queues")
     return destination, support
 
 
@@ -171,29 +190,49 @@ def _planner(session: Session, destination: Destination, options: RedriveOptions
     )
 
 
-async def plan(session: Session, name: str, options: RedriveOptions) -> RedriveSummary:
-    """``--dry-run``: what a redrive would do, computed from a safe peek; changes nothing.
+def _to_target(destination: Destination, options: RedriveOptions) -> Target | None:
+    to = options.to
+    if not to or destination.backend == "kafka":
+        return None  # Kafka checks --to from the metadata its plan reads anyway
+    if to.startswith("exchange:"):
+        return Target("exchange", to[len("exchange:") :])
+    return Target("queue", to, routing_key=to)
 
-    On Kafka the plan covers the retained log from its beginning (a previous partial
-    redrive's committed position is not taken into account)."""
-    destination, _ = await _resolve(session, name)
+
+async def _check(support: Any, destination: Destination, options: RedriveOptions) -> None:
+    """What a plan and a run refuse alike: a DLQ that cannot be redriven (a stream, exit 2)
+    and a ``--to`` destination that does not exist (exit 4)."""
+    if not isinstance(support, ChecksRedrive):
+        return
+    to = _to_target(destination, options)
+    missing = await support.check_redrive(destination, [to] if to else [])
+    error = missing.get(target_key(to)) if to else None
+    if error is not None:
+        raise NotFoundError(f"--to: {error}; nothing moved", hint="create it first")
+
+
+async def plan(session: Session, name: str, options: RedriveOptions) -> RedriveSummary:
+    """``--dry-run``: exactly what a redrive started now would do (the same planning code as
+    the run, the same checks and refusals); changes nothing."""
+    session.check_writable("dlq redrive")
+    destination, support = await _resolve(session, name)
     planner = _planner(session, destination, options)
     summary = RedriveSummary(destination.backend, destination.qualified, dry_run=True)
-    control = RedriveControl(summary)
-    for message in await _read(session, destination, UNLIMITED, allow_requeue=False):
-        decision = planner.decide(message)
-        if decision.action == "stop":
-            control.stopped_early(f"--limit {options.limit} reached")
-            break
-        control.examined()
-        if decision.action == "skip":
-            control.skipped(decision.reason or "skipped")
-        else:
-            assert decision.target is not None
-            control.moved(decision.target)
-            if len(summary.samples) < DRY_RUN_SAMPLES:
-                summary.samples.append(sample(InspectedMessage(message, decision.info)))
-    return control.finish()
+    started = time.monotonic()
+    await _check(support, destination, options)
+    if isinstance(support, PlansRedrive):
+        await support.plan_redrive(destination, planner, summary)
+    else:
+        builder = PlanBuilder(planner, summary)
+        messages = await _read(session, destination, UNLIMITED, allow_requeue=False)
+        for position, message in enumerate(messages):
+            builder.add(message, position, position)
+        missing = {}
+        if isinstance(support, ChecksRedrive):
+            missing = await support.check_redrive(destination, builder.targets())
+        builder.finish(missing)
+    summary.duration_seconds = round(time.monotonic() - started, 3)
+    return summary
 
 
 async def redrive(
@@ -205,19 +244,26 @@ async def redrive(
     stop: asyncio.Event | None = None,
     window: int = 1000,
     expected: int | None = None,
+    shown: RedriveSummary | None = None,
 ) -> RedriveSummary:
-    """Move messages back (at least once); the summary says what moved, skipped, failed.
+    """Move messages back (at least once); the summary says what moved, skipped, failed,
+    and (``plan_differs``) why the result differs from the plan.
 
-    ``expected``: how many messages a plan shown just before examined (a hint for queues
-    whose ready count is briefly low while that plan's peek returns its messages)."""
+    ``shown``: the plan the user confirmed (prompt, TUI): a run that moves anything else says
+    so. ``expected``: how many messages that plan examined (a hint for queues whose ready
+    count is briefly low while that plan's peek returns its messages)."""
     session.check_writable("dlq redrive")
     destination, support = await _resolve(session, name)
     planner = _planner(session, destination, options)
     summary = RedriveSummary(destination.backend, destination.qualified, dry_run=False)
+    summary.unwrap = options.unwrap
+    if expected is None and shown is not None:
+        expected = shown.examined
     control = RedriveControl(
         summary, rate=options.rate, progress=progress, stop=stop, window=window, total=expected
     )
     try:
+        await _check(support, destination, options)
         await support.redrive_dead_letters(destination, planner, control)
     except BaseException as exc:
         control.finish()
@@ -226,9 +272,40 @@ async def redrive(
         )
         raise
     control.finish()
-    outcome = "interrupted" if summary.interrupted else "partial" if summary.failed else "ok"
+    compare_with_plan(summary, shown)
+    outcome = "interrupted" if summary.interrupted else "ok"
+    if not summary.interrupted and (summary.failed or summary.plan_differs):
+        outcome = "partial"
     _audit(session, destination, options, summary, outcome)
     return summary
+
+
+def compare_with_plan(summary: RedriveSummary, shown: RedriveSummary | None) -> None:
+    """Set ``plan_differs`` when the run did not do what its plan (or the plan shown to the
+    user) said; an interrupted run says so on its own."""
+    reasons = []
+    if summary.planned is None and shown is not None:
+        summary.planned = shown.moved
+    elif shown is not None and summary.planned != shown.moved:
+        reasons.append(
+            f"the DLQ changed after the plan was shown ({shown.moved} to move then, "
+            f"{summary.planned} when the run started)"
+        )
+    if summary.planned is not None and summary.moved != summary.planned and not summary.interrupted:
+        why = [f"the plan said {summary.planned} to move, {summary.moved} moved"]
+        if summary.failed:
+            why.append(f"{summary.failed} failed")
+        for reason, n in summary.skipped.items():
+            if reason not in _PLANNED_SKIPS:
+                why.append(f"{n} {reason}")
+        if summary.stopped_early:
+            why.append(summary.stopped_early)
+        reasons.append(": ".join([why[0], ", ".join(why[1:])]) if len(why) > 1 else why[0])
+    summary.plan_differs = "; ".join(reasons) or None
+
+
+_PLANNED_SKIPS = {SKIP_FILTERED, SKIP_LOOP_GUARD, SKIP_NO_DESTINATION, SKIP_SELF, SKIP_LIMIT}
+_PLANNED_SKIPS |= {SKIP_ALREADY, SKIP_NO_ENVELOPE}
 
 
 def _audit(
@@ -248,6 +325,10 @@ def _audit(
         "limit": options.limit,
         "max_redrives": options.max_redrives,
         "rate": options.rate,
+        "unwrap": options.unwrap,
+        "planned": summary.planned,
+        "plan_differs": summary.plan_differs,
+        "already_redriven": summary.already_redriven,
         "reset_headers": [n for n, _ in options.reset_headers],
         "filters": {
             "reason": f.reasons,
@@ -264,9 +345,9 @@ def _audit(
     }
     if error:
         details["error"] = error
-    audit.record(
-        context=session.context.name,
-        command="dlq redrive",
+    audit.log_action(
+        session,
+        action="dlq redrive",
         target=destination.qualified,
         counts={
             "examined": summary.examined,

@@ -1,4 +1,8 @@
-"""Consumer group administration: list, describe, delete, offsets reset (plan, execute)."""
+"""Consumer group administration: list, describe, delete, offsets reset (plan, execute).
+
+Deleting a group and applying an offsets reset are writes: audited here (one record each,
+with the real outcome), after the view's ``confirm`` callback (:data:`mqctl.audit.Confirm`).
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ import asyncio
 import time
 from pathlib import Path
 
+from mqctl.audit import Action, Confirm, audited, target_name
 from mqctl.backend import GroupAdmin
 from mqctl.errors import UsageError
 from mqctl.lag.model import GroupDetail, GroupSummary, OffsetResetPlan, ResetSpec
@@ -14,13 +19,11 @@ from mqctl.services.inventory import split_prefix
 from mqctl.session import Session
 
 
-def _admin(session: Session, name: str | None, what: str) -> tuple[GroupAdmin, str]:
-    backend_name, bare = split_prefix(name) if name is not None else (None, "")
-    found = session.backends_with(GroupAdmin, what)
-    for backend, admin in found:
-        if backend_name is None or backend.name == backend_name:
-            return admin, bare
-    raise UsageError(f"{what}: the {backend_name} backend of this context does not support it")
+def _admin(session: Session, name: str, what: str) -> tuple[str, GroupAdmin, str]:
+    """The broker's name, its group admin and the bare group name."""
+    backend_name, bare = split_prefix(name)
+    backend, admin = session.backend_for(GroupAdmin, what, backend=backend_name)
+    return backend.name, admin, bare
 
 
 async def list_groups(session: Session) -> list[GroupSummary]:
@@ -30,19 +33,30 @@ async def list_groups(session: Session) -> list[GroupSummary]:
 
 
 async def describe_group(session: Session, group: str) -> GroupDetail:
-    admin, bare = _admin(session, group, "describing consumer groups")
+    _, admin, bare = _admin(session, group, "describing consumer groups")
     return await admin.describe_group(bare)
 
 
-async def delete_group(session: Session, group: str) -> None:
-    session.check_writable(f"deleting consumer group {group!r}")
-    admin, bare = _admin(session, group, "deleting consumer groups")
-    await admin.delete_group(bare)
+async def delete_group(
+    session: Session, group: str, *, confirm: Confirm[str] | None = None
+) -> None:
+    """Delete a group and its committed offsets, after ``confirm(bare group name)``."""
+    with audited(session, "group delete", group) as act:
+        session.check_writable(f"deleting consumer group {group!r}")
+        broker, admin, bare = _admin(session, group, "deleting consumer groups")
+        act.target = target_name(broker, "group", bare)
+        if confirm is not None:
+            await confirm(bare)
+        await admin.delete_group(bare)
+        act.counts["groups"] = 1
 
 
 def duration_spec_value(seconds: float) -> int:
     """``--by-duration``: the epoch ms that lies ``seconds`` in the past."""
-    return int((time.time() - seconds) * 1000)
+    from mqctl.lag.parsing import checked_epoch_ms
+
+    when = int((time.time() - seconds) * 1000)
+    return checked_epoch_ms(when, f"--by-duration of {seconds / 86400:,.0f} days")
 
 
 def read_plan_file(path: str) -> tuple[tuple[str, int, int], ...]:
@@ -64,21 +78,44 @@ def export_plan(plan: OffsetResetPlan, path: str) -> None:
 
 
 async def reset_offsets(
-    session: Session, group: str, spec: ResetSpec, *, execute: bool
+    session: Session,
+    group: str,
+    spec: ResetSpec,
+    *,
+    execute: bool,
+    confirm: Confirm[OffsetResetPlan] | None = None,
 ) -> OffsetResetPlan:
-    """Compute the plan; apply it only with ``execute`` (after the caller confirmed)."""
-    if execute:
+    """Compute the plan; with ``execute``, apply it after ``confirm(plan)`` (audited). The
+    plan alone changes nothing and is not audited."""
+    if not execute:
+        _, admin, bare = _admin(session, group, "resetting consumer group offsets")
+        return await admin.plan_offsets_reset(bare, spec)
+    with audited(session, "offsets reset", group) as act:
         session.check_writable(f"resetting offsets of group {group!r}")
-    admin, bare = _admin(session, group, "resetting consumer group offsets")
-    plan = await admin.plan_offsets_reset(bare, spec)
-    if execute:
+        broker, admin, bare = _admin(session, group, "resetting consumer group offsets")
+        act.target = target_name(broker, "group", bare)
+        plan = await admin.plan_offsets_reset(bare, spec)
+        _describe(act, plan)
+        if confirm is not None:
+            await confirm(plan)
         await admin.apply_offsets_reset(plan)
-    return plan
+        act.counts["partitions"] = len(plan.rows)
+        return plan
 
 
 async def apply_reset(session: Session, plan: OffsetResetPlan) -> OffsetResetPlan:
-    """Apply a plan shown earlier (the backend re-checks that the group is inactive)."""
-    session.check_writable(f"resetting offsets of group {plan.group!r}")
-    admin, _ = _admin(session, f"{plan.backend}:{plan.group}", "resetting offsets")
-    await admin.apply_offsets_reset(plan)
-    return plan
+    """Apply a plan shown (and confirmed) earlier; the backend re-checks that the group is
+    inactive. Audited."""
+    with audited(session, "offsets reset", target_name(plan.backend, "group", plan.group)) as act:
+        _describe(act, plan)
+        session.check_writable(f"resetting offsets of group {plan.group!r}")
+        _, admin = session.backend_for(GroupAdmin, "resetting offsets", backend=plan.backend)
+        await admin.apply_offsets_reset(plan)
+        act.counts["partitions"] = len(plan.rows)
+        return plan
+
+
+def _describe(act: Action, plan: OffsetResetPlan) -> None:
+    act.details.update(
+        mode=plan.mode, topics=sorted({row.topic for row in plan.rows}), planned=len(plan.rows)
+    )

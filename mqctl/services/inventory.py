@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
-from mqctl.backend import Backend, QueueCatalog, QueueStatsPages, TopicCatalog
+from mqctl.backend import QueueCatalog, QueueStatsPages, TopicCatalog
 from mqctl.errors import NotFoundError, UsageError
 from mqctl.models.inventory import (
     BindingInfo,
@@ -34,21 +33,10 @@ async def list_topics(session: Session, *, include_internal: bool = False) -> li
     return [topic for batch in results for topic in batch]
 
 
-def _only(session: Session, capability: Any, what: str, backend: str | None) -> Backend:
-    found = session.backends_with(capability, what)
-    if backend is not None:
-        for b, _ in found:
-            if b.name == backend:
-                return b
-        raise UsageError(f"{what}: the {backend} backend of this context does not support it")
-    return found[0][0]
-
-
 async def describe_topic(session: Session, name: str) -> TopicDetail:
     backend_name, bare = split_prefix(name)
-    backend = _only(session, TopicCatalog, "describing topics", backend_name)
-    assert isinstance(backend, TopicCatalog)
-    return await backend.describe_topic(bare)
+    _, catalog = session.backend_for(TopicCatalog, "describing topics", backend=backend_name)
+    return await catalog.describe_topic(bare)
 
 
 async def list_queues(
@@ -87,31 +75,27 @@ async def list_queue_page(
 
 async def describe_queue(session: Session, name: str, *, vhost: str | None = None) -> QueueDetail:
     backend_name, bare = split_prefix(name)
-    backend = _only(session, QueueCatalog, "describing queues", backend_name)
-    assert isinstance(backend, QueueCatalog)
-    return await backend.describe_queue(bare, vhost=vhost)
+    _, catalog = session.backend_for(QueueCatalog, "describing queues", backend=backend_name)
+    return await catalog.describe_queue(bare, vhost=vhost)
 
 
 async def list_vhosts(session: Session) -> list[VhostInfo]:
-    backend = _only(session, QueueCatalog, "listing vhosts", None)
-    assert isinstance(backend, QueueCatalog)
-    return await backend.list_vhosts()
+    _, catalog = session.backend_for(QueueCatalog, "listing vhosts")
+    return await catalog.list_vhosts()
 
 
 async def list_exchanges(
     session: Session, *, vhost: str | None = None, all_vhosts: bool = False
 ) -> list[ExchangeInfo]:
-    backend = _only(session, QueueCatalog, "listing exchanges", None)
-    assert isinstance(backend, QueueCatalog)
-    return await backend.list_exchanges(vhost=vhost, all_vhosts=all_vhosts)
+    _, catalog = session.backend_for(QueueCatalog, "listing exchanges")
+    return await catalog.list_exchanges(vhost=vhost, all_vhosts=all_vhosts)
 
 
 async def list_bindings(
     session: Session, *, vhost: str | None = None, all_vhosts: bool = False
 ) -> list[BindingInfo]:
-    backend = _only(session, QueueCatalog, "listing bindings", None)
-    assert isinstance(backend, QueueCatalog)
-    return await backend.list_bindings(vhost=vhost, all_vhosts=all_vhosts)
+    _, catalog = session.backend_for(QueueCatalog, "listing bindings")
+    return await catalog.list_bindings(vhost=vhost, all_vhosts=all_vhosts)
 
 
 def split_prefix(name: str) -> tuple[str | None, str]:

@@ -12,17 +12,19 @@ import dataclasses
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from mqctl.backend import Backend, LagSource, QueueCatalog
 from mqctl.dlq.discovery import is_dlq_name
 from mqctl.errors import ConnectError, NotFoundError, UsageError
 from mqctl.lag.estimate import OffsetHistory
 from mqctl.lag.status import apply_snapshot_status, evaluate_window
-from mqctl.models.lag import LagEntry
+from mqctl.models.lag import LagEntry, LagStatus
 from mqctl.services.inventory import split_prefix
 from mqctl.session import Session
 
 Sample = tuple[float, list[LagEntry]]
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +72,7 @@ def without_dlq(
                     entry,
                     partitions=parts,
                     total_lag=sum(p.lag for p in parts),
+                    total_records_lost=sum(p.records_lost for p in parts),
                     max_time_lag_seconds=max(time_lags) if time_lags else None,
                     topics=sorted({p.topic for p in parts}),
                 )
@@ -79,6 +82,66 @@ def without_dlq(
 
 def _sources(session: Session) -> list[tuple[Backend, LagSource]]:
     return [(b, s) for b, s in session.backends_with(LagSource, "showing lag")]
+
+
+def lag_backends(session: Session) -> list[str]:
+    """The names of the brokers whose lag is sampled (each gets its own `up` metric)."""
+    return [b.name for b, _ in _sources(session)]
+
+
+UNREACHABLE_KIND = "backend"  # the kind of the row standing for a broker that was not sampled
+
+
+def unreachable_entry(backend: str, error: ConnectError, name: str = "*") -> LagEntry:
+    """The row of a broker (or of a name asked of it) that could not be sampled: UNKNOWN,
+    with the reason. Its figures are not known, so nothing about it can read OK."""
+    return LagEntry(
+        backend=backend,
+        kind=UNREACHABLE_KIND,
+        group=name,
+        status=LagStatus.UNKNOWN,
+        total_lag=0,
+        max_time_lag_seconds=None,
+        state="unreachable",
+        error=error.message,
+    )
+
+
+def unreachable(entries: list[LagEntry]) -> list[LagEntry]:
+    """The rows of brokers that could not be sampled (see :func:`unreachable_entry`)."""
+    return [e for e in entries if e.kind == UNREACHABLE_KIND]
+
+
+async def _each_backend(
+    calls: list[tuple[str, Awaitable[_T]]],
+) -> list[tuple[str, _T | ConnectError]]:
+    """Await every backend's call concurrently; a broker that cannot be reached gives its
+    ConnectError instead of a result, so the others' rows still come (partial outages).
+    When every broker failed, the first failure is raised: nothing could be sampled."""
+    results = await asyncio.gather(*(call for _, call in calls), return_exceptions=True)
+    out: list[tuple[str, _T | ConnectError]] = []
+    for (name, _), result in zip(calls, results, strict=True):
+        if isinstance(result, ConnectError):
+            out.append((name, result))
+        elif isinstance(result, BaseException):
+            raise result
+        else:
+            out.append((name, result))
+    failed = {name: r for name, r in out if isinstance(r, ConnectError)}
+    if out and len(failed) == len(out):
+        raise NothingAnswered(failed)
+    return out
+
+
+class NothingAnswered(ConnectError):
+    """No broker of the context could be sampled: the first one's error (exit 3), with
+    every broker's own reason in ``failures``."""
+
+    def __init__(self, failures: dict[str, ConnectError]) -> None:
+        first = next(iter(failures.values()))
+        super().__init__(first.message, hint=first.hint)
+        self.exit_code = first.exit_code
+        self.failures = failures
 
 
 async def _names_on(
@@ -125,8 +188,10 @@ async def snapshot(
         if queue_brokers or not isinstance(owner, QueueCatalog)
     ]
     if query.groups is None:
-        batches = await asyncio.gather(*(s.lag(None, query.topic) for _, s in sources))
-        found = [e for b in batches for e in b]
+        batches = await _each_backend([(b.name, s.lag(None, query.topic)) for b, s in sources])
+        found: list[LagEntry] = []
+        for name, batch in batches:
+            found += [unreachable_entry(name, batch)] if isinstance(batch, ConnectError) else batch
         if not query.include_dlq:
             keep = frozenset([query.topic] if query.topic else [])
             found = without_dlq(found, tuple(session.context.dlq_patterns), keep)
@@ -141,14 +206,25 @@ async def snapshot(
         for name in [backend] if backend else list(wanted):
             wanted[name].append(bare)
     asks = [(b, s, wanted[b.name]) for b, s in sources if wanted[b.name]]
-    results = await asyncio.gather(*(_names_on(s, n, query.topic) for b, s, n in asks))
+    answers = await _each_backend([(b.name, _names_on(s, n, query.topic)) for b, s, n in asks])
+    results: list[tuple[list[LagEntry], set[str], list[NotFoundError]]] = []
+    down: dict[str, ConnectError] = {}
+    for (_, _, names), (name, answer) in zip(asks, answers, strict=True):
+        if isinstance(answer, ConnectError):
+            down[name] = answer
+            results.append(([unreachable_entry(name, answer, n) for n in names], set(), []))
+        else:
+            results.append(answer)
     entries = [e for batch, _, _ in results for e in batch]
     known = {f"{b.name}:{n}" for (b, _, _), (_, k, _) in zip(asks, results, strict=True) for n in k}
     errors = [err for _, _, errs in results for err in errs]
     missing = []
     for raw in query.groups:
         backend, bare = split_prefix(raw)
-        if not any(f"{name}:{bare}" in known for name in ([backend] if backend else wanted)):
+        names = [backend] if backend else list(wanted)
+        if any(name in down for name in names):
+            continue  # maybe on the broker that did not answer: UNKNOWN, not "not found"
+        if not any(f"{name}:{bare}" in known for name in names):
             missing.append(raw)
     if missing and len(errors) == 1:
         raise errors[0]  # the broker's own message says what is missing (group or topic)
@@ -174,7 +250,10 @@ async def window(
     history = OffsetHistory()
     started = time.monotonic()
     while True:
-        entries = await snapshot(session, query)
+        if samples:
+            entries = await _sample_or_unreachable(session, query)
+        else:
+            entries = await snapshot(session, query)  # nothing answers at all: exit 3
         at = time.monotonic()
         samples.append((at, entries))
         history.record(at, entries)
@@ -202,8 +281,13 @@ async def watch(
     on_error: Callable[[ConnectError], None] | None = None,
 ) -> None:
     """Sample forever (or ``count`` times); each result is judged over the samples of the
-    last ``span`` seconds (default: 10 intervals) once two samples exist. With ``on_error``,
-    an unreachable broker is reported to it and sampling goes on (the exporter)."""
+    last ``span`` seconds (default: 10 intervals) once two samples exist.
+
+    Each broker is sampled on its own: one that cannot be reached gives an UNKNOWN row with
+    the reason (:func:`unreachable_entry`) while the others' rows keep coming. When none
+    answers, ``on_error`` is told (it may raise to end the watch, e.g. on the first sample)
+    and, if it returns, the sample is the brokers' UNKNOWN rows; without ``on_error`` that
+    failure is raised."""
     keep = span if span is not None else interval * 10
     samples: list[Sample] = []
     history = OffsetHistory()  # kept beyond the span: older commits can still be placed
@@ -215,10 +299,7 @@ async def watch(
             if on_error is None:
                 raise
             on_error(exc)
-            taken += 1
-            if count is None or taken < count:
-                await asyncio.sleep(interval)
-            continue
+            entries = _all_unreachable(session, query, exc)
         now = time.monotonic()
         samples.append((now, entries))
         history.record(now, entries)
@@ -231,3 +312,24 @@ async def watch(
         taken += 1
         if count is None or taken < count:
             await asyncio.sleep(interval)
+
+
+def _all_unreachable(session: Session, query: LagQuery, exc: ConnectError) -> list[LagEntry]:
+    """The sample when no broker answered: one UNKNOWN row per broker (or per asked name)."""
+    rows = []
+    for backend, _source in _sources(session):
+        names: list[str] = []
+        for raw in query.groups or ():
+            prefix, bare = split_prefix(raw)
+            if prefix in (None, backend.name):
+                names.append(bare)
+        reason = exc.failures.get(backend.name, exc) if isinstance(exc, NothingAnswered) else exc
+        rows += [unreachable_entry(backend.name, reason, n) for n in names or ["*"]]
+    return rows
+
+
+async def _sample_or_unreachable(session: Session, query: LagQuery) -> list[LagEntry]:
+    try:
+        return await snapshot(session, query)
+    except ConnectError as exc:
+        return _all_unreachable(session, query, exc)

@@ -3,17 +3,28 @@
 Names resolve through :func:`mqctl.services.inventory.resolve` (``kafka:``/``rabbitmq:``
 prefixes); the work is done by the backend's :class:`MessageReader` / :class:`MessageWriter`.
 Filters, limits, ``--merge`` ordering and rate limiting are applied here, the same way for all
-brokers.
+brokers. Publishing is a write: :func:`publish` and :func:`publish_tallies` audit it (one
+record per publish, with the confirmed and failed counts, never a value), and
+:func:`publish_target` records a publish refused or failed before it starts.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field
 
-from mqctl.backend import Backend, MessageReader, MessageWriter, QueueCatalog, TopicAdmin, require
-from mqctl.errors import NotFoundError, UsageError
+from mqctl.audit import Action, Outcome, audited, audited_on_error, target_name
+from mqctl.backend import (
+    MessageBatches,
+    MessageReader,
+    MessageWriter,
+    QueueCatalog,
+    ResultTallies,
+    require,
+)
+from mqctl.errors import UsageError
 from mqctl.messages.filters import FilterStats, MessageFilter
 from mqctl.messages.rate import rate_limited
 from mqctl.messages.sources import aiter_messages
@@ -84,15 +95,14 @@ async def peek_batches(
     stats: PeekStats | None = None,
 ) -> AsyncIterator[list[Message]]:
     """The messages of :func:`peek` (same limit, filters and stats) in lists, never empty, of
-    consecutive messages: a backend whose reader has ``batches()`` (Kafka: one list per
-    fetch) costs no async step per message; other readers give lists of one. :func:`peek`
+    consecutive messages: a reader that is also :class:`MessageBatches` (Kafka: one list
+    per fetch) costs no async step per message; other readers give lists of one. :func:`peek`
     is this, flattened."""
     stats = stats if stats is not None else PeekStats()
     source = await _open(session, name, options, filters, vhost, merge, stats)
     limit = options.max_messages if options.max_messages > 0 else None
     active = filters is not None and filters.active
-    batches = getattr(source, "batches", None)
-    lists: AsyncIterator[list[Message]] = batches() if batches is not None else _lists(source)
+    lists = source.batches() if isinstance(source, MessageBatches) else _lists(source)
     try:
         async for batch in lists:
             if not active and (limit is None or stats.matched + len(batch) < limit):
@@ -133,7 +143,7 @@ async def _open(
     destination = await resolve_destination(session, name, vhost=vhost)
     stats.destination = destination
     backend = session.backend(destination.backend)
-    reader = require(backend, MessageReader, "peek")  # type: ignore[type-abstract]
+    reader = require(backend, MessageReader, "peek")
     backend_options = options
     if (filters is not None and filters.active) or merge or options.max_messages <= 0:
         backend_options = dataclasses.replace(options, max_messages=UNLIMITED)
@@ -162,18 +172,25 @@ async def _aclose(iterator: AsyncIterator[object]) -> None:
         await close()
 
 
-def _queue_backend(session: Session, backend_name: str | None) -> Backend:
+def _queue_broker(session: Session, backend_name: str | None) -> str:
     """The broker that has exchanges and queues (RabbitMQ-like) for --exchange/--queue."""
-    if backend_name is not None:
-        return session.backend(backend_name)
-    for backend in session.backends():
-        if isinstance(backend, QueueCatalog):
-            return backend
-    configured = ", ".join(session.backend_names) or "no brokers"
-    raise UsageError(
-        f"--exchange/--queue need a RabbitMQ broker; context {session.context.name!r} has "
-        f"{configured}"
+    backend, _ = session.backend_for(
+        QueueCatalog, "publishing to an exchange or queue", backend=backend_name
     )
+    return backend.name
+
+
+def _given_target(
+    target: str | Destination | None, exchange: str | None = None, queue: str | None = None
+) -> str:
+    """The audit target of a publish before its destination is resolved."""
+    if isinstance(target, Destination):
+        return target_name(target.backend, target.kind, target.name)
+    if exchange is not None:
+        return f"exchange/{exchange}"
+    if queue is not None:
+        return f"queue/{queue}"
+    return target or "?"
 
 
 async def publish_target(
@@ -187,27 +204,27 @@ async def publish_target(
     """Where a publish goes: a topic/queue by name, ``--queue Q`` or ``--exchange X``.
 
     An exchange is not looked up (the broker refuses unknown exchanges on publish, which the
-    backend reports per message); ``""`` is the default exchange. Refused in read-only contexts.
+    backend reports per message); ``""`` is the default exchange. Refused in read-only contexts
+    (audited as refused, like a target that cannot be found).
     """
-    session.check_writable("publish")
-    if isinstance(target, Destination):
-        return target
-    if exchange is not None:
-        if target is not None or queue is not None:
-            raise UsageError("--exchange cannot be combined with a TARGET or --queue")
-        backend_name, bare = split_prefix(exchange)
-        backend = _queue_backend(session, backend_name)
-        return Destination(backend.name, "exchange", bare, vhost)
-    if queue is not None:
-        if target is not None:
-            raise UsageError("--queue cannot be combined with a TARGET")
-        backend_name, bare = split_prefix(queue)
-        backend = _queue_backend(session, backend_name)
-        destination = await resolve(session, f"{backend.name}:{bare}", vhost=vhost)
-        return destination
-    if target is None:
-        raise UsageError("publish needs a TARGET (topic or queue), --queue Q or --exchange X")
-    return await resolve(session, target, vhost=vhost)
+    with audited_on_error(session, "publish", _given_target(target, exchange, queue)):
+        session.check_writable("publish")
+        if isinstance(target, Destination):
+            return target
+        if exchange is not None:
+            if target is not None or queue is not None:
+                raise UsageError("--exchange cannot be combined with a TARGET or --queue")
+            backend_name, bare = split_prefix(exchange)
+            return Destination(_queue_broker(session, backend_name), "exchange", bare, vhost)
+        if queue is not None:
+            if target is not None:
+                raise UsageError("--queue cannot be combined with a TARGET")
+            backend_name, bare = split_prefix(queue)
+            broker = _queue_broker(session, backend_name)
+            return await resolve(session, f"{broker}:{bare}", vhost=vhost)
+        if target is None:
+            raise UsageError("publish needs a TARGET (topic or queue), --queue Q or --exchange X")
+        return await resolve(session, target, vhost=vhost)
 
 
 async def publish(
@@ -220,13 +237,16 @@ async def publish(
     rate: float | None = None,
 ) -> AsyncIterator[PublishResult]:
     """Publish ``messages`` (at ``rate`` per second if given); one result per message, in
-    order, each after the broker confirmed or refused it. Refused in read-only contexts."""
-    results = await _writer_results(session, target, messages, options, vhost, rate)
-    try:
+    order, each after the broker confirmed or refused it. Refused in read-only contexts.
+    Audited when it ends (closing the iterator early records ``interrupted``)."""
+    async with _audited_publish(session, target, messages, options, vhost, rate) as run:
+        act, results = run
         async for result in results:
+            if result.ok:
+                act.counts["published"] += 1
+            else:
+                _count_failed(act, [result])
             yield result
-    finally:
-        await _aclose(results)
 
 
 async def publish_tallies(
@@ -241,31 +261,67 @@ async def publish_tallies(
     """:func:`publish` for callers that only count (summaries, progress): yields (messages
     confirmed, results of the failed ones) for consecutive groups of messages, in order. A
     backend whose results have ``tallies()`` (Kafka's batches) builds no object per message."""
-    results = await _writer_results(session, target, messages, options, vhost, rate)
-    tallies = getattr(results, "tallies", None)
-    try:
-        if tallies is not None:
-            async for tally in tallies():
-                yield tally
-        else:
-            async for result in results:
-                yield (1, []) if result.ok else (0, [result])
-    finally:
-        await _aclose(results)
+    async with _audited_publish(session, target, messages, options, vhost, rate) as run:
+        act, results = run
+        groups = results.tallies() if isinstance(results, ResultTallies) else _tally_each(results)
+        try:
+            async for confirmed, failed in groups:
+                act.counts["published"] += confirmed
+                if failed:
+                    _count_failed(act, failed)
+                yield confirmed, failed
+        finally:
+            await _aclose(groups)
 
 
-async def _writer_results(
+def _count_failed(act: Action, failed: list[PublishResult]) -> None:
+    act.counts["failed"] += len(failed)
+    act.details.setdefault("first_error", f"message {failed[0].index}: {failed[0].error}")
+
+
+async def _tally_each(
+    results: AsyncIterator[PublishResult],
+) -> AsyncIterator[tuple[int, list[PublishResult]]]:
+    async for result in results:
+        yield (1, []) if result.ok else (0, [result])
+
+
+@contextlib.asynccontextmanager
+async def _audited_publish(
     session: Session,
     target: str | Destination,
     messages: AsyncIterator[OutgoingMessage] | Iterable[OutgoingMessage],
     options: PublishOptions,
     vhost: str | None,
     rate: float | None,
+) -> AsyncIterator[tuple[Action, AsyncIterator[PublishResult]]]:
+    """One audit record for one publish: counts filled in by the caller as results come,
+    the outcome from them (some failed: partial; all failed: failed) or from the error."""
+    with audited(session, "publish", _given_target(target)) as act:
+        act.counts.update(published=0, failed=0)
+        session.check_writable("publish")
+        destination = await resolve_destination(session, target, vhost=vhost)
+        act.target = target_name(destination.backend, destination.kind, destination.name)
+        if destination.vhost is not None:
+            act.details["vhost"] = destination.vhost
+        results = _writer_results(session, destination, messages, options, rate)
+        try:
+            yield act, results
+        finally:
+            await _aclose(results)
+        if act.counts["failed"]:
+            act.outcome = Outcome.partial if act.counts["published"] else Outcome.failed
+
+
+def _writer_results(
+    session: Session,
+    destination: Destination,
+    messages: AsyncIterator[OutgoingMessage] | Iterable[OutgoingMessage],
+    options: PublishOptions,
+    rate: float | None,
 ) -> AsyncIterator[PublishResult]:
-    session.check_writable("publish")
-    destination = await resolve_destination(session, target, vhost=vhost)
     backend = session.backend(destination.backend)
-    writer = require(backend, MessageWriter, "publish")  # type: ignore[type-abstract]
+    writer = require(backend, MessageWriter, "publish")
     stream: AsyncIterator[OutgoingMessage] = (
         messages if isinstance(messages, AsyncIterator) else aiter_messages(messages)
     )
@@ -299,91 +355,3 @@ class PublishSummary:
         self.published += confirmed
         for result in failed:
             self.add(result, keep_errors)
-
-
-# --- topic administration (Kafka-like brokers) -------------------------------------------------
-
-
-def _topic_admin(session: Session, name: str, what: str) -> tuple[TopicAdmin, str]:
-    from mqctl.services.inventory import _only
-
-    backend_name, bare = split_prefix(name)
-    backend = _only(session, TopicAdmin, what, backend_name)
-    assert isinstance(backend, TopicAdmin)
-    return backend, bare
-
-
-async def create_topic(
-    session: Session,
-    name: str,
-    *,
-    partitions: int | None = None,
-    replication_factor: int | None = None,
-    configs: dict[str, str] | None = None,
-    dry_run: bool = False,
-) -> str:
-    """Create a topic (``dry_run``: the broker validates only). Returns the bare name."""
-    if not dry_run:
-        session.check_writable("creating a topic")
-    admin, bare = _topic_admin(session, name, "creating topics")
-    await admin.create_topic(
-        bare,
-        partitions=partitions,
-        replication_factor=replication_factor,
-        configs=configs or {},
-        validate_only=dry_run,
-    )
-    return bare
-
-
-async def delete_topics(session: Session, names: list[str], *, dry_run: bool = False) -> list[str]:
-    """Delete topics (all on one broker). ``dry_run`` only checks that they all exist."""
-    if not dry_run:
-        session.check_writable("deleting topics")
-    pairs = [_topic_admin(session, n, "deleting topics") for n in names]
-    admin = pairs[0][0]
-    bare = [b for _, b in pairs]
-    if dry_run:
-        from mqctl.backend import TopicCatalog
-
-        missing = []
-        for topic in bare:
-            try:
-                if isinstance(admin, TopicCatalog):
-                    await admin.describe_topic(topic)
-            except NotFoundError:
-                missing.append(topic)
-        if missing:
-            raise NotFoundError(f"no topic named {', '.join(map(repr, missing))}")
-        return bare
-    await admin.delete_topics(bare)
-    return bare
-
-
-async def alter_topic(
-    session: Session,
-    name: str,
-    *,
-    set_configs: dict[str, str] | None = None,
-    delete_configs: list[str] | None = None,
-    add_partitions: int | None = None,
-    dry_run: bool = False,
-) -> tuple[int, int] | None:
-    """Change configs and/or add partitions; returns (partitions before, after) if added."""
-    if not dry_run:
-        session.check_writable("altering a topic")
-    if not set_configs and not delete_configs and add_partitions is None:
-        raise UsageError(
-            "nothing to change: give --config k=v, --delete-config k or --add-partitions N"
-        )
-    admin, bare = _topic_admin(session, name, "altering topics")
-    if set_configs or delete_configs:
-        await admin.alter_topic_configs(
-            bare,
-            set_configs=set_configs or {},
-            delete_configs=delete_configs or [],
-            validate_only=dry_run,
-        )
-    if add_partitions is not None:
-        return await admin.add_partitions(bare, count=add_partitions, validate_only=dry_run)
-    return None

@@ -250,7 +250,9 @@ class FakeServices:
 
         return gen()
 
-    async def dlq_inspect(self, destination: Destination) -> InspectReport:
+    async def dlq_inspect(
+        self, destination: Destination, *, group_by: str = "reason"
+    ) -> InspectReport:
         sample = MessageSample(
             "0:1",
             "ord-7",
@@ -264,7 +266,7 @@ class FakeServices:
             DeadLetterGroup("java.lang.IllegalStateException: bad amount", 42, T0, T0, [sample]),
             DeadLetterGroup("rejected", 18, T0, T0, []),
         ]
-        return InspectReport("kafka", destination.qualified, "reason", 60, {"spring": 60}, groups)
+        return InspectReport("kafka", destination.qualified, group_by, 60, {"spring": 60}, groups)
 
     async def offsets_plan(self, group: str, spec: ResetSpec) -> OffsetResetPlan:
         rows = [
@@ -311,6 +313,7 @@ class FakeServices:
         *,
         progress: Callable[[RedriveSummary, int | None], None] | None = None,
         stop: asyncio.Event | None = None,
+        shown: RedriveSummary | None = None,
     ) -> RedriveSummary:
         return RedriveSummary("kafka", destination.name, False, examined=60, moved=60)
 

@@ -13,7 +13,7 @@ from mqctl_tui.widgets.messages.message_view import MessageView
 
 from mqctl.config.schema import builtin_local_context
 from mqctl.models.inventory import Destination
-from mqctl.services import messages as message_service
+from mqctl.services import topics as topic_service
 from mqctl.session import Session
 from tests.tui.helpers import wait_for, wait_for_screen
 
@@ -51,7 +51,7 @@ async def test_publish_to_own_topic(unique: str) -> None:
     topic = f"tui-publish-{unique}"
     context = builtin_local_context()
     async with Session(context) as session:
-        await message_service.create_topic(session, f"kafka:{topic}", partitions=1)
+        await topic_service.create_topic(session, f"kafka:{topic}", partitions=1)
     try:
         app = MqctlApp(context)
         async with app.run_test(size=SIZE) as pilot:
@@ -84,4 +84,4 @@ async def test_publish_to_own_topic(unique: str) -> None:
             assert all(m.key == b"k1" for m in browser.messages.values())
     finally:
         async with Session(context) as session:
-            await message_service.delete_topics(session, [f"kafka:{topic}"])
+            await topic_service.delete_topics(session, [f"kafka:{topic}"])

@@ -15,7 +15,7 @@ from mqctl_tui.widgets.actions.body_editor import BodyEditor
 
 from mqctl.config.schema import builtin_local_context
 from mqctl.models.inventory import Destination
-from mqctl.services import messages as message_service
+from mqctl.services import topics as topic_service
 from mqctl.session import Session
 from tests.tui.helpers import wait_for, wait_for_screen
 
@@ -28,7 +28,7 @@ async def test_protected_publish_needs_the_context_name(unique: str) -> None:
     local = builtin_local_context()
     context = dataclasses.replace(local, name=f"prod-{unique}", protected=True)
     async with Session(local) as session:
-        await message_service.create_topic(session, f"kafka:{topic}", partitions=1)
+        await topic_service.create_topic(session, f"kafka:{topic}", partitions=1)
     try:
         app = MqctlApp(context)
         async with app.run_test(size=SIZE) as pilot:
@@ -64,4 +64,4 @@ async def test_protected_publish_needs_the_context_name(unique: str) -> None:
             assert [m.value for m in browser.messages.values()] == [b'{"n": 1}']
     finally:
         async with Session(local) as session:
-            await message_service.delete_topics(session, [f"kafka:{topic}"])
+            await topic_service.delete_topics(session, [f"kafka:{topic}"])

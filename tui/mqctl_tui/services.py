@@ -20,6 +20,7 @@ from mqctl.config.schema import Context
 from mqctl.dlq.models import InspectReport, RedriveSummary
 from mqctl.dlq.plan import RedriveOptions
 from mqctl.errors import NotSupportedError
+from mqctl.invocation import TUI
 from mqctl.lag.model import GroupDetail, OffsetResetPlan, ResetSpec
 from mqctl.models.inventory import (
     BrokerStatus,
@@ -86,7 +87,8 @@ class Services:
 
     def __init__(self, context: Context, *, timeout: float | None = None) -> None:
         self.context = context
-        self.session = Session(context, timeout=timeout)
+        # Writes are audited by the services (command "mqctl tui" in the records).
+        self.session = Session(context, timeout=timeout, invocation=TUI)
         self._many_queues = False  # the last listing had more than LEAN_QUEUES_ABOVE queues
         self._stats: dict[QueueKey, QueueSummary] = {}  # each queue's last row with stats
         self._next_page = 1  # the next page of the full listing to ask for
@@ -250,10 +252,12 @@ class Services:
     def _dlq_name(destination: Destination) -> str:
         return f"{destination.backend}:{destination.name}"
 
-    async def dlq_inspect(self, destination: Destination) -> InspectReport:
+    async def dlq_inspect(
+        self, destination: Destination, *, group_by: str = "reason"
+    ) -> InspectReport:
         from mqctl.services import dlq
 
-        return await dlq.inspect(self.session, self._dlq_name(destination))
+        return await dlq.inspect(self.session, self._dlq_name(destination), group_by=group_by)
 
     async def dlq_plan(self, destination: Destination, options: RedriveOptions) -> RedriveSummary:
         """The dry-run of a redrive (a safe peek; nothing moves)."""
@@ -268,9 +272,12 @@ class Services:
         *,
         progress: Callable[[RedriveSummary, int | None], None] | None = None,
         stop: asyncio.Event | None = None,
+        shown: RedriveSummary | None = None,
     ) -> RedriveSummary:
+        """``shown``: the plan the user confirmed; the result says when it differs."""
         from mqctl.services import dlq
 
+        name = self._dlq_name(destination)
         return await dlq.redrive(
-            self.session, self._dlq_name(destination), options, progress=progress, stop=stop
+            self.session, name, options, progress=progress, stop=stop, shown=shown
         )

@@ -69,11 +69,6 @@ def timestamps_at(data: bytes, offsets: list[int]) -> dict[int, int]:
     return found
 
 
-def first_timestamp(data: bytes, offset: int) -> int | None:
-    """Timestamp (ms) of the first data record at or after ``offset`` in fetched bytes."""
-    return timestamps_at(data, [offset]).get(offset)
-
-
 def _exact_timestamps(batch: bytes, offsets: list[int]) -> dict[int, int]:
     """For each of ``offsets`` (ascending) the timestamp of the first record at or after it
     in one record batch; empty if the batch cannot be decoded."""

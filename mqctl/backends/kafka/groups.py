@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mqctl.backends.kafka.connection import KafkaConnection
+from mqctl.backends.kafka.error_codes import kafka_error
 from mqctl.errors import BrokerError, NotFoundError, UsageError
 from mqctl.lag.model import GroupMember, GroupSummary
 
@@ -101,9 +102,7 @@ async def find_coordinators(conn: KafkaConnection, groups: list[str]) -> dict[st
             if code in RETRIABLE:
                 retry.append(key)
             elif code:
-                raise BrokerError(
-                    f"FindCoordinator for group {key!r}: {message or error_name(code)}"
-                )
+                raise kafka_error(code, f"FindCoordinator for group {key!r}: {message}".strip(": "))
             else:
                 result[key] = node_id
         pending = retry
@@ -230,7 +229,7 @@ async def _describe_classic(conn: KafkaConnection, node: int, groups: list[str])
             infos.append(GroupInfo(group, exists=False, coordinator=node))
             continue
         if code:
-            raise BrokerError(f"DescribeGroups for {group!r} failed: {error_name(code)}")
+            raise kafka_error(code, f"DescribeGroups for {group!r}")
         infos.append(
             GroupInfo(
                 group,
@@ -273,7 +272,7 @@ async def _describe_consumer(
             infos.append(GroupInfo(group, exists=False, coordinator=node))
             continue
         if code:
-            raise BrokerError(f"describing group {group!r} failed: {message or error_name(code)}")
+            raise kafka_error(code, f"describing group {group!r}: {message}".strip(": "))
         members = []
         for m in g[7]:
             assignment: dict[str, list[int]] = {}
@@ -338,15 +337,13 @@ async def _fetch_on(
     out: dict[str, dict[tuple[str, int], int]] = {}
     for group, topics, code in answers:
         if code and code != GROUP_ID_NOT_FOUND:
-            raise BrokerError(f"OffsetFetch for group {group!r} failed: {error_name(code)}")
+            raise kafka_error(code, f"OffsetFetch for group {group!r}")
         offsets: dict[tuple[str, int], int] = {}
         for topic in topics or ():
             for part in topic[1]:
                 partition, offset, perr = part[0], part[1], part[-2] if len(part) > 5 else part[3]
                 if perr:
-                    raise BrokerError(
-                        f"OffsetFetch for {group!r} {topic[0]}/{partition}: {error_name(perr)}"
-                    )
+                    raise kafka_error(perr, f"OffsetFetch for {group!r} {topic[0]}/{partition}")
                 if offset >= 0:
                     offsets[(topic[0], partition)] = offset
         out[group] = offsets
@@ -378,4 +375,4 @@ async def delete_group(conn: KafkaConnection, group: str) -> None:
                 f"consumer group {name!r} not found on Kafka at {conn.settings.address}"
             )
         if code:
-            raise BrokerError(f"deleting group {name!r} failed: {error_name(code)}")
+            raise kafka_error(code, f"deleting group {name!r}")

@@ -13,6 +13,7 @@ import time
 from typing import Any
 
 from mqctl.backends.kafka import groups as kgroups
+from mqctl.backends.kafka.aiokafka_internals import partitions_metadata
 from mqctl.backends.kafka.connection import KafkaConnection
 from mqctl.backends.kafka.group_timelag import record_timestamps
 from mqctl.backends.kafka.topics import cluster_metadata, watermarks
@@ -28,7 +29,7 @@ OFFSETS_TOPIC = "__consumer_offsets"
 def offsets_topic_degraded(metadata: Any) -> bool:
     """Whether a partition of the group offsets topic has no leader or fewer in-sync
     replicas than replicas: a broker is down, so group coordinators may be moving."""
-    partitions = getattr(metadata, "_partitions", {}).get(OFFSETS_TOPIC, {})
+    partitions = partitions_metadata(metadata, OFFSETS_TOPIC)
     return any(p.leader < 0 or len(p.isr) < len(p.replicas) for p in partitions.values())
 
 
@@ -134,6 +135,12 @@ def out_of_range(committed: int | None, end: int) -> str | None:
     return None
 
 
+def records_lost(committed: int | None, log_start: int) -> int:
+    """Records between a committed offset and the log start: removed (retention,
+    delete-records) before the group read them; it will never see them."""
+    return log_start - committed if committed is not None and committed < log_start else 0
+
+
 def _entry(
     group: str,
     info: kgroups.GroupInfo | None,
@@ -152,13 +159,26 @@ def _entry(
         offset = committed.get(key)
         log_start, log_end = start[key], end[key]
         # No commit yet: unknown progress, shown as lag 0 like kafka-consumer-groups' "-".
-        lag = max(0, log_end - offset) if offset is not None else 0
+        raw_lag = max(0, log_end - offset) if offset is not None else None
+        lost = records_lost(offset, log_start)
+        # Lag counts the records that still exist: the lost ones can never be consumed.
+        lag = max(0, log_end - max(offset, log_start)) if offset is not None else 0
         time_lag = None
         if lag > 0 and offset is not None:
             ts = timestamps.get((topic, partition, max(offset, log_start)))
             if ts is not None:
                 time_lag = max(0.0, round((now_ms - ts) / 1000, 3))
         error = out_of_range(offset, log_end)
+        if error:
+            status = LagStatus.ERROR
+        elif lost:
+            status = LagStatus.DATA_LOSS
+            error = (
+                f"{lost} record(s) removed (retention or delete-records) before the group read "
+                f"them: committed offset {offset} is below the log start {log_start}"
+            )
+        else:
+            status = partition_snapshot_status(lag, members)
         partitions.append(
             PartitionLag(
                 topic=topic,
@@ -169,8 +189,10 @@ def _entry(
                 lag=lag,
                 time_lag_seconds=time_lag,
                 owner=owners.get(key),
-                status=LagStatus.ERROR if error else partition_snapshot_status(lag, members),
+                status=status,
                 error=error,
+                records_lost=lost,
+                raw_lag=raw_lag,
             )
         )
     time_lags = [p.time_lag_seconds for p in partitions if p.time_lag_seconds is not None]
@@ -185,4 +207,5 @@ def _entry(
         members=members,
         state=info.state if info else "Empty",
         partitions=partitions,
+        total_records_lost=sum(p.records_lost for p in partitions),
     )

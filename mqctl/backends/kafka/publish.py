@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from mqctl.backends.kafka.connection import KafkaConnection, client_options
 from mqctl.backends.kafka.publish_batch import BatchedPublish
 from mqctl.backends.kafka.publish_batch import header_bytes as header_bytes
-from mqctl.errors import MqctlError, UsageError
+from mqctl.errors import MqctlError, NotFoundError, UsageError
 from mqctl.models.inventory import Destination
 from mqctl.models.messages import OutgoingMessage, PublishOptions
 
@@ -77,6 +77,12 @@ def publish(
         try:
             await conn.call(producers[0].start(), "producer start")
             partitions = await conn.call(producers[0].partitions_for(topic), "metadata request")
+            if options.partition is not None and options.partition not in partitions:
+                # every message would fail: the partition does not exist (exit 4, not 5)
+                raise NotFoundError(
+                    f"topic {topic!r} has no partition {options.partition} "
+                    f"(partitions {min(partitions)}-{max(partitions)})"
+                )
             more = min(len(partitions), MAX_PRODUCERS) - 1
             if more > 0 and options.partition is None:
                 extra = [producer_for(conn, options.compression, size) for _ in range(more)]

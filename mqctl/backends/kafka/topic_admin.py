@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from mqctl.backends.kafka.aiokafka_internals import partitions_metadata
 from mqctl.backends.kafka.connection import KafkaConnection
 from mqctl.backends.kafka.topics import TOPIC_RESOURCE, cluster_metadata
 from mqctl.errors import BrokerError, MqctlError, NotFoundError, UsageError
@@ -164,7 +165,8 @@ async def _wait_until_visible(conn: KafkaConnection, name: str) -> None:
     while time.monotonic() < deadline:
         metadata = await cluster_metadata(conn)
         parts = metadata.partitions_for_topic(name)
-        if parts and all(metadata._partitions[name][p].leader >= 0 for p in parts):
+        leaders = partitions_metadata(metadata, name)
+        if parts and all(leaders[p].leader >= 0 for p in parts):
             return
         await asyncio.sleep(0.05)
 

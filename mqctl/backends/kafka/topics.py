@@ -8,12 +8,15 @@ Offsets for many partitions are fetched with one ListOffsets request per partiti
 from __future__ import annotations
 
 import asyncio
+import re
 from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
 
+from mqctl.backends.kafka.aiokafka_internals import partitions_metadata
 from mqctl.backends.kafka.connection import KafkaConnection
-from mqctl.errors import BrokerError, BrokerTimeout, ConnectError, NotFoundError
+from mqctl.backends.kafka.error_codes import kafka_error
+from mqctl.errors import BrokerError, BrokerTimeout, ConnectError, NotFoundError, UsageError
 from mqctl.models.inventory import ConfigEntry, PartitionDetail, TopicDetail, TopicSummary
 
 EARLIEST = -2
@@ -39,6 +42,14 @@ async def cluster_metadata(conn: KafkaConnection) -> Any:
     # status, topics and lag of one TUI refresh ask at once; with 1,000 topics decoding an
     # answer costs ~30 ms of CPU, so they share one request
     return await conn.shared.join("metadata", fetch)
+
+
+LEGAL_TOPIC_NAME = re.compile(r"[a-zA-Z0-9._-]{1,249}")
+
+
+def legal_topic_name(name: str) -> bool:
+    """Whether Kafka accepts ``name`` for a topic (``.`` and ``..`` excepted)."""
+    return LEGAL_TOPIC_NAME.fullmatch(name) is not None and name not in (".", "..")
 
 
 def is_internal(name: str) -> bool:
@@ -137,9 +148,7 @@ async def _list_offsets_once(
                         f"topic {topic!r} not found on Kafka at {conn.settings.address}"
                     )
                 elif error_code:
-                    raise BrokerError(
-                        f"ListOffsets for {topic}/{partition} failed (error {error_code})"
-                    )
+                    raise kafka_error(error_code, f"ListOffsets for {topic}/{partition}")
                 else:
                     offsets[(topic, partition)] = offset
     return failed
@@ -179,7 +188,7 @@ async def list_topics(conn: KafkaConnection, *, include_internal: bool) -> list[
 
 def _replication_factor(metadata: Any, topic: str) -> int:
     for partition in _partitions_of(metadata, topic):
-        info = metadata._partitions.get(topic, {}).get(partition)
+        info = partitions_metadata(metadata, topic).get(partition)
         if info is not None:
             return len(info.replicas)
     return 0
@@ -214,6 +223,11 @@ async def describe_configs(conn: KafkaConnection, topic: str) -> list[ConfigEntr
 
 
 async def describe_topic(conn: KafkaConnection, name: str) -> TopicDetail:
+    if not legal_topic_name(name):
+        raise UsageError(
+            f"{name!r} is not a valid Kafka topic name: 1 to 249 of a-z, A-Z, 0-9, '.', '_' "
+            f"and '-' (not '.' or '..')"
+        )
     metadata = await cluster_metadata(conn)
     if name not in metadata.topics():
         raise NotFoundError(
@@ -227,7 +241,7 @@ async def describe_topic(conn: KafkaConnection, name: str) -> TopicDetail:
     )
     details = []
     for partition in parts:
-        info = metadata._partitions[name][partition]
+        info = partitions_metadata(metadata, name)[partition]
         details.append(
             PartitionDetail(
                 partition=partition,

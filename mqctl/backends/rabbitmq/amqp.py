@@ -85,6 +85,9 @@ class AmqpConnections:
     async def _connect(self, vhost: str) -> AbstractConnection:
         import aio_pika
 
+        from mqctl.backends.rabbitmq.aiormq_internals import allow_any_names
+
+        allow_any_names()  # every AMQP use starts here: names outside ASCII work from now on
         s = self.settings
         ssl_context = tls_context(s.tls) if s.tls.enabled else None
         try:

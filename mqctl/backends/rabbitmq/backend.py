@@ -1,21 +1,29 @@
-"""The RabbitMQ backend: management HTTP API for inventory, AMQP (aio-pika) for messages."""
+"""The RabbitMQ backend: management HTTP API for inventory, AMQP (aio-pika) for messages.
+
+One class, one section per capability Protocol of :mod:`mqctl.backend` it implements; the work
+is in the modules beside it, split by concern: ``inventory`` (queues), ``topology`` (vhosts,
+exchanges, bindings, connections), ``admin`` (queue create/delete/purge), ``peek`` /
+``publish`` (messages), ``lag``, ``dlq`` / ``dlq_redrive`` (dead letters). They are imported
+inside the methods so that loading the backend registry stays cheap.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any, ClassVar
+from collections.abc import AsyncIterator, Mapping
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from mqctl.backend import API_VERSION
 from mqctl.backends.rabbitmq.amqp import AmqpConnections
 from mqctl.backends.rabbitmq.management import ManagementClient
-from mqctl.backends.rabbitmq.mixins import RabbitDeadLetterMixin, RabbitMessagesMixin
-from mqctl.backends.rabbitmq.models import ConnectionInfo, ExchangeDetail
+from mqctl.backends.rabbitmq.names import check_name
 from mqctl.backends.rabbitmq.settings import RabbitSettings, parse_rabbit_settings
 from mqctl.errors import MqctlError
 from mqctl.models.inventory import (
     BindingInfo,
     BrokerStatus,
+    ConnectionInfo,
     Destination,
+    ExchangeDetail,
     ExchangeInfo,
     QueueDetail,
     QueuePage,
@@ -23,8 +31,24 @@ from mqctl.models.inventory import (
     VhostInfo,
 )
 
+if TYPE_CHECKING:
+    from mqctl.dlq.engine import RedriveControl
+    from mqctl.dlq.models import Candidate
+    from mqctl.dlq.plan import Planner, Target
+    from mqctl.models.lag import LagEntry
+    from mqctl.models.messages import (
+        Message,
+        OutgoingMessage,
+        PeekOptions,
+        PublishOptions,
+        PublishResult,
+    )
 
-class RabbitMQBackend(RabbitMessagesMixin, RabbitDeadLetterMixin):
+
+class RabbitMQBackend:
+    """Backend, QueueCatalog, QueueStatsPages, ExchangeDetails, ConnectionLister, QueueAdmin,
+    MessageReader, MessageWriter, LagSource and DeadLetterSupport for RabbitMQ."""
+
     name: ClassVar[str] = "rabbitmq"
     api_version: ClassVar[int] = API_VERSION
     description: ClassVar[str] = "RabbitMQ (queues, exchanges, bindings, peek, publish, DLX)"
@@ -34,7 +58,13 @@ class RabbitMQBackend(RabbitMessagesMixin, RabbitDeadLetterMixin):
         self.context = context
         self.timeout = timeout
         self.api = ManagementClient(settings, timeout, context)
+        # AMQP connections (one per vhost), opened on first use.
         self.amqp = AmqpConnections(settings, timeout, context, self.api)
+
+    def _vhost(self, vhost: str | None) -> str | None:
+        return check_name("vhost", vhost) if vhost is not None else None
+
+    # --- Backend ----------------------------------------------------------------------------
 
     @classmethod
     def from_config(
@@ -64,57 +94,163 @@ class RabbitMQBackend(RabbitMessagesMixin, RabbitDeadLetterMixin):
     async def find_destinations(self, name: str, vhost: str | None = None) -> list[Destination]:
         from mqctl.backends.rabbitmq.inventory import find_queue
 
-        target = vhost or self.settings.vhost
-        if await find_queue(self.api, name, target):
+        target = check_name("vhost", vhost or self.settings.vhost)
+        if await find_queue(self.api, check_name("queue", name), target):
             return [Destination(self.name, "queue", name, target)]
         return []
+
+    # --- QueueCatalog -----------------------------------------------------------------------
 
     async def list_queues(
         self, *, vhost: str | None = None, all_vhosts: bool = False, stats: bool = True
     ) -> list[QueueSummary]:
         from mqctl.backends.rabbitmq.inventory import list_queues
 
+        vhost = self._vhost(vhost)
         return await list_queues(self.api, vhost=vhost, all_vhosts=all_vhosts, stats=stats)
-
-    async def list_queue_page(
-        self, page: int, *, vhost: str | None = None, all_vhosts: bool = False
-    ) -> QueuePage:
-        from mqctl.backends.rabbitmq.inventory import queue_page
-
-        return await queue_page(self.api, page, vhost=vhost, all_vhosts=all_vhosts)
 
     async def describe_queue(self, name: str, *, vhost: str | None = None) -> QueueDetail:
         from mqctl.backends.rabbitmq.inventory import describe_queue
 
-        return await describe_queue(self.api, name, vhost)
-
-    async def describe_exchange(self, name: str, *, vhost: str | None = None) -> ExchangeDetail:
-        from mqctl.backends.rabbitmq.inventory import describe_exchange
-
-        return await describe_exchange(self.api, name, vhost)
-
-    async def list_connections(
-        self, *, vhost: str | None = None, all_vhosts: bool = False
-    ) -> list[ConnectionInfo]:
-        from mqctl.backends.rabbitmq.inventory import list_connections
-
-        return await list_connections(self.api, vhost=vhost, all_vhosts=all_vhosts)
+        return await describe_queue(self.api, check_name("queue", name), self._vhost(vhost))
 
     async def list_vhosts(self) -> list[VhostInfo]:
-        from mqctl.backends.rabbitmq.inventory import list_vhosts
+        from mqctl.backends.rabbitmq.topology import list_vhosts
 
         return await list_vhosts(self.api)
 
     async def list_exchanges(
         self, *, vhost: str | None = None, all_vhosts: bool = False
     ) -> list[ExchangeInfo]:
-        from mqctl.backends.rabbitmq.inventory import list_exchanges
+        from mqctl.backends.rabbitmq.topology import list_exchanges
 
+        vhost = self._vhost(vhost)
         return await list_exchanges(self.api, vhost=vhost, all_vhosts=all_vhosts)
 
     async def list_bindings(
         self, *, vhost: str | None = None, all_vhosts: bool = False
     ) -> list[BindingInfo]:
-        from mqctl.backends.rabbitmq.inventory import list_bindings
+        from mqctl.backends.rabbitmq.topology import list_bindings
 
+        vhost = self._vhost(vhost)
         return await list_bindings(self.api, vhost=vhost, all_vhosts=all_vhosts)
+
+    # --- QueueStatsPages --------------------------------------------------------------------
+
+    async def list_queue_page(
+        self, page: int, *, vhost: str | None = None, all_vhosts: bool = False
+    ) -> QueuePage:
+        from mqctl.backends.rabbitmq.inventory import queue_page
+
+        vhost = self._vhost(vhost)
+        return await queue_page(self.api, page, vhost=vhost, all_vhosts=all_vhosts)
+
+    # --- ExchangeDetails --------------------------------------------------------------------
+
+    async def describe_exchange(self, name: str, *, vhost: str | None = None) -> ExchangeDetail:
+        from mqctl.backends.rabbitmq.topology import describe_exchange
+
+        return await describe_exchange(self.api, check_name("exchange", name), self._vhost(vhost))
+
+    # --- ConnectionLister -------------------------------------------------------------------
+
+    async def list_connections(
+        self, *, vhost: str | None = None, all_vhosts: bool = False
+    ) -> list[ConnectionInfo]:
+        from mqctl.backends.rabbitmq.topology import list_connections
+
+        vhost = self._vhost(vhost)
+        return await list_connections(self.api, vhost=vhost, all_vhosts=all_vhosts)
+
+    # --- QueueAdmin -------------------------------------------------------------------------
+
+    async def create_queue(
+        self,
+        name: str,
+        *,
+        vhost: str | None = None,
+        queue_type: str = "classic",
+        durable: bool = True,
+        arguments: Mapping[str, Any] | None = None,
+    ) -> tuple[QueueSummary, bool]:
+        from mqctl.backends.rabbitmq.admin import create_queue
+
+        return await create_queue(
+            self.api,
+            check_name("queue", name),
+            vhost=self._vhost(vhost),
+            queue_type=queue_type,
+            durable=durable,
+            arguments=arguments,
+        )
+
+    async def delete_queue(
+        self,
+        name: str,
+        *,
+        vhost: str | None = None,
+        if_empty: bool = False,
+        if_unused: bool = False,
+    ) -> int:
+        from mqctl.backends.rabbitmq.admin import delete_queue
+
+        return await delete_queue(
+            self.api,
+            check_name("queue", name),
+            vhost=self._vhost(vhost),
+            if_empty=if_empty,
+            if_unused=if_unused,
+        )
+
+    async def purge_queue(self, name: str, *, vhost: str | None = None) -> int:
+        from mqctl.backends.rabbitmq.admin import purge_queue
+
+        return await purge_queue(self.api, check_name("queue", name), vhost=self._vhost(vhost))
+
+    # --- MessageReader, MessageWriter -------------------------------------------------------
+
+    def peek(self, destination: Destination, options: PeekOptions) -> AsyncIterator[Message]:
+        from mqctl.backends.rabbitmq.peek import peek
+
+        return peek(self.api, self.amqp, destination, options)
+
+    def publish(
+        self,
+        destination: Destination,
+        messages: AsyncIterator[OutgoingMessage],
+        options: PublishOptions,
+    ) -> AsyncIterator[PublishResult]:
+        from mqctl.backends.rabbitmq.publish import publish
+
+        return publish(self.amqp, self.settings.vhost, destination, messages, options)
+
+    # --- LagSource --------------------------------------------------------------------------
+
+    async def lag(
+        self, groups: list[str] | None = None, topic: str | None = None
+    ) -> list[LagEntry]:
+        from mqctl.backends.rabbitmq.lag import queue_lag
+
+        return await queue_lag(self.api, groups, topic, self.amqp)
+
+    # --- DeadLetterSupport ------------------------------------------------------------------
+
+    async def discover_dead_letters(self, patterns: tuple[str, ...]) -> list[Candidate]:
+        from mqctl.backends.rabbitmq.dlq import discover
+
+        return await discover(self.api, self.settings.vhost, patterns)
+
+    async def redrive_dead_letters(
+        self, dlq: Destination, planner: Planner, control: RedriveControl
+    ) -> None:
+        from mqctl.backends.rabbitmq.dlq_redrive import redrive
+
+        await redrive(self.settings, self.api, self.timeout, self.context, dlq, planner, control)
+
+    async def check_redrive(
+        self, dlq: Destination, targets: list[Target]
+    ) -> dict[tuple[str, str], str | None]:
+        """A stream DLQ is refused; says which destinations do not exist (plan and run)."""
+        from mqctl.backends.rabbitmq.dlq import check_redrive
+
+        return await check_redrive(self.api, self.settings.vhost, dlq, targets)

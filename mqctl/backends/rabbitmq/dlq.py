@@ -17,7 +17,9 @@ from mqctl.backends.rabbitmq.inventory import queue_summary
 from mqctl.backends.rabbitmq.management import ManagementClient, enc
 from mqctl.dlq import discovery
 from mqctl.dlq.models import Candidate
-from mqctl.models.inventory import QueueSummary
+from mqctl.dlq.plan import Target
+from mqctl.errors import NotFoundError, UsageError
+from mqctl.models.inventory import Destination, QueueSummary
 
 MAX_HOPS = 5  # exchange-to-exchange bindings followed at most this deep
 
@@ -114,3 +116,33 @@ async def discover(api: ManagementClient, vhost: str, patterns: tuple[str, ...])
             )
         )
     return candidates
+
+
+async def check_redrive(
+    api: ManagementClient, default_vhost: str, dlq: Destination, targets: list[Target]
+) -> dict[tuple[str, str], str | None]:
+    """What a plan and a run refuse alike: a stream DLQ (exit 2); and per destination, why
+    it cannot take messages (it does not exist; the run fails those messages the same way)."""
+    vhost = dlq.vhost or default_vhost
+    doc = await api.get(
+        f"/queues/{enc(vhost)}/{enc(dlq.name)}", what=f"queue {dlq.name!r} in vhost {vhost!r}"
+    )
+    if doc.get("type") == "stream":
+        raise UsageError(
+            f"{dlq.name!r} is a stream: reading a stream never removes messages, so "
+            f"it cannot be redriven (use --to with a queue that streams into it instead)"
+        )
+
+    async def missing(target: Target) -> str | None:
+        if target.kind == "exchange" and not target.name:
+            return None  # the default exchange always exists
+        kind = "exchanges" if target.kind == "exchange" else "queues"
+        what = f"{target.kind} {target.name!r} in vhost {vhost!r}"
+        try:
+            await api.get(f"/{kind}/{enc(vhost)}/{enc(target.name)}", what=what)
+        except NotFoundError:
+            return f"{what} does not exist"
+        return None
+
+    found = await asyncio.gather(*(missing(t) for t in targets))
+    return {(t.kind, t.name): error for t, error in zip(targets, found, strict=True)}

@@ -13,40 +13,30 @@ The run takes at most the number of messages that were ready when it started, so
 dead-lettered again while it runs wait for the next run.
 
 Throughput: the hot path is pipelined instead of one publish/confirm round trip per message.
-Deliveries are read straight off the consuming channel (no task per message); every message
-available is decided and encoded, and the batch goes to the socket in one write (one
-``basic.publish`` + header + body per message, in DLQ order, on one channel). Confirms are
-tracked by publish sequence number in a sliding window of ``window`` messages; after each
-burst of confirms the head of the window that is settled is acked on the DLQ with one
-``basic.ack multiple`` up to the highest contiguous confirmed delivery tag (single acks once
-a message of this run is held, since a multiple ack would cover it too). A return
-(``mandatory``, unroutable) is matched to the unconfirmed publishes by message id, exchange
-and routing key; when that is ambiguous every candidate is treated as returned: they stay in
-the DLQ (a possible duplicate, never a loss).
+Deliveries are read straight off the consuming channel (no task per message, see
+:mod:`.aiormq_internals`); every message available is decided and encoded
+(:mod:`.redrive_wire`), and the batch goes to the socket in one write (one ``basic.publish`` +
+header + body per message, in DLQ order, on one channel). Confirms and the acks they allow are
+tracked in a sliding window of ``window`` messages (:mod:`.redrive_window`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import struct
-import time
-from collections import OrderedDict, deque
+from collections import deque
 from typing import TYPE_CHECKING, Any
 
-from aiormq.abc import ChannelFrame
-from pamqp import encode as amqp_encode
-from pamqp import frame as amqp_frame
 from pamqp.commands import Basic
-from pamqp.header import ContentHeader
 
+from mqctl.backends.rabbitmq import aiormq_internals
 from mqctl.backends.rabbitmq.amqp import AmqpConnections, reply_text
 from mqctl.backends.rabbitmq.management import ManagementClient, enc
+from mqctl.backends.rabbitmq.redrive_window import ConfirmWindow
+from mqctl.backends.rabbitmq.redrive_wire import FrameEncoder, encode_properties, to_message
 from mqctl.backends.rabbitmq.settings import RabbitSettings
-from mqctl.dlq.plan import AMQP_PROPERTIES
 from mqctl.errors import ConnectError, MqctlError, NotFoundError, UsageError
 from mqctl.models.inventory import Destination
-from mqctl.models.messages import Message
 
 if TYPE_CHECKING:
     from mqctl.dlq.engine import RedriveControl
@@ -55,131 +45,6 @@ if TYPE_CHECKING:
 FLUSH_EVERY = 256  # messages encoded before they are written even if more are waiting
 HOLD_CAP = 10_000  # messages kept unacked (not moved) before the run stops early
 POLL = 0.5
-# AMQP property names in our models vs pamqp's attribute names.
-_PAMQP_NAMES = {"type": "message_type"}
-_FRAME_END = b"\xce"
-_FRAME_HEADER = struct.Struct(">BHI")  # frame type, channel, payload size
-_ACK = struct.Struct(">BHIHHQB")  # a whole basic.ack method frame but its end octet
-_PENDING, _CONFIRMED, _FAILED = 0, 1, 2
-
-
-def to_message(delivered: Any, queue: str, vhost: str) -> Message:
-    """A delivered aiormq message as the core model (properties by their AMQP names)."""
-    props = delivered.header.properties
-    properties: dict[str, Any] = {}
-    for name in (*AMQP_PROPERTIES, "expiration", "user_id"):
-        value = getattr(props, _PAMQP_NAMES.get(name, name), None)
-        if value is not None:
-            properties[name] = value
-    headers = list((props.headers or {}).items())
-    delivery = delivered.delivery
-    return Message(
-        backend="rabbitmq",
-        source=queue,
-        value=delivered.body,
-        headers=headers,
-        timestamp=props.timestamp,
-        exchange=getattr(delivery, "exchange", None),
-        routing_key=getattr(delivery, "routing_key", None),
-        redelivered=getattr(delivery, "redelivered", None),
-        vhost=vhost,
-        properties=properties,
-    )
-
-
-def amqp_properties(properties: dict[str, Any], headers: list[tuple[str, Any]]) -> Any:
-    kwargs = {_PAMQP_NAMES.get(k, k): v for k, v in properties.items() if k in AMQP_PROPERTIES}
-    return Basic.Properties(headers=dict(headers), **kwargs)
-
-
-def ack_frame(channel: int, delivery_tag: int, multiple: bool) -> bytes:
-    """A ``basic.ack`` method frame (class 60, method 80: 13 bytes of arguments)."""
-    return _ACK.pack(1, channel, 13, 60, 80, delivery_tag, 1 if multiple else 0) + _FRAME_END
-
-
-# Basic properties a redrive sends (AMQP_PROPERTIES and the headers), in wire order, with
-# their flag bit and type: s shortstr, t table, o octet, T timestamp.
-_PROPERTY_LAYOUT = (
-    ("content_type", 15, "s"),
-    ("content_encoding", 14, "s"),
-    ("headers", 13, "t"),
-    ("delivery_mode", 12, "o"),
-    ("priority", 11, "o"),
-    ("correlation_id", 10, "s"),
-    ("reply_to", 9, "s"),
-    ("message_id", 7, "s"),
-    ("timestamp", 6, "T"),
-    ("type", 5, "s"),
-    ("app_id", 3, "s"),
-)
-
-
-def encode_properties(properties: dict[str, Any], headers: list[tuple[str, Any]]) -> bytes:
-    """The property flags and values of a content header, as pamqp's ``Basic.Properties``
-    marshals them (None and empty strings are left out), without building that object."""
-    flags = 0
-    parts: list[bytes] = []
-    for name, bit, kind in _PROPERTY_LAYOUT:
-        value: Any = dict(headers) if name == "headers" else properties.get(name)
-        if value is None or value == "":
-            continue
-        flags |= 1 << bit
-        if kind == "s":
-            raw = value.encode() if isinstance(value, str) else bytes(value)
-            if len(raw) > 255:
-                raise ValueError(f"property {name} longer than 255 bytes")
-            parts.append(bytes((len(raw),)) + raw)
-        elif kind == "o":
-            parts.append(bytes((int(value),)))
-        elif kind == "t":
-            parts.append(amqp_encode.field_table(value))
-        else:
-            parts.append(amqp_encode.timestamp(value))
-    return flags.to_bytes(2, "big") + b"".join(parts)
-
-
-class _Publisher:
-    """Encodes ``basic.publish`` + content header + body frames for one channel."""
-
-    def __init__(self, channel_number: int, max_content_size: int) -> None:
-        self.number = channel_number
-        self.max_content = max_content_size
-        self._methods: dict[tuple[str, str], bytes] = {}
-        self._header = struct.Struct(">BHIHHQ")  # frame header + class, weight, body size
-
-    def method(self, exchange: str, routing_key: str) -> bytes:
-        key = (exchange, routing_key)
-        frame = self._methods.get(key)
-        if frame is None:
-            publish = Basic.Publish(exchange=exchange, routing_key=routing_key, mandatory=True)
-            frame = amqp_frame.marshal(publish, self.number)
-            self._methods[key] = frame
-        return frame
-
-    def encode(self, exchange: str, routing_key: str, body: bytes, properties: bytes) -> bytes:
-        """One message's frames; ``properties`` from :func:`encode_properties`."""
-        number = self.number
-        header = self._header.pack(2, number, 12 + len(properties), 60, 0, len(body))
-        parts = [self.method(exchange, routing_key), header, properties, _FRAME_END]
-        size = self.max_content
-        for start in range(0, len(body), size):
-            chunk = body[start : start + size]
-            parts.append(_FRAME_HEADER.pack(3, number, len(chunk)) + chunk + _FRAME_END)
-        return b"".join(parts)
-
-
-class _InFlight:
-    """One published copy: its publish sequence number and the DLQ delivery tag to ack."""
-
-    __slots__ = ("error", "key", "seq", "state", "tag", "target")
-
-    def __init__(self, seq: int, tag: int, target: Target, key: tuple[Any, str, str]) -> None:
-        self.seq = seq
-        self.tag = tag
-        self.target = target
-        self.key = key  # (message id, exchange, routing key): to match a basic.return
-        self.state = _PENDING
-        self.error = ""
 
 
 class _Run:
@@ -206,24 +71,16 @@ class _Run:
         self.deliveries: deque[Any] = deque()
         self.exists: dict[tuple[str, str], str | None] = {}
         self.window = max(1, control.window)
-        # The sliding window, in publish (= DLQ) order, and its unconfirmed part by sequence.
-        self.order: deque[_InFlight] = deque()
-        self.unconfirmed: OrderedDict[int, _InFlight] = OrderedDict()
-        self.seq = 0  # publish sequence number (the broker's confirm delivery tag)
+        self.inflight = ConfirmWindow()
         self.batch: list[bytes] = []
-        # Lowest DLQ delivery tag this run holds (leaves unacked): a ``multiple`` ack may
-        # only reach below it; from there on every message is acked on its own.
-        self.first_held: int | None = None
-        self.held = 0
         self.wake = asyncio.Event()  # a delivery or an outage
         self.settled = asyncio.Event()  # confirms arrived: the acker walks the window
         self.room = asyncio.Event()  # the acker walked the window, or an outage
-        self.progress_at = time.monotonic()
         self.lost: BaseException | None = None
         self.closing = False
         self.consume: Any = None
         self.publish: Any = None
-        self.publisher: _Publisher | None = None
+        self.encoder: FrameEncoder | None = None
         self.acker: asyncio.Task[None] | None = None
         # A publish may wait behind a full window on a busy broker: that is not an outage.
         self.publish_timeout = max(30.0, 3 * timeout)
@@ -265,39 +122,23 @@ class _Run:
         return ready
 
     def _hook_channels(self) -> None:
-        """Take over the frames of the hot path from aiormq's per-message machinery.
-
-        aiormq resolves one future per publish (and schedules a callback per confirmed tag)
-        and starts a task per delivery; at tens of thousands of messages that bookkeeping is
-        most of the cost. The channel reader dispatches through these methods, so the
-        instance attributes replace them for these two channels only."""
+        """Take over the frames of the hot path from aiormq's per-message machinery."""
         consume, publish = self.consume, self.publish
-        for channel, name in (
-            (consume, "_on_deliver_frame"),
-            (publish, "_on_confirm_frame"),
-            (publish, "_on_return_frame"),
-        ):
-            if not callable(getattr(channel, name, None)) or not callable(
-                getattr(channel, "_read_content", None)
-            ):
-                raise MqctlError(f"unsupported aiormq version (no Channel.{name})")
-        consume._on_deliver_frame = self._on_deliver_frame
-        publish._on_confirm_frame = self._on_confirm_frame
-        publish._on_return_frame = self._on_return_frame
+        aiormq_internals.take_over_frames(
+            consume,
+            publish,
+            on_deliver=self._on_deliver_frame,
+            on_confirm=self._on_confirm_frame,
+            on_return=self._on_return_frame,
+        )
         for channel in (consume, publish):
             channel.closing.add_done_callback(self._channel_closed)
-        self.publisher = _Publisher(publish.number, publish.max_content_size)
+        self.encoder = FrameEncoder(publish.number, publish.max_content_size)
 
     # ------------------------------------------------------------------ frames from aiormq
 
-    async def _read_message(self, channel: Any, frame: Any) -> Any:
-        header = await channel._get_frame()
-        if not isinstance(header, ContentHeader):
-            raise ValueError(f"unexpected frame {header!r} instead of a content header")
-        return await channel._read_content(frame, header)
-
     async def _on_deliver_frame(self, frame: Any) -> None:
-        self.deliveries.append(await self._read_message(self.consume, frame))
+        self.deliveries.append(await aiormq_internals.read_delivered(self.consume, frame))
         self.wake.set()
 
     async def _on_message(self, message: Any) -> None:
@@ -306,44 +147,16 @@ class _Run:
         self.wake.set()
 
     async def _on_confirm_frame(self, frame: Any) -> None:
-        self.progress_at = time.monotonic()
         nack = isinstance(frame, Basic.Nack)
-        tag = frame.delivery_tag
-        unconfirmed = self.unconfirmed
-        if getattr(frame, "multiple", False):
-            while unconfirmed:
-                seq = next(iter(unconfirmed))
-                if seq > tag:
-                    break
-                self._settle(unconfirmed.popitem(last=False)[1], nack)
-        else:
-            entry = unconfirmed.pop(tag, None)
-            if entry is not None:
-                self._settle(entry, nack)
+        self.inflight.confirmed(frame.delivery_tag, bool(getattr(frame, "multiple", False)), nack)
         self.settled.set()
-
-    def _settle(self, entry: _InFlight, nack: bool) -> None:
-        if entry.state != _PENDING:  # returned before its confirm: stays failed
-            return
-        if nack:
-            entry.state = _FAILED
-            entry.error = f"{entry.target.label}: the broker refused the message (nack)"
-        else:
-            entry.state = _CONFIRMED
 
     async def _on_return_frame(self, frame: Any) -> None:
         """An unroutable copy came back (it is confirmed right after: stays failed)."""
-        message = await self._read_message(self.publish, frame)
-        key = (message.header.properties.message_id, frame.exchange, frame.routing_key)
-        candidates = [e for e in self.unconfirmed.values() if e.key == key]
-        if not candidates:
-            if any(e.key == key for e in self.order):  # already marked by an earlier return
-                return
-            candidates = list(self.unconfirmed.values())  # cannot tell: none is acked
-        for entry in candidates:
-            if entry.state == _PENDING:
-                entry.state = _FAILED
-                entry.error = f"{entry.target.label}: returned as unroutable (no queue bound)"
+        message = await aiormq_internals.read_delivered(self.publish, frame)
+        self.inflight.returned(
+            (message.header.properties.message_id, frame.exchange, frame.routing_key)
+        )
 
     def _connection_closed(self, _sender: Any, exc: BaseException | None = None) -> None:
         """The broker or the network closed the connection: every unacked message is back in
@@ -388,13 +201,13 @@ class _Run:
                     break
                 self.control.examined()
                 if decision.action == "skip":
-                    self._hold(delivered.delivery.delivery_tag)
+                    self.inflight.hold(delivered.delivery.delivery_tag)
                     self.control.skipped(decision.reason or "skipped")
                 else:
                     await self._start_move(delivered, decision)
-                if self.held >= HOLD_CAP:
+                if self.inflight.held >= HOLD_CAP:
                     self.control.stopped_early(
-                        f"{self.held} messages left in the DLQ are held by this run; "
+                        f"{self.inflight.held} messages left in the DLQ are held by this run; "
                         f"rerun with filters that match them or redrive them in parts"
                     )
                     break
@@ -449,13 +262,13 @@ class _Run:
         if missing == "?":
             missing = await self._target_missing(target)
         if missing is not None:
-            self._hold(tag)
+            self.inflight.hold(tag)
             self.control.failed(missing)
             return
         if self.control.rate_limited:
             await self._flush()  # nothing waits in the batch while the limiter sleeps
             await self.control.throttle()
-        while len(self.order) >= self.window and self.lost is None:
+        while len(self.inflight) >= self.window and self.lost is None:
             await self._flush()
             await self._wait_progress()
         if self.lost is not None:  # not published: stays unacked, so it stays in the DLQ
@@ -463,15 +276,10 @@ class _Run:
         exchange = target.name if target.kind == "exchange" else ""
         routing_key = outgoing.routing_key or (target.name if target.kind == "queue" else "")
         properties = encode_properties(outgoing.properties, outgoing.headers)
-        assert self.publisher is not None
-        self.batch.append(self.publisher.encode(exchange, routing_key, outgoing.value, properties))
-        self.seq += 1
+        assert self.encoder is not None
+        self.batch.append(self.encoder.encode(exchange, routing_key, outgoing.value, properties))
         message_id = outgoing.properties.get("message_id") or None
-        entry = _InFlight(self.seq, tag, target, (message_id, exchange, routing_key))
-        if not self.unconfirmed:
-            self.progress_at = time.monotonic()
-        self.unconfirmed[self.seq] = entry
-        self.order.append(entry)
+        self.inflight.published(tag, target, (message_id, exchange, routing_key))
         if len(self.batch) >= FLUSH_EVERY or self.control.rate_limited:
             await self._flush()
 
@@ -480,49 +288,25 @@ class _Run:
         if not self.batch or self.lost is not None:
             return
         payload, self.batch = b"".join(self.batch), []
-        await self._write(self.publish, ChannelFrame(payload=payload, should_close=False))
+        await aiormq_internals.write_raw(self.publish, payload, self._stopped, POLL)
 
-    async def _write(self, channel: Any, frame: Any) -> None:
-        """Queue raw frames for the connection's writer (FIFO with aiormq's own frames)."""
-        queue = channel.write_queue
-        while self.lost is None:
-            try:
-                queue.put_nowait(frame)
-                return
-            except asyncio.QueueFull:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(queue.put(frame), POLL)
-                    return
+    def _stopped(self) -> bool:
+        return self.lost is not None
 
     async def _wait_progress(self) -> None:
         """Wait for confirms (or an outage); fail publishes unconfirmed for too long."""
         self.room.clear()
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self.room.wait(), POLL)
-        if self.unconfirmed and time.monotonic() - self.progress_at > self.publish_timeout:
-            # Stays unacked: returned to the DLQ at the end of the run (a late confirm is
-            # ignored, so at worst the copy is a duplicate).
-            while self.unconfirmed:
-                entry = self.unconfirmed.popitem(last=False)[1]
-                if entry.state == _PENDING:
-                    entry.state = _FAILED
-                    entry.error = (
-                        f"{entry.target.label}: not confirmed within {self.publish_timeout:g}s"
-                    )
+        if self.inflight.expire(self.publish_timeout):
             self.settled.set()
 
     async def _wait_settled(self) -> None:
         """Every publish confirmed (or failed) and acked: the end of a run."""
-        while self.order and self.lost is None:
+        while self.inflight and self.lost is None:
             await self._wait_progress()
 
     # ----------------------------------------------------------------------------- acking
-
-    def _hold(self, tag: int) -> None:
-        """A message stays unacked: no ``multiple`` ack may reach it any more."""
-        self.held += 1
-        if self.first_held is None or tag < self.first_held:
-            self.first_held = tag
 
     async def _ack_loop(self) -> None:
         """After each burst of confirms: ack the settled head of the window, in order."""
@@ -540,37 +324,11 @@ class _Run:
             self.room.set()
 
     async def _ack_settled(self) -> None:
-        order, control = self.order, self.control
-        frames: list[bytes] = []
-        run: list[int] = []  # confirmed DLQ delivery tags since the last hold, in order
-
-        def ack_run() -> None:
-            first_held = self.first_held
-            number = self.consume.number
-            if first_held is None or run[-1] < first_held:
-                frames.append(ack_frame(number, run[-1], True))
-            else:
-                frames.extend(ack_frame(number, t, False) for t in run)
-            run.clear()
-
-        while order and order[0].state != _PENDING:
-            entry = order.popleft()
-            if entry.state == _CONFIRMED:
-                run.append(entry.tag)
-                control.moved(entry.target)
-            else:
-                if run:
-                    ack_run()
-                self._hold(entry.tag)
-                control.failed(entry.error)
-        if run:
-            ack_run()
+        frames = self.inflight.settled_acks(self.consume.number, self.control)
         if frames and self.lost is None:
             if self.consume.is_closed:
                 raise ConnectionError("the consuming channel closed")
-            await self._write(
-                self.consume, ChannelFrame(payload=b"".join(frames), should_close=False)
-            )
+            await aiormq_internals.write_raw(self.consume, b"".join(frames), self._stopped, POLL)
 
     # ----------------------------------------------------------------------------- ending
 
@@ -583,16 +341,7 @@ class _Run:
         if self.lost is None:
             with contextlib.suppress(Exception):
                 await self._ack_settled()
-        for entry in self.order:  # not acked (the connection is gone): back in the DLQ
-            if entry.state == _CONFIRMED:  # the copy arrived: a duplicate on the next run
-                self.control.moved(entry.target)
-            elif entry.state == _FAILED:
-                self.control.failed(entry.error)
-            else:
-                self.control.failed(
-                    f"{entry.target.label}: not confirmed before the connection was lost"
-                )
-        self.order.clear()
+        self.inflight.abandon(self.control)  # not acked (the connection is gone): in the DLQ
         self.closing = True
         with contextlib.suppress(Exception):
             if self.consume is not None and not self.consume.is_closed:

@@ -16,12 +16,14 @@ Rules (docs/rabbitmq.md, "Lag"):
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from mqctl import rules
+from mqctl.backends.rabbitmq.amqp import AmqpConnections
 from mqctl.backends.rabbitmq.inventory import head_age, queue_docs, queue_summary, rate
 from mqctl.backends.rabbitmq.management import ManagementClient, enc
-from mqctl.errors import NotFoundError, UsageError
+from mqctl.errors import MqctlError, NotFoundError, UsageError
 from mqctl.models.inventory import QueueSummary
 from mqctl.models.lag import LagEntry, LagStatus, PartitionLag, QueueDepth
 
@@ -134,11 +136,88 @@ async def _stream_consumers(api: ManagementClient, vhost: str) -> dict[str, list
     return found
 
 
+# The figures a status needs; a queue document without them comes from a node whose
+# statistics are not rebuilt yet (the first seconds after a restart): not "0 messages".
+STATS_KEYS = ("messages", "messages_ready", "consumers")
+# Queue states in which the management figures may be stale or absent.
+UNSETTLED_STATES = frozenset({"down", "crashed", "stopped", "minority", "terminated"})
+CROSS_CHECK_LIMIT = 200  # passive declares per sample, at most (one round trip each)
+STATS_MISSING = "statistics not available from the management API yet (node restarting?)"
+
+
+def stats_missing(doc: dict[str, Any]) -> bool:
+    return any(key not in doc for key in STATS_KEYS) or doc.get("state") in UNSETTLED_STATES
+
+
+def unknown_entry(doc: dict[str, Any], reason: str) -> LagEntry:
+    """A queue whose figures are not known: UNKNOWN with the reason, never OK."""
+    entry = lag_entry({k: v for k, v in doc.items() if k not in ("message_stats",)}, [])
+    entry.status = LagStatus.UNKNOWN
+    entry.error = reason
+    return entry
+
+
+async def amqp_counts(
+    amqp: AmqpConnections, vhost: str, names: list[str]
+) -> dict[str, tuple[int, int]]:
+    """(ready messages, consumers) of each queue from an AMQP passive declare: the broker's
+    own answer, for when the management API's statistics are missing or stale. Queues that
+    cannot be declared (gone, node down) are left out; an unreachable node gives {}."""
+    found: dict[str, tuple[int, int]] = {}
+    channel: Any = None
+    try:
+        for name in names[:CROSS_CHECK_LIMIT]:
+            if channel is None or channel.is_closed:
+                channel = await amqp.channel(vhost)
+            try:
+                queue = await channel.declare_queue(name, passive=True, timeout=amqp.timeout)
+            except Exception:  # the failed declare closed the channel: the next one reopens
+                continue
+            result = queue.declaration_result
+            found[name] = (int(result.message_count or 0), int(result.consumer_count or 0))
+    except MqctlError:
+        return found
+    finally:
+        if channel is not None and not channel.is_closed:
+            with contextlib.suppress(Exception):
+                await channel.close()
+    return found
+
+
+async def _settle(
+    docs: list[dict[str, Any]], amqp: AmqpConnections | None, vhost: str
+) -> dict[str, LagEntry]:
+    """Entries for the queues whose statistics are missing: figures from a passive declare
+    when AMQP answers (marked in ``error``), else UNKNOWN."""
+    stale = [d for d in docs if stats_missing(d)]
+    if not stale:
+        return {}
+    counts = await amqp_counts(amqp, vhost, [d["name"] for d in stale]) if amqp else {}
+    settled: dict[str, LagEntry] = {}
+    for doc in stale:
+        name = doc["name"]
+        if name not in counts or doc.get("type") == "stream":
+            settled[name] = unknown_entry(doc, STATS_MISSING)
+            continue
+        ready, consumers = counts[name]
+        fixed = {**doc, "messages": ready, "messages_ready": ready, "consumers": consumers}
+        fixed["messages_unacknowledged"] = doc.get("messages_unacknowledged") or 0
+        fixed.pop("message_stats", None)  # rates from before the restart mean nothing
+        entry = lag_entry(fixed, [])
+        entry.error = f"{STATS_MISSING}; ready and consumers from an AMQP passive declare"
+        settled[name] = entry
+    return settled
+
+
 async def queue_lag(
-    api: ManagementClient, groups: list[str] | None = None, topic: str | None = None
+    api: ManagementClient,
+    groups: list[str] | None = None,
+    topic: str | None = None,
+    amqp: AmqpConnections | None = None,
 ) -> list[LagEntry]:
     """Every queue of the context's vhost (or only the named ones), one snapshot. A Kafka
-    ``topic`` restriction keeps only a queue of that name (there are no partitions here)."""
+    ``topic`` restriction keeps only a queue of that name (there are no partitions here).
+    Queues whose statistics are missing are cross-checked over AMQP (``amqp``) or UNKNOWN."""
     vhost = api.settings.vhost
     docs = await queue_docs(api, vhost=vhost, all_vhosts=False)
     wanted = set(groups) if groups is not None else None
@@ -149,5 +228,8 @@ async def queue_lag(
     streams: dict[str, list[dict[str, Any]]] = {}
     if any(d.get("type") == "stream" for d in docs):
         streams = await _stream_consumers(api, vhost)
-    entries = [lag_entry(d, streams.get(d.get("name", ""), [])) for d in docs]
+    settled = await _settle(docs, amqp, vhost)
+    entries = [
+        settled.get(d["name"]) or lag_entry(d, streams.get(d.get("name", ""), [])) for d in docs
+    ]
     return sorted(entries, key=lambda e: e.group)

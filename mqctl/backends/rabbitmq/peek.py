@@ -7,9 +7,11 @@ Which path is used for what, and why:
   their original position, so the order is unchanged; consumers see them with
   ``redelivered=true``. Closing the channel returns unacknowledged messages too, so even a
   crash in the middle cannot lose one.
-* quorum queues: returning a message increments its delivery count and at the queue's
+* quorum queues: returning a message increments its delivery count and past the queue's
   delivery limit the broker dead-letters or drops it. Peek is refused unless the caller
-  allows requeueing, and then stops at the first message whose count would reach the limit.
+  allows requeueing; the limit is read from every source (delivery_limit.py) and a peek
+  stops, without showing it, at the first message whose next return would pass the limit,
+  fencing the queue for later peeks (so repeated peeks can never walk a message there).
 * streams: a consumer with ``x-stream-offset``; acknowledging only grants credit, nothing is
   ever removed.
 
@@ -28,7 +30,8 @@ from typing import TYPE_CHECKING, Any
 
 from mqctl.backends.rabbitmq.amqp import AmqpConnections
 from mqctl.backends.rabbitmq.convert import to_message
-from mqctl.backends.rabbitmq.inventory import delivery_limit, queue_doc
+from mqctl.backends.rabbitmq.delivery_limit import PeekFences, check_fence, read_limit
+from mqctl.backends.rabbitmq.inventory import queue_doc
 from mqctl.backends.rabbitmq.management import ManagementClient
 from mqctl.errors import ConnectError, UsageError
 from mqctl.models.inventory import Destination
@@ -74,13 +77,40 @@ async def peek(
                 f"peek would hold messages away from the consumers"
             )
         limit: int | None = None
+        fence: tuple[PeekFences, str] | None = None
         if queue_type == "quorum":
-            limit = delivery_limit(doc)
+            limit = await _quorum_limit(api, doc, name)
             _check_quorum(name, limit, options)
-        reader = _peek_queue(amqp, vhost, name, options, quorum=queue_type == "quorum", limit=limit)
+            if limit is not None:
+                fence = (PeekFences(), f"{amqp.settings.address}|{vhost}|{name}")
+                messages = doc.get("messages")
+                depth = messages if isinstance(messages, int) else -1  # -1: not known
+                check_fence(fence[0], fence[1], name, limit, depth)
+        reader = _peek_queue(
+            amqp, vhost, name, options, quorum=queue_type == "quorum", limit=limit, fence=fence
+        )
     async with contextlib.aclosing(reader):
         async for message in reader:
             yield message
+
+
+async def _quorum_limit(api: ManagementClient, doc: dict[str, Any], name: str) -> int | None:
+    """The delivery limit from every source; refuses while the queue's policy is settling."""
+    reading = await read_limit(api, doc)
+    if reading.settling:
+        raise UsageError(
+            f"refusing to peek quorum queue {name!r}: its delivery limit is not known yet "
+            f"(policies are still being applied: {reading.settling})",
+            hint="retry in a few seconds",
+        )
+    if not reading.policies_visible:
+        log.warning(
+            "note: user %r may not list policies: the delivery limit of %r is read from the "
+            "queue's arguments and effective policy only",
+            api.settings.username,
+            name,
+        )
+    return reading.limit
 
 
 def _check_quorum(name: str, limit: int | None, options: PeekOptions) -> None:
@@ -91,7 +121,7 @@ def _check_quorum(name: str, limit: int | None, options: PeekOptions) -> None:
             f"increments its delivery count and at the limit dead-letters or drops it; "
             f"refusing without --allow-requeue",
             hint="--allow-requeue peeks anyway (each shown message's delivery count goes up by "
-            "one) and stops at the first message whose count would reach the limit",
+            "one) and stops before a message whose next return would pass the limit",
         )
     if limit is not None and limit < 2:
         raise UsageError(
@@ -122,6 +152,7 @@ async def _peek_queue(
     *,
     quorum: bool,
     limit: int | None,
+    fence: tuple[PeekFences, str] | None = None,
 ) -> AsyncGenerator[Message, None]:
     """Fetch without ack, yield, and always return everything in ``finally``."""
     channel = await amqp.channel(vhost)
@@ -142,22 +173,28 @@ async def _peek_queue(
             held.append(msg)
             if snapshot is None:
                 snapshot = 1 + int(msg.message_count or 0)
-            stop = False
             if quorum and limit is not None:
                 after = _delivery_count(msg) + 1  # what returning it will make the count
-                if after >= limit:
-                    stop = True
+                # The broker dead-letters at a return past the limit. After this return one
+                # more (the next peek's) must still be safe: after + 1 <= limit. Otherwise
+                # stop here, do not show it, and fence the queue for later peeks.
+                if after + 1 > limit:
+                    if fence is not None:
+                        fence[0].set(fence[1], after, limit)
                     log.warning(
-                        "warning: stopped peeking quorum queue %r: returning the message just "
-                        "shown makes its delivery count %d (limit %d)%s",
+                        "note: stopped peeking quorum queue %r before a message with "
+                        "delivery count %d (limit %d): %s",
                         name,
-                        after,
+                        after - 1,
                         limit,
-                        "; the broker dead-letters or drops it" if after > limit else "",
+                        "consumers already returned it to the limit: this return dead-letters "
+                        "or drops it"
+                        if after > limit
+                        else "it is not shown; the next peek of this queue is refused until "
+                        "it is consumed (another return would dead-letter or drop it)",
                     )
+                    break
             yield to_message(msg, name, vhost)
-            if stop:
-                break
     finally:
         await _return_all(amqp, channel, held, name, quorum=quorum)
 

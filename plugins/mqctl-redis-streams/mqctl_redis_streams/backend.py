@@ -22,18 +22,23 @@ from mqctl.models.messages import (
     PublishResult,
 )
 from mqctl_redis_streams.connection import RedisConnection
+from mqctl_redis_streams.health import CHECKS as HEALTH_CHECKS
 from mqctl_redis_streams.settings import RedisSettings, parse_redis_settings
 
-if TYPE_CHECKING:  # DLQ types for annotations only
+if TYPE_CHECKING:  # DLQ and doctor types for annotations only
     from mqctl.dlq.engine import RedriveControl
     from mqctl.dlq.models import Candidate
     from mqctl.dlq.plan import Planner
+    from mqctl.doctor.model import CheckSpec, Finding
+    from mqctl.doctor.probe import Probe
 
 
 class RedisStreamsBackend:
     name: ClassVar[str] = "redis-streams"
     api_version: ClassVar[int] = API_VERSION
     description: ClassVar[str] = "Redis Streams (streams, consumer groups, lag, peek, publish, DLQ)"
+    # HealthChecks (mqctl doctor): declared here, run by mqctl_redis_streams.health.
+    health_checks: ClassVar[tuple[CheckSpec, ...]] = HEALTH_CHECKS
 
     def __init__(self, settings: RedisSettings, *, context: str, timeout: float) -> None:
         self.settings = settings
@@ -123,3 +128,10 @@ class RedisStreamsBackend:
         from mqctl_redis_streams.dlq import redrive
 
         await redrive(self.connection, dlq, planner, control)
+
+    # --- HealthChecks (mqctl doctor) -----------------------------------------------------------
+
+    async def run_health_check(self, check: str, probe: Probe) -> list[Finding]:
+        from mqctl_redis_streams.health import run_check
+
+        return await run_check(self.connection, check, probe)

@@ -107,7 +107,12 @@ def test_dlq_redrive_moves_everything_and_keeps_fields(cli: Any, redis: Any, pre
         assert fields[b"error"] == b"timeout"
         assert fields[b"x-mqctl-redrive-count"] == b"1"
     # the entry without a value field keeps its shape
-    assert moved[-1] == {b"order": b"99", b"status": b"failed", b"x-mqctl-redrive-count": b"1"}
+    assert moved[-1] == {
+        b"order": b"99",
+        b"status": b"failed",
+        b"x-mqctl-redrive-count": b"1",
+        b"x-mqctl-redriven-from": dlq.encode(),  # where the copy came from (docs/dlq.md)
+    }
 
 
 def test_dlq_redrive_loop_guard_and_missing_target(cli: Any, redis: Any, prefix: str) -> None:

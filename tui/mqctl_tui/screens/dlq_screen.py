@@ -1,8 +1,10 @@
-"""DLQ inspect (messages grouped by reason) and redrive: dry-run plan -> confirm -> progress.
+"""DLQ inspect (messages grouped by reason, source or exception) and redrive: the form (or
+the highlighted group row) -> dry-run plan -> confirm with the plan's numbers -> progress ->
+the result, which equals the plan or says why not.
 
-Inspect is a safe peek. Redrive first computes the plan with the service's dry run, shows
-it in a confirmation modal, then runs ``mqctl.services.dlq.redrive`` with a live progress
-bar; escape asks the redrive to stop after the current message (it is cancellable).
+Inspect is a safe peek. ``R`` with a group row highlighted pre-fills the filter that selects
+that row, then plans; ``R`` from the form plans what the form says. Escape asks a running
+redrive to stop after the in-flight messages (it is cancellable).
 """
 
 from __future__ import annotations
@@ -10,83 +12,75 @@ from __future__ import annotations
 import asyncio
 from typing import Any, ClassVar
 
-from rich.console import Group
-from rich.table import Table
-from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal
-from textual.widgets import Footer, Input, Label, ProgressBar
+from textual.widgets import DataTable, Footer, Label, ProgressBar
 
+from mqctl.dlq.grouping import GROUP_BY
 from mqctl.dlq.models import InspectReport, RedriveSummary
 from mqctl.dlq.plan import RedriveOptions
+from mqctl.errors import MqctlError
 from mqctl.models.inventory import Destination
 from mqctl_tui.formatting import count, safe
 from mqctl_tui.screens.confirm_screen import ConfirmScreen
 from mqctl_tui.screens.detail_screen import DetailScreen
+from mqctl_tui.screens.redrive_form import (
+    RedriveForm,
+    filter_for,
+    plan_renderable,
+    result_text,
+)
 from mqctl_tui.widgets.common.live_table import Cell, Column, LiveTable, cell
 from mqctl_tui.widgets.detail.summary import Summary
 from mqctl_tui.widgets.header.context_header import ContextHeader
 
-GROUPS = [
-    Column("reason", "Reason"),
-    Column("count", "Messages", numeric=True),
-    Column("first", "First seen"),
-    Column("last", "Last seen"),
-    Column("sample", "Sample"),
-]
+__all__ = ["DlqScreen", "plan_renderable"]
 
 
-def plan_renderable(summary: RedriveSummary) -> Group:
-    table = Table(title="Plan (dry run: nothing moved yet)", title_justify="left")
-    table.add_column("destination")
-    table.add_column("messages", justify="right")
-    for target, n in sorted(summary.by_destination.items()):
-        table.add_row(Text(safe(target)), count(n))
-    if not summary.by_destination:
-        table.add_row("(nothing to move)", "0")
-    lines = [
-        Text(f"examined {count(summary.examined)} · would move {count(summary.moved)}"),
+def group_columns(group_by: str) -> list[Column]:
+    return [
+        Column("reason", group_by.capitalize()),
+        Column("count", "Messages", numeric=True),
+        Column("first", "First seen"),
+        Column("last", "Last seen"),
+        Column("sample", "Sample"),
     ]
-    for reason, n in sorted(summary.skipped.items()):
-        lines.append(Text(f"skipped {count(n)}: {safe(reason)}", style="yellow"))
-    if summary.stopped_early:
-        lines.append(Text(f"stops early: {safe(summary.stopped_early)}", style="yellow"))
-    return Group(table, *lines)
 
 
 class DlqScreen(DetailScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("R", "redrive", "Redrive"),
+        Binding("g", "group_next", "Group by"),
         Binding("escape", "back", "Back / stop"),
     ]
 
     def __init__(self, destination: Destination) -> None:
         super().__init__()
         self.destination = destination
+        self.group_by = "reason"
         self.stop_event: asyncio.Event | None = None
         self.running = False
+        self.plan: RedriveSummary | None = None
         self.result: RedriveSummary | None = None
 
     def compose(self) -> ComposeResult:
         yield ContextHeader()
         yield Summary(f"Dead letters in {safe(self.destination.qualified)}")
         yield LiveTable(
-            GROUPS,
-            title="Grouped by reason",
+            group_columns("reason"),
+            title="Grouped by reason (g: source, exception)",
             sort_by="count",
             reverse=True,
             id="reasons",
             classes="panel",
         )
-        with Horizontal(id="redrive-form"):
-            yield Label("redrive to")
-            yield Input(id="redrive-to", placeholder="empty: each message's original source")
-            yield Label("limit")
-            yield Input(id="redrive-limit", placeholder="all", type="integer")
+        yield RedriveForm()
         yield ProgressBar(total=1, id="redrive-progress", show_eta=False, classes="-idle")
-        yield Label("R plans a redrive (dry run first, then confirm)", id="redrive-status")
+        yield Label(
+            "R on a row redrives that group (the filter is filled in); R in the form plans it",
+            id="redrive-status",
+        )
         yield Footer()
 
     def on_refresh_tick(self, message: Any) -> None:
@@ -94,10 +88,13 @@ class DlqScreen(DetailScreen):
             self.reload()
 
     async def fetch(self) -> InspectReport:
-        return await self.app.services.dlq_inspect(self.destination)  # type: ignore[attr-defined, no-any-return]
+        services = self.app.services  # type: ignore[attr-defined]
+        return await services.dlq_inspect(self.destination, group_by=self.group_by)  # type: ignore[no-any-return]
 
     def show(self, data: Any, *, first: bool) -> None:
         report: InspectReport = data
+        if report.group_by != self.group_by:
+            return  # an answer for the grouping before the last ``g``
         formats = ", ".join(f"{k} {v}" for k, v in sorted(report.formats.items())) or "-"
         self.query_one(Summary).show_pairs(
             [
@@ -118,37 +115,64 @@ class DlqScreen(DetailScreen):
             ]
         table = self.query_one("#reasons", LiveTable)
         table.set_rows(rows)
-        table.set_status(f"{len(rows)} reasons in {count(report.examined)} messages (peek)")
+        table.set_status(
+            f"{len(rows)} groups by {self.group_by} in {count(report.examined)} messages (peek)"
+        )
         if first:
             table.table.focus()
 
+    def action_group_next(self) -> None:
+        self.group_by = GROUP_BY[(GROUP_BY.index(self.group_by) + 1) % len(GROUP_BY)]
+        table = self.query_one("#reasons", LiveTable)
+        table.clear_rows()
+        table.border_title = f"Grouped by {self.group_by}"
+        self.reload()
+
     # -- redrive ---------------------------------------------------------------------------
-    def _options(self) -> RedriveOptions:
-        to = self.query_one("#redrive-to", Input).value.strip() or None
-        limit_text = self.query_one("#redrive-limit", Input).value.strip()
-        return RedriveOptions(to=to, limit=int(limit_text) if limit_text else None)
+    def _row_filter(self) -> bool:
+        """With a group row highlighted, fill the form's filter from it (False: that row
+        cannot be selected by a filter, and nothing is planned)."""
+        table = self.query_one("#reasons", LiveTable)
+        if not isinstance(self.focused, DataTable) or self.focused is not table.table:
+            return True
+        key = table.selected_key
+        if key is None:
+            return True
+        expression = filter_for(self.group_by, key)
+        if expression is None:
+            self.notify(
+                f"no filter selects the {key} group: set one in the form", severity="warning"
+            )
+            return False
+        self.query_one(RedriveForm).set_filter(expression)
+        return True
 
     def action_redrive(self) -> None:
         if self.running:
             self.notify("a redrive is running (escape stops it)", severity="warning")
             return
+        if not self._row_filter():
+            return
+        form = self.query_one(RedriveForm)
         try:
-            options = self._options()
-        except ValueError as exc:
-            self.notify(str(exc), severity="error")
+            options = form.options()
+        except MqctlError as exc:
+            self.notify(str(exc), title="redrive form", severity="error")
             return
         self._status("computing the plan (dry run)…")
-        self._plan(options)
+        self._plan(options, form.filter_text)
 
     @work(exclusive=True, group="dlq-plan")
-    async def _plan(self, options: RedriveOptions) -> None:
+    async def _plan(self, options: RedriveOptions, filters: str) -> None:
         try:
             plan = await self.app.services.dlq_plan(self.destination, options)  # type: ignore[attr-defined]
         except Exception as exc:
             self.notify(str(exc), title="redrive plan", severity="error")
             self._status(f"plan failed: {safe(exc)}")
             return
-        self._status(f"plan: {plan.moved} to move")
+        self.plan = plan
+        matched = sum(row.matched for row in plan.rows)
+        self._status(f"plan: {plan.moved} to move of {matched} matching")
         if plan.moved == 0:
             self.notify("nothing to redrive", severity="warning")
             return
@@ -156,40 +180,41 @@ class DlqScreen(DetailScreen):
         def answered(yes: bool | None) -> None:
             if yes:
                 self.app.guard_write(  # type: ignore[attr-defined]
-                    "dlq redrive", lambda: self._run(options, plan.moved)
+                    "dlq redrive", lambda: self._run(options, plan)
                 )
             else:
                 self._status("redrive cancelled before it started")
 
+        shown = f" matching {safe(filters)}" if filters else ""
         self.app.push_screen(
             ConfirmScreen(
-                f"Redrive {plan.moved} messages from {safe(self.destination.qualified)}?",
-                plan_renderable(plan),
+                f"Redrive {plan.moved} messages{shown} from {safe(self.destination.qualified)}?",
+                plan_renderable(plan, filters),
                 confirm="Redrive",
             ),
             answered,
         )
 
-    def _run(self, options: RedriveOptions, expected: int) -> None:
+    def _run(self, options: RedriveOptions, plan: RedriveSummary) -> None:
         self.stop_event = asyncio.Event()
         self.running = True
         bar = self.query_one("#redrive-progress", ProgressBar)
         bar.remove_class("-idle")
-        bar.update(total=expected, progress=0)
-        self._redrive(options)
+        bar.update(total=plan.moved, progress=0)
+        self._redrive(options, plan)
 
     def _progress(self, summary: RedriveSummary, total: int | None) -> None:
         bar = self.query_one("#redrive-progress", ProgressBar)
         if total is not None:
             bar.update(total=total)
-        bar.update(progress=summary.moved + summary.failed + sum(summary.skipped.values()))
+        bar.update(progress=summary.moved + summary.failed)
         self._status(f"moving… {summary.moved} moved, {summary.failed} failed (escape stops)")
 
     @work(exclusive=True, group="dlq-redrive")
-    async def _redrive(self, options: RedriveOptions) -> None:
+    async def _redrive(self, options: RedriveOptions, plan: RedriveSummary) -> None:
         try:
             result = await self.app.services.dlq_redrive(  # type: ignore[attr-defined]
-                self.destination, options, progress=self._progress, stop=self.stop_event
+                self.destination, options, progress=self._progress, stop=self.stop_event, shown=plan
             )
         except Exception as exc:
             self.running = False
@@ -199,16 +224,15 @@ class DlqScreen(DetailScreen):
         self.running = False
         self.result = result
         self._progress(result, None)
-        state = "stopped" if result.interrupted else "done"
-        text = f"redrive {state}: {result.moved} moved, {result.failed} failed"
-        self._status(text)
-        self.notify(text, title="redrive", severity="error" if result.failed else "information")
+        text, severity = result_text(result)
+        self._status(safe(text))
+        self.notify(safe(text), title="redrive", severity=severity)  # type: ignore[arg-type]
         self.reload()
 
     def action_back(self) -> None:
         if self.running and self.stop_event is not None:
             self.stop_event.set()
-            self._status("stopping after the current message…")
+            self._status("stopping after the in-flight messages…")
             return
         super().action_back()
 

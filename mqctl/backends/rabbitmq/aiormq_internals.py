@@ -1,0 +1,161 @@
+"""Every use of aiormq's private API, in one place (aiormq is pinned to an exact version).
+
+The redrive's hot path takes over a channel's frame handlers (:func:`take_over_frames`):
+aiormq resolves one future per publish (and schedules a callback per confirmed tag) and starts
+a task per delivery; at tens of thousands of messages that bookkeeping is most of the cost. The
+channel's reader dispatches through the ``_on_*_frame`` methods, so instance attributes replace
+them for the redrive's two channels only. Raw frames go to the connection's writer through the
+channel's ``write_queue`` (FIFO with aiormq's own frames).
+
+tests/test_library_seams.py checks, without a broker, that the pinned aiormq still has every
+name used here with the expected signature: an upgrade that changes them fails that test.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import inspect
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiormq.abc import ChannelFrame
+from pamqp.header import ContentHeader
+
+from mqctl.errors import MqctlError
+
+FrameHandler = Callable[[Any], Awaitable[None]]
+
+# The private names of aiormq.Channel this module relies on, with their parameters.
+CHANNEL_PRIVATE_METHODS = {
+    "_on_deliver_frame": ["self", "frame"],
+    "_on_confirm_frame": ["self", "frame"],
+    "_on_return_frame": ["self", "frame"],
+    "_get_frame": ["self"],
+    "_read_content": ["self", "frame", "header"],
+}
+
+
+def missing_channel_api() -> list[str]:
+    """What of :data:`CHANNEL_PRIVATE_METHODS` the installed aiormq lacks (empty: all there)."""
+    from aiormq.channel import Channel
+
+    missing = []
+    for name, parameters in CHANNEL_PRIVATE_METHODS.items():
+        method = getattr(Channel, name, None)
+        if not callable(method):
+            missing.append(f"Channel.{name}")
+        elif list(inspect.signature(method).parameters) != parameters:
+            missing.append(f"Channel.{name}({', '.join(parameters)})")
+    return missing
+
+
+def take_over_frames(
+    consume: Any,
+    publish: Any,
+    *,
+    on_deliver: FrameHandler,
+    on_confirm: FrameHandler,
+    on_return: FrameHandler,
+) -> None:
+    """Route ``basic.deliver`` on ``consume`` and ``basic.ack/nack/return`` on ``publish`` (two
+    aiormq channels) to the given handlers instead of aiormq's per-message machinery."""
+    for channel, name in (
+        (consume, "_on_deliver_frame"),
+        (publish, "_on_confirm_frame"),
+        (publish, "_on_return_frame"),
+    ):
+        if not callable(getattr(channel, name, None)) or not callable(
+            getattr(channel, "_read_content", None)
+        ):
+            raise MqctlError(f"unsupported aiormq version (no Channel.{name})")
+    consume._on_deliver_frame = on_deliver
+    publish._on_confirm_frame = on_confirm
+    publish._on_return_frame = on_return
+
+
+async def read_delivered(channel: Any, frame: Any) -> Any:
+    """The message (an aiormq ``DeliveredMessage``) whose method frame ``frame`` (deliver or
+    return) the taken-over handler received: its header and body frames follow on the channel."""
+    header = await channel._get_frame()
+    if not isinstance(header, ContentHeader):
+        raise ValueError(f"unexpected frame {header!r} instead of a content header")
+    return await channel._read_content(frame, header)
+
+
+async def write_raw(
+    channel: Any, payload: bytes, stopped: Callable[[], bool], poll: float = 0.5
+) -> None:
+    """Queue pre-encoded frames for the connection's writer; gives up once ``stopped()``."""
+    frame = ChannelFrame(payload=payload, should_close=False)
+    queue = channel.write_queue
+    while not stopped():
+        try:
+            queue.put_nowait(frame)
+            return
+        except asyncio.QueueFull:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(queue.put(frame), poll)
+                return
+
+
+# --- names outside pamqp's ASCII pattern ------------------------------------------------------
+
+# pamqp (aiormq's frame codec) checks names before it encodes a frame against the AMQP spec's
+# informative domains, narrower than what RabbitMQ takes (any UTF-8 name up to 255 bytes:
+# accents, Cyrillic, CJK, emoji, ``%``...), so a queue mqctl itself created through the
+# management API could not be peeked, published to or redriven:
+# * queue and exchange names must match ``^[a-zA-Z0-9-_.:@#,/+ ]*$``: the check reads
+#   ``pamqp.constants.DOMAIN_REGEX`` at each frame, so those two patterns are widened;
+# * exchange names (and the vhost of ``connection.open``) may have at most 127 characters:
+#   each command's ``validate`` is wrapped to apply that one to the 255 bytes instead.
+# pamqp's encoder still refuses a name over 255 bytes, and
+# :func:`mqctl.backends.rabbitmq.names.check_name` turns that into a clear error first.
+_ANY_NAME_PATTERN = r"(?s).*"
+# Name fields pamqp caps at 127 characters; RabbitMQ's limit is the short string's 255 bytes.
+SPEC_CAPPED_FIELDS = ("exchange", "source", "destination", "virtual_host")
+_SPEC_MAX_CHARS = 127
+
+
+def allow_any_names() -> None:
+    """Let pamqp encode every name RabbitMQ accepts (idempotent, process-wide)."""
+    import re
+
+    from pamqp import base, commands, constants
+
+    for domain in ("queue-name", "exchange-name"):
+        pattern = constants.DOMAIN_REGEX.get(domain)
+        if pattern is None or pattern.pattern != _ANY_NAME_PATTERN:
+            constants.DOMAIN_REGEX[domain] = re.compile(_ANY_NAME_PATTERN)
+    for group in vars(commands).values():
+        for command in vars(group).values() if isinstance(group, type) else ():
+            if (
+                isinstance(command, type)
+                and issubclass(command, base.Frame)
+                and "validate" in vars(command)
+                and set(SPEC_CAPPED_FIELDS) & set(command.__slots__)
+                and not getattr(command.validate, "_mqctl_by_bytes", False)
+            ):
+                command.validate = _by_bytes(command.validate)  # type: ignore[method-assign, assignment]
+
+
+def _by_bytes(validate: Callable[[Any], None]) -> Callable[[Any], None]:
+    """``validate`` with long names shortened while it runs (their bytes are checked when
+    the frame is encoded)."""
+
+    def validate_names_by_bytes(self: Any) -> None:
+        hidden: dict[str, str] = {}
+        for field in SPEC_CAPPED_FIELDS:
+            value = getattr(self, field, None)
+            if isinstance(value, str) and len(value) > _SPEC_MAX_CHARS:
+                hidden[field] = value
+                setattr(self, field, value[:_SPEC_MAX_CHARS])
+        try:
+            validate(self)
+        finally:
+            for field, value in hidden.items():
+                setattr(self, field, value)
+
+    validate_names_by_bytes._mqctl_by_bytes = True  # type: ignore[attr-defined]
+    validate_names_by_bytes.__wrapped__ = validate  # type: ignore[attr-defined]
+    return validate_names_by_bytes

@@ -1,0 +1,131 @@
+"""The AMQP wire side of a RabbitMQ redrive: messages in, frames out, without aiormq objects.
+
+A redrive writes its publishes and acks as pre-encoded frames (one socket write per burst), so
+the frames are built here with pamqp's public marshalling: ``basic.publish`` + content header +
+body frames per message (:class:`FrameEncoder`), the content header's property flags and values
+(:func:`encode_properties`) and ``basic.ack`` frames (:func:`ack_frame`). Deliveries are turned
+into the core :class:`Message` by :func:`to_message`.
+"""
+
+from __future__ import annotations
+
+import struct
+from typing import Any
+
+from pamqp import encode as amqp_encode
+from pamqp import frame as amqp_frame
+from pamqp.commands import Basic
+
+from mqctl.dlq.plan import AMQP_PROPERTIES
+from mqctl.models.messages import Message
+
+# AMQP property names in our models vs pamqp's attribute names.
+_PAMQP_NAMES = {"type": "message_type"}
+FRAME_END = b"\xce"
+_FRAME_HEADER = struct.Struct(">BHI")  # frame type, channel, payload size
+_ACK = struct.Struct(">BHIHHQB")  # a whole basic.ack method frame but its end octet
+
+
+def to_message(delivered: Any, queue: str, vhost: str) -> Message:
+    """A delivered aiormq message as the core model (properties by their AMQP names)."""
+    props = delivered.header.properties
+    properties: dict[str, Any] = {}
+    for name in (*AMQP_PROPERTIES, "expiration", "user_id"):
+        value = getattr(props, _PAMQP_NAMES.get(name, name), None)
+        if value is not None:
+            properties[name] = value
+    headers = list((props.headers or {}).items())
+    delivery = delivered.delivery
+    return Message(
+        backend="rabbitmq",
+        source=queue,
+        value=delivered.body,
+        headers=headers,
+        timestamp=props.timestamp,
+        exchange=getattr(delivery, "exchange", None),
+        routing_key=getattr(delivery, "routing_key", None),
+        redelivered=getattr(delivery, "redelivered", None),
+        vhost=vhost,
+        properties=properties,
+    )
+
+
+def amqp_properties(properties: dict[str, Any], headers: list[tuple[str, Any]]) -> Any:
+    kwargs = {_PAMQP_NAMES.get(k, k): v for k, v in properties.items() if k in AMQP_PROPERTIES}
+    return Basic.Properties(headers=dict(headers), **kwargs)
+
+
+def ack_frame(channel: int, delivery_tag: int, multiple: bool) -> bytes:
+    """A ``basic.ack`` method frame (class 60, method 80: 13 bytes of arguments)."""
+    return _ACK.pack(1, channel, 13, 60, 80, delivery_tag, 1 if multiple else 0) + FRAME_END
+
+
+# Basic properties a redrive sends (AMQP_PROPERTIES and the headers), in wire order, with
+# their flag bit and type: s shortstr, t table, o octet, T timestamp.
+_PROPERTY_LAYOUT = (
+    ("content_type", 15, "s"),
+    ("content_encoding", 14, "s"),
+    ("headers", 13, "t"),
+    ("delivery_mode", 12, "o"),
+    ("priority", 11, "o"),
+    ("correlation_id", 10, "s"),
+    ("reply_to", 9, "s"),
+    ("message_id", 7, "s"),
+    ("timestamp", 6, "T"),
+    ("type", 5, "s"),
+    ("app_id", 3, "s"),
+)
+
+
+def encode_properties(properties: dict[str, Any], headers: list[tuple[str, Any]]) -> bytes:
+    """The property flags and values of a content header, as pamqp's ``Basic.Properties``
+    marshals them (None and empty strings are left out), without building that object."""
+    flags = 0
+    parts: list[bytes] = []
+    for name, bit, kind in _PROPERTY_LAYOUT:
+        value: Any = dict(headers) if name == "headers" else properties.get(name)
+        if value is None or value == "":
+            continue
+        flags |= 1 << bit
+        if kind == "s":
+            raw = value.encode() if isinstance(value, str) else bytes(value)
+            if len(raw) > 255:
+                raise ValueError(f"property {name} longer than 255 bytes")
+            parts.append(bytes((len(raw),)) + raw)
+        elif kind == "o":
+            parts.append(bytes((int(value),)))
+        elif kind == "t":
+            parts.append(amqp_encode.field_table(value))
+        else:
+            parts.append(amqp_encode.timestamp(value))
+    return flags.to_bytes(2, "big") + b"".join(parts)
+
+
+class FrameEncoder:
+    """Encodes ``basic.publish`` + content header + body frames for one channel."""
+
+    def __init__(self, channel_number: int, max_content_size: int) -> None:
+        self.number = channel_number
+        self.max_content = max_content_size
+        self._methods: dict[tuple[str, str], bytes] = {}
+        self._header = struct.Struct(">BHIHHQ")  # frame header + class, weight, body size
+
+    def method(self, exchange: str, routing_key: str) -> bytes:
+        key = (exchange, routing_key)
+        frame = self._methods.get(key)
+        if frame is None:
+            publish = Basic.Publish(exchange=exchange, routing_key=routing_key, mandatory=True)
+            frame = amqp_frame.marshal(publish, self.number)
+            self._methods[key] = frame
+        return frame
+
+    def encode(self, exchange: str, routing_key: str, body: bytes, properties: bytes) -> bytes:
+        """One message's frames; ``properties`` from :func:`encode_properties`."""
+        number = self.number
+        header = self._header.pack(2, number, 12 + len(properties), 60, 0, len(body))
+        parts = [self.method(exchange, routing_key), header, properties, FRAME_END]
+        size = self.max_content
+        for start in range(0, len(body), size):
+            chunk = body[start : start + size]
+            parts.append(_FRAME_HEADER.pack(3, number, len(chunk)) + chunk + FRAME_END)
+        return b"".join(parts)

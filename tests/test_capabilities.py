@@ -1,0 +1,164 @@
+"""Optional backend features are typed capability Protocols (mqctl/backend.py), checked with
+``isinstance`` / ``Session.backend_for``: never found by name with getattr/hasattr."""
+
+from __future__ import annotations
+
+import ast
+import inspect
+from pathlib import Path
+from typing import Any, Protocol
+
+import pytest
+
+from mqctl import backend as api
+
+ROOT = Path(__file__).resolve().parent.parent
+SCANNED = [ROOT / "mqctl", ROOT / "tui" / "mqctl_tui"]
+
+
+def _capabilities() -> dict[str, type]:
+    return {
+        name: obj
+        for name, obj in vars(api).items()
+        if inspect.isclass(obj)
+        and issubclass(obj, Protocol)  # type: ignore[arg-type]
+        and obj is not Protocol
+        and obj is not api.Backend
+        and obj.__module__ == api.__name__
+    }
+
+
+def _members(capability: type) -> set[str]:
+    return {n for n in vars(capability) if not n.startswith("_")}
+
+
+def test_capability_members() -> None:
+    """The Protocols the guard below knows (a renamed one would silently escape it)."""
+    names = set(_capabilities())
+    assert {
+        "TopicCatalog",
+        "QueueCatalog",
+        "QueueStatsPages",
+        "ExchangeDetails",
+        "ConnectionLister",
+        "MessageReader",
+        "MessageWriter",
+        "MessageBatches",
+        "ResultTallies",
+        "ValueChunks",
+        "LagSource",
+        "GroupAdmin",
+        "TopicAdmin",
+        "QueueAdmin",
+        "DeadLetterSupport",
+    } <= names
+    for name in names:
+        assert getattr(api, name).__dict__.get("_is_runtime_protocol"), f"{name} not runtime"
+
+
+def _getattr_calls(path: Path) -> list[ast.Call]:
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    return [
+        node
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name)
+        and node.func.id in ("getattr", "hasattr")
+        and len(node.args) >= 2
+    ]
+
+
+def _where(path: Path, node: ast.Call) -> str:
+    return f"{path.relative_to(ROOT)}:{node.lineno}: {ast.unparse(node)}"
+
+
+def test_no_capability_is_found_by_name() -> None:
+    """No ``getattr(x, "describe_exchange")``-style look-up of a Protocol member anywhere."""
+    members = set().union(*(_members(c) for c in _capabilities().values()))
+    assert {"describe_exchange", "list_connections", "batches", "tallies"} <= members
+    offenders = [
+        _where(path, call)
+        for root in SCANNED
+        for path in root.rglob("*.py")
+        for call in _getattr_calls(path)
+        if isinstance(call.args[1], ast.Constant) and call.args[1].value in members
+    ]
+    assert offenders == [], "use the capability Protocol instead:\n" + "\n".join(offenders)
+
+
+def test_views_and_services_never_look_up_backend_methods_by_name() -> None:
+    """No ``getattr(backend, method)`` dispatch (the old ``cli/amqp.py`` ``_call``) in the
+    CLI or the service layer: they ask the Session for a capability."""
+    offenders = [
+        _where(path, call)
+        for root in (ROOT / "mqctl" / "cli", ROOT / "mqctl" / "services")
+        for path in root.rglob("*.py")
+        for call in _getattr_calls(path)
+        if not isinstance(call.args[1], ast.Constant)
+        and "backend" in ast.unparse(call.args[0]).lower()
+    ]
+    assert offenders == [], "use Session.backend_for(capability, ...):\n" + "\n".join(offenders)
+
+
+def _backend(name: str) -> Any:
+    from mqctl import registry
+
+    cls = registry.backends().objects[name]
+    return cls
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        (
+            "kafka",
+            {
+                "TopicCatalog",
+                "TopicAdmin",
+                "MessageReader",
+                "MessageWriter",
+                "LagSource",
+                "GroupAdmin",
+                "DeadLetterSupport",
+            },
+        ),
+        (
+            "rabbitmq",
+            {
+                "QueueCatalog",
+                "QueueStatsPages",
+                "ExchangeDetails",
+                "ConnectionLister",
+                "QueueAdmin",
+                "MessageReader",
+                "MessageWriter",
+                "LagSource",
+                "DeadLetterSupport",
+            },
+        ),
+    ],
+)
+def test_builtin_backends_implement_their_protocols(name: str, expected: set[str]) -> None:
+    cls = _backend(name)
+    section = {"bootstrap-servers": "127.0.0.1:9092"} if name == "kafka" else {}
+    assert isinstance(cls.from_config(section, context="t", timeout=1.0), api.Backend)
+    # Fast-path Protocols describe what a call returns, not the backend itself.
+    whole = {
+        n
+        for n, c in _capabilities().items()
+        if n not in ("MessageBatches", "ResultTallies", "ValueChunks")
+    }
+    implemented = {n for n in whole if issubclass(cls, _capabilities()[n])}
+    assert implemented == expected
+
+
+def test_fast_paths_are_declared() -> None:
+    """What Kafka's peek and publish return, and what stdin publishing gives them, are the
+    declared fast-path Protocols (the services check with isinstance)."""
+    from mqctl.backends.kafka.peek import KafkaPeek
+    from mqctl.backends.kafka.publish_batch import BatchedPublish
+    from mqctl.messages.sources import AsyncMessages
+
+    assert issubclass(BatchedPublish, api.ResultTallies)
+    assert issubclass(KafkaPeek, api.MessageBatches)
+    assert issubclass(AsyncMessages, api.ValueChunks)

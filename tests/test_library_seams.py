@@ -1,0 +1,222 @@
+"""The private APIs of the pinned client libraries that mqctl relies on still have the shape
+it expects (no broker needed). An upgrade of aiokafka, aiormq or pamqp that changes one of them
+fails here, loudly, instead of making mqctl slower or wrong in the field. Each seam lives in
+one module: mqctl/backends/kafka/aiokafka_internals.py, mqctl/backends/rabbitmq/aiormq_internals.py.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import inspect
+import logging
+from typing import Any
+
+import pytest
+
+from mqctl.errors import MqctlError, UsageError
+
+# --- aiokafka ------------------------------------------------------------------------------------
+
+
+def _builder() -> Any:
+    from aiokafka.producer.message_accumulator import BatchBuilder
+
+    return BatchBuilder(16384, 0)
+
+
+def _values(builder: Any) -> list[bytes | None]:
+    from aiokafka.record.memory_records import MemoryRecords
+
+    buffer = builder._builder.build()
+    records = MemoryRecords(bytes(buffer))
+    batch = records.next_batch()
+    return [record.value for record in batch]
+
+
+def test_batch_builder_has_the_fast_append_shape() -> None:
+    from aiokafka.record.default_records import DefaultRecordBatchBuilder
+
+    from mqctl.backends.kafka.aiokafka_internals import has_fast_append
+
+    builder = _builder()
+    assert has_fast_append(builder)
+    assert isinstance(builder._builder, DefaultRecordBatchBuilder)
+    params = list(inspect.signature(DefaultRecordBatchBuilder.append).parameters)
+    assert params[:6] == ["self", "offset", "timestamp", "key", "value", "headers"]
+
+
+def test_fast_fill_writes_what_the_public_append_writes() -> None:
+    from mqctl.backends.kafka import aiokafka_internals
+
+    values = [b"a", b"", b"\x00\xff" * 10, "é".encode()]
+    fast = _builder()
+    assert aiokafka_internals.fill(fast, values, 0) == len(values)
+    assert fast._relative_offset == len(values)  # the builder's own count moved on
+    slow = _builder()
+    assert aiokafka_internals._fill_public(slow, values, 0) == len(values)
+    assert _values(fast) == _values(slow) == values
+
+
+def test_fill_stops_at_a_full_batch_and_closes_it() -> None:
+    from mqctl.backends.kafka.aiokafka_internals import fill
+
+    builder = _builder()
+    values = [b"x" * 1000] * 40  # more than 16 KiB
+    added = fill(builder, values, 0)
+    assert 0 < added < len(values)
+    assert builder.closed()
+    assert fill(builder, values, added) == 0
+
+
+def test_fill_falls_back_to_the_public_append(caplog: pytest.LogCaptureFixture) -> None:
+    """A builder without the private attributes still gets every value (slower), and the
+    fallback is logged once at debug."""
+    from mqctl.backends.kafka import aiokafka_internals
+
+    class PublicOnly:
+        def __init__(self) -> None:
+            self.inner = _builder()
+
+        def closed(self) -> bool:
+            return bool(self.inner.closed())
+
+        def append(self, **kwargs: Any) -> Any:
+            return self.inner.append(**kwargs)
+
+    aiokafka_internals._fallback_logged = False
+    builder = PublicOnly()
+    with caplog.at_level(logging.DEBUG, logger=aiokafka_internals.__name__):
+        assert aiokafka_internals.fill(builder, [b"1", b"2"], 0) == 2  # type: ignore[arg-type]
+        assert aiokafka_internals.fill(builder, [b"3"], 0) == 1  # type: ignore[arg-type]
+    assert _values(builder.inner) == [b"1", b"2", b"3"]
+    assert sum("public BatchBuilder.append" in r.getMessage() for r in caplog.records) == 1
+
+
+def test_cluster_metadata_keeps_partitions_by_topic() -> None:
+    from aiokafka.cluster import ClusterMetadata
+    from aiokafka.structs import PartitionMetadata
+
+    from mqctl.backends.kafka.aiokafka_internals import partitions_metadata
+
+    metadata = ClusterMetadata()
+    assert partitions_metadata(metadata, "missing") == {}
+    info = PartitionMetadata("t", 0, 1, [1, 2], [1], None)
+    metadata._partitions["t"] = {0: info}
+    assert partitions_metadata(metadata, "t")[0].isr == [1]
+    assert {"leader", "replicas", "isr"} <= set(PartitionMetadata._fields)
+    assert metadata.partitions_for_topic("t") == {0}  # the public view reads the same dict
+
+
+# --- aiormq / pamqp ------------------------------------------------------------------------------
+
+
+def test_aiormq_channel_has_the_taken_over_handlers() -> None:
+    from mqctl.backends.rabbitmq.aiormq_internals import missing_channel_api
+
+    assert missing_channel_api() == []
+
+
+def test_aiormq_channel_reader_dispatches_through_the_handlers() -> None:
+    """take_over_frames replaces instance attributes: the reader must look them up on self."""
+    from aiormq.channel import Channel
+
+    source = inspect.getsource(Channel._reader)
+    for name in ("self._on_deliver_frame(", "self._on_confirm_frame(", "self._on_return_frame("):
+        assert name in source
+    assert "self.write_queue" in inspect.getsource(Channel)
+
+
+def test_raw_frames_fit_aiormq_channel_frame() -> None:
+    from aiormq.abc import ChannelFrame
+
+    fields = {f.name for f in dataclasses.fields(ChannelFrame)}
+    assert {"payload", "should_close"} <= fields
+
+
+def test_take_over_refuses_a_channel_without_the_handlers() -> None:
+    from mqctl.backends.rabbitmq.aiormq_internals import take_over_frames
+
+    async def handler(_frame: Any) -> None:
+        return None
+
+    with pytest.raises(MqctlError, match="unsupported aiormq version"):
+        take_over_frames(
+            object(), object(), on_deliver=handler, on_confirm=handler, on_return=handler
+        )
+
+
+def test_write_raw_queues_one_frame() -> None:
+    from mqctl.backends.rabbitmq.aiormq_internals import write_raw
+
+    class FakeChannel:
+        write_queue: asyncio.Queue[Any]
+
+    async def run() -> Any:
+        channel = FakeChannel()
+        channel.write_queue = asyncio.Queue(maxsize=1)
+        await write_raw(channel, b"frames", lambda: False)
+        return channel.write_queue.get_nowait()
+
+    frame = asyncio.run(run())
+    assert frame.payload == b"frames" and frame.should_close is False
+
+
+NAMES = ["é", "Заказы", "注文 キュー", "😀 orders", "a/b.c%d", "x" * 255, "é" * 127, " "]
+
+
+def test_pamqp_checks_names_the_way_the_workaround_expects() -> None:
+    """The workaround widens ``DOMAIN_REGEX`` and wraps ``validate``: pamqp must still read
+    the pattern at each frame, cap exactly these fields, and validate in ``marshal``."""
+    from pamqp import base, commands, constants
+
+    from mqctl.backends.rabbitmq.aiormq_internals import SPEC_CAPPED_FIELDS
+
+    assert {"queue-name", "exchange-name"} <= set(constants.DOMAIN_REGEX)
+    for command in (commands.Queue.Declare, commands.Basic.Publish, commands.Exchange.Declare):
+        validate = getattr(command.validate, "__wrapped__", command.validate)
+        assert "DOMAIN_REGEX" in inspect.getsource(validate)
+    source = inspect.getsource(commands)
+    capped = {
+        line.split("self.")[1].split(" ")[0] for line in source.splitlines() if "> 127" in line
+    }
+    assert capped == set(SPEC_CAPPED_FIELDS)
+    assert "self.validate()" in inspect.getsource(base.Frame.marshal)
+
+
+def test_any_name_rabbitmq_accepts_encodes_after_the_workaround() -> None:
+    from pamqp import commands, frame
+
+    from mqctl.backends.rabbitmq.aiormq_internals import allow_any_names
+
+    allow_any_names()
+    allow_any_names()  # idempotent
+    for name in NAMES:
+        for command in (
+            commands.Queue.Declare(queue=name, passive=True),
+            commands.Basic.Consume(queue=name),
+            commands.Basic.Get(queue=name),
+            commands.Queue.Purge(queue=name),
+            commands.Basic.Publish(exchange=name, routing_key=name),
+            commands.Exchange.Declare(exchange=name, passive=True),
+            commands.Queue.Bind(queue=name, exchange=name),
+            commands.Exchange.Bind(destination=name, source=name),
+        ):
+            used, _channel, decoded = frame.unmarshal(frame.marshal(command, 1))
+            assert used > 0
+            fields = ("queue", "exchange", "source", "destination")
+            assert name in {getattr(decoded, f, None) for f in fields}
+    opened = commands.Connection.Open(virtual_host="v " * 100)
+    assert frame.unmarshal(frame.marshal(opened, 0))[2].virtual_host == "v " * 100
+    with pytest.raises(TypeError, match="255 bytes"):  # the broker's real limit still holds
+        frame.marshal(commands.Basic.Publish(exchange="é" * 128), 1)
+
+
+def test_names_over_255_bytes_are_usage_errors_naming_them() -> None:
+    from mqctl.backends.rabbitmq.names import check_name
+
+    assert check_name("queue", "é" * 127) == "é" * 127  # 254 bytes
+    with pytest.raises(UsageError, match="256 bytes") as info:
+        check_name("queue", "é" * 128)
+    assert "é" * 128 in info.value.message
+    assert info.value.exit_code == 2
