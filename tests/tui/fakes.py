@@ -14,6 +14,9 @@ from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from mqctl_tui.app import ServicesFactory
+from mqctl_tui.services import TuiServices
+
 from mqctl.config.schema import Context
 from mqctl.dlq.models import DeadLetterGroup, InspectReport, MessageSample, RedriveSummary
 from mqctl.dlq.plan import RedriveOptions
@@ -360,3 +363,12 @@ class NastyServices(FakeServices):
     async def describe_queue(self, name: str, vhost: str | None) -> QueueDetail:
         queue = next(q for q in await self.list_queues() if q.name == name)
         return QueueDetail(queue, {}, None, [], [], "rabbit@node-1", None)
+
+
+def _implements_the_protocol(fake: FakeServices) -> TuiServices:
+    """mypy checks here that the fake has the real services' surface (and the factory
+    signature below): tests/tui/test_services_protocol.py runs it."""
+    return fake
+
+
+_FACTORY: ServicesFactory = FakeServices

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from functools import partial
 from pathlib import Path
 from typing import Any, ClassVar
@@ -39,19 +39,20 @@ from mqctl_tui.data import (
     RefreshTick,
 )
 from mqctl_tui.guard import TuiCrashed, describe, write_log
-from mqctl_tui.services import Services
+from mqctl_tui.services import Services, TuiServices
 
-ServicesFactory = Callable[[Context, float | None], Any]
+ServicesFactory = Callable[[Context, float | None], TuiServices]
 TICK = "tick"
-LOADERS = {
-    Kind.STATUS: "broker_status",
-    Kind.TOPICS: "list_topics",
-    Kind.QUEUES: "list_queues",
-    Kind.LAG: "lag",
+# What each refresh worker asks for.
+LOADERS: dict[Kind, Callable[[TuiServices], Awaitable[object]]] = {
+    Kind.STATUS: lambda services: services.broker_status(),
+    Kind.TOPICS: lambda services: services.list_topics(),
+    Kind.QUEUES: lambda services: services.list_queues(),
+    Kind.LAG: lambda services: services.lag(),
 }
 
 
-def default_services(context: Context, timeout: float | None) -> Services:
+def default_services(context: Context, timeout: float | None) -> TuiServices:
     return Services(context, timeout=timeout)
 
 
@@ -89,7 +90,7 @@ class MqctlApp(App[None]):
         self.refresh_seconds = refresh
         self._config = config
         self._factory = services_factory
-        self.services: Any = services_factory(context, timeout)
+        self.services: TuiServices = services_factory(context, timeout)
         self.generation = 0
         self.latest: dict[Kind, Outcome] = {}
         self.lag_history = LagHistory()
@@ -208,7 +209,7 @@ class MqctlApp(App[None]):
         services = self.services
         started = time.perf_counter()
         try:
-            data = await getattr(services, LOADERS[kind])()
+            data = await LOADERS[kind](services)
             outcome = Outcome(kind, data=data, generation=generation)
         except asyncio.CancelledError:
             raise
@@ -240,9 +241,7 @@ class MqctlApp(App[None]):
         if self._failing.get(kind) == text:
             return  # same failure as last time: the panel already says so
         self._failing[kind] = text
-        self.notify(
-            text, title=str(kind), severity="warning" if outcome.not_ready else "error", timeout=6
-        )
+        self.notify(text, title=str(kind), severity="error", timeout=6)
 
     @property
     def refreshing(self) -> bool:
@@ -271,7 +270,7 @@ class MqctlApp(App[None]):
         self.refresh_data()
 
     @work(group="close")
-    async def _close_later(self, services: Any) -> None:
+    async def _close_later(self, services: TuiServices) -> None:
         with contextlib.suppress(Exception):
             await services.close()
 
@@ -347,9 +346,7 @@ class MqctlApp(App[None]):
             if not confirmed:
                 self.notify(f"{action} cancelled: context name not confirmed", severity="warning")
                 return
-            approve = getattr(services, "approve_writes", None)
-            if approve is not None:
-                approve()
+            services.approve_writes()
             proceed()
 
         self.push_screen(ProtectedWriteScreen(self.context.name, action), answered)
@@ -387,10 +384,10 @@ class MqctlApp(App[None]):
             ("Help", self.action_help, "keys and screens (?)"),
             ("Quit", self.exit, "leave mqctl (q)"),
         ]
-        config = self.config
-        for name in sorted(config.contexts) if config is not None else []:
+        contexts = self.config.contexts if self.config is not None else {}
+        for name in sorted(contexts):
             if name != self.context.name:
-                ctx = config.contexts[name]  # type: ignore[union-attr]
+                ctx = contexts[name]
                 commands.append(
                     (f"Use context {name}", partial(self.switch_context, ctx), "switch")
                 )

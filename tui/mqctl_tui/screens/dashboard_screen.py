@@ -12,6 +12,7 @@ from textual.screen import Screen
 from textual.widgets import Footer
 
 from mqctl.models.inventory import Destination
+from mqctl_tui.app_access import mqctl_app
 from mqctl_tui.widgets.common.data_panel import DataPanel
 from mqctl_tui.widgets.common.live_table import LiveTable
 from mqctl_tui.widgets.dashboard.dlq_panel import DlqPanel
@@ -63,7 +64,7 @@ class DashboardScreen(Screen[None]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # read-only contexts hide write actions
-        return not (action in WRITE_ACTIONS and self.app.read_only)  # type: ignore[attr-defined]
+        return not (action in WRITE_ACTIONS and mqctl_app(self).read_only)
 
     # -- actions ---------------------------------------------------------------------------
     def action_focus_panel(self, panel_id: str) -> None:
@@ -73,15 +74,15 @@ class DashboardScreen(Screen[None]):
     def _chosen(self, event: LiveTable.Chosen) -> None:
         panel = event.table
         if isinstance(panel, GroupsPanel):
-            self.app.open_group(event.key)  # type: ignore[attr-defined]
+            mqctl_app(self).open_group(event.key)
         elif isinstance(panel, DlqPanel):
             dest = panel.destination(event.key)
             if dest is not None:
-                self.app.inspect_dlq(dest)  # type: ignore[attr-defined]
+                mqctl_app(self).inspect_dlq(dest)
         elif isinstance(panel, DataPanel):
             dest = panel.destination(event.key)
             if dest is not None:
-                self.app.open_destination(dest)  # type: ignore[attr-defined]
+                mqctl_app(self).open_destination(dest)
 
     def action_open(self) -> None:
         panel = self.panel
@@ -93,14 +94,14 @@ class DashboardScreen(Screen[None]):
         if dest is None:
             self.notify("select a topic, queue or DLQ first", severity="warning")
             return
-        self.app.browse(dest)  # type: ignore[attr-defined]
+        mqctl_app(self).browse(dest)
 
     def action_publish(self) -> None:
         dest = self._selected()
         if dest is None:
             self.notify("select a topic or queue first", severity="warning")
             return
-        self.app.publish_to(dest)  # type: ignore[attr-defined]
+        mqctl_app(self).publish_to(dest)
 
     def action_dlq(self) -> None:
         panel = self.query_one(DlqPanel)
@@ -109,7 +110,7 @@ class DashboardScreen(Screen[None]):
             panel.table.focus()
             self.notify("pick a dead-letter queue or topic and press enter", timeout=3)
             return
-        self.app.inspect_dlq(dest)  # type: ignore[attr-defined]
+        mqctl_app(self).inspect_dlq(dest)
 
     def action_reset_offsets(self) -> None:
         panel = self.panel
@@ -118,7 +119,7 @@ class DashboardScreen(Screen[None]):
             return
         entry = panel.payload.get(panel.selected_key)
         if entry is not None:
-            self.app.reset_offsets(entry.group)  # type: ignore[attr-defined]
+            mqctl_app(self).reset_offsets(entry.group)
 
     def action_back(self) -> None:
         """Escape on the dashboard does nothing (q quits)."""

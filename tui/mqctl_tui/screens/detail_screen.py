@@ -32,11 +32,11 @@ class DetailScreen(Screen[None]):
         self._loading = False
 
     def on_mount(self) -> None:
-        self.app.subscribe("tick", self)  # type: ignore[attr-defined]
+        mqctl_app(self).subscribe("tick", self)
         self.reload()
 
     def on_unmount(self) -> None:
-        self.app.unsubscribe(self)  # type: ignore[attr-defined]
+        mqctl_app(self).unsubscribe(self)
 
     def on_refresh_tick(self, message: RefreshTick) -> None:
         self.reload()
@@ -50,7 +50,7 @@ class DetailScreen(Screen[None]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # read-only contexts hide write actions
-        return not (action in WRITE_ACTIONS and self.app.read_only)  # type: ignore[attr-defined]
+        return not (action in WRITE_ACTIONS and mqctl_app(self).read_only)
 
     def action_back(self) -> None:
         self.app.pop_screen()
@@ -117,13 +117,13 @@ class DestinationScreen(DetailScreen):
         self.destination = destination
 
     def action_browse(self) -> None:
-        self.app.browse(self.destination)  # type: ignore[attr-defined]
+        mqctl_app(self).browse(self.destination)
 
     def action_publish(self) -> None:
-        self.app.publish_to(self.destination)  # type: ignore[attr-defined]
+        mqctl_app(self).publish_to(self.destination)
 
     def action_dlq(self) -> None:
-        self.app.inspect_dlq(self.destination)  # type: ignore[attr-defined]
+        mqctl_app(self).inspect_dlq(self.destination)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "dlq":

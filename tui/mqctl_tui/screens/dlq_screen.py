@@ -22,6 +22,7 @@ from mqctl.dlq.models import InspectReport, RedriveSummary
 from mqctl.dlq.plan import RedriveOptions
 from mqctl.errors import MqctlError
 from mqctl.models.inventory import Destination
+from mqctl_tui.app_access import mqctl_app
 from mqctl_tui.formatting import count, safe
 from mqctl_tui.screens.confirm_screen import ConfirmScreen
 from mqctl_tui.screens.detail_screen import DetailScreen
@@ -88,8 +89,8 @@ class DlqScreen(DetailScreen):
             self.reload()
 
     async def fetch(self) -> InspectReport:
-        services = self.app.services  # type: ignore[attr-defined]
-        return await services.dlq_inspect(self.destination, group_by=self.group_by)  # type: ignore[no-any-return]
+        services = mqctl_app(self).services
+        return await services.dlq_inspect(self.destination, group_by=self.group_by)
 
     def show(self, data: Any, *, first: bool) -> None:
         report: InspectReport = data
@@ -165,7 +166,7 @@ class DlqScreen(DetailScreen):
     @work(exclusive=True, group="dlq-plan")
     async def _plan(self, options: RedriveOptions, filters: str) -> None:
         try:
-            plan = await self.app.services.dlq_plan(self.destination, options)  # type: ignore[attr-defined]
+            plan = await mqctl_app(self).services.dlq_plan(self.destination, options)
         except Exception as exc:
             self.notify(str(exc), title="redrive plan", severity="error")
             self._status(f"plan failed: {safe(exc)}")
@@ -179,9 +180,7 @@ class DlqScreen(DetailScreen):
 
         def answered(yes: bool | None) -> None:
             if yes:
-                self.app.guard_write(  # type: ignore[attr-defined]
-                    "dlq redrive", lambda: self._run(options, plan)
-                )
+                mqctl_app(self).guard_write("dlq redrive", lambda: self._run(options, plan))
             else:
                 self._status("redrive cancelled before it started")
 
@@ -213,7 +212,7 @@ class DlqScreen(DetailScreen):
     @work(exclusive=True, group="dlq-redrive")
     async def _redrive(self, options: RedriveOptions, plan: RedriveSummary) -> None:
         try:
-            result = await self.app.services.dlq_redrive(  # type: ignore[attr-defined]
+            result = await mqctl_app(self).services.dlq_redrive(
                 self.destination, options, progress=self._progress, stop=self.stop_event, shown=plan
             )
         except Exception as exc:

@@ -10,6 +10,7 @@ from textual.widgets import Footer
 
 from mqctl.models.inventory import Destination, QueueDetail
 from mqctl.rules import queue_drain_seconds
+from mqctl_tui.app_access import mqctl_app
 from mqctl_tui.formatting import count, drain_time, duration, rate, safe
 from mqctl_tui.screens.detail_screen import DestinationScreen
 from mqctl_tui.widgets.common.live_table import Cell, Column, LiveTable, cell
@@ -46,7 +47,7 @@ class QueueScreen(DestinationScreen):
         yield Footer()
 
     async def fetch(self) -> QueueDetail:
-        return await self.app.services.describe_queue(self.queue, self.vhost)  # type: ignore[attr-defined, no-any-return]
+        return await mqctl_app(self).services.describe_queue(self.queue, self.vhost)
 
     def show(self, data: Any, *, first: bool) -> None:
         detail: QueueDetail = data

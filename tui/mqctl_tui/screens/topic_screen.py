@@ -9,6 +9,7 @@ from textual.containers import Horizontal
 from textual.widgets import Footer
 
 from mqctl.models.inventory import Destination, TopicDetail
+from mqctl_tui.app_access import mqctl_app
 from mqctl_tui.formatting import count, safe
 from mqctl_tui.screens.detail_screen import DestinationScreen
 from mqctl_tui.widgets.common.live_table import Cell, Column, LiveTable, cell
@@ -49,7 +50,7 @@ class TopicScreen(DestinationScreen):
         yield Footer()
 
     async def fetch(self) -> TopicDetail:
-        return await self.app.services.describe_topic(self.topic)  # type: ignore[attr-defined, no-any-return]
+        return await mqctl_app(self).services.describe_topic(self.topic)
 
     def show(self, data: Any, *, first: bool) -> None:
         detail: TopicDetail = data

@@ -6,6 +6,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from mqctl.models.inventory import BrokerStatus
+from mqctl_tui.app_access import mqctl_app
 from mqctl_tui.data import ContextChanged, DataUpdated, Kind
 from mqctl_tui.formatting import safe
 
@@ -27,12 +28,12 @@ class ContextHeader(Static):
         return self._shown.plain if self._shown is not None else ""
 
     def on_mount(self) -> None:
-        self.app.subscribe(Kind.STATUS, self)  # type: ignore[attr-defined]
+        mqctl_app(self).subscribe(Kind.STATUS, self)
         self.watch(self.app, "paused", lambda _: self.redraw(), init=False)
         self.redraw()
 
     def on_unmount(self) -> None:
-        self.app.unsubscribe(self)  # type: ignore[attr-defined]
+        mqctl_app(self).unsubscribe(self)
 
     def on_data_updated(self, message: DataUpdated) -> None:
         outcome = message.outcome
@@ -49,8 +50,8 @@ class ContextHeader(Static):
         self.redraw()
 
     def redraw(self) -> None:
-        app = self.app
-        context = app.context  # type: ignore[attr-defined]
+        app = mqctl_app(self)
+        context = app.context
         text = Text()
         text.append("mqctl ", style="bold")
         text.append("context ", style="dim")
@@ -69,12 +70,12 @@ class ContextHeader(Static):
         elif self.error is not None:
             text.append(f"  broker status unknown ({safe(self.error)})", style="yellow")
         else:
-            for name in app.services.backend_names:  # type: ignore[attr-defined]
+            for name in app.services.backend_names:
                 text.append(f"  ○ {name} connecting…", style="dim")
-        if app.paused:  # type: ignore[attr-defined]
+        if app.paused:
             text.append("  ⏸ paused", style="bold yellow")
         else:
-            text.append(f"  ⟳ {app.refresh_seconds:g}s", style="dim")  # type: ignore[attr-defined]
+            text.append(f"  ⟳ {app.refresh_seconds:g}s", style="dim")
         if text == self._shown:
             return  # the usual refresh: the same brokers in the same state
         self._shown = text
