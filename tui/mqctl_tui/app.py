@@ -92,6 +92,8 @@ class MqctlApp(App[None]):
         self._factory = services_factory
         self.services: TuiServices = services_factory(context, timeout)
         self.generation = 0
+        self.clock: Callable[[], float] = time.monotonic  # (a fixed one in snapshot tests)
+        self.updated_at: float | None = None  # when the last data arrived (the header's age)
         self.latest: dict[Kind, Outcome] = {}
         self.lag_history = LagHistory()
         self.last_cycle_seconds: float | None = None
@@ -226,6 +228,8 @@ class MqctlApp(App[None]):
     def deliver(self, outcome: Outcome) -> None:
         kind = outcome.kind
         self.latest[kind] = outcome
+        if outcome.ok:
+            self.updated_at = self.clock()
         if kind == Kind.LAG and outcome.ok:
             self.lag_history.add(outcome.data)
         self._notify_transition(outcome)
@@ -254,6 +258,7 @@ class MqctlApp(App[None]):
         self.generation += 1
         self._inflight.clear()
         self.latest.clear()
+        self.updated_at = None
         self.lag_history.clear()
         self._failing.clear()
         self.context = context

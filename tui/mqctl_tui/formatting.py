@@ -50,16 +50,17 @@ def drain_time(seconds: float | None) -> str:
 
 
 def sparkline(values: Sequence[float], width: int = 12) -> str:
-    """A text sparkline of the last ``width`` values (flat when all equal)."""
-    data = list(values)[-width:]
+    """A text sparkline of the last ``width`` values, scaled from a baseline of 0 to the
+    largest value: a lag going from 1,000 to 1,010 stays a flat line, not a cliff (scaling
+    from the smallest value would draw a 1 % change as full height)."""
+    data = [v if math.isfinite(v) and v > 0 else 0.0 for v in list(values)[-width:]]
     if not data:
         return ""
-    low, high = min(data), max(data)
-    if high == low:
-        return SPARK_CHARS[0 if high == 0 else 3] * len(data)
-    span = high - low
+    high = max(data)
+    if high <= 0:
+        return SPARK_CHARS[0] * len(data)
     top = len(SPARK_CHARS) - 1
-    return "".join(SPARK_CHARS[round((v - low) / span * top)] for v in data)
+    return "".join(SPARK_CHARS[round(v / high * top)] for v in data)
 
 
 def trend(values: Sequence[float]) -> str:

@@ -48,7 +48,7 @@ class DashboardScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one("#queues", DataPanel).table.focus()
+        self.query_one("#groups", DataPanel).table.focus()  # panel 1 (key 1)
 
     # -- which panel / row -----------------------------------------------------------------
     @property

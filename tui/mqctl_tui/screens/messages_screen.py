@@ -166,11 +166,11 @@ class MessagesScreen(Screen[None]):
 
     @staticmethod
     def _row(n: int, m: Message) -> list[Cell]:
-        if m.partition is not None:
+        if m.partition is not None:  # a log: partition and offset
             position = f"{m.partition}:{m.offset}"
             sort: object = (m.partition or 0) * 10**12 + (m.offset or 0)
-        else:
-            position = "redelivered" if m.redelivered else "-"
+        else:  # a queue: the place from its head, as peeked (redelivery is in the detail)
+            position = f"#{n} in queue"
             sort = n
         key = "" if m.key is None else safe(m.key.decode("utf-8", "replace"))
         preview = "(null)"

@@ -30,6 +30,7 @@ class ContextHeader(Static):
     def on_mount(self) -> None:
         mqctl_app(self).subscribe(Kind.STATUS, self)
         self.watch(self.app, "paused", lambda _: self.redraw(), init=False)
+        self.set_interval(1.0, self.redraw, name="header-age")  # "updated Ns ago" moves on
         self.redraw()
 
     def on_unmount(self) -> None:
@@ -72,6 +73,10 @@ class ContextHeader(Static):
         else:
             for name in app.services.backend_names:
                 text.append(f"  ○ {name} connecting…", style="dim")
+        if app.updated_at is not None:
+            age = max(0, int(app.clock() - app.updated_at))
+            stale = age > 3 * app.refresh_seconds  # refreshes failing: say so in colour
+            text.append(f"  updated {age}s ago", style="yellow" if stale else "dim")
         if app.paused:
             text.append("  ⏸ paused", style="bold yellow")
         else:
