@@ -24,7 +24,7 @@ def count(value: int | None) -> str:
 
 
 def rate(value: float | None) -> str:
-    return "-" if value is None else f"{value:,.1f}/s"
+    return "-" if value is None or not math.isfinite(value) else f"{value:,.1f}/s"
 
 
 def duration(seconds: float | None) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
@@ -22,6 +22,8 @@ from mqctl_tui.widgets.dashboard.topics_panel import TopicsPanel
 from mqctl_tui.widgets.header.context_header import ContextHeader
 
 WRITE_ACTIONS = {"publish", "reset_offsets"}
+NARROW = 100  # below this many columns the dashboard shows one panel at a time
+PANEL_KEYS = "1 groups · 2 queues · 3 topics · 4 DLQ"
 
 
 class DashboardScreen(Screen[None]):
@@ -50,6 +52,26 @@ class DashboardScreen(Screen[None]):
     def on_mount(self) -> None:
         self.query_one("#groups", DataPanel).table.focus()  # panel 1 (key 1)
 
+    # -- narrow terminals: one panel at a time -----------------------------------------------
+    def on_resize(self, event: events.Resize) -> None:
+        narrow = event.size.width < NARROW
+        self.set_class(narrow, "-narrow")
+        for panel in self.query(DataPanel).results(DataPanel):
+            panel.border_subtitle = PANEL_KEYS if narrow else ""
+        self._show(self.panel or self.query_one("#groups", DataPanel))
+
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        panel = self.panel
+        if panel is not None:
+            self._show(panel)
+
+    def _show(self, panel: DataPanel) -> None:
+        """Below NARROW columns only ``panel`` (and its row of the grid) is displayed."""
+        for other in self.query(DataPanel).results(DataPanel):
+            other.set_class(other is panel, "-shown")
+        for row in self.query("#top, #bottom"):
+            row.set_class(panel in row.children, "-shown")
+
     # -- which panel / row -----------------------------------------------------------------
     @property
     def panel(self) -> DataPanel | None:
@@ -68,7 +90,9 @@ class DashboardScreen(Screen[None]):
 
     # -- actions ---------------------------------------------------------------------------
     def action_focus_panel(self, panel_id: str) -> None:
-        self.query_one(f"#{panel_id}", DataPanel).table.focus()
+        panel = self.query_one(f"#{panel_id}", DataPanel)
+        self._show(panel)  # (a hidden panel cannot take the focus)
+        self.call_after_refresh(panel.table.focus)
 
     @on(LiveTable.Chosen)
     def _chosen(self, event: LiveTable.Chosen) -> None:

@@ -21,7 +21,7 @@ from mqctl_tui.widgets.detail.summary import Summary
 from mqctl_tui.widgets.header.context_header import ContextHeader
 
 PARTITIONS = [
-    Column("topic", "Topic"),
+    Column("topic", "Topic", flex=True),
     Column("partition", "Part", numeric=True),
     Column("committed", "Committed", numeric=True),
     Column("end", "End", numeric=True),

@@ -22,7 +22,7 @@ from mqctl_tui.widgets.header.context_header import ContextHeader
 
 MODES = ["earliest", "latest", "offset", "shift", "datetime", "duration"]
 PLAN = [
-    Column("topic", "Topic"),
+    Column("topic", "Topic", flex=True),
     Column("partition", "Part", numeric=True),
     Column("current", "Current", numeric=True),
     Column("new", "New", numeric=True),

@@ -18,8 +18,8 @@ from mqctl_tui.widgets.common.data_panel import DataPanel
 from mqctl_tui.widgets.common.live_table import Cell, Column, cell
 
 COLUMNS = [
-    Column("name", "Dead letters"),
-    Column("kind", "Kind"),
+    Column("name", "Dead letters", flex=True),
+    Column("kind", "Kind", drop=1),
     Column("depth", "Depth", numeric=True),
 ]
 

@@ -12,13 +12,13 @@ from mqctl_tui.widgets.common.data_panel import DataPanel
 from mqctl_tui.widgets.common.live_table import Cell, Column, cell
 
 COLUMNS = [
-    Column("group", "Group"),
+    Column("group", "Group", flex=True),
     Column("status", "Status", sort_as="number"),
     Column("lag", "Lag", numeric=True),
     Column("time", "Max time lag", numeric=True),
-    Column("trend", "Trend", sort_as="number"),
-    Column("members", "Members", numeric=True),
-    Column("topics", "Topics"),
+    Column("trend", "Trend", sort_as="number", drop=2),
+    Column("members", "Members", numeric=True, drop=1),
+    Column("topics", "Topics", flex=True),
 ]
 
 

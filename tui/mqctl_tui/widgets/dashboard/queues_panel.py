@@ -13,13 +13,13 @@ from mqctl_tui.widgets.common.data_panel import DataPanel
 from mqctl_tui.widgets.common.live_table import Cell, Column, cell
 
 COLUMNS = [
-    Column("name", "Queue"),
-    Column("vhost", "Vhost"),
-    Column("type", "Type"),
+    Column("name", "Queue", flex=True),
+    Column("vhost", "Vhost", drop=4),
+    Column("type", "Type", drop=3),
     Column("ready", "Ready", numeric=True),
-    Column("unacked", "Unacked", numeric=True),
+    Column("unacked", "Unacked", numeric=True, drop=2),
     Column("consumers", "Cons", numeric=True),
-    Column("in", "In", numeric=True),
+    Column("in", "In", numeric=True, drop=1),
     Column("out", "Out", numeric=True),
     Column("drain", "Drain", numeric=True),
 ]

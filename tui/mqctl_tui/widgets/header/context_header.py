@@ -33,6 +33,9 @@ class ContextHeader(Static):
         self.set_interval(1.0, self.redraw, name="header-age")  # "updated Ns ago" moves on
         self.redraw()
 
+    def on_resize(self) -> None:
+        self.redraw()
+
     def on_unmount(self) -> None:
         mqctl_app(self).unsubscribe(self)
 
@@ -59,12 +62,14 @@ class ContextHeader(Static):
         text.append(safe(context.name), style="bold cyan")
         if context.read_only:
             text.append(" [read-only]", style="bold yellow")
+        wide = self.size.width >= WIDE  # (addresses only where they fit)
         if self.statuses is not None:
             for status in self.statuses:
                 text.append("  ")
                 if status.reachable:
                     text.append("● ", style="green")
-                    text.append(f"{status.backend} {safe(status.address)}")
+                    where = f" {safe(status.address)}" if wide else ""
+                    text.append(f"{status.backend}{where}")
                 else:
                     text.append("● ", style="red")
                     text.append(f"{status.backend} {DISCONNECTED_LABEL}", style="red")
@@ -88,3 +93,4 @@ class ContextHeader(Static):
 
 
 DISCONNECTED_LABEL = "disconnected, retrying"
+WIDE = 120  # below this many columns the header leaves the broker addresses out
