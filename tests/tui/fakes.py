@@ -41,6 +41,7 @@ from mqctl.models.messages import (
 )
 
 T0 = datetime(2026, 1, 15, 9, 30, tzinfo=UTC)
+LONG = "q" * 120 + "-middle-" + "z" * 127  # 255 characters: every layout must survive it
 
 
 def fake_context(name: str = "staging", *, read_only: bool = False) -> Context:
@@ -80,12 +81,14 @@ TOPICS = [
     TopicSummary("order.created.dlq", 3, 1, 60, backend="kafka"),
     TopicSummary("payments.settled", 3, 3, 1250, backend="kafka"),
     TopicSummary("evil\x1b[31mname", 1, 1, 0, backend="kafka"),
+    TopicSummary(LONG, 3, 1, 3135, backend="kafka"),
 ]
 QUEUES = [
     _queue("notifications_queue", 120, 2, 10.0, 12.5),
     _queue("notifications_queue.dlq", 7, 0, 0.0, None),
     _queue("payments_queue", 0, 1, 1.0, 1.0),
     _queue("audit_queue", 5400, 0, 3.0, 0.0),
+    _queue(LONG, 31350, 1, 2.0, 2.5),
 ]
 
 
@@ -144,7 +147,25 @@ LAG = [
         _partitions("analytics-group", [400, 380, 375, 370, 366, 362], None),
     ),
 ]
+LAG.append(
+    LagEntry(
+        "kafka",
+        "group",
+        LONG,
+        LagStatus.LAGGING,
+        3135,
+        42.0,
+        [LONG],
+        1,
+        "Stable",
+        [
+            PartitionLag(LONG, i, 1000, 0, 1000 + lag, lag, 42.0, f"{LONG}-1", LagStatus.LAGGING)
+            for i, lag in enumerate([1045, 1045, 1045])
+        ],
+    )
+)
 HISTORY = {
+    f"kafka|group||{LONG}": [3100, 3110, 3120, 3125, 3130, 3135],
     "kafka|group||notification-group": [120, 180, 220, 260, 300, 355],
     "kafka|group||analytics-group": [2253, 2253, 2253, 2253, 2253, 2253],
     "kafka|group||inventory-group": [40, 10, 0, 0, 0, 0],
@@ -321,24 +342,17 @@ class FakeServices:
         return RedriveSummary("kafka", destination.name, False, examined=60, moved=60)
 
 
-LONG = "q" * 120 + "-middle-" + "z" * 127  # 255 characters
-
-
 class NastyServices(FakeServices):
     """Rows a dashboard must survive: missing figures ("-"), zeros, huge numbers, a
     255-character name, a status string this TUI does not know, NaN and infinite rates."""
 
     async def list_topics(self) -> list[TopicSummary]:
-        return [
-            *TOPICS,
-            TopicSummary(LONG, 1, 1, 0, backend="kafka"),
-            TopicSummary(LONG[:-4] + "_dlq", 1, 1, 10**15, backend="kafka"),
-        ]
+        return [*TOPICS, TopicSummary(LONG[:-4] + "_dlq", 1, 1, 10**15, backend="kafka")]
 
     async def list_queues(self) -> list[QueueSummary]:
         return [
             *QUEUES,
-            _queue(LONG, 10**12, 0, None, None),
+            _queue(LONG[:-1] + "!", 10**12, 0, None, None),
             _queue("zero", 0, 0, 0.0, 0.0),
             _queue("nan", 5, 1, float("nan"), float("inf")),
             _queue("orders_dlq", 3, 0, None, 0.0),
@@ -346,7 +360,7 @@ class NastyServices(FakeServices):
 
     async def lag(self) -> list[LagEntry]:
         odd = LagEntry(
-            "kafka", "group", LONG, LagStatus.OK, 10**15, None, [LONG], 0, None,
+            "kafka", "group", LONG[:-1] + "!", LagStatus.OK, 10**15, None, [LONG], 0, None,
             _partitions(LONG, [0, 10**15], None),
         )  # fmt: skip
         unknown = LagEntry(

@@ -136,9 +136,9 @@ async def test_every_key_and_every_sort_on_the_dashboard(
         dashboard = app.screen
         assert isinstance(dashboard, DashboardScreen)
         groups = dashboard.query_one("#groups", LiveTable)
-        await wait_for(pilot, lambda: groups.total_count == 5, "the nasty lag rows")
+        await wait_for(pilot, lambda: groups.total_count == 6, "the nasty lag rows")
         queues = dashboard.query_one("#queues", LiveTable)
-        await wait_for(pilot, lambda: queues.total_count == 8, "the nasty queue rows")
+        await wait_for(pilot, lambda: queues.total_count == 9, "the nasty queue rows")
         await sort_every_column(pilot, dashboard)
         # the keys of the issue: 1 then s (sorting "Max time lag" with a "-" row), 2 then s
         await pilot.press("1", *"s" * 8, *"S" * 2, "2", *"s" * 10, "S")
@@ -171,7 +171,7 @@ async def test_every_key_and_every_sort_on_every_screen(
     open_screen = SCREENS[name]
     async with app.run_test(size=(80, 24)) as pilot:
         groups = app.screen.query_one("#groups", LiveTable)
-        await wait_for(pilot, lambda: groups.total_count == 5, "the nasty lag rows")
+        await wait_for(pilot, lambda: groups.total_count == 6, "the nasty lag rows")
         await press_every_key(pilot, open_screen)
         screen = open_screen()
         await app.push_screen(screen)

@@ -23,18 +23,18 @@ from mqctl_tui.widgets.header.context_header import ContextHeader
 PARTITIONS = [
     Column("topic", "Topic", flex=True),
     Column("partition", "Part", numeric=True),
-    Column("committed", "Committed", numeric=True),
-    Column("end", "End", numeric=True),
+    Column("committed", "Committed", numeric=True, drop=3),
+    Column("end", "End", numeric=True, drop=2),
     Column("lag", "Lag", numeric=True),
     Column("time", "Time lag", numeric=True),
-    Column("trend", "Trend", sort_as="number"),
+    Column("trend", "Trend", sort_as="number", drop=1),
     Column("status", "Status", sort_as="number"),
-    Column("owner", "Owner"),
+    Column("owner", "Owner", flex=True),
 ]
 MEMBERS = [
-    Column("client", "Client"),
-    Column("host", "Host"),
-    Column("assignment", "Assignment"),
+    Column("client", "Client", flex=True),
+    Column("host", "Host", drop=1),
+    Column("assignment", "Assignment", flex=True),
 ]
 
 
@@ -49,7 +49,7 @@ class GroupScreen(DetailScreen):
 
     def compose(self) -> ComposeResult:
         yield ContextHeader()
-        yield Summary(f"Consumer group {safe(self.group)}")
+        yield Summary(f"Consumer group {safe(self.group)}", name=safe(self.group))
         yield LagChart(id="chart")
         yield LiveTable(
             PARTITIONS,

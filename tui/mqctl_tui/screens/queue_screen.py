@@ -18,13 +18,17 @@ from mqctl_tui.widgets.detail.summary import Summary
 from mqctl_tui.widgets.header.context_header import ContextHeader
 
 CONSUMERS = [
-    Column("tag", "Consumer"),
-    Column("host", "Client"),
-    Column("ack", "Ack"),
+    Column("tag", "Consumer", flex=True),
+    Column("host", "Client", drop=2),
+    Column("ack", "Ack", drop=1),
     Column("prefetch", "Prefetch", numeric=True),
     Column("active", "Active"),
 ]
-BINDINGS = [Column("source", "Exchange"), Column("key", "Routing key"), Column("args", "Arguments")]
+BINDINGS = [
+    Column("source", "Exchange", flex=True),
+    Column("key", "Routing key", flex=True),
+    Column("args", "Arguments", drop=1),
+]
 
 
 class QueueScreen(DestinationScreen):
@@ -36,7 +40,7 @@ class QueueScreen(DestinationScreen):
     def compose(self) -> ComposeResult:
         yield ContextHeader()
         where = "" if self.vhost in (None, "/") else f"{self.vhost}/"
-        yield Summary(f"Queue {safe(where + self.queue)}")
+        yield Summary(f"Queue {safe(where + self.queue)}", name=safe(self.queue))
         with Horizontal():
             yield LiveTable(
                 CONSUMERS, title="Consumers", sort_by="tag", id="consumers", classes="panel"

@@ -24,8 +24,20 @@ ARROW = 2  # room for the sort arrow in a header
 @dataclass(frozen=True, slots=True)
 class Fit:
     visible: tuple[str, ...]  # column keys shown, in order
-    name_width: int
+    name_widths: dict[str, int]  # each shown name column's width
     compact: bool
+
+
+def share_out(wanted: dict[str, int], room: int) -> dict[str, int]:
+    """``room`` cells among name columns: none more than it wants, none below MIN_NAME_WIDTH,
+    and what a short one does not need goes to the others."""
+    widths: dict[str, int] = {}
+    left = room
+    for n, key in enumerate(sorted(wanted, key=lambda k: wanted[k])):
+        fair = left // (len(wanted) - n)
+        widths[key] = max(MIN_NAME_WIDTH, min(wanted[key], fair))
+        left -= widths[key]
+    return widths
 
 
 def column_widths(
@@ -64,19 +76,14 @@ def plan_fit(
     for i in droppable:
         dropped = dropped | {i}
         attempts.append((True, dropped))
-    widest_name = max([whole[i] for i in flex], default=0)
+    wanted = {columns[i].key: whole[i] for i in flex}
     for use_compact, hidden in attempts:
         widths = compact if use_compact else whole
         shown = [i for i in range(len(columns)) if i not in hidden]
         others = sum(widths[i] + 2 * padding for i in shown if i not in flex)
-        if not flex:
-            if others <= room:
-                return Fit(tuple(columns[i].key for i in shown), 0, use_compact)
-            continue
-        share = (room - others) // len(flex) - 2 * padding
-        if share >= MIN_NAME_WIDTH or (use_compact, hidden) == attempts[-1]:
-            width = max(MIN_NAME_WIDTH, min(widest_name, share))
-            return Fit(tuple(columns[i].key for i in shown), width, use_compact)
-    use_compact, hidden = attempts[-1]
-    shown = [i for i in range(len(columns)) if i not in hidden]
-    return Fit(tuple(columns[i].key for i in shown), MIN_NAME_WIDTH, use_compact)
+        names_room = room - others - 2 * padding * len(flex)
+        fits = names_room >= MIN_NAME_WIDTH * len(flex) if flex else others <= room
+        if fits or (use_compact, hidden) == attempts[-1]:
+            keys = tuple(columns[i].key for i in shown)
+            return Fit(keys, share_out(wanted, names_room), use_compact)
+    raise AssertionError("unreachable: the last attempt always returns")

@@ -25,6 +25,7 @@ from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import DataTable, Input, Static
 
+from mqctl.output.render import middle_truncate
 from mqctl_tui.app_access import mqctl_app
 from mqctl_tui.guard import describe
 from mqctl_tui.widgets.common.cells import (
@@ -55,7 +56,7 @@ class LiveTable(Vertical):
     LiveTable { height: 1fr; }
     LiveTable > Input.filter { height: 1; border: none; padding: 0 1; background: $boost; }
     LiveTable > DataTable { height: 1fr; }
-    LiveTable > .status { height: auto; max-height: 3; color: $text-muted; padding: 0 1; }
+    LiveTable > .status { height: 1; color: $text-muted; padding: 0 1; }
     LiveTable > .status.-error { color: $error; }
     LiveTable > .status.-warning { color: $warning; }
     """
@@ -99,7 +100,7 @@ class LiveTable(Vertical):
         self.sort_by = sort_by
         self.sort_reverse = reverse
         self._status = "loading…"
-        self._name_width = NAME_WIDTH
+        self._name_widths: dict[str, int] = {c.key: NAME_WIDTH for c in self.columns if c.flex}
         self._compact = False
         self._visible_keys = tuple(c.key for c in self.columns)  # (fit() may leave some out)
         self._shrink = False  # a value went away or got narrower: columns may shrink
@@ -180,15 +181,19 @@ class LiveTable(Vertical):
         if text == self._status:
             return  # every refresh sets it, mostly to the same words
         self._status = text
-        self._show_status_line(layout=bool(self._selected_name))
+        self._show_status_line()
 
-    def _show_status_line(self, *, layout: bool) -> None:
+    def _show_status_line(self) -> None:
+        """The status, then the selected row's name when the table cuts it (as much of it as
+        the line holds: cut in the middle only if the line is shorter than the name)."""
         text = self._status
         if self._selected_name:
-            text = f"{text} · {self._selected_name}"
-        # Mostly one line: no layout pass (a layout of the whole screen costs tens of
-        # milliseconds with thousands of rows); a long selected name may take up to three.
-        self._status_line.update(Text(text), layout=layout)
+            room = self._status_line.size.width - 2 - cell_len(text) - 3
+            name = middle_truncate(self._selected_name, room) if room > 0 else ""
+            text = f"{text} · {name}" if name else text
+        # One line of fixed height: no layout pass (a layout of the whole screen costs tens
+        # of milliseconds with thousands of rows in the tables).
+        self._status_line.update(Text(text), layout=False)
 
     @property
     def status_text(self) -> str:
@@ -330,7 +335,7 @@ class LiveTable(Vertical):
             self._shrink_columns()
 
     def _render_cell(self, cell: Cell, column: Column) -> SortText:
-        return cell.render(column, self._name_width, self._compact)
+        return cell.render(column, self._name_widths.get(column.key), self._compact)
 
     def _render_cells(self, cells: Sequence[Cell]) -> list[SortText]:
         visible = self._visible_keys
@@ -343,6 +348,7 @@ class LiveTable(Vertical):
     # -- fitting the width -----------------------------------------------------------------
     def on_resize(self, event: events.Resize) -> None:
         self.fit()
+        self._show_status_line()  # (the selected name gets the line's new width)
 
     def fit(self) -> None:
         """Columns shown, name width and compact counts for the current width
@@ -354,13 +360,12 @@ class LiveTable(Vertical):
         plan = plan_fit(
             self.columns, self._shown.values(), room, table.cell_padding, keep=self.sort_by
         )
-        width = plan.name_width or NAME_WIDTH
         if plan.visible != self._visible_keys:
             self._visible_keys = plan.visible
-            self._name_width, self._compact = width, plan.compact
+            self._name_widths, self._compact = plan.name_widths, plan.compact
             self._rebuild()
-        elif (width, plan.compact) != (self._name_width, self._compact):
-            self._name_width, self._compact = width, plan.compact
+        elif (plan.name_widths, plan.compact) != (self._name_widths, self._compact):
+            self._name_widths, self._compact = plan.name_widths, plan.compact
             self._rerender()
 
     @property
@@ -398,8 +403,9 @@ class LiveTable(Vertical):
         first = next(iter(self._shown), None)
         if first is None:
             return
-        width, compact = self._name_width, self._compact
+        compact = self._compact
         for column in self.visible_columns:
+            width = self._name_widths.get(column.key)
             index = self._column_index(column.key)
             shown = table.columns.get(column.key)  # type: ignore[call-overload]
             if shown is None:
@@ -421,13 +427,14 @@ class LiveTable(Vertical):
         cells = self._shown.get(key) if key is not None else None
         full = ""
         for index, column in enumerate(self.columns):
-            if cells is not None and column.flex and len(cells[index].text) > self._name_width:
+            width = self._name_widths.get(column.key, NAME_WIDTH)
+            if cells is not None and column.flex and cell_len(cells[index].text) > width:
                 full = cells[index].text
                 break
         self.table.tooltip = full or None
         if full != self._selected_name:
             self._selected_name = full
-            self._show_status_line(layout=True)
+            self._show_status_line()
 
     def _apply_sort(self) -> None:
         if self.sort_by is None or not self._shown:
