@@ -98,3 +98,37 @@ class BrokerError(MqctlError):
     """The broker rejected a request for a reason that is not one of the above."""
 
     exit_code = ExitCode.PARTIAL
+
+
+def connect_reason(exc: BaseException) -> str:
+    """Why a connection failed, precisely, from the exception or its causes: "DNS lookup of
+    'host' failed", "connection refused", "timed out", "TLS handshake failed: ...", or the
+    OS's text. Used by every backend so that `context show --check` names the real cause."""
+    import socket
+    import ssl
+
+    chain: list[BaseException] = []
+    seen: BaseException | None = exc
+    while seen is not None and len(chain) < 8:
+        chain.append(seen)
+        seen = seen.__cause__ or seen.__context__
+    for item in chain:
+        if isinstance(item, socket.gaierror):
+            return f"DNS lookup failed ({item.strerror or item})"
+        if isinstance(item, ConnectionRefusedError):
+            return "connection refused"
+        if isinstance(item, ssl.SSLError):
+            return f"TLS handshake failed ({getattr(item, 'reason', None) or item})"
+    for item in chain:
+        text = str(item).lower()
+        if "name or service not known" in text or "nodename nor servname" in text:
+            return "DNS lookup failed (name or service not known)"
+        if "temporary failure in name resolution" in text:
+            return "DNS lookup failed (temporary failure in name resolution)"
+        if "connection refused" in text or "connect call failed" in text:
+            return "connection refused"
+        if isinstance(item, TimeoutError):
+            return "timed out"
+        if isinstance(item, OSError) and item.strerror:
+            return item.strerror.lower()
+    return type(exc).__name__

@@ -14,6 +14,7 @@ from typing import Generic, TypeVar
 
 from mqctl.config.schema import Config, Context
 from mqctl.errors import ExitCode, MqctlError, NotFoundError, NotSupportedError, UsageError
+from mqctl.invocation import Invocation
 from mqctl.session import Session
 
 T = TypeVar("T")
@@ -67,6 +68,7 @@ async def gather(
     fn: Callable[[Session], Awaitable[T]],
     *,
     timeout: float | None = None,  # noqa: ASYNC109 (the brokers' timeout, per Session)
+    invocation: Invocation | None = None,
 ) -> list[Outcome[T]]:
     """``fn(session)`` on every context concurrently; outcomes in the contexts' order.
 
@@ -75,7 +77,7 @@ async def gather(
 
     async def one(context: Context) -> Outcome[T]:
         try:
-            async with Session(context, timeout=timeout) as session:
+            async with Session(context, timeout=timeout, invocation=invocation) as session:
                 return Outcome(context.name, value=await fn(session))
         except NotSupportedError as exc:
             return Outcome(context.name, error=exc, unsupported=True)

@@ -85,7 +85,7 @@ async def delete(*queues: str) -> None:
 
 
 def run_mqctl(dlq: str, target: str) -> tuple[float, dict[str, object]]:
-    env = {**os.environ, "NO_COLOR": "1", "MQCTL_CONFIG": os.devnull + ".absent"}
+    env = {**os.environ, "NO_COLOR": "1", "MQCTL_CONFIG": os.devnull}
     env.setdefault("MQCTL_AUDIT_LOG", str(ROOT / ".cache" / "bench-audit.jsonl"))
     env.pop("MQCTL_CONTEXT", None)
     cmd = [str(ROOT / ".venv/bin/mqctl"), "dlq", "redrive", f"rabbitmq:{dlq}", "--to", target]

@@ -185,14 +185,36 @@ rabbit_start_epmd() {
     err "rabbitmq: epmd did not start listening on $HOST:4369 (see $RABBIT_LOGS/epmd.log); continuing"
 }
 
-# the epmd we started, if no other Erlang node registered with it meanwhile
+# Erlang nodes registered with epmd other than ours (e.g. the secure node of
+# scripts/secure-brokers.sh, which shares our epmd), one name per line; rabbitmqctl's own
+# short-lived "rabbitmqcli-*" nodes do not count (they lose nothing when epmd goes)
+epmd_other_names() {
+  ERL_EPMD_ADDRESS=$HOST epmd -names 2>/dev/null | awk '$1 == "name" {print $2}' |
+    grep -vx "${RABBIT_NODE%@*}" | grep -v '^rabbitmqcli-' || true
+}
+
+epmd_only_others() {
+  ! ERL_EPMD_ADDRESS=$HOST epmd -names 2>/dev/null | awk '$1 == "name" {print $2}' |
+    grep -qx "${RABBIT_NODE%@*}"
+}
+
+# The epmd we started (by its pid file). Our node's registration goes away as the node exits,
+# a moment after `rabbitmqctl stop` returns: wait for that (bounded) rather than mistake it for
+# another user and leave epmd running. Another node still registered keeps it running, and
+# the pid file too, so a later `down` stops it once that node is gone.
 rabbit_stop_epmd() {
-  local epmd
-  if epmd=$(pid_alive "$RABBIT_EPMD_PID" epmd); then
-    if ! ERL_EPMD_ADDRESS=$HOST epmd -names 2>/dev/null | grep -q '^name '; then
-      stop_pid "$epmd" epmd 5
-    fi
+  local epmd others
+  if ! epmd=$(pid_alive "$RABBIT_EPMD_PID" epmd); then
+    rm -f "$RABBIT_EPMD_PID"
+    return 0
   fi
+  wait_until $((SECONDS + 10)) 0.2 epmd_only_others || true
+  others=$(epmd_other_names | paste -sd, -)
+  if [ -n "$others" ]; then
+    log "rabbitmq: epmd (pid $epmd) left running: Erlang node(s) $others still use it; 'down' stops it once they are gone"
+    return 0
+  fi
+  stop_pid "$epmd" epmd 5
   rm -f "$RABBIT_EPMD_PID"
 }
 

@@ -39,8 +39,10 @@ class CliResult:
 
 @pytest.fixture(autouse=True)
 def isolated_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Each test gets its own (absent) config file and no context from the environment."""
+    """Each test gets its own (empty) config file and no context from the environment. (A
+    file named by MQCTL_CONFIG must exist: an absent one is exit 2, docs/config.md.)"""
     path = tmp_path / "config.toml"
+    path.write_text("")
     monkeypatch.setenv("MQCTL_CONFIG", str(path))
     monkeypatch.delenv("MQCTL_CONTEXT", raising=False)
     monkeypatch.delenv("MQCTL_DEBUG", raising=False)

@@ -18,7 +18,7 @@ import httpx
 import pytest
 
 from tests.conftest import RABBIT_MGMT, mgmt_publish, run_cli
-from tests.kafka_helpers import commit, committed, produce, scratch_topic
+from tests.kafka_helpers import commit, committed, end_offsets, produce, scratch_topic
 
 SECRET = "s3cr3t-payload"  # a message value: must never reach the audit log
 
@@ -111,9 +111,10 @@ def test_publish_partial_and_failed_are_not_ok(topic: str, tmp_path: Path) -> No
     record = only_record(outcome="partial", counts={"published": 1, "failed": 1})
     assert "partition 99" in record["details"]["first_error"]
 
-    failed = run_cli("publish", topic, SECRET, "--partition", "99")
-    assert failed.exit_code == 5, failed.output
-    only_record(outcome="failed", counts={"published": 0, "failed": 1})
+    failed = run_cli("publish", topic, SECRET, "--partition", "99")  # refused up front
+    assert failed.exit_code == 4, failed.output
+    record = only_record(outcome="failed", counts={"published": 0, "failed": 0})
+    assert "no partition 99" in record["details"]["error"]
 
     missing = run_cli("publish", f"{topic}.missing", SECRET)
     assert missing.exit_code == 4, missing.output
@@ -145,6 +146,22 @@ def test_read_only_context_refuses_and_records(isolated_config: Path, topic: str
     result = run_cli("-c", "ro", "topics", "delete", topic, "--yes")
     assert result.exit_code == 2
     only_record(action="topic delete", outcome="refused", target=topic)
+    result = run_cli("-c", "ro", "dlq", "redrive", f"{topic}.dlq", "--yes")
+    assert result.exit_code == 2, result.output
+    only_record(action="dlq redrive", outcome="refused", target=f"{topic}.dlq")
+
+
+def test_protected_context_wrong_name_or_eof_is_declined(isolated_config: Path, topic: str) -> None:
+    isolated_config.write_text(
+        "[contexts.prod]\nprotected = true\n[contexts.prod.kafka]\n"
+        'bootstrap-servers = "127.0.0.1:9092"\n'
+    )
+    wrong = _answer_on_a_terminal(["-c", "prod", "publish", topic, SECRET], "nope\n")
+    assert wrong.returncode == 6, wrong
+    only_record(action="publish", outcome="declined", context="prod")
+    eof = _answer_on_a_terminal(["-c", "prod", "topics", "delete", topic], "\x04")
+    assert eof.returncode == 6, eof
+    only_record(action="topic delete", outcome="declined", context="prod")
 
 
 def test_queue_purge_refused_declined_ok(http: httpx.Client, queue: str) -> None:
@@ -242,6 +259,32 @@ def test_audit_command_shows_and_filters(topic: str) -> None:
     table = run_cli("audit")
     assert table.exit_code == 0 and "publish" in table.stdout
     assert SECRET not in table.stdout
+
+
+def test_publish_interrupted_by_ctrl_c(topic: str) -> None:
+    """SIGINT in the middle of a rate-limited publish: exit 130, one record, interrupted,
+    with the messages confirmed so far."""
+    import signal
+    import time
+
+    process = subprocess.Popen(
+        [sys.executable, "-m", "mqctl", "publish", topic, SECRET, "--count", "100000",
+         "--rate", "20/s"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 30
+        while asyncio.run(end_offsets(topic, 1))[0] < 2 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=30) == 130
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    record = only_record(action="publish", outcome="interrupted")
+    assert record["counts"]["published"] >= 2 and record["counts"]["failed"] == 0
 
 
 def _answer_on_a_terminal(args: list[str], answer: str) -> subprocess.CompletedProcess[bytes]:

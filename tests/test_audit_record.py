@@ -128,3 +128,31 @@ def test_publish_stopped_early_is_interrupted(topic: str) -> None:
     (record,) = audit.read()
     assert record["outcome"] == "interrupted"
     assert record["counts"]["published"] >= 1
+
+
+def test_every_service_write_is_audited() -> None:
+    """THE AUDIT RULE, guarded: a service function that checks it may write also audits,
+    in the same function (``audited``, ``audited_on_error`` or a helper named ``*audit*``)."""
+    import ast
+
+    services = Path(__file__).resolve().parents[1] / "mqctl" / "services"
+    unaudited = []
+    for path in sorted(services.glob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                continue
+            called = {_name(call.func) for call in ast.walk(node) if isinstance(call, ast.Call)}
+            if "check_writable" in called and not any("audit" in name for name in called):
+                unaudited.append(f"{path.name}:{node.name}")
+    # A dry run meets the same refusals as the run it previews, and changes nothing.
+    dry_runs = {"dlq.py:plan"}
+    assert sorted(set(unaudited) - dry_runs) == []
+
+
+def _name(func: object) -> str:
+    import ast
+
+    if isinstance(func, ast.Attribute):
+        return func.attr
+    return func.id if isinstance(func, ast.Name) else ""

@@ -17,7 +17,10 @@ from tests.conftest import KAFKA, RABBIT_MGMT, run_cli
 def test_version() -> None:
     result = run_cli("--version")
     assert result.exit_code == 0
-    assert result.stdout.strip() == f"mqctl {__version__}"
+    first, *plugins = result.stdout.splitlines()
+    assert first == f"mqctl {__version__}"
+    # installed plugin distributions with their versions (the dev environment has both)
+    assert any(p.strip().startswith("mqctl-schemas ") for p in plugins)
 
 
 def test_help_has_examples() -> None:
@@ -163,10 +166,43 @@ def test_context_show_check_reports_each_broker(isolated_config, closed_port) ->
         f'[contexts.down.kafka]\nbootstrap-servers = "127.0.0.1:{closed_port}"\n'
     )
     result = run_cli("--timeout", "3", "context", "show", "down", "--check", "-o", "json")
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 3, result.output  # a check: unreachable is exit 3 (issue 17)
     (kafka,) = json.loads(result.stdout)["status"]
     assert kafka["reachable"] is False
     assert f"127.0.0.1:{closed_port}" in kafka["error"]
+    assert "(connection refused)" in kafka["error"]
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert errors == [f"error: 1 of 1 broker(s) unreachable: kafka: {kafka['error']}"]
+
+
+def test_context_show_check_wrong_password_is_3(isolated_config) -> None:  # type: ignore[no-untyped-def]
+    isolated_config.write_text(
+        '[contexts.badpw.rabbitmq]\nurl = "amqp://guest@127.0.0.1:5672/"\n'
+        'password = "not-the-password"\n'
+    )
+    result = run_cli("--timeout", "3", "context", "show", "badpw", "--check", "-o", "json")
+    assert result.exit_code == 3, result.output
+    (rabbit,) = json.loads(result.stdout)["status"]
+    assert rabbit["reachable"] is False and "refused user 'guest'" in rabbit["error"]
+    assert "not-the-password" not in result.output
+
+
+def test_connect_reasons_are_precise() -> None:
+    import socket
+    import ssl
+
+    from mqctl.errors import connect_reason
+
+    def caused(inner: BaseException) -> Exception:
+        outer = OSError("wrapper")
+        outer.__cause__ = inner
+        return outer
+
+    assert connect_reason(caused(socket.gaierror(-2, "Name or service not known"))).startswith(
+        "DNS lookup failed"
+    )
+    assert connect_reason(caused(ConnectionRefusedError(111, "refused"))) == "connection refused"
+    assert connect_reason(caused(ssl.SSLError(1, "bad"))).startswith("TLS handshake failed")
 
 
 def test_root_help_cache_is_current(monkeypatch: pytest.MonkeyPatch) -> None:

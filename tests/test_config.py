@@ -26,8 +26,15 @@ bootstrap-servers = "127.0.0.1:9092"
 """
 
 
-def test_no_config_gives_builtin_local_context(isolated_config: Path) -> None:
-    assert not isolated_config.exists()
+def test_no_config_gives_builtin_local_context(
+    isolated_config: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the default place (no MQCTL_CONFIG) may have no file at all
+    monkeypatch.delenv("MQCTL_CONFIG")
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
+    from mqctl.config.loader import config_path
+
+    assert not config_path().exists()
     result = run_cli("context", "list", "-o", "json")
     assert result.exit_code == 0, result.output
     contexts = json.loads(result.stdout)
@@ -179,6 +186,7 @@ def test_tui_refresh_from_config(
 
     seen: dict[str, object] = {}
     monkeypatch.setattr(tui_app, "run_app", lambda context, **kw: seen.update(kw))
+    monkeypatch.setattr("mqctl.cli.tui.interactive_terminal", lambda: True)  # tests: no TTY
     isolated_config.write_text(text)
     result = run_cli("tui", *args)
     assert result.exit_code == 0, result.output
@@ -201,3 +209,19 @@ def test_decoder_options_shared_and_per_context(isolated_config: Path) -> None:
     }
     assert config.contexts["local"].decoders["avro"]["avro-schema"] == "a.B"
     assert "decoders" not in config.contexts["prod"].backends  # not a broker section
+
+
+def test_missing_explicit_config_file_is_exit_2(
+    isolated_config: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    missing = isolated_config.parent / "nowhere.toml"
+    monkeypatch.setenv("MQCTL_CONFIG", str(missing))
+    for args in (("context", "list"), ("topics", "list"), ("lag",)):
+        result = run_cli(*args)
+        assert result.exit_code == 2, (args, result.output)
+        assert result.stderr.startswith(f"error: config file {missing} (from MQCTL_CONFIG)")
+    # the first `context add` creates it
+    result = run_cli("context", "add", "dev", "--kafka", "127.0.0.1:9092")
+    assert result.exit_code == 0, result.output
+    assert missing.exists()
+    assert run_cli("context", "list").exit_code == 0

@@ -54,7 +54,7 @@ def test_kill_9_mid_redrive_loses_nothing(unique: str, tmp_path: Path) -> None:
         asyncio.run(kafka_produce(dlq, records))
         env = {
             **os.environ,
-            "MQCTL_CONFIG": str(tmp_path / "none.toml"),
+            "MQCTL_CONFIG": os.devnull,  # no config: the built-in local context
             "MQCTL_AUDIT_LOG": str(tmp_path / "audit.jsonl"),
         }
         process = subprocess.Popen(

@@ -78,7 +78,7 @@ def start(
 ) -> subprocess.Popen[str]:
     env = {
         **os.environ,
-        "MQCTL_CONFIG": str(tmp_path / "none.toml"),
+        "MQCTL_CONFIG": os.devnull,  # no config: the built-in local context
         "MQCTL_AUDIT_LOG": str(tmp_path / "audit.jsonl"),
         "NO_COLOR": "1",
     }

@@ -17,10 +17,19 @@ from tests.kafka_helpers import cleanup, commit, create_topics, kafka_only, prod
 
 
 def doctor(*args: str) -> tuple[int, list[dict[str, Any]]]:
-    result = run_cli("doctor", "-o", "json", *args)
-    assert result.exit_code in (0, 1), result.output
-    assert "Traceback" not in result.output
-    return result.exit_code, json.loads(result.stdout)
+    """Run the doctor; rerun (at most 3 times) while a check says UNKNOWN: other suites
+    create and delete topics on the shared broker, and a topic deleted in the middle of a
+    listing makes that run's data partial (UNKNOWN, as it should)."""
+    for _ in range(3):
+        result = run_cli("doctor", "-o", "json", *args)
+        assert result.exit_code in (0, 1), result.output
+        assert "Traceback" not in result.output
+        findings = json.loads(result.stdout)
+        unknown = [f for f in findings if f["severity"] == "UNKNOWN"]
+        if not unknown:
+            break
+        print(f"UNKNOWN, retrying: {unknown}")  # shown with -s
+    return result.exit_code, findings
 
 
 def mentioning(findings: list[dict[str, Any]], check: str, name: str) -> list[dict[str, Any]]:
@@ -105,7 +114,7 @@ def test_dlq_topic_growing_between_samples_is_crit(isolated_config: Path, unique
         asyncio.run(produce(dlq, {0: [int(time.time() * 1000)] * 3}))
         quiet_code, quiet = doctor("--check", "dlq", "--interval", "1", "--fail-on", "warn")
         holding = mentioning(quiet, "dlq", dlq)
-        assert holding and holding[0]["severity"] == "WARN", quiet
+        assert holding and holding[0]["severity"] == "WARN", json.dumps(quiet)
         assert quiet_code == 1
 
         writer = threading.Thread(target=keep_failing, daemon=True)

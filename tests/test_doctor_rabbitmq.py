@@ -144,3 +144,150 @@ def test_memory_alarm_on_the_separate_node(isolated_config: Path) -> None:
     assert "publishers are blocked" in alarm[0]["summary"]
     assert code == 1
     assert not _alarm_raised()
+
+
+RABBIT_CONTEXT = (
+    'current-context = "r"\n[contexts.r.rabbitmq]\nurl = "amqp://guest@127.0.0.1:5672/"\n'
+    f'management-url = "{RABBIT_MGMT}"\npassword = "guest"\n'
+)
+
+
+def test_consumer_holding_messages_unacked(
+    api: httpx.Client, isolated_config: Path, unique: str
+) -> None:
+    """A consumer that takes messages and never acknowledges them (a hung handler)."""
+    import asyncio
+
+    import aio_pika
+
+    isolated_config.write_text(RABBIT_CONTEXT + "[doctor]\nunacked-min = 3\nunacked-ratio = 0.8\n")
+    queue = f"doctor-hung-{unique}"
+    api.put(f"/queues/%2F/{queue}", json={"durable": False}).raise_for_status()
+    for n in range(5):
+        mgmt_publish(api, queue, f"job {n}")
+
+    async def hung_consumer_then_doctor() -> list[dict[str, Any]]:
+        connection = await aio_pika.connect("amqp://guest:guest@127.0.0.1:5672/")
+        try:
+            channel = await connection.channel()
+            await channel.set_qos(prefetch_count=10)
+            q = await channel.get_queue(queue)
+            held: list[Any] = []
+
+            async def hold(message: Any) -> None:  # takes every message, acks none
+                held.append(message)
+
+            await q.consume(hold)
+            deadline = time.monotonic() + 30
+            while True:  # until the management statistics show them unacked
+                doc = await asyncio.to_thread(lambda: api.get(f"/queues/%2F/{queue}").json())
+                if doc.get("messages_unacknowledged") == 5:
+                    break
+                assert time.monotonic() < deadline, doc
+                await asyncio.sleep(0.5)
+            result = await asyncio.to_thread(
+                run_cli, "doctor", "--check", "unacked", "--interval", "0", "-o", "json"
+            )
+            assert result.exit_code == 0, result.output
+            return list(json.loads(result.stdout))
+        finally:
+            await connection.close()
+
+    try:
+        findings = asyncio.run(asyncio.wait_for(hung_consumer_then_doctor(), 90))
+    finally:
+        api.delete(f"/queues/%2F/{queue}")
+    hung = mentioning(findings, "unacked", queue)
+    assert hung and hung[0]["severity"] == "WARN", findings
+    assert f"{queue}: 5 of 5 unacknowledged (100%)" in hung[0]["evidence"]
+
+
+def test_connection_churn(isolated_config: Path) -> None:
+    """Clients connecting and disconnecting in a loop (a reconnect storm)."""
+    import asyncio
+
+    import aio_pika
+
+    isolated_config.write_text(RABBIT_CONTEXT + "[doctor]\nconnection-churn = 1\n")
+
+    async def storm(stop: float) -> None:
+        while time.monotonic() < stop:
+            connection = await aio_pika.connect("amqp://guest:guest@127.0.0.1:5672/")
+            await connection.close()
+
+    findings: list[dict[str, Any]] = []
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:  # the broker's churn rates are 5 s averages
+        asyncio.run(storm(time.monotonic() + 3))
+        _, findings = doctor("--check", "connection-churn", "--interval", "0")
+        if findings[0]["severity"] == "WARN":
+            break
+    assert findings[0]["severity"] == "WARN", findings
+    assert "opened/s" in findings[0]["evidence"][0] and "(limit 1/s)" in findings[0]["evidence"][0]
+
+
+def test_consumed_queue_still_growing(
+    api: httpx.Client, isolated_config: Path, unique: str
+) -> None:
+    """A consumer is attached but stuck (prefetch 1, never acks) while publishers go on: the
+    queue has consumers and grows, which queues-no-consumers cannot see."""
+    import asyncio
+
+    import aio_pika
+
+    isolated_config.write_text(RABBIT_CONTEXT)
+    queue = f"doctor-stuck-{unique}"
+    api.put(f"/queues/%2F/{queue}", json={"durable": False}).raise_for_status()
+    stop = threading.Event()
+
+    def traffic() -> None:
+        with httpx.Client(base_url=f"{RABBIT_MGMT}/api", auth=("guest", "guest")) as http:
+            while not stop.is_set():
+                mgmt_publish(http, queue, "order")
+                stop.wait(0.2)
+
+    async def stuck_consumer_then_doctor() -> list[dict[str, Any]]:
+        connection = await aio_pika.connect("amqp://guest:guest@127.0.0.1:5672/")
+        try:
+            channel = await connection.channel()
+            await channel.set_qos(prefetch_count=1)
+            q = await channel.get_queue(queue)
+
+            async def hang(message: Any) -> None:  # never acks: the consumer is stuck
+                return None
+
+            await q.consume(hang)
+            deadline = time.monotonic() + 30
+            while True:  # statistics show the consumer and a backlog
+                doc = await asyncio.to_thread(lambda: api.get(f"/queues/%2F/{queue}").json())
+                if doc.get("consumers") == 1 and (doc.get("messages_ready") or 0) > 0:
+                    break
+                assert time.monotonic() < deadline, doc
+                await asyncio.sleep(0.5)
+            result = await asyncio.to_thread(
+                run_cli,
+                "doctor",
+                "--check",
+                "queue-growth,queues-no-consumers",
+                "--interval",
+                str(STATS_INTERVAL),
+                "-o",
+                "json",
+            )
+            assert result.exit_code == 0, result.output
+            return list(json.loads(result.stdout))
+        finally:
+            await connection.close()
+
+    writer = threading.Thread(target=traffic, daemon=True)
+    writer.start()
+    try:
+        findings = asyncio.run(asyncio.wait_for(stuck_consumer_then_doctor(), 120))
+    finally:
+        stop.set()
+        writer.join(timeout=30)
+        api.delete(f"/queues/%2F/{queue}")
+    growth = mentioning(findings, "queue-growth", queue)
+    assert growth and growth[0]["severity"] in ("CRIT", "WARN"), findings
+    assert "1 consumer(s)" in " ".join(growth[0]["evidence"])
+    assert not mentioning(findings, "queues-no-consumers", queue)

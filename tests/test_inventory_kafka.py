@@ -141,7 +141,7 @@ def test_unreachable_kafka_is_exit_3(isolated_config: Path, closed_port: int) ->
     assert result.exit_code == 3
     assert (
         result.stderr.splitlines()[0]
-        == f"error: cannot connect to Kafka at 127.0.0.1:{closed_port}"
+        == f"error: cannot connect to Kafka at 127.0.0.1:{closed_port} (connection refused)"
     )
     assert "Traceback" not in result.output
     debug = run_cli("-c", "down", "--timeout", "3", "--debug", "topics", "list")

@@ -194,7 +194,7 @@ def test_broker_down_is_exit_3_one_line(isolated_config: Path, closed_port: int)
     assert result.exit_code == 3
     assert (
         result.stderr.splitlines()[0]
-        == f"error: cannot connect to Kafka at 127.0.0.1:{closed_port}"
+        == f"error: cannot connect to Kafka at 127.0.0.1:{closed_port} (connection refused)"
     )
     assert "Traceback" not in result.output
 

@@ -205,3 +205,45 @@ def test_missing_management_statistics_are_never_zero() -> None:
     assert evaluate_window(window)[0].status is LagStatus.UNKNOWN
     window = [(0.0, unknown), (1.0, stopped), (2.0, sample(450))]
     assert evaluate_window(window)[0].status is LagStatus.STOP
+
+
+def test_topic_filter_lists_only_groups_reading_it(
+    isolated_config: Path, stopped_group: tuple[str, str]
+) -> None:
+    from tests.kafka_helpers import kafka_only
+
+    topic, group = stopped_group
+    kafka_only(isolated_config)
+    result = run_cli("lag", "--topic", topic, "-o", "json")
+    assert result.exit_code == 0, result.output
+    entries = json.loads(result.stdout)
+    assert [e["group"] for e in entries] == [group]  # not every group as "OK 0"
+    assert entries[0]["topics"] == [topic]
+
+
+def test_a_backlog_that_just_arrived_is_not_read_as_empty(unique: str) -> None:
+    """The management API's figures lag the queue by up to 5 s; a named queue that reads
+    "empty, no consumers" is cross-checked over AMQP, so it is never OK with a backlog."""
+    import aio_pika
+
+    queue = f"truth-fresh-{unique}"
+
+    async def fill() -> None:
+        async with await aio_pika.connect("amqp://guest:guest@127.0.0.1:5672/") as connection:
+            channel = await connection.channel()
+            await channel.declare_queue(queue, durable=True)
+            for _ in range(5):
+                await channel.default_exchange.publish(aio_pika.Message(b"x"), routing_key=queue)
+
+    async def drop() -> None:
+        async with await aio_pika.connect("amqp://guest:guest@127.0.0.1:5672/") as connection:
+            await (await connection.channel()).queue_delete(queue)
+
+    asyncio.run(fill())
+    try:
+        result = run_cli("lag", f"rabbitmq:{queue}", "-o", "json")
+        assert result.exit_code == 0, result.output
+        (entry,) = json.loads(result.stdout)
+        assert (entry["status"], entry["total_lag"]) == ("STOPPED", 5), entry
+    finally:
+        asyncio.run(drop())

@@ -149,3 +149,31 @@ def test_bad_plan_file_line(setup: dict[str, Any], tmp_path: Path) -> None:
     bad.write_text(f"{setup['topic']},zero,3\n")
     result = reset(setup, "--from-file", str(bad))
     assert result.exit_code == 2 and "bad.csv:1" in result.stderr
+
+
+def test_reset_of_a_group_that_does_not_exist_needs_allow_new_group(
+    setup: dict[str, Any], unique: str
+) -> None:
+    """A typo ("analytcs-group") must not quietly plan and create a brand-new group."""
+    typo = {**setup, "group": f"reset-grup-{unique}"}
+    result = reset(typo, "-t", setup["topic"], "--to-earliest")
+    assert result.exit_code == 0, result.output  # the plan is shown, with a warning
+    assert json.loads(result.stdout)["new_group"] is True
+    assert f"warning: group '{typo['group']}' does not exist" in result.stderr
+    result = reset(typo, "-t", setup["topic"], "--to-earliest", "--execute", "--yes")
+    assert result.exit_code == 2, result.output
+    assert "--allow-new-group" in result.stderr
+    assert offsets(typo) == {}
+    try:
+        result = reset(typo, "-t", setup["topic"], "--to-offset", "3", "--execute", "--yes",
+                       "--allow-new-group")  # fmt: skip
+        assert result.exit_code == 0, result.output
+        assert offsets(typo) == {0: 3, 1: 3}
+    finally:
+        from tests.kafka_helpers import delete_groups
+
+        asyncio.run(delete_groups(typo["group"]))
+    # an existing group is not "new"
+    result = reset(setup, "-t", setup["topic"], "--to-earliest")
+    assert json.loads(result.stdout)["new_group"] is False
+    assert "does not exist" not in result.stderr

@@ -137,8 +137,18 @@ def test_missing_topic_is_a_clear_error(isolated_config: Path, unique: str) -> N
     assert f"no-such-topic-{unique}" not in topics.stdout  # nothing was auto-created
 
 
-def test_refused_messages_exit_5_and_say_which(topic: str) -> None:
+def test_unknown_partition_is_exit_4_before_anything_is_sent(topic: str) -> None:
     result = run_cli("publish", topic, "x", "-p", "9", "-n", "2", "-o", "jsonl")
+    assert result.exit_code == 4, result.output
+    assert "no partition 9" in result.stderr and result.stdout == ""
+    assert peek_all(topic) == []
+
+
+def test_refused_messages_exit_5_and_say_which(topic: str) -> None:
+    """The broker refuses each record (larger than the topic's max.message.bytes)."""
+    altered = run_cli("topics", "alter", topic, "--config", "max.message.bytes=1024")
+    assert altered.exit_code == 0, altered.output
+    result = run_cli("publish", topic, "x" * 4096, "-p", "1", "-n", "2", "-o", "jsonl")
     assert result.exit_code == 5, result.output
     rows = jsonl_lines(result.stdout)
     assert [r["ok"] for r in rows] == [False, False] and rows[0]["error"]

@@ -207,7 +207,10 @@ def test_failures_are_reported_per_message(isolated_config: Path, unique: str) -
 
 
 def test_cli_summary_counts_failures_and_exits_5(topic: str) -> None:
-    result = run_cli("publish", topic, "x", "-p", "7", "-n", "1000", "-o", "json")
+    # every record is larger than the topic allows: the broker refuses each batch
+    altered = run_cli("topics", "alter", topic, "--config", "max.message.bytes=1024")
+    assert altered.exit_code == 0, altered.output
+    result = run_cli("publish", topic, "x" * 2048, "-p", "1", "-n", "1000", "-o", "json")
     assert result.exit_code == 5, result.output
     summary = json.loads(result.stdout)
     assert summary["published"] == 0 and summary["failed"] == 1000

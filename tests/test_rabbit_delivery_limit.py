@@ -138,3 +138,35 @@ def test_a_policy_the_queue_has_not_picked_up_yet_is_settling(unique: str, http:
          "definition": {}},
     ]  # fmt: skip
     assert [p["name"] for p in _applying(policies, queue)] == ["high"]
+
+
+def test_an_operator_policy_lowers_the_limit(unique: str, http: Any) -> None:
+    """Argument 5, operator policy 2: the lower one counts, read from the operator policies
+    themselves (the second peek stops, the third is refused; nothing dead-lettered)."""
+    queue = f"faults-dl-{unique}-op"
+    policy = f"faults-dl-{unique}-op"
+    try:
+        asyncio.run(_declare(queue, 5))
+        http.put(
+            f"/operator-policies/%2F/{policy}",
+            json={
+                "pattern": f"^{queue}$",
+                "definition": {"delivery-limit": 2},
+                "apply-to": "queues",
+                "priority": 3,
+            },
+        ).raise_for_status()
+        codes = []
+        shown = []
+        for _ in range(4):
+            result = run_cli("peek", f"rabbitmq:{queue}", "--allow-requeue", "-n", "0",
+                             "-o", "jsonl")  # fmt: skip
+            codes.append(result.exit_code)
+            shown.append(len(result.stdout.splitlines()))
+        live, dead = asyncio.run(_depths(queue))
+        assert (live, dead) == (MESSAGES, 0), (codes, shown)
+        # (the first peeks may be refused while the operator policy settles on the queue)
+        assert codes.count(0) <= 2 and max(shown) <= MESSAGES and 2 in codes, (codes, shown)
+    finally:
+        http.delete(f"/operator-policies/%2F/{policy}")
+        asyncio.run(_delete(queue))

@@ -15,8 +15,8 @@ from typing import Annotated
 import typer
 import typer.core
 
-from mqctl import __version__
 from mqctl.cli.common import begin_invocation, describe_command_line, end_invocation
+from mqctl.completion import completer
 from mqctl.invocation import Invocation
 
 COMMAND_MODULES = [
@@ -33,6 +33,10 @@ COMMAND_MODULES = [
     "mqctl.cli.lag",
     "mqctl.cli.groups",
     "mqctl.cli.offsets",
+    "mqctl.cli.kafka_admin",
+    "mqctl.cli.rabbit_admin",
+    "mqctl.cli.rabbit_ops",
+    "mqctl.cli.acls",
     "mqctl.cli.doctor",
     "mqctl.cli.exporter",
 ]
@@ -60,7 +64,9 @@ app = typer.Typer(
 
 def _version(value: bool) -> None:
     if value:
-        typer.echo(f"mqctl {__version__}")
+        from mqctl.versions import version_text
+
+        typer.echo(version_text(), nl=False)
         raise typer.Exit()
 
 
@@ -74,6 +80,7 @@ def root(
             "-c",
             help="Context to use (default: MQCTL_CONTEXT, then "
             "current-context in the config, then 'local').",
+            autocompletion=completer("context"),
         ),
     ] = None,
     timeout: Annotated[
@@ -219,6 +226,11 @@ def run(argv: list[str] | None = None) -> None:
     token = begin_invocation(Invocation(argv=tuple(args)))
     try:
         _invoke(args, Invocation(argv=tuple(args)))
+    except SystemExit as exc:
+        # rich handles a closed stdout itself: it silences stdout and exits 1
+        if exc.code == 1 and isinstance(exc.__context__, BrokenPipeError):
+            _broken_pipe()
+        raise
     except typer.Exit as exc:
         raise SystemExit(exc.exit_code) from None
     except ClickUsageError as exc:

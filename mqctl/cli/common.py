@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Annotated, TypeVar
 import typer
 import typer.core
 
+from mqctl.completion import completer
 from mqctl.errors import DeclinedError, WriteRefused
 from mqctl.invocation import Invocation
 from mqctl.output.render import OutputFormat
@@ -39,7 +40,11 @@ WideOpt = Annotated[
 ]
 VhostOpt = Annotated[
     str | None,
-    typer.Option("--vhost", help="RabbitMQ vhost (default: the context's vhost, usually /)."),
+    typer.Option(
+        "--vhost",
+        help="RabbitMQ vhost (default: the context's vhost, usually /).",
+        autocompletion=completer("vhost"),
+    ),
 ]
 AllVhostsOpt = Annotated[bool, typer.Option("--all-vhosts", help="Every vhost.")]
 YesOpt = Annotated[
@@ -112,7 +117,8 @@ def describe_command_line(
             positional.append((index, _argument_at(arguments, len(positional))))
         index += 1
     # `publish --exchange X VALUE`: the only positional word is the value.
-    values_only = bool(given & {"exchange", "queue"})
+    takes_values = any(argument.name == "value" for argument in arguments)
+    values_only = takes_values and bool(given & {"exchange", "queue"})
     for index, argument in positional:
         holds_value = argument is not None and (argument.name in MESSAGE_PARAMS or values_only)
         if holds_value and argv[index] != "-":
@@ -193,11 +199,14 @@ def approve_protected_write(action: str, context: Context, current: Invocation) 
             f"context {context.name!r} is protected: {action} refused without confirmation",
             hint=f"in scripts pass both --yes and --context {context.name}",
         )
-    typed = typer.prompt(
-        f"Context {context.name!r} is protected. Type its name to confirm {action}",
-        default="",
-        show_default=False,
-    )
+    try:
+        typed = typer.prompt(
+            f"Context {context.name!r} is protected. Type its name to confirm {action}",
+            default="",
+            show_default=False,
+        )
+    except typer.Abort:  # Ctrl-C or end of input at the prompt: an answer of no
+        raise DeclinedError(f"{action} cancelled at the prompt") from None
     if typed.strip() != context.name:
         raise DeclinedError(f"confirmation did not match {context.name!r}: {action} cancelled")
 
@@ -209,7 +218,11 @@ def confirm(question: str, yes: bool) -> None:
         return
     if not sys.stdin.isatty():
         raise WriteRefused(f"{question} — refusing without --yes in a non-interactive shell")
-    if not typer.confirm(question, default=False):
+    try:
+        agreed = typer.confirm(question, default=False)
+    except typer.Abort:  # Ctrl-C or end of input at the prompt: an answer of no
+        agreed = False
+    if not agreed:
         raise DeclinedError("declined: nothing was changed")
 
 

@@ -86,7 +86,12 @@ def list_cmd(output: OutputOpt = OutputFormat.table) -> None:
 def show_cmd(
     name: Annotated[str | None, typer.Argument(help="Context (default: the current one).")] = None,
     output: OutputOpt = OutputFormat.yaml,
-    check: Annotated[bool, typer.Option("--check", help="Also connect to each broker.")] = False,
+    check: Annotated[
+        bool,
+        typer.Option(
+            "--check", help="Also connect to each broker (exit 3 when one does not answer)."
+        ),
+    ] = False,
 ) -> None:
     """Show a context's settings with every secret redacted.
 
@@ -111,6 +116,23 @@ def show_cmd(
     if output == OutputFormat.table:
         output = OutputFormat.yaml
     render(data, output)
+    if check:
+        _check_failed(data["status"])
+
+
+def _check_failed(statuses: list[Any]) -> None:
+    """`--check` is a check: any broker that did not answer (down, DNS, TLS, refused
+    credentials) ends the command with exit 3 and its precise cause (docs/output.md)."""
+    from mqctl.errors import ConnectError
+
+    down = [s for s in statuses if not s.reachable]
+    if down:
+        first = down[0]
+        more = f" (and {len(down) - 1} more)" if len(down) > 1 else ""
+        raise ConnectError(
+            f"{len(down)} of {len(statuses)} broker(s) unreachable: {first.backend}: "
+            f"{first.error or 'no answer'}{more}"
+        )
 
 
 @context_app.command("use")
@@ -167,7 +189,7 @@ def add_cmd(
 
     if not kafka and not rabbitmq:
         raise UsageError("give at least one broker: --kafka and/or --rabbitmq")
-    config = load_config()
+    config = load_config(create=True)  # the first `context add` creates the file
     contexts = dict(config.raw.get("contexts", {}))
     if name in contexts and not force:
         raise UsageError(f"context {name!r} already exists (use --force to replace it)")

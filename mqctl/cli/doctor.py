@@ -61,6 +61,7 @@ def doctor_cmd(
         typer.Option(
             "--interval",
             min=0.0,
+            max=3600.0,
             help="Seconds between the two samples of the growth checks (default 5, or the "
             "config's doctor.interval; 0: one sample, growth is UNKNOWN).",
         ),

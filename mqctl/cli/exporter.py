@@ -63,8 +63,9 @@ def serve_fleet(
     from mqctl.config import load_config, resolve_context
     from mqctl.doctor.exporter import FleetExporter
 
+    current = invocation()
     config = load_config()
-    names = contexts or invocation().context
+    names = contexts or current.context
     if fleet.is_fleet(names, all_contexts):
         selected = fleet.select(config, names, all_contexts)
     else:
@@ -77,8 +78,6 @@ def serve_fleet(
     )
     sys.stderr.flush()
     try:
-        asyncio.run(
-            exporter.run(query, every, doctor_every, timeout=invocation().timeout, count=count)
-        )
+        asyncio.run(exporter.run(query, every, doctor_every, timeout=current.timeout, count=count))
     finally:
         exporter.stop()

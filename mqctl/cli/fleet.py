@@ -57,8 +57,9 @@ def gather(
     from mqctl import fleet
     from mqctl.config import load_config
 
-    selected = fleet.select(load_config(), contexts or invocation().context, all_contexts)
-    return asyncio.run(fleet.gather(selected, fn, timeout=invocation().timeout))
+    current = invocation()
+    selected = fleet.select(load_config(), contexts or current.context, all_contexts)
+    return asyncio.run(fleet.gather(selected, fn, timeout=current.timeout, invocation=current))
 
 
 @dataclass(slots=True)

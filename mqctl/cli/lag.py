@@ -281,9 +281,10 @@ def lag_cmd(
         raise UsageError("use --window or --watch, not both")
     interval_s = parse_duration(interval, "--interval") if interval else None
     if fleet.wanted(contexts, all_contexts):
-        if watch_s is not None:
+        if watch_s is not None and serve is None:
             raise UsageError("--watch shows one context; for several use --serve")
-        fleet.lag(query, window_s, interval_s, limits, output, contexts, all_contexts, serve)
+        period = watch_s or interval_s  # --serve samples every --watch seconds
+        fleet.lag(query, window_s, period, limits, output, contexts, all_contexts, serve)
         return
     if serve is not None:
         _serve(query, serve, watch_s or interval_s or 15.0, count)

@@ -58,9 +58,19 @@ def _read_raw(path: Path) -> dict[str, Any]:
 TOP_LEVEL_KEYS = ("current-context", "contexts", "decoders", "tui", "doctor")
 
 
-def load_config(path: Path | None = None) -> Config:
-    """Load and validate the config; a missing file gives just the built-in ``local`` context."""
+def load_config(path: Path | None = None, *, create: bool = False) -> Config:
+    """Load and validate the config; a missing file at the default place gives just the
+    built-in ``local`` context. A file named explicitly with ``MQCTL_CONFIG`` must exist
+    (exit 2): a typo there must not silently fall back to the built-in context. ``create``
+    (commands that write the file, e.g. ``context add``) accepts it missing."""
+    explicit = path is None and bool(os.environ.get(CONFIG_ENV))
     path = path or config_path()
+    if explicit and not create and not path.exists():
+        raise ConfigError(
+            f"config file {path} (from {CONFIG_ENV}) does not exist",
+            hint=f"create it with `mqctl context add`, or unset {CONFIG_ENV} to use the "
+            "default config",
+        )
     raw = _read_raw(path)
     where = f"config {path}"
     for key in raw:

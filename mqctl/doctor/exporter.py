@@ -156,24 +156,28 @@ class FleetExporter:
 
         collector = self.lag[context.name]
         async with Session(context, timeout=timeout) as session:
-            doctor = asyncio.create_task(self._doctor_loop(session, doctor_every))
+            first_run = asyncio.Event()
+            doctor = asyncio.create_task(self._doctor_loop(session, doctor_every, first_run))
             try:
-                await service.watch(
-                    session,
-                    query,
-                    every,
-                    collector.update,
-                    count=count,
-                    on_error=lambda exc: collector.failed(str(exc)),
-                )
-            except MqctlError as exc:  # e.g. no broker with lag: the doctor still reports
-                collector.failed(str(exc))
-                if count is None:
-                    await doctor
+                try:
+                    await service.watch(
+                        session,
+                        query,
+                        every,
+                        collector.update,
+                        count=count,
+                        on_error=lambda exc: collector.failed(str(exc)),
+                    )
+                except MqctlError as exc:  # e.g. no broker with lag: the doctor still reports
+                    collector.failed(str(exc))
+                    if count is None:
+                        await doctor
+                if count is not None and not doctor.done():
+                    await first_run.wait()  # a bounded run still reports the doctor once
             finally:
                 doctor.cancel()
 
-    async def _doctor_loop(self, session: Session, every: float) -> None:
+    async def _doctor_loop(self, session: Session, every: float, first_run: asyncio.Event) -> None:
         from mqctl.doctor.runner import diagnose
 
         name = session.context.name
@@ -189,4 +193,5 @@ class FleetExporter:
             for f in findings:
                 if f.check == "reachable" and f.backend != "-":
                     self.doctor.set_up(name, f.backend, f.severity is Severity.OK)
+            first_run.set()
             await asyncio.sleep(every)

@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mqctl.doctor.model import CheckSpec, Finding, Severity, limited
 from mqctl.doctor.probe import Probe
 from mqctl.errors import MqctlError
+
+if TYPE_CHECKING:
+    from mqctl.backends.kafka.connection import KafkaConnection
 
 SPECS = {
     "controller": CheckSpec("controller", "the cluster has an active controller"),
@@ -25,18 +28,28 @@ SPECS = {
 MAX_CONFIG_LOOKUPS = 20  # min.insync.replicas is asked for at most this many topics
 
 
+def _connection(probe: Probe) -> KafkaConnection:
+    from mqctl.backends.kafka.backend import KafkaBackend
+
+    assert isinstance(probe.backend, KafkaBackend)  # the runner picks these checks for it
+    return probe.backend.connection
+
+
 async def _metadata(probe: Probe) -> Any:
     from mqctl.backends.kafka.topics import cluster_metadata
 
-    connection: Any = getattr(probe.backend, "connection", None)
+    connection = _connection(probe)
     return await probe.shared(
         (probe.backend.name, "kafka-metadata"), lambda: cluster_metadata(connection)
     )
 
 
 def _partitions(metadata: Any) -> list[Any]:
-    by_topic: dict[str, dict[int, Any]] = getattr(metadata, "_partitions", {})
-    return [p for parts in by_topic.values() for p in parts.values()]
+    """Every partition's metadata (leader, replicas, isr), internal topics included."""
+    from mqctl.backends.kafka.aiokafka_internals import partitions_metadata
+
+    topics = metadata.topics(exclude_internal_topics=False)
+    return [p for t in sorted(topics) for p in partitions_metadata(metadata, t).values()]
 
 
 async def check_controller(probe: Probe) -> list[Finding]:
@@ -90,7 +103,7 @@ async def _min_isr(probe: Probe, topics: list[str]) -> dict[str, int]:
     """``min.insync.replicas`` of each topic (those that could not be asked are left out)."""
     from mqctl.backends.kafka.topics import describe_configs
 
-    connection: Any = getattr(probe.backend, "connection", None)
+    connection = _connection(probe)
 
     async def one(topic: str) -> tuple[str, int | None]:
         try:

@@ -69,13 +69,39 @@ async def lag_window(probe: Probe) -> LagWindow:
 
 
 GROUP_SEVERITY = {
+    LagStatus.DATA_LOSS: Severity.CRIT,  # also named by records-lost
     LagStatus.STALL: Severity.CRIT,
     LagStatus.STOP: Severity.CRIT,
     LagStatus.ERROR: Severity.CRIT,
+    LagStatus.DATA_LOSS: Severity.CRIT,  # records removed before the group read them
     LagStatus.REWIND: Severity.WARN,
     LagStatus.WARN: Severity.WARN,
     LagStatus.STOPPED: Severity.WARN,  # one sample only: no members, backlog; not judged yet
 }
+
+
+def not_judged(probe: Probe, check: str, entries: list[LagEntry]) -> list[Finding]:
+    """Entries the lag source could not judge (UNKNOWN: figures missing, e.g. statistics
+    not rebuilt after a restart): one UNKNOWN finding naming them, so the check's other
+    findings never read as a clean OK for them."""
+    unknown = [e for e in entries if e.status is LagStatus.UNKNOWN]
+    if not unknown:
+        return []
+    lines = [
+        f"{where(e.queue.vhost if e.queue else None, e.group)}: {e.error or 'no figures'}"
+        for e in unknown
+    ]
+    return [
+        probe.finding(
+            check,
+            Severity.UNKNOWN,
+            f"{len(unknown)} {'queue' if unknown[0].kind == 'queue' else 'group'}(s) could "
+            f"not be judged",
+            lines[:20],
+            "run the doctor again in a minute; if it stays, check the broker's management "
+            "statistics / the group coordinator",
+        )
+    ]
 
 
 async def check_groups(probe: Probe) -> list[Finding]:
@@ -85,6 +111,7 @@ async def check_groups(probe: Probe) -> list[Finding]:
     except MqctlError as exc:
         return [probe.unknown(name, exc, "consumer groups")]
     groups = [e for e in window.judged if e.kind == "group"]
+    unknown = not_judged(probe, name, groups)
     bad: dict[Severity, list[str]] = {Severity.CRIT: [], Severity.WARN: []}
     for e in groups:
         severity = GROUP_SEVERITY.get(e.status)
@@ -115,12 +142,12 @@ async def check_groups(probe: Probe) -> list[Finding]:
                 "watch with `mqctl lag GROUP --watch`; add consumers if the lag keeps growing",
             )
         )
-    if not findings:
+    if not findings and not unknown:
         how = "over two samples" if window.windowed else "one sample (--interval 0)"
         findings.append(
             probe.finding(name, Severity.OK, f"{len(groups)} consumer group(s) healthy ({how})")
         )
-    return findings
+    return findings + unknown
 
 
 async def check_records_lost(probe: Probe) -> list[Finding]:
@@ -159,6 +186,8 @@ async def check_queues_no_consumers(probe: Probe) -> list[Finding]:
     except MqctlError as exc:
         return [probe.unknown(name, exc, "queue consumers")]
     queues = [e for e in window.judged if e.kind == "queue" and e.queue is not None]
+    unknown = not_judged(probe, name, queues)
+    queues = [e for e in queues if e.status is not LagStatus.UNKNOWN]
     growing: list[str] = []
     idle: list[str] = []
     for e in queues:
@@ -194,11 +223,11 @@ async def check_queues_no_consumers(probe: Probe) -> list[Finding]:
                 "start the consumer, or purge/delete the queue if it is abandoned",
             )
         )
-    if not findings:
+    if not findings and not unknown:
         findings.append(
             probe.finding(name, Severity.OK, f"{len(queues)} queue(s): none left without consumers")
         )
-    return findings
+    return findings + unknown
 
 
 async def check_queue_growth(probe: Probe) -> list[Finding]:
@@ -211,8 +240,10 @@ async def check_queue_growth(probe: Probe) -> list[Finding]:
         return [probe.unknown(name, "needs two samples: run with --interval > 0", "growth")]
     stalled: list[str] = []
     growing: list[str] = []
-    for e in window.judged:
-        if e.kind != "queue" or e.queue is None or e.queue.consumers == 0:
+    queues = [e for e in window.judged if e.kind == "queue"]
+    unknown = not_judged(probe, name, queues)
+    for e in queues:
+        if e.status is LagStatus.UNKNOWN or e.queue is None or e.queue.consumers == 0:
             continue  # no consumers: queues-no-consumers reports it
         before = window.first.get(_key(e))
         name_ = where(e.queue.vhost, e.group)
@@ -246,9 +277,9 @@ async def check_queue_growth(probe: Probe) -> list[Finding]:
                 "drain time",
             )
         )
-    if not findings:
+    if not findings and not unknown:
         findings.append(probe.finding(name, Severity.OK, "no consumed queue is growing"))
-    return findings
+    return findings + unknown
 
 
 async def check_unacked(probe: Probe) -> list[Finding]:
@@ -260,8 +291,10 @@ async def check_unacked(probe: Probe) -> list[Finding]:
     ratio = probe.threshold("unacked-ratio")
     least = probe.threshold("unacked-min")
     high: list[str] = []
-    for e in window.judged:
-        if e.kind != "queue" or e.queue is None:
+    queues = [e for e in window.judged if e.kind == "queue"]
+    unknown = not_judged(probe, name, queues)
+    for e in queues:
+        if e.queue is None or e.status is LagStatus.UNKNOWN:
             continue
         total = e.queue.ready + e.queue.unacked
         if total and total >= least and e.queue.unacked / total >= ratio:
@@ -278,8 +311,11 @@ async def check_unacked(probe: Probe) -> list[Finding]:
                 high[:20],
                 "consumers hold messages without acking: check for slow or hung handlers and "
                 "the prefetch (basic.qos) setting",
-            )
+            ),
+            *unknown,
         ]
+    if unknown:
+        return unknown
     return [
         probe.finding(
             name, Severity.OK, f"no queue above {ratio:.0%} unacknowledged (at {least:g}+ msgs)"

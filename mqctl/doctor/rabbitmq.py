@@ -3,11 +3,14 @@ partitions, quorum queues without a leader or below quorum, connection churn."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mqctl.doctor.model import CheckSpec, Finding, Severity, limited, where
 from mqctl.doctor.probe import Probe
 from mqctl.errors import MqctlError
+
+if TYPE_CHECKING:
+    from mqctl.backends.rabbitmq.management import ManagementClient
 
 SPECS = {
     "alarms": CheckSpec("alarms", "memory and disk alarms (publishers blocked)"),
@@ -24,8 +27,11 @@ NODE_COLUMNS = (
 )
 
 
-def _api(probe: Probe) -> Any:
-    return getattr(probe.backend, "api")  # noqa: B009 (the RabbitMQ backend's client)
+def _api(probe: Probe) -> ManagementClient:
+    from mqctl.backends.rabbitmq.backend import RabbitMQBackend
+
+    assert isinstance(probe.backend, RabbitMQBackend)  # the runner picks these checks for it
+    return probe.backend.api
 
 
 async def _nodes(probe: Probe) -> list[dict[str, Any]]:
@@ -68,7 +74,7 @@ async def check_alarms(probe: Probe) -> list[Finding]:
                 "vm_memory_high_watermark / disk_free_limit if the node has room",
             )
         ]
-    if any("mem_alarm" not in n for n in nodes):
+    if not nodes or any("mem_alarm" not in n for n in nodes):
         return [probe.unknown("alarms", "the API did not report alarms for every node", "alarms")]
     return [probe.finding("alarms", Severity.OK, f"no alarm on {len(nodes)} node(s)")]
 
@@ -78,6 +84,8 @@ async def check_nodes(probe: Probe) -> list[Finding]:
         nodes = await _nodes(probe)
     except MqctlError as exc:
         return [probe.unknown("nodes", exc, "cluster nodes")]
+    if not nodes or any("running" not in n for n in nodes):
+        return [probe.unknown("nodes", "the API did not report every node's state", "nodes")]
     down = [str(n.get("name")) for n in nodes if n.get("running") is False]
     split = [
         f"{n.get('name')} cannot see {limited(n['partitions'])}"

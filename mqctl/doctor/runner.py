@@ -29,8 +29,15 @@ CheckFn = Callable[[Probe], Awaitable[list[Finding]]]
 
 
 def _is(backend: Backend, name: str) -> bool:
-    """The built-in backend ``name`` (by its class's package, not a plugin of that name)."""
-    return backend.name == name and type(backend).__module__.startswith(f"mqctl.backends.{name}")
+    """The built-in backend ``name`` (its own class, not a plugin of that name): the
+    cluster checks read its connection directly (mqctl/doctor/kafka.py, rabbitmq.py)."""
+    if name == "kafka":
+        from mqctl.backends.kafka.backend import KafkaBackend
+
+        return isinstance(backend, KafkaBackend)
+    from mqctl.backends.rabbitmq.backend import RabbitMQBackend
+
+    return isinstance(backend, RabbitMQBackend)
 
 
 def _lag_topics(b: Backend) -> bool:
@@ -80,6 +87,8 @@ def plugin_specs() -> list[CheckSpec]:
     """Checks declared by installed backends through :class:`HealthChecks`."""
     specs: list[CheckSpec] = []
     for cls in registry.backends().objects.values():
+        # a class attribute read before any backend exists (thresholds and --check names
+        # are validated first); running a check goes through isinstance(HealthChecks)
         specs.extend(getattr(cls, "health_checks", ()) or ())
     return specs
 

@@ -12,6 +12,7 @@ from mqctl.doctor.model import CheckSpec
 from mqctl.errors import ConfigError
 
 DEFAULT_INTERVAL = 5.0  # seconds between the two samples of the growth checks
+MAX_INTERVAL = 3600.0  # a doctor run takes about one interval: an hour is the most we wait
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +43,8 @@ def parse_settings(
         if not math.isfinite(value) or value < 0:
             raise ConfigError(f"{where}.{key}: must be a number >= 0, got {value!r}")
         if key == "interval":
+            if value > MAX_INTERVAL:
+                raise ConfigError(f"{where}.interval: at most {MAX_INTERVAL:g} seconds")
             interval = float(value)
         else:
             values[key] = float(value)

@@ -76,3 +76,4 @@ class OffsetResetPlan:
     rows: list[OffsetPlanRow]
     warnings: list[str] = field(default_factory=list)
     backend: str = "kafka"
+    new_group: bool = False  # the group does not exist yet: applying the plan creates it

@@ -84,9 +84,11 @@ async def reset_offsets(
     *,
     execute: bool,
     confirm: Confirm[OffsetResetPlan] | None = None,
+    allow_new_group: bool = False,
 ) -> OffsetResetPlan:
     """Compute the plan; with ``execute``, apply it after ``confirm(plan)`` (audited). The
-    plan alone changes nothing and is not audited."""
+    plan alone changes nothing and is not audited. A group that does not exist is only
+    created with ``allow_new_group`` (:func:`refuse_new_group`)."""
     if not execute:
         _, admin, bare = _admin(session, group, "resetting consumer group offsets")
         return await admin.plan_offsets_reset(bare, spec)
@@ -96,6 +98,7 @@ async def reset_offsets(
         act.target = target_name(broker, "group", bare)
         plan = await admin.plan_offsets_reset(bare, spec)
         _describe(act, plan)
+        refuse_new_group(plan, allow_new_group)
         if confirm is not None:
             await confirm(plan)
         await admin.apply_offsets_reset(plan)
@@ -103,12 +106,26 @@ async def reset_offsets(
         return plan
 
 
-async def apply_reset(session: Session, plan: OffsetResetPlan) -> OffsetResetPlan:
+def refuse_new_group(plan: OffsetResetPlan, allow_new_group: bool) -> None:
+    """A reset for a group that does not exist is most often a typo: refused (exit 2)
+    unless the caller says it means to create the group."""
+    if plan.new_group and not allow_new_group:
+        raise UsageError(
+            f"group {plan.group!r} does not exist (no committed offsets, no members): "
+            "refusing to create it with a reset",
+            hint="check the name with `mqctl groups list`; add --allow-new-group to create it",
+        )
+
+
+async def apply_reset(
+    session: Session, plan: OffsetResetPlan, *, allow_new_group: bool = False
+) -> OffsetResetPlan:
     """Apply a plan shown (and confirmed) earlier; the backend re-checks that the group is
     inactive. Audited."""
     with audited(session, "offsets reset", target_name(plan.backend, "group", plan.group)) as act:
         _describe(act, plan)
         session.check_writable(f"resetting offsets of group {plan.group!r}")
+        refuse_new_group(plan, allow_new_group)
         _, admin = session.backend_for(GroupAdmin, "resetting offsets", backend=plan.backend)
         await admin.apply_offsets_reset(plan)
         act.counts["partitions"] = len(plan.rows)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from typing import TypeVar
 
 from mqctl.backend import QueueCatalog, QueueStatsPages, TopicCatalog
 from mqctl.errors import NotFoundError, UsageError
@@ -20,6 +21,8 @@ from mqctl.models.inventory import (
 )
 from mqctl.session import Session
 
+T = TypeVar("T")
+
 
 async def broker_status(session: Session) -> list[BrokerStatus]:
     return list(await asyncio.gather(*(b.status() for b in session.backends())))
@@ -33,9 +36,34 @@ async def list_topics(session: Session, *, include_internal: bool = False) -> li
     return [topic for batch in results for topic in batch]
 
 
-async def describe_topic(session: Session, name: str) -> TopicDetail:
+async def _holder(
+    session: Session, capability: type[T], name: str, what: str, vhost: str | None = None
+) -> tuple[T, str]:
+    """The backend with ``capability`` that holds ``name`` (a ``kafka:``-style prefix
+    chooses). With several such brokers and no prefix, the one that has the name: a name
+    on none of them goes to the first (it reports "not found"), on several is ambiguous."""
     backend_name, bare = split_prefix(name)
-    _, catalog = session.backend_for(TopicCatalog, "describing topics", backend=backend_name)
+    capable = session.backends_with(capability, what) if backend_name is None else []
+    if len(capable) > 1:
+        answers = await asyncio.gather(
+            *(b.find_destinations(bare, vhost) for b, _ in capable), return_exceptions=True
+        )
+        holders = [
+            b.name for (b, _), a in zip(capable, answers, strict=True) if a and isinstance(a, list)
+        ]
+        if len(holders) > 1:
+            raise UsageError(
+                f"{bare!r} is ambiguous in context {session.context.name!r}: on "
+                f"{', '.join(holders)}",
+                hint="prefix the name with the broker, e.g. kafka:NAME or rabbitmq:NAME",
+            )
+        backend_name = holders[0] if holders else capable[0][0].name
+    _, found = session.backend_for(capability, what, backend=backend_name)
+    return found, bare
+
+
+async def describe_topic(session: Session, name: str) -> TopicDetail:
+    catalog, bare = await _holder(session, TopicCatalog, name, "describing topics")
     return await catalog.describe_topic(bare)
 
 
@@ -74,8 +102,7 @@ async def list_queue_page(
 
 
 async def describe_queue(session: Session, name: str, *, vhost: str | None = None) -> QueueDetail:
-    backend_name, bare = split_prefix(name)
-    _, catalog = session.backend_for(QueueCatalog, "describing queues", backend=backend_name)
+    catalog, bare = await _holder(session, QueueCatalog, name, "describing queues", vhost)
     return await catalog.describe_queue(bare, vhost=vhost)
 
 

@@ -16,7 +16,7 @@ from typing import TypeVar
 
 from mqctl.backend import Backend, LagSource, QueueCatalog
 from mqctl.dlq.discovery import is_dlq_name
-from mqctl.errors import ConnectError, NotFoundError, UsageError
+from mqctl.errors import BrokerTimeout, ConnectError, MqctlError, NotFoundError, UsageError
 from mqctl.lag.estimate import OffsetHistory
 from mqctl.lag.status import apply_snapshot_status, evaluate_window
 from mqctl.models.lag import LagEntry, LagStatus
@@ -112,17 +112,38 @@ def unreachable(entries: list[LagEntry]) -> list[LagEntry]:
     return [e for e in entries if e.kind == UNREACHABLE_KIND]
 
 
+# A backend's whole sample may take a few of its requests' timeouts; past this many, it is
+# reported unreachable so that it can never hold back the other brokers' rows.
+SAMPLE_DEADLINE_TIMEOUTS = 3
+
+
+async def _bounded(name: str, call: Awaitable[_T], request_timeout: float) -> _T:
+    deadline = max(5.0, request_timeout * SAMPLE_DEADLINE_TIMEOUTS)
+    try:
+        return await asyncio.wait_for(call, deadline)
+    except TimeoutError:
+        raise BrokerTimeout(f"{name} did not answer a lag sample within {deadline:g}s") from None
+
+
 async def _each_backend(
-    calls: list[tuple[str, Awaitable[_T]]],
+    calls: list[tuple[str, Awaitable[_T]]], request_timeout: float, *, lenient: bool = False
 ) -> list[tuple[str, _T | ConnectError]]:
-    """Await every backend's call concurrently; a broker that cannot be reached gives its
-    ConnectError instead of a result, so the others' rows still come (partial outages).
-    When every broker failed, the first failure is raised: nothing could be sampled."""
-    results = await asyncio.gather(*(call for _, call in calls), return_exceptions=True)
+    """Await every backend's call concurrently, each within its own deadline; a broker that
+    cannot be reached gives its ConnectError instead of a result, so the others' rows still
+    come (partial outages). ``lenient`` (a watch that has sampled before): any broker error
+    but bad input counts as "could not be sampled" — a node going down answers 404 for its
+    vhost or 5xx for a while, which must not end the watch. When every broker failed, the
+    first failure is raised: nothing could be sampled."""
+    results = await asyncio.gather(
+        *(_bounded(name, call, request_timeout) for name, call in calls),
+        return_exceptions=True,
+    )
     out: list[tuple[str, _T | ConnectError]] = []
     for (name, _), result in zip(calls, results, strict=True):
         if isinstance(result, ConnectError):
             out.append((name, result))
+        elif lenient and isinstance(result, MqctlError) and not isinstance(result, UsageError):
+            out.append((name, ConnectError(result.message, hint=result.hint)))
         elif isinstance(result, BaseException):
             raise result
         else:
@@ -176,8 +197,12 @@ async def snapshot(
     query: LagQuery,
     *,
     queue_brokers: bool = True,
+    lenient: bool = False,
 ) -> list[LagEntry]:
     """One sample of every requested group/queue with snapshot statuses.
+
+    ``lenient`` (watches after their first sample): a broker error or a named group/queue
+    that is not found gives an UNKNOWN row with the reason instead of ending the command.
 
     ``queue_brokers=False`` leaves out the brokers that hold queues (QueueCatalog): their
     lag is each queue's depth, which a view listing the queues already shows (the TUI's
@@ -188,7 +213,11 @@ async def snapshot(
         if queue_brokers or not isinstance(owner, QueueCatalog)
     ]
     if query.groups is None:
-        batches = await _each_backend([(b.name, s.lag(None, query.topic)) for b, s in sources])
+        batches = await _each_backend(
+            [(b.name, s.lag(None, query.topic)) for b, s in sources],
+            session.timeout,
+            lenient=lenient,
+        )
         found: list[LagEntry] = []
         for name, batch in batches:
             found += [unreachable_entry(name, batch)] if isinstance(batch, ConnectError) else batch
@@ -206,7 +235,11 @@ async def snapshot(
         for name in [backend] if backend else list(wanted):
             wanted[name].append(bare)
     asks = [(b, s, wanted[b.name]) for b, s in sources if wanted[b.name]]
-    answers = await _each_backend([(b.name, _names_on(s, n, query.topic)) for b, s, n in asks])
+    answers = await _each_backend(
+        [(b.name, _names_on(s, n, query.topic)) for b, s, n in asks],
+        session.timeout,
+        lenient=lenient,
+    )
     results: list[tuple[list[LagEntry], set[str], list[NotFoundError]]] = []
     down: dict[str, ConnectError] = {}
     for (_, _, names), (name, answer) in zip(asks, answers, strict=True):
@@ -226,6 +259,13 @@ async def snapshot(
             continue  # maybe on the broker that did not answer: UNKNOWN, not "not found"
         if not any(f"{name}:{bare}" in known for name in names):
             missing.append(raw)
+    if missing and lenient:
+        # gone mid-watch (deleted, or a restarting node's 404s): UNKNOWN, the watch goes on
+        reason = errors[0] if errors else NotFoundError("not found")
+        for raw in missing:
+            backend, bare = split_prefix(raw)
+            entries.append(unreachable_entry(backend or "*", ConnectError(reason.message), bare))
+        missing = []
     if missing and len(errors) == 1:
         raise errors[0]  # the broker's own message says what is missing (group or topic)
     if missing:
@@ -294,7 +334,7 @@ async def watch(
     taken = 0
     while count is None or taken < count:
         try:
-            entries = await snapshot(session, query)
+            entries = await snapshot(session, query, lenient=bool(samples))
         except ConnectError as exc:
             if on_error is None:
                 raise
@@ -330,6 +370,6 @@ def _all_unreachable(session: Session, query: LagQuery, exc: ConnectError) -> li
 
 async def _sample_or_unreachable(session: Session, query: LagQuery) -> list[LagEntry]:
     try:
-        return await snapshot(session, query)
+        return await snapshot(session, query, lenient=True)
     except ConnectError as exc:
         return _all_unreachable(session, query, exc)

@@ -10,9 +10,9 @@ the Pilot tests against the real brokers, never with this fake.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from mqctl_tui.app import ServicesFactory
 from mqctl_tui.services import TuiServices
@@ -20,6 +20,7 @@ from mqctl_tui.services import TuiServices
 from mqctl.config.schema import Context
 from mqctl.dlq.models import DeadLetterGroup, InspectReport, MessageSample, RedriveSummary
 from mqctl.dlq.plan import RedriveOptions
+from mqctl.errors import NotSupportedError
 from mqctl.lag.model import GroupDetail, GroupMember, OffsetPlanRow, OffsetResetPlan, ResetSpec
 from mqctl.models.inventory import (
     BindingInfo,
@@ -39,7 +40,9 @@ from mqctl.models.messages import (
     PublishOptions,
     PublishResult,
 )
+from mqctl.session import Session
 
+T = TypeVar("T")
 T0 = datetime(2026, 1, 15, 9, 30, tzinfo=UTC)
 LONG = "q" * 120 + "-middle-" + "z" * 127  # 255 characters: every layout must survive it
 
@@ -325,6 +328,9 @@ class FakeServices:
     def approve_writes(self) -> None:
         return None
 
+    async def call(self, service: Callable[[Session], Awaitable[T]]) -> T:
+        raise NotSupportedError("the admin views are not part of the snapshots")
+
     async def dlq_plan(self, destination: Destination, options: RedriveOptions) -> RedriveSummary:
         return RedriveSummary(
             "kafka", destination.name, True, examined=60, by_destination={"order.created": 60}
@@ -338,6 +344,7 @@ class FakeServices:
         progress: Callable[[RedriveSummary, int | None], None] | None = None,
         stop: asyncio.Event | None = None,
         shown: RedriveSummary | None = None,
+        confirm: Callable[[RedriveSummary], Awaitable[None]] | None = None,
     ) -> RedriveSummary:
         return RedriveSummary("kafka", destination.name, False, examined=60, moved=60)
 

@@ -389,6 +389,9 @@ class MqctlApp(App[None]):
             ("Help", self.action_help, "keys and screens (?)"),
             ("Quit", self.exit, "leave mqctl (q)"),
         ]
+        from mqctl_tui.screens.admin_screen import palette_entries
+
+        commands += palette_entries(self)  # read-only admin views (cluster, policies, ...)
         contexts = self.config.contexts if self.config is not None else {}
         for name in sorted(contexts):
             if name != self.context.name:

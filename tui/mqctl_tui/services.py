@@ -10,8 +10,8 @@ both against it (tests/tui/test_services_protocol.py).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterable
-from typing import Protocol
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Iterable
+from typing import Protocol, TypeVar
 
 from mqctl.config.schema import Context
 from mqctl.dlq.models import InspectReport, RedriveSummary
@@ -41,6 +41,9 @@ async def close_stream(stream: AsyncIterator[object]) -> None:
         await stream.aclose()
 
 
+T = TypeVar("T")
+
+
 class TuiServices(Protocol):
     """What the TUI asks of the brokers (one instance per selected context)."""
 
@@ -51,6 +54,9 @@ class TuiServices(Protocol):
     def backend_names(self) -> list[str]: ...
 
     async def close(self) -> None: ...
+
+    async def call(self, service: Callable[[Session], Awaitable[T]]) -> T:
+        """A read-only core service call with this context's session (the admin views)."""
 
     def approve_writes(self) -> None:
         """The user typed the protected context's name: the session's writes go ahead."""
@@ -101,6 +107,7 @@ class TuiServices(Protocol):
         progress: Callable[[RedriveSummary, int | None], None] | None = None,
         stop: asyncio.Event | None = None,
         shown: RedriveSummary | None = None,
+        confirm: Callable[[RedriveSummary], Awaitable[None]] | None = None,
     ) -> RedriveSummary: ...
 
 
@@ -160,6 +167,9 @@ class Services:
     def approve_writes(self) -> None:
         """The user typed the protected context's name: the session's writes go ahead."""
         self.session.approve_writes()
+
+    async def call(self, service: Callable[[Session], Awaitable[T]]) -> T:
+        return await service(self.session)
 
     # -- inventory -------------------------------------------------------------------------
     async def broker_status(self) -> list[BrokerStatus]:
@@ -320,11 +330,19 @@ class Services:
         progress: Callable[[RedriveSummary, int | None], None] | None = None,
         stop: asyncio.Event | None = None,
         shown: RedriveSummary | None = None,
+        confirm: Callable[[RedriveSummary], Awaitable[None]] | None = None,
     ) -> RedriveSummary:
-        """``shown``: the plan the user confirmed; the result says when it differs."""
+        """``confirm``: asked with the plan before anything moves (a no is audited);
+        ``shown``: a plan confirmed earlier. The result says when it differs from the plan."""
         from mqctl.services import dlq
 
         name = self._dlq_name(destination)
         return await dlq.redrive(
-            self.session, name, options, progress=progress, stop=stop, shown=shown
+            self.session,
+            name,
+            options,
+            progress=progress,
+            stop=stop,
+            shown=shown,
+            confirm=confirm,
         )

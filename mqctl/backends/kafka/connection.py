@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from mqctl.backends.kafka.settings import KafkaSettings
 from mqctl.config.schema import tls_context, tls_error_reason, tls_hint
-from mqctl.errors import AuthError, BrokerTimeout, ConnectError, MqctlError
+from mqctl.errors import AuthError, BrokerTimeout, ConnectError, MqctlError, connect_reason
 from mqctl.single_flight import SingleFlight
 
 if TYPE_CHECKING:
@@ -116,6 +116,8 @@ class KafkaConnection:
         except Exception as exc:
             error = self.translate(exc)
             specific = isinstance(error, AuthError) or tls_error_reason(exc) is not None
+            if not specific and type(error) is ConnectError:
+                return error  # "cannot connect ... (connection refused / DNS lookup failed)"
             return error if specific else None
         conn.close()
         return None
@@ -132,7 +134,7 @@ class KafkaConnection:
             )
         if isinstance(exc, kerr.KafkaConnectionError | ConnectionError | OSError):
             return ConnectError(
-                f"cannot connect to Kafka at {address}",
+                f"cannot connect to Kafka at {address} ({connect_reason(exc)})",
                 hint=f"is the broker running? check kafka.bootstrap-servers of context "
                 f"{self.context!r}",
             )

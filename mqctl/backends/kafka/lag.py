@@ -110,6 +110,9 @@ async def snapshot(
         await record_timestamps(conn, metadata, positions) if time_lag and positions else {}
     )
     now_ms = time.time() * 1000
+    if topic is not None and groups is None:
+        # `lag --topic T`: only the groups that read T (a committed offset or an assignment)
+        names = [g for g in names if rows[g]]
     return [
         _entry(
             group,

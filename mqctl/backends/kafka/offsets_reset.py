@@ -65,7 +65,16 @@ async def plan(conn: KafkaConnection, group: str, spec: ResetSpec) -> OffsetRese
                 clamped=clamped,
             )
         )
-    return OffsetResetPlan(group, spec.mode, False, rows, warnings)
+    # No committed offset on any topic and no member: the group does not exist (a typo?);
+    # committing would create it. Said in the plan, and --execute needs --allow-new-group.
+    new_group = not committed.get(group) and not members
+    if new_group:
+        warnings.insert(
+            0,
+            f"group {group!r} does not exist (no committed offsets, no members): applying "
+            "this plan creates it",
+        )
+    return OffsetResetPlan(group, spec.mode, False, rows, warnings, new_group=new_group)
 
 
 def _partitions(metadata: object, spec: ResetSpec, address: str) -> list[tuple[str, int]]:

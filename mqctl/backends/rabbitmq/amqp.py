@@ -9,7 +9,7 @@ messages are not reused verbatim because some of them echo the connection URL.
 from __future__ import annotations
 
 import asyncio
-import os
+import contextlib
 from typing import TYPE_CHECKING
 
 from mqctl.backends.rabbitmq.management import ManagementClient
@@ -180,6 +180,32 @@ class AmqpConnections:
             )
         return BrokerError(f"RabbitMQ at {where}: {type(exc).__name__}: {scrub(str(exc))}")
 
+    async def forget(self, vhost: str) -> None:
+        """Drop the vhost's connection (e.g. after the broker closed it with a
+        connection-level error): the next use opens a new one."""
+        async with self._lock:
+            connection = self._connections.pop(vhost, None)
+        if connection is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(connection.close(), self.timeout)
+
+    async def queue_exists(self, vhost: str, name: str) -> bool:
+        """Whether the queue exists, from a passive declare (no management API needed). A
+        missing queue closes the channel, so a throw-away one is used."""
+        import aiormq.exceptions as amqp_errors
+
+        channel = await self.channel(vhost)
+        try:
+            await channel.declare_queue(name, passive=True, timeout=self.timeout)
+        except amqp_errors.ChannelNotFoundEntity:
+            return False
+        except Exception as exc:
+            raise self.map_error(exc, vhost, f"queue {name!r}") from None
+        finally:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(asyncio.shield(channel.close()), self.timeout)
+        return True
+
     async def close(self) -> None:
         connections, self._connections = list(self._connections.values()), {}
         for connection in connections:
@@ -199,18 +225,6 @@ def _refused_at_open(exc: BaseException) -> bool:
 
 
 def _os_reason(exc: BaseException) -> str:
-    """``connection refused`` and friends, found in the exception or its causes."""
-    import errno
+    from mqctl.errors import connect_reason
 
-    chain: list[BaseException] = []
-    seen: BaseException | None = exc
-    while seen is not None and len(chain) < 5:
-        chain.append(seen)
-        seen = seen.__cause__ or seen.__context__
-    for item in chain:
-        code = item.errno if isinstance(item, OSError) else None
-        if isinstance(item, ConnectionRefusedError) or code == errno.ECONNREFUSED:
-            return "connection refused"
-        if isinstance(code, int) and code in errno.errorcode:
-            return os.strerror(code).lower()
-    return type(exc).__name__
+    return connect_reason(exc)

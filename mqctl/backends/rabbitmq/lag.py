@@ -16,6 +16,7 @@ Rules (docs/rabbitmq.md, "Lag"):
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from typing import Any
 
@@ -164,6 +165,15 @@ async def amqp_counts(
     own answer, for when the management API's statistics are missing or stale. Queues that
     cannot be declared (gone, node down) are left out; an unreachable node gives {}."""
     found: dict[str, tuple[int, int]] = {}
+    # bounded as a whole: a node that is going down may leave a call hanging
+    with contextlib.suppress(MqctlError, TimeoutError):
+        await asyncio.wait_for(_declare_each(amqp, vhost, names, found), amqp.timeout * 2)
+    return found
+
+
+async def _declare_each(
+    amqp: AmqpConnections, vhost: str, names: list[str], found: dict[str, tuple[int, int]]
+) -> None:
     channel: Any = None
     try:
         for name in names[:CROSS_CHECK_LIMIT]:
@@ -175,36 +185,47 @@ async def amqp_counts(
                 continue
             result = queue.declaration_result
             found[name] = (int(result.message_count or 0), int(result.consumer_count or 0))
-    except MqctlError:
-        return found
     finally:
         if channel is not None and not channel.is_closed:
             with contextlib.suppress(Exception):
-                await channel.close()
-    return found
+                await asyncio.wait_for(asyncio.shield(channel.close()), amqp.timeout)
+
+
+def _reads_empty(doc: dict[str, Any]) -> bool:
+    """The management API says the queue is empty; its figures lag the queue by up to the
+    statistics interval (5 s by default), so a backlog that just arrived reads 0."""
+    return doc.get("type") != "stream" and not doc.get("messages") and not doc.get("consumers")
 
 
 async def _settle(
-    docs: list[dict[str, Any]], amqp: AmqpConnections | None, vhost: str
+    docs: list[dict[str, Any]], amqp: AmqpConnections | None, vhost: str, named: bool
 ) -> dict[str, LagEntry]:
-    """Entries for the queues whose statistics are missing: figures from a passive declare
-    when AMQP answers (marked in ``error``), else UNKNOWN."""
-    stale = [d for d in docs if stats_missing(d)]
-    if not stale:
-        return {}
-    counts = await amqp_counts(amqp, vhost, [d["name"] for d in stale]) if amqp else {}
+    """Entries for the queues whose management figures cannot be trusted: statistics missing
+    (a restart) or, for queues named by the caller (few), an "empty, no consumers" answer
+    that may be stale. Figures from a passive declare when AMQP answers (said in ``error``),
+    else UNKNOWN for the missing ones."""
+    missing = [d for d in docs if stats_missing(d)]
+    empty = [d for d in docs if named and not stats_missing(d) and _reads_empty(d)]
+    if not (missing or empty) or amqp is None:
+        return {d["name"]: unknown_entry(d, STATS_MISSING) for d in missing}
+    counts = await amqp_counts(amqp, vhost, [d["name"] for d in missing + empty])
     settled: dict[str, LagEntry] = {}
-    for doc in stale:
+    for doc in missing + empty:
         name = doc["name"]
+        stale = doc in empty
         if name not in counts or doc.get("type") == "stream":
-            settled[name] = unknown_entry(doc, STATS_MISSING)
+            if not stale:
+                settled[name] = unknown_entry(doc, STATS_MISSING)
             continue
         ready, consumers = counts[name]
+        if stale and not ready and not consumers:
+            continue  # the broker agrees: empty
         fixed = {**doc, "messages": ready, "messages_ready": ready, "consumers": consumers}
         fixed["messages_unacknowledged"] = doc.get("messages_unacknowledged") or 0
         fixed.pop("message_stats", None)  # rates from before the restart mean nothing
         entry = lag_entry(fixed, [])
-        entry.error = f"{STATS_MISSING}; ready and consumers from an AMQP passive declare"
+        why = "management statistics lag behind the queue" if stale else STATS_MISSING
+        entry.error = f"{why}; ready and consumers from an AMQP passive declare"
         settled[name] = entry
     return settled
 
@@ -228,7 +249,7 @@ async def queue_lag(
     streams: dict[str, list[dict[str, Any]]] = {}
     if any(d.get("type") == "stream" for d in docs):
         streams = await _stream_consumers(api, vhost)
-    settled = await _settle(docs, amqp, vhost)
+    settled = await _settle(docs, amqp, vhost, named=groups is not None)
     entries = [
         settled.get(d["name"]) or lag_entry(d, streams.get(d.get("name", ""), [])) for d in docs
     ]

@@ -21,6 +21,7 @@ from mqctl.errors import (
     ConnectError,
     NotFoundError,
     UsageError,
+    connect_reason,
 )
 
 if TYPE_CHECKING:
@@ -77,13 +78,16 @@ class ManagementClient:
         params: Mapping[str, Any] | None = None,
         body: Any = None,
         what: str = "",
+        headers: Mapping[str, str] | None = None,
     ) -> Any:
         """One API call; every failure becomes a one-line error naming the redacted URL."""
         import httpx
 
         url = self.settings.management_url
         try:
-            response = await self._client().request(method, f"/api{path}", params=params, json=body)
+            response = await self._client().request(
+                method, f"/api{path}", params=params, json=body, headers=headers
+            )
         except httpx.TimeoutException:
             raise BrokerTimeout(
                 f"RabbitMQ management API at {url} did not answer within {self.timeout:g}s"
@@ -95,7 +99,7 @@ class ManagementClient:
                     f"TLS with the RabbitMQ management API at {url} failed: {tls_reason}",
                     hint=tls_hint(self.settings.tls),
                 ) from None
-            reason = "connection refused" if isinstance(exc, httpx.ConnectError) else ""
+            reason = connect_reason(exc) if isinstance(exc, httpx.ConnectError) else ""
             raise ConnectError(
                 f"cannot connect to the RabbitMQ management API at {url} "
                 f"({reason or type(exc).__name__})",

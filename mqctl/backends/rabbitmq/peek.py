@@ -28,12 +28,12 @@ from collections.abc import AsyncGenerator, AsyncIterator
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from mqctl.backends.rabbitmq.amqp import AmqpConnections
+from mqctl.backends.rabbitmq.amqp import AmqpConnections, reply_text
 from mqctl.backends.rabbitmq.convert import to_message
 from mqctl.backends.rabbitmq.delivery_limit import PeekFences, check_fence, read_limit
 from mqctl.backends.rabbitmq.inventory import queue_doc
 from mqctl.backends.rabbitmq.management import ManagementClient
-from mqctl.errors import ConnectError, UsageError
+from mqctl.errors import AuthError, ConnectError, UsageError
 from mqctl.models.inventory import Destination
 from mqctl.models.messages import Message, PeekOptions, StartPosition
 
@@ -61,11 +61,20 @@ async def peek(
     try:
         doc = await queue_doc(api, name, vhost)
     except ConnectError as exc:
-        raise type(exc)(
-            f"{exc.message}; peek needs the management API to learn the queue's type and "
-            f"delivery limit before touching it",
-            hint=exc.hint,
-        ) from None
+        if isinstance(exc, AuthError):
+            raise
+        # AMQP alone: learn the type from the queue itself (docs/rabbitmq.md, "Peek").
+        log.warning(
+            "note: %s; peeking %r over AMQP alone (type learned from the queue, quorum "
+            "queues refused: their delivery limit is not known)",
+            exc.message.rstrip("."),
+            name,
+        )
+        fallback = _peek_without_management(amqp, vhost, name, options)
+        async with contextlib.aclosing(fallback):
+            async for message in fallback:
+                yield message
+        return
     queue_type = doc.get("type") or "classic"
     reader: AsyncGenerator[Message, None]
     if queue_type == "stream":
@@ -128,6 +137,58 @@ def _check_quorum(name: str, limit: int | None, options: PeekOptions) -> None:
             f"{name!r} is a quorum queue with delivery limit {limit}: returning even a fresh "
             f"message would bring it to the limit, so peek is refused even with --allow-requeue"
         )
+
+
+async def _peek_without_management(
+    amqp: AmqpConnections, vhost: str, name: str, options: PeekOptions
+) -> AsyncGenerator[Message, None]:
+    """Peek when only AMQP answers. A stream refuses ``basic.get``: then it is read as a
+    stream. Otherwise the first fetched message tells the type: quorum queues stamp
+    ``x-delivery-count`` on every delivery, classic ones do not. For a quorum queue the
+    limit is unknown, so that one message is returned (its count goes up by one; it is not
+    shown) and the peek is refused; a classic queue is peeked as usual."""
+    import aiormq.exceptions as amqp_errors
+
+    channel = await amqp.channel(vhost)
+    try:
+        queue = await _passive_queue(amqp, channel, vhost, name)
+        try:
+            first = await queue.get(no_ack=False, fail=False, timeout=amqp.timeout)
+        except (amqp_errors.ConnectionNotImplemented, amqp_errors.ChannelClosed) as exc:
+            # RabbitMQ closes the connection: "basic.get not supported by stream queues"
+            if "stream" not in reply_text(exc).lower():
+                raise amqp.map_error(exc, vhost, f"queue {name!r}") from None
+            first, stream = None, True
+        except Exception as exc:
+            raise amqp.map_error(exc, vhost, f"queue {name!r}") from None
+        else:
+            stream = False
+        quorum = first is not None and "x-delivery-count" in (first.headers or {})
+        if first is not None:
+            await _return_all(amqp, channel, [first], name, quorum=True)  # quietly
+    finally:
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(asyncio.shield(channel.close()), amqp.timeout)
+    reader: AsyncGenerator[Message, None]
+    if stream:
+        await amqp.forget(vhost)  # the broker closed that connection over the basic.get
+        reader = _peek_stream(amqp, vhost, name, options)
+    elif quorum:
+        raise UsageError(
+            f"{name!r} is a quorum queue and its delivery limit cannot be read without the "
+            f"management API: refusing to peek (the one message fetched to learn the queue "
+            f"type was returned unseen; its delivery count went up by one)",
+            hint="peek it once the management API answers",
+        )
+    elif first is None:
+        return  # empty
+    else:
+        if options.follow:
+            raise UsageError(f"--follow works on streams only: {name!r} is a queue")
+        reader = _peek_queue(amqp, vhost, name, options, quorum=False, limit=None)
+    async with contextlib.aclosing(reader):
+        async for message in reader:
+            yield message
 
 
 def _delivery_count(msg: AbstractIncomingMessage) -> int:

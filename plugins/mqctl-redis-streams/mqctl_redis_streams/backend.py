@@ -1,7 +1,8 @@
 """The Redis Streams backend: glue between mqctl's backend Protocols and the modules beside it.
 
 Capabilities: Backend, TopicCatalog (streams), MessageReader (peek), MessageWriter (publish),
-LagSource (consumer groups), DeadLetterSupport (DLQ streams by naming convention).
+LagSource (consumer groups), DeadLetterSupport (DLQ streams by naming convention), HealthChecks
+(`mqctl doctor`: pending entries idle too long).
 Importing this module does not import ``redis``.
 """
 
