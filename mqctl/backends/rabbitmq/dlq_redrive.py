@@ -273,7 +273,8 @@ class _Run:
             self._publish_one(self.inflight.seq, exchange, routing_key, outgoing)
             return
         properties = encode_properties(outgoing.properties, outgoing.headers)
-        self.batch.append(self.encoder.encode(exchange, routing_key, outgoing.value, properties))
+        body = outgoing.value or b""  # AMQP has no null body: a null value goes as empty
+        self.batch.append(self.encoder.encode(exchange, routing_key, body, properties))
         self.inflight.published(tag, target, (message_id, exchange, routing_key))
         if len(self.batch) >= FLUSH_EVERY or self.control.rate_limited:
             await self._flush()
