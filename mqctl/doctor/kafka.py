@@ -121,28 +121,21 @@ async def check_under_replicated(probe: Probe) -> list[Finding]:
             below.append(f"{text}, min.insync.replicas={least}")
         else:
             shrunk.append(text if least is not None else f"{text} (min.insync.replicas unknown)")
-    findings = []
-    if below:
-        findings.append(
-            probe.finding(
-                name,
-                Severity.CRIT,
-                f"{len(below)} topic(s) with partitions whose ISR is below min.insync.replicas",
-                below[:50],
-                "producers with acks=all are refused (NotEnoughReplicas): bring the missing "
-                "brokers back; lowering min.insync.replicas trades durability",
-            )
-        )
-    if shrunk:
-        findings.append(
-            probe.finding(
-                name,
-                Severity.WARN,
-                f"{len(under)} partition(s) of {len(shrunk)} topic(s) under-replicated "
-                f"(ISR shrunk)",
-                shrunk[:50],
-                "a broker is down or cannot keep up: check the brokers missing from the ISR "
-                "(disk, network, GC); one more failure risks data",
-            )
-        )
-    return findings
+    return probe.tiers(
+        name,
+        (
+            Severity.CRIT,
+            below,
+            f"{len(below)} topic(s) with partitions whose ISR is below min.insync.replicas",
+            "producers with acks=all are refused (NotEnoughReplicas): bring the missing "
+            "brokers back; lowering min.insync.replicas trades durability",
+        ),
+        (
+            Severity.WARN,
+            shrunk,
+            f"{len(under)} partition(s) of {len(shrunk)} topic(s) under-replicated (ISR shrunk)",
+            "a broker is down or cannot keep up: check the brokers missing from the ISR "
+            "(disk, network, GC); one more failure risks data",
+        ),
+        most=50,
+    )

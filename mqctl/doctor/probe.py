@@ -14,6 +14,7 @@ from mqctl.errors import MqctlError
 from mqctl.session import Session
 
 T = TypeVar("T")
+Tier = tuple[Severity, Sequence[str], str, str]  # severity, evidence, summary, action
 
 
 class Probe:
@@ -60,6 +61,15 @@ class Probe:
             action=action,
             context=self.session.context.name,
         )
+
+    def tiers(self, check: str, *tiers: Tier, most: int = 20) -> list[Finding]:
+        """A finding per tier that has evidence, e.g. a CRIT one for queues that stopped and
+        a WARN one for those falling behind; the evidence shows its first ``most`` lines."""
+        return [
+            self.finding(check, severity, summary, lines[:most], action)
+            for severity, lines, summary, action in tiers
+            if lines
+        ]
 
     def unknown(self, check: str, error: MqctlError | str, what: str) -> Finding:
         """The check could not get its data: say why; never OK."""

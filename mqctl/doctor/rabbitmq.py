@@ -121,28 +121,23 @@ async def check_quorum_queues(probe: Probe) -> list[Finding]:
             below.append(f"{name_}: {len(online)} of {len(members)} members online")
         elif len(online) < len(members):
             degraded.append(f"{name_}: {len(online)} of {len(members)} members online")
-    findings = []
-    if leaderless or below:
-        findings.append(
-            probe.finding(
-                name,
-                Severity.CRIT,
-                f"{len(leaderless) + len(below)} quorum queue(s) unavailable",
-                [*leaderless, *below][:20],
-                "bring back the nodes hosting their members; the queue accepts nothing "
-                "until a majority is online",
-            )
-        )
-    if degraded:
-        findings.append(
-            probe.finding(
-                name,
-                Severity.WARN,
-                f"{len(degraded)} quorum queue(s) with members offline",
-                degraded[:20],
-                "restart the missing nodes; one more loss may cost the quorum",
-            )
-        )
+    unavailable = [*leaderless, *below]
+    findings = probe.tiers(
+        name,
+        (
+            Severity.CRIT,
+            unavailable,
+            f"{len(unavailable)} quorum queue(s) unavailable",
+            "bring back the nodes hosting their members; the queue accepts nothing "
+            "until a majority is online",
+        ),
+        (
+            Severity.WARN,
+            degraded,
+            f"{len(degraded)} quorum queue(s) with members offline",
+            "restart the missing nodes; one more loss may cost the quorum",
+        ),
+    )
     if not findings:
         findings.append(
             probe.finding(
