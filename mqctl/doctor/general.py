@@ -70,11 +70,8 @@ async def check_dlq(probe: Probe) -> list[Finding]:
             f"{len(holding)} dead-letter queue(s) hold messages",
             "inspect with `mqctl dlq inspect NAME`; redrive or purge once understood",
         ),
+        ok=f"{len(latest)} dead-letter queue(s), all empty",
     )
-    if not findings:
-        findings.append(
-            probe.finding(name, Severity.OK, f"{len(latest)} dead-letter queue(s), all empty")
-        )
     if second is None:
         findings.append(
             probe.unknown(name, "needs two samples: run with --interval > 0", "DLQ growth")

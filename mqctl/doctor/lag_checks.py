@@ -120,6 +120,7 @@ async def check_groups(probe: Probe) -> list[Finding]:
                 f"{e.group}: {e.status.value}, lag {e.total_lag} on {topics}, {e.members} member(s)"
             )
     crit, warn = bad[Severity.CRIT], bad[Severity.WARN]
+    how = "over two samples" if window.windowed else "one sample (--interval 0)"
     findings = probe.tiers(
         name,
         (
@@ -135,12 +136,8 @@ async def check_groups(probe: Probe) -> list[Finding]:
             f"{len(warn)} consumer group(s) falling behind or rewound",
             "watch with `mqctl lag GROUP --watch`; add consumers if the lag keeps growing",
         ),
+        ok=None if unknown else f"{len(groups)} consumer group(s) healthy ({how})",
     )
-    if not findings and not unknown:
-        how = "over two samples" if window.windowed else "one sample (--interval 0)"
-        findings.append(
-            probe.finding(name, Severity.OK, f"{len(groups)} consumer group(s) healthy ({how})")
-        )
     return findings + unknown
 
 
@@ -210,11 +207,8 @@ async def check_queues_no_consumers(probe: Probe) -> list[Finding]:
             f"{len(idle)} queue(s) hold messages nobody consumes",
             "start the consumer, or purge/delete the queue if it is abandoned",
         ),
+        ok=None if unknown else f"{len(queues)} queue(s): none left without consumers",
     )
-    if not findings and not unknown:
-        findings.append(
-            probe.finding(name, Severity.OK, f"{len(queues)} queue(s): none left without consumers")
-        )
     return findings + unknown
 
 
@@ -257,9 +251,8 @@ async def check_queue_growth(probe: Probe) -> list[Finding]:
             f"{len(growing)} queue(s) growing faster than consumed",
             "add consumers or find what slows them; `mqctl lag QUEUE --watch` shows the drain time",
         ),
+        ok=None if unknown else "no consumed queue is growing",
     )
-    if not findings and not unknown:
-        findings.append(probe.finding(name, Severity.OK, "no consumed queue is growing"))
     return findings + unknown
 
 

@@ -62,14 +62,21 @@ class Probe:
             context=self.session.context.name,
         )
 
-    def tiers(self, check: str, *tiers: Tier, most: int = 20) -> list[Finding]:
+    def tiers(
+        self, check: str, *tiers: Tier, ok: str | None = None, most: int = 20
+    ) -> list[Finding]:
         """A finding per tier that has evidence, e.g. a CRIT one for queues that stopped and
-        a WARN one for those falling behind; the evidence shows its first ``most`` lines."""
-        return [
+        a WARN one for those falling behind (the evidence shows its first ``most`` lines);
+        with none, an OK finding saying ``ok`` (None: nothing, e.g. when some entries could
+        not be judged)."""
+        found = [
             self.finding(check, severity, summary, lines[:most], action)
             for severity, lines, summary, action in tiers
             if lines
         ]
+        if not found and ok is not None:
+            found.append(self.finding(check, Severity.OK, ok))
+        return found
 
     def unknown(self, check: str, error: MqctlError | str, what: str) -> Finding:
         """The check could not get its data: say why; never OK."""

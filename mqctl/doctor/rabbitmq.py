@@ -137,13 +137,8 @@ async def check_quorum_queues(probe: Probe) -> list[Finding]:
             f"{len(degraded)} quorum queue(s) with members offline",
             "restart the missing nodes; one more loss may cost the quorum",
         ),
+        ok=f"{len(quorum)} quorum queue(s) with leader and quorum",
     )
-    if not findings:
-        findings.append(
-            probe.finding(
-                name, Severity.OK, f"{len(quorum)} quorum queue(s) with leader and quorum"
-            )
-        )
     return findings
 
 
