@@ -141,12 +141,19 @@ def listing(
 ) -> None:
     """The whole fleet path of a listing command: fan out, render, exit code."""
     outcomes = gather(fn, contexts, all_contexts)
+    render_rows(outcomes, output, columns)
+    finish(outcomes)
+
+
+def render_rows(
+    outcomes: Sequence[Outcome[list[Any]]], output: str, columns: Sequence[Column]
+) -> None:
+    """Every context's rows in one table (a CONTEXT column first) or one JSON list."""
     rows = rows_of(outcomes)
     if output == "table":
         render(rows, output, columns=fleet_columns(columns))
     else:
         render([_json_row(r) for r in rows], output)
-    finish(outcomes)
 
 
 def lag(
@@ -178,11 +185,7 @@ def lag(
         return await service.window(session, query, window, step)
 
     outcomes = gather(sample, contexts, all_contexts)
-    rows = rows_of(outcomes)
-    if output == "table":
-        render(rows, output, columns=fleet_columns(SUMMARY_COLUMNS))
-    else:
-        render([_json_row(r) for r in rows], output)
+    render_rows(outcomes, output, SUMMARY_COLUMNS)
     failed = 0
     if limits.active:
         for o in outcomes:
