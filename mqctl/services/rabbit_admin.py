@@ -31,10 +31,9 @@ from mqctl.session import Session
 T = TypeVar("T")
 
 
-def _find(session: Session, capability: type[T], what: str) -> tuple[str, T]:
-    """(backend name, the backend as ``capability``)."""
-    backend, found = session.backend_for(capability, what)
-    return backend.name, found
+def _find(session: Session, capability: type[T], what: str) -> T:
+    """The one backend with ``capability`` (ambiguous or missing: exit 2), typed as it."""
+    return session.backend_for(capability, what)[1]
 
 
 def _vhost_target(kind: str, name: str, vhost: str | None) -> str:
@@ -48,7 +47,7 @@ def _vhost_target(kind: str, name: str, vhost: str | None) -> str:
 async def list_policies(
     session: Session, *, vhost: str | None, all_vhosts: bool, operator: bool | None
 ) -> list[PolicyInfo]:
-    _, admin = _find(session, PolicyAdmin, "listing policies")
+    admin = _find(session, PolicyAdmin, "listing policies")
     return await admin.list_policies(vhost=vhost, all_vhosts=all_vhosts, operator=operator)
 
 
@@ -61,7 +60,7 @@ async def set_policy(session: Session, policy: PolicySpec, *, dry_run: bool) -> 
         )
         if not dry_run:
             session.check_writable(f"setting {kind} {policy.name!r}")
-        _, admin = _find(session, PolicyAdmin, "setting policies")
+        admin = _find(session, PolicyAdmin, "setting policies")
         change = await admin.set_policy(policy, dry_run=dry_run)
         act.counts["matching_queues"] = len(change.matching_queues)
         return change
@@ -81,7 +80,7 @@ async def delete_policy(
     with audited_unless_dry_run(session, f"{kind} delete", target, dry_run):
         if not dry_run:
             session.check_writable(f"deleting {kind} {name!r}")
-        _, admin = _find(session, PolicyAdmin, "deleting policies")
+        admin = _find(session, PolicyAdmin, "deleting policies")
 
         async def run(dry: bool) -> PolicyChange:
             return await admin.delete_policy(name, vhost=vhost, operator=operator, dry_run=dry)
@@ -92,16 +91,12 @@ async def delete_policy(
 # --- vhosts, exchanges, bindings --------------------------------------------------------
 
 
-def _topology(session: Session, what: str) -> TopologyAdmin:
-    return _find(session, TopologyAdmin, what)[1]
-
-
 async def create_vhost(
     session: Session, name: str, *, description: str | None, tags: list[str]
 ) -> TopologyChange:
     with audited(session, "vhost create", target_name("rabbitmq", "vhost", name)) as act:
         session.check_writable(f"creating vhost {name!r}")
-        admin = _topology(session, "creating vhosts")
+        admin = _find(session, TopologyAdmin, "creating vhosts")
         change = await admin.create_vhost(name, description=description, tags=tags)
         act.counts["created"] = int(change.changed)
         return change
@@ -118,7 +113,7 @@ async def delete_vhost(
     with audited_unless_dry_run(session, "vhost delete", target, dry_run) as act:
         if not dry_run:
             session.check_writable(f"deleting vhost {name!r}")
-        admin = _topology(session, "deleting vhosts")
+        admin = _find(session, TopologyAdmin, "deleting vhosts")
 
         async def run(dry: bool) -> TopologyChange:
             return await admin.delete_vhost(name, dry_run=dry)
@@ -132,7 +127,7 @@ async def create_exchange(session: Session, exchange: ExchangeSpec) -> TopologyC
     target = _vhost_target("exchange", exchange.name, exchange.vhost)
     with audited(session, "exchange create", target) as act:
         session.check_writable(f"creating exchange {exchange.name!r}")
-        change = await _topology(session, "creating exchanges").create_exchange(exchange)
+        change = await _find(session, TopologyAdmin, "creating exchanges").create_exchange(exchange)
         act.counts["created"] = int(change.changed)
         return change
 
@@ -150,7 +145,7 @@ async def delete_exchange(
     with audited_unless_dry_run(session, "exchange delete", target, dry_run):
         if not dry_run:
             session.check_writable(f"deleting exchange {name!r}")
-        admin = _topology(session, "deleting exchanges")
+        admin = _find(session, TopologyAdmin, "deleting exchanges")
 
         async def run(dry: bool) -> TopologyChange:
             return await admin.delete_exchange(name, vhost=vhost, if_unused=if_unused, dry_run=dry)
@@ -168,7 +163,7 @@ async def create_binding(session: Session, binding: BindingSpec) -> TopologyChan
         session.check_writable(
             f"binding {binding.destination_type} {binding.destination!r} to {binding.source!r}"
         )
-        change = await _topology(session, "creating bindings").create_binding(binding)
+        change = await _find(session, TopologyAdmin, "creating bindings").create_binding(binding)
         act.counts["created"] = int(change.changed)
         return change
 
@@ -187,7 +182,7 @@ async def delete_binding(
             session.check_writable(
                 f"unbinding {binding.destination!r} from exchange {binding.source!r}"
             )
-        admin = _topology(session, "deleting bindings")
+        admin = _find(session, TopologyAdmin, "deleting bindings")
 
         async def run(dry: bool) -> TopologyChange:
             return await admin.delete_binding(binding, dry_run=dry)
@@ -199,13 +194,13 @@ async def delete_binding(
 
 
 async def list_users(session: Session) -> list[UserInfo]:
-    return await _find(session, AccessAdmin, "listing users")[1].list_users()
+    return await _find(session, AccessAdmin, "listing users").list_users()
 
 
 async def list_permissions(
     session: Session, *, vhost: str | None, user: str | None
 ) -> list[PermissionInfo]:
-    _, admin = _find(session, AccessAdmin, "listing permissions")
+    admin = _find(session, AccessAdmin, "listing permissions")
     return await admin.list_permissions(vhost=vhost, user=user)
 
 
@@ -222,7 +217,7 @@ async def close_connection(
         act.details["reason"] = reason
         if not dry_run:
             session.check_writable(f"closing connection {name!r}")
-        _, admin = _find(session, AccessAdmin, "closing connections")
+        admin = _find(session, AccessAdmin, "closing connections")
 
         async def run(dry: bool) -> dict[str, Any]:
             return await admin.close_connection(name, reason=reason, dry_run=dry)
@@ -233,24 +228,22 @@ async def close_connection(
 # --- nodes, shovels, definitions --------------------------------------------------------
 
 
-def _ops(session: Session, what: str) -> BrokerOperations:
-    return _find(session, BrokerOperations, what)[1]
-
-
 async def list_nodes(session: Session) -> list[NodeInfo]:
-    return await _ops(session, "listing nodes").list_nodes()
+    return await _find(session, BrokerOperations, "listing nodes").list_nodes()
 
 
 async def list_shovels(
     session: Session, *, vhost: str | None, all_vhosts: bool
 ) -> list[ShovelInfo]:
-    return await _ops(session, "listing shovels").list_shovels(vhost=vhost, all_vhosts=all_vhosts)
+    return await _find(session, BrokerOperations, "listing shovels").list_shovels(
+        vhost=vhost, all_vhosts=all_vhosts
+    )
 
 
 async def export_definitions(
     session: Session, *, vhost: str | None, include_secrets: bool
 ) -> dict[str, Any]:
-    ops = _ops(session, "exporting definitions")
+    ops = _find(session, BrokerOperations, "exporting definitions")
     return await ops.export_definitions(vhost=vhost, include_secrets=include_secrets)
 
 
@@ -268,7 +261,7 @@ async def import_definitions(
         act.details["file"] = source
         if not dry_run:
             session.check_writable(f"importing definitions from {source}")
-        ops = _ops(session, "importing definitions")
+        ops = _find(session, BrokerOperations, "importing definitions")
 
         async def run(dry: bool) -> DefinitionsImport:
             return await ops.import_definitions(doc, source=source, vhost=vhost, dry_run=dry)
