@@ -35,6 +35,7 @@ COMMAND_MODULES = [
     "mqctl.cli.offsets",
     "mqctl.cli.doctor",
     "mqctl.cli.exporter",
+    "mqctl.cli.schemas",
 ]
 
 HELP = """mqctl: operations console for Kafka and RabbitMQ.

@@ -116,6 +116,17 @@ def publish_cmd(
     mandatory: Annotated[
         bool, typer.Option("--mandatory", help="RabbitMQ: unroutable messages count as failed.")
     ] = False,
+    schema_subject: Annotated[
+        str | None,
+        typer.Option(
+            "--schema-subject",
+            help="Encode each JSON value with this registry subject's Avro/Protobuf schema "
+            "(wire format: magic byte, schema id). Needs the mqctl-schemas plugin.",
+        ),
+    ] = None,
+    schema_version: Annotated[
+        str, typer.Option("--schema-version", help="With --schema-subject: version or 'latest'.")
+    ] = "latest",
     output: OutputOpt = OutputFormat.table,
     yes: YesOpt = False,
 ) -> None:
@@ -151,7 +162,8 @@ def publish_cmd(
         persistent=persistent,
         compression=compression,
     )
-    _publish(spec, options, target, exchange, queue, vhost, per_second, output)
+    schema = (schema_subject, schema_version) if schema_subject is not None else None
+    _publish(spec, options, target, exchange, queue, vhost, per_second, output, schema)
 
 
 def _properties(
@@ -188,6 +200,7 @@ def _publish(
     vhost: str | None,
     per_second: float | None,
     output: str,
+    schema: tuple[str, str] | None = None,
 ) -> None:
     from mqctl.errors import PartialFailure
     from mqctl.messages.render import json_line
@@ -205,6 +218,11 @@ def _publish(
             session, target, exchange=exchange, queue=queue, vhost=vhost
         )
         summary.destination = destination.qualified
+        nonlocal messages
+        if schema is not None:
+            from mqctl.cli.schemas import encoded_messages
+
+            messages = encoded_messages(session.context, messages, *schema)
         started = time.monotonic()
         try:
             if output == "jsonl":
