@@ -12,6 +12,7 @@ from mqctl.cli.common import OutputOpt, VhostOpt, YesOpt, few_collections, run_w
 from mqctl.output.render import OutputFormat
 
 if TYPE_CHECKING:
+    from mqctl.cli.schemas import SchemaEncoding
     from mqctl.messages.sources import SourceSpec
     from mqctl.services.messages import PublishSummary
     from mqctl.session import Session
@@ -162,7 +163,11 @@ def publish_cmd(
         persistent=persistent,
         compression=compression,
     )
-    schema = (schema_subject, schema_version) if schema_subject is not None else None
+    schema = None
+    if schema_subject is not None:
+        from mqctl.cli.schemas import SchemaEncoding
+
+        schema = SchemaEncoding(schema_subject, schema_version)
     _publish(spec, options, target, exchange, queue, vhost, per_second, output, schema)
 
 
@@ -200,7 +205,7 @@ def _publish(
     vhost: str | None,
     per_second: float | None,
     output: str,
-    schema: tuple[str, str] | None = None,
+    schema: SchemaEncoding | None = None,
 ) -> None:
     from mqctl.errors import PartialFailure
     from mqctl.messages.render import json_line
@@ -219,10 +224,8 @@ def _publish(
         )
         summary.destination = destination.qualified
         nonlocal messages
-        if schema is not None:
-            from mqctl.cli.schemas import encoded_messages
-
-            messages = encoded_messages(session.context, messages, *schema)
+        if schema is not None:  # Avro/Protobuf from JSON (the mqctl-schemas plugin)
+            messages = schema.wrap(session.context, messages)
         started = time.monotonic()
         try:
             if output == "jsonl":
@@ -251,6 +254,8 @@ def _publish(
         _print_summary(summary)
     elif output != "jsonl":
         render(summary, output)
+    if schema is not None:
+        schema.raise_if_stopped(summary.published)
     if summary.failed:
         first = summary.errors[0] if summary.errors else None
         detail = f" (first: message {first.index}: {first.error})" if first else ""

@@ -150,34 +150,63 @@ def parse_version(version: str, option: str = "--version") -> int | str:
     return number
 
 
-def encoded_messages(
-    context: Context, messages: Iterator[OutgoingMessage], subject: str, version: str
-) -> Iterator[OutgoingMessage]:
-    """``publish --schema-subject``: each JSON value encoded with the subject's schema. The
-    first value is encoded before anything is sent, so a mismatch there (exit 2, naming the
-    field) sends nothing; a later one stops the publish at that message."""
-    import dataclasses
-    import itertools
+class SchemaEncoding:
+    """``publish --schema-subject``: each JSON value encoded with the subject's schema.
 
-    from mqctl.errors import UsageError
+    The first value is encoded before anything is sent, so a mismatch there (exit 2, naming
+    the field) sends nothing. A later one (stdin lines, templates) ends the input at that
+    message: what came before is still sent and confirmed, then :meth:`raise_if_stopped`
+    reports the mismatch (exit 2) saying how many were published."""
 
-    chosen = parse_version(version, "--schema-version")
-    tools = schema_tools(context)
-    try:
-        encoder = tools.encoder(subject, chosen)
-    finally:
-        tools.close()  # the encoder holds the parsed schema, not the connection
+    def __init__(self, subject: str, version: str) -> None:
+        self.subject = subject
+        self.version = parse_version(version, "--schema-version")
+        self.error: str | None = None
 
-    def encode(index: int, message: OutgoingMessage) -> OutgoingMessage:
+    def wrap(
+        self, context: Context, messages: Iterator[OutgoingMessage]
+    ) -> Iterator[OutgoingMessage]:
+        import dataclasses
+
+        from mqctl.errors import UsageError
+
+        tools = schema_tools(context)
         try:
-            value = encoder.encode(message.value)
-        except UsageError as exc:
-            raise UsageError(f"--schema-subject: message {index}: {exc}") from None
-        return dataclasses.replace(message, value=value)
+            encoder = tools.encoder(self.subject, self.version)
+        finally:
+            tools.close()  # the encoder holds the parsed schema, not the connection
 
-    first = next(messages, None)
-    if first is None:
-        return iter(())
-    head = encode(1, first)
-    rest = (encode(i, m) for i, m in enumerate(messages, start=2))
-    return itertools.chain([head], rest)
+        def encode(index: int, message: OutgoingMessage) -> OutgoingMessage:
+            try:
+                value = encoder.encode(message.value)
+            except UsageError as exc:
+                raise UsageError(f"--schema-subject: message {index}: {exc}") from None
+            return dataclasses.replace(message, value=value)
+
+        first = next(messages, None)
+        if first is None:
+            return iter(())
+        head = encode(1, first)
+
+        def generate() -> Iterator[OutgoingMessage]:
+            yield head
+            for index, message in enumerate(messages, start=2):
+                try:
+                    encoded = encode(index, message)
+                except UsageError as exc:
+                    self.error = str(exc)
+                    return
+                yield encoded
+
+        return generate()
+
+    def raise_if_stopped(self, published: int) -> None:
+        from mqctl.errors import UsageError
+
+        if self.error is not None:
+            sent = (
+                "1 message before it was published"
+                if published == 1
+                else f"{published} messages before it were published"
+            )
+            raise UsageError(f"{self.error} (stopped there; {sent})")

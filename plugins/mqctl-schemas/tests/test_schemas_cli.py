@@ -299,3 +299,15 @@ def test_publish_protobuf_round_trips_through_peek(
     )
     assert unknown.exit_code == 2 and "colour" in unknown.stderr
     assert len(_peek(topic, "protobuf")) == 1
+
+
+def test_publish_stops_at_a_later_value_that_does_not_fit(avro_registry: Any, topic: str) -> None:
+    """Stdin lines are encoded as they come: the first ones are sent, the bad one stops the
+    publish with exit 2 naming the message and the field."""
+    lines = json.dumps(VALUE) + "\n" + json.dumps({**VALUE, "qty": None}) + "\n"
+    result = run_cli("publish", topic, "-", "--schema-subject", "orders-value", stdin=lines)
+    assert result.exit_code == 2, result.output
+    assert "message 2: field qty" in result.stderr and "Traceback" not in result.output
+    assert "1 message before it was published" in result.stderr
+    assert "published 1 message" in result.stdout  # the summary still tells what was sent
+    assert [m["value"] for m in _peek(topic, "avro")] == [VALUE]
