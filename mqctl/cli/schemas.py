@@ -131,6 +131,7 @@ def _show_table(detail: Any, console: Console) -> None:
         rows.append(("reference", f"{ref['name']} -> {ref['subject']} v{ref['version']}"))
     for label, value in rows:
         console.print(f"{label + ':':15}{escape(safe_text(format_cell(value)))}", highlight=False)
+    console.print("schema:", highlight=False)
     schema = detail.schema
     text = schema if isinstance(schema, str) else json.dumps(schema, indent=2)
     console.print(escape(safe_text(text, keep_newlines=True)), highlight=False, soft_wrap=True)
