@@ -24,9 +24,9 @@ def main() -> None:
             sys.stdout.write(fh.read())
         return
     if args == ["--version"]:
-        from mqctl import __version__
+        from mqctl.versions import version_text
 
-        sys.stdout.write(f"mqctl {__version__}\n")
+        sys.stdout.write(version_text())
         return
     from mqctl.cli.app import run
 

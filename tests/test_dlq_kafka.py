@@ -144,7 +144,8 @@ def test_redrive_keeps_partition_headers_and_commits(kdlq: KafkaDlq) -> None:
     again = json.loads(run_cli("dlq", "redrive", f"kafka:{kdlq.dlq}", "--yes", "-o", "json").stdout)
     assert again["moved"] == 0 and again["already_redriven"] == 12 and again["planned"] == 0
     audit = [json.loads(x) for x in audit_log.read_text().splitlines()]
-    assert audit[0]["target"] == f"kafka:{kdlq.dlq}" and audit[0]["counts"]["moved"] == 12
+    assert audit[0]["target"] == f"kafka:topic/{kdlq.dlq}" and audit[0]["counts"]["moved"] == 12
+    assert audit[0]["action"] == "dlq redrive" and audit[0]["outcome"] == "ok"
 
 
 def test_filters_limit_and_to(kdlq: KafkaDlq, unique: str) -> None:

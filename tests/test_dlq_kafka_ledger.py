@@ -8,6 +8,7 @@ import asyncio
 import itertools
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -218,3 +219,68 @@ def test_unwrap_republishes_the_payload(pair: tuple[str, str]) -> None:
     assert headers["x-mqctl-envelope-error"] == b"boom"
     first = dict(next(r for r in copies if r.value.startswith(b"{")).headers)
     assert first["x-mqctl-envelope-failedAt"] == b"2024-06-11T10:00:00Z"
+
+
+def test_ctrl_c_ledgers_what_moved_and_the_rerun_finishes(
+    pair: tuple[str, str], tmp_path: Path
+) -> None:
+    """SIGINT stops after the in-flight copies, ledgers them and releases the lease: the
+    rerun moves the rest and no record twice."""
+    source, dlq = pair
+    seed(dlq, 2000, 3)
+    env = {**os.environ, "MQCTL_CONFIG": str(tmp_path / "none.toml")}
+    process = subprocess.Popen(
+        [MQCTL, "dlq", "redrive", f"kafka:{dlq}", "--rate", "500", "--yes", "-o", "json"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and sum(ids(source).values()) < 100:
+        time.sleep(0.1)
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == 130, err
+    first = json.loads(out)
+    assert first["interrupted"] is True and 0 < first["moved"] < 2000
+    code, rest = redrive(dlq, "--yes")  # no lease left behind: it runs at once
+    assert code == 0, rest
+    assert rest["already_redriven"] == first["moved"]
+    assert ids(source) == Counter(range(2000))  # every record exactly once
+
+
+async def _delete_records_before(topic: str, partition: int, offset: int) -> None:
+    from aiokafka import TopicPartition
+    from aiokafka.admin import AIOKafkaAdminClient, RecordsToDelete
+
+    from tests.conftest import KAFKA
+
+    admin = AIOKafkaAdminClient(bootstrap_servers=KAFKA)
+    await admin.start()
+    try:
+        await admin.delete_records({TopicPartition(topic, partition): RecordsToDelete(offset)})
+    finally:
+        await admin.close()
+
+
+def test_retention_and_a_recreated_topic(pair: tuple[str, str]) -> None:
+    """Ledger records of DLQ records deleted by retention are tombstoned; a DLQ deleted and
+    created again under the same name is not taken for the old one."""
+    _, dlq = pair
+    seed(dlq, 6, 1)  # all on partition 0
+    code, first = redrive(dlq, "--filter", f"reason={REASONS[0]}", "--yes")  # ids 0 and 3
+    assert code == 0 and first["moved"] == 2
+    asyncio.run(_delete_records_before(dlq, 0, 4))  # retention: offsets 0-3 are gone
+    code, second = redrive(dlq, "--yes")
+    assert code == 0 and second["moved"] == 2 and second["examined"] == 2  # ids 4 and 5
+    entries = asyncio.run(ledger_entries(dlq))
+    tombstoned = {key for key, value, _ in entries if value is None}
+    first_run = {
+        key for key, value, _ in entries if value and value.get("run") and key in tombstoned
+    }
+    assert tombstoned and first_run == tombstoned  # only the first run's record, now gone
+    asyncio.run(cleanup([dlq], []))
+    asyncio.run(create_topics({dlq: 1}))
+    seed(dlq, 3, 1)
+    code, plan = redrive(dlq, "--dry-run")
+    assert code == 0 and plan["moved"] == 3 and plan["already_redriven"] == 0

@@ -6,6 +6,9 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import pty
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -127,7 +130,10 @@ def test_redrive_moves_back_preserving_properties(dead: RabbitDlq) -> None:
     records = [json.loads(line) for line in audit_log.read_text().splitlines()]
     assert records[-1]["action"] == "dlq redrive"
     assert records[-1]["counts"]["moved"] == 4 and records[-1]["outcome"] == "ok"
-    assert records[-1]["target"] == f"rabbitmq:{dead.dlq}" and records[-1]["user"]
+    assert records[-1]["target"] == f"rabbitmq:queue/{dead.dlq}" and records[-1]["user"]
+    status = json.loads(run_cli("dlq", "status", f"rabbitmq:{dead.dlq}", "-o", "json").stdout)
+    assert isinstance(status["depth"], int) and status["redriven"] == 4  # depth: mgmt API
+    assert status["audit"][0]["moved"] == 4 and status["last_redrive_by"]
     assert "guest" not in json.dumps(records[-1]).replace('"user": "guest"', "")
 
 
@@ -277,3 +283,42 @@ def test_broker_unreachable_is_exit_3(isolated_config: Path, closed_port: int) -
         assert result.exit_code == 3, (args, result.output)
         assert "s3cret-pw" not in result.output
         assert "Traceback" not in result.output
+
+
+def _answer_on_a_terminal(args: list[str], answer: str) -> subprocess.CompletedProcess[bytes]:
+    """Run mqctl with a pseudo-terminal as stdin (so it asks) and type ``answer``."""
+    primary, secondary = pty.openpty()
+    try:
+        os.write(primary, answer.encode())
+        return subprocess.run(
+            [sys.executable, "-m", "mqctl", *args],
+            stdin=secondary,
+            capture_output=True,
+            timeout=60,
+            check=False,
+        )
+    finally:
+        os.close(secondary)
+        os.close(primary)
+
+
+def test_refused_and_declined_redrives_are_audited(dead: RabbitDlq, isolated_config: Path) -> None:
+    audit_log = Path(os.environ["MQCTL_AUDIT_LOG"])
+
+    def last() -> dict:
+        return [json.loads(line) for line in audit_log.read_text().splitlines()][-1]
+
+    refused = run_cli("dlq", "redrive", f"rabbitmq:{dead.dlq}")  # no terminal, no --yes
+    assert refused.exit_code == 2 and "--yes" in refused.stderr
+    assert (last()["action"], last()["outcome"]) == ("dlq redrive", "refused")
+    declined = _answer_on_a_terminal(["dlq", "redrive", f"rabbitmq:{dead.dlq}"], "n\n")
+    assert declined.returncode == 6, declined
+    assert b"Plan for" in declined.stdout  # the plan was shown before the question
+    assert (last()["outcome"], last()["counts"]) == ("declined", {})
+    isolated_config.write_text(
+        '[contexts.ro]\nread-only = true\n[contexts.ro.rabbitmq]\nurl = "amqp://guest:guest@127.0.0.1:5672/"\n'
+    )
+    result = run_cli("-c", "ro", "dlq", "redrive", f"rabbitmq:{dead.dlq}", "--yes")
+    assert result.exit_code == 2 and "read-only" in result.stderr
+    assert (last()["outcome"], last()["context"]) == ("refused", "ro")
+    assert asyncio.run(depth(dead.dlq)) == 6  # nothing moved by any of them

@@ -22,6 +22,7 @@ from tests.test_dlq_support import (  # noqa: F401  (_audit_log is an autouse fi
     _connect,
     amqp_message,
     depth,
+    publish_in_order,
     publish_to_queue,
 )
 
@@ -96,7 +97,8 @@ def test_20000_messages_moved_in_order_none_lost_none_duplicated(
 ) -> None:
     dlq, target = queues
     count = 20_000
-    asyncio.run(publish_to_queue(dlq, (amqp_message(n) for n in range(count))))
+    # In order: the assertion below compares the target's order with the DLQ's.
+    asyncio.run(publish_in_order(dlq, (amqp_message(n) for n in range(count))))
     assert asyncio.run(depth(dlq)) == count
     summary = _redrive(dlq, "--to", target)
     assert summary["moved"] == count and summary["failed"] == 0

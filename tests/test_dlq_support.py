@@ -124,6 +124,21 @@ async def publish_to_queue(queue: str, messages: Iterable[Any]) -> None:
             )
 
 
+async def publish_in_order(queue: str, messages: Iterable[Any], seconds: float = 60) -> None:
+    """Publish strictly in order (one at a time on a channel without confirms: concurrent
+    confirmed publishes may reach the broker out of order on a loaded machine), then wait
+    until the queue holds them all."""
+    connection = await _connect()
+    async with connection:
+        channel = await connection.channel(publisher_confirms=False)
+        before = await depth(queue)
+        sent = 0
+        for message in messages:
+            await channel.default_exchange.publish(message, routing_key=queue)
+            sent += 1
+    await wait_depth(queue, before + sent, seconds)
+
+
 async def depth(queue: str) -> int:
     connection = await _connect()
     async with connection:

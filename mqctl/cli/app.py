@@ -15,8 +15,8 @@ from typing import Annotated
 import typer
 import typer.core
 
-from mqctl import __version__
 from mqctl.cli.common import begin_invocation, describe_command_line, end_invocation
+from mqctl.completion import completer
 from mqctl.invocation import Invocation
 
 COMMAND_MODULES = [
@@ -33,6 +33,10 @@ COMMAND_MODULES = [
     "mqctl.cli.lag",
     "mqctl.cli.groups",
     "mqctl.cli.offsets",
+    "mqctl.cli.kafka_admin",
+    "mqctl.cli.rabbit_admin",
+    "mqctl.cli.rabbit_ops",
+    "mqctl.cli.acls",
     "mqctl.cli.doctor",
     "mqctl.cli.exporter",
     "mqctl.cli.schemas",
@@ -61,7 +65,9 @@ app = typer.Typer(
 
 def _version(value: bool) -> None:
     if value:
-        typer.echo(f"mqctl {__version__}")
+        from mqctl.versions import version_text
+
+        typer.echo(version_text(), nl=False)
         raise typer.Exit()
 
 
@@ -75,6 +81,7 @@ def root(
             "-c",
             help="Context to use (default: MQCTL_CONTEXT, then "
             "current-context in the config, then 'local').",
+            autocompletion=completer("context"),
         ),
     ] = None,
     timeout: Annotated[

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Annotated, TypeVar
 import typer
 import typer.core
 
+from mqctl.completion import completer
 from mqctl.errors import DeclinedError, WriteRefused
 from mqctl.invocation import Invocation
 from mqctl.output.render import OutputFormat
@@ -31,7 +32,11 @@ OutputOpt = Annotated[
 ]
 VhostOpt = Annotated[
     str | None,
-    typer.Option("--vhost", help="RabbitMQ vhost (default: the context's vhost, usually /)."),
+    typer.Option(
+        "--vhost",
+        help="RabbitMQ vhost (default: the context's vhost, usually /).",
+        autocompletion=completer("vhost"),
+    ),
 ]
 AllVhostsOpt = Annotated[bool, typer.Option("--all-vhosts", help="Every vhost.")]
 YesOpt = Annotated[

@@ -159,6 +159,8 @@ def _progress_bar() -> tuple[Any, Any]:
     task = progress.add_task("redrive", total=None, rate="-")
 
     def update(summary: RedriveSummary, total: int | None) -> None:
+        if not progress.live.is_started:  # from the first report: after any prompt
+            progress.start()
         done = summary.moved + summary.failed + sum(summary.skipped.values())
         elapsed = progress.tasks[0].elapsed or 0.0
         rate = f"{summary.moved / elapsed:,.0f}" if elapsed > 0 else "-"
@@ -257,7 +259,7 @@ def redrive_cmd(
     import asyncio
 
     from mqctl.dlq.engine import stop_on_interrupt
-    from mqctl.errors import ExitCode, PartialFailure, UsageError
+    from mqctl.errors import ExitCode, PartialFailure
     from mqctl.services import dlq
 
     options = _options(to, via_exchange, filters, limit, rate, max_redrives, reset_headers, unwrap)
@@ -270,17 +272,13 @@ def redrive_cmd(
                 hint="create the destination or choose one with --to",
             )
         return
-    shown = None
-    if not yes:
-        if not sys.stdin.isatty():
-            raise UsageError(
-                f"redrive of {name!r} refused without --yes in a non-interactive shell",
-                hint="preview with --dry-run, then rerun with --yes",
-            )
-        plan = run_with_session(lambda s: dlq.plan(s, name, options))
-        render(plan, OutputFormat.table, table=summary_table)
+
+    async def ask(plan: RedriveSummary) -> None:
+        """Without --yes the service plans, this shows the plan and asks (a no is audited
+        and exits 6; without a terminal it refuses, exit 2)."""
+        if sys.stdin.isatty():
+            render(plan, OutputFormat.table, table=summary_table)
         confirm(f"Move {plan.moved} messages out of {plan.dlq}?", yes=False)
-        shown = plan
 
     show_progress = output == OutputFormat.table and sys.stderr.isatty()
     progress, update = _progress_bar() if show_progress else (None, None)
@@ -289,14 +287,19 @@ def redrive_cmd(
         stop = asyncio.Event()
         with stop_on_interrupt(stop):
             return await dlq.redrive(
-                session, name, options, progress=update, stop=stop, shown=shown
+                session,
+                name,
+                options,
+                progress=update,
+                stop=stop,
+                confirm=None if yes else ask,
             )
 
-    if progress is not None:
-        with progress:
-            summary = run_with_session(main)
-    else:
+    try:
         summary = run_with_session(main)
+    finally:
+        if progress is not None:
+            progress.stop()
     render(summary, output, table=summary_table)
     if summary.interrupted:
         sys.stderr.write("interrupted\n")

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from mqctl.cli.common import OutputOpt, YesOpt, confirmation, run_with_session
+from mqctl.completion import completer
 from mqctl.output.render import Column, OutputFormat, field_column, render
 
 if TYPE_CHECKING:
@@ -88,7 +89,9 @@ def _detail_table(detail: GroupDetail, console: Console) -> None:
 
 @groups_app.command("describe")
 def describe_cmd(
-    group: Annotated[str, typer.Argument(help="Consumer group id.")],
+    group: Annotated[
+        str, typer.Argument(help="Consumer group id.", autocompletion=completer("group"))
+    ],
     output: OutputOpt = OutputFormat.table,
 ) -> None:
     """Members (client id, host, assigned partitions) and committed offsets of a group.
@@ -103,7 +106,9 @@ def describe_cmd(
 
 @groups_app.command("delete")
 def delete_cmd(
-    group: Annotated[str, typer.Argument(help="Consumer group id.")],
+    group: Annotated[
+        str, typer.Argument(help="Consumer group id.", autocompletion=completer("group"))
+    ],
     yes: YesOpt = False,
 ) -> None:
     """Delete a consumer group and its committed offsets (refused while it has members).

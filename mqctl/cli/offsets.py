@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from mqctl.cli.common import OutputOpt, YesOpt, confirm, run_with_session
+from mqctl.completion import completer
 from mqctl.output.render import OutputFormat, field_column, render
 
 if TYPE_CHECKING:
@@ -14,7 +15,7 @@ if TYPE_CHECKING:
 
     from mqctl.lag.model import OffsetResetPlan, ResetSpec
 
-offsets_app = typer.Typer(help="Consumer group offsets: reset.", no_args_is_help=True)
+offsets_app = typer.Typer(help="Consumer group offsets: reset, delete.", no_args_is_help=True)
 
 
 def register(app: typer.Typer) -> None:
@@ -99,7 +100,9 @@ def _spec(
 
 @offsets_app.command("reset")
 def reset_cmd(
-    group: Annotated[str, typer.Argument(help="Consumer group id.")],
+    group: Annotated[
+        str, typer.Argument(help="Consumer group id.", autocompletion=completer("group"))
+    ],
     topic: Annotated[
         list[str] | None,
         typer.Option("--topic", "-t", help="TOPIC or TOPIC:P,P... (repeatable)."),
@@ -122,6 +125,10 @@ def reset_cmd(
     from_file: Annotated[
         str | None, typer.Option("--from-file", help="CSV topic,partition,offset (see --export).")
     ] = None,
+    all_topics: Annotated[
+        bool,
+        typer.Option("--all-topics", help="Every topic the group has committed offsets for."),
+    ] = False,
     execute: Annotated[bool, typer.Option("--execute", help="Apply the plan.")] = False,
     export: Annotated[
         str | None, typer.Option("--export", help="Write the plan as CSV to this file.")
@@ -142,11 +149,20 @@ def reset_cmd(
 
     Examples:  mqctl offsets reset orders-group --topic orders --to-earliest  |
     mqctl offsets reset orders-group -t orders:0,1 --shift-by -100 --execute --yes  |
-    mqctl offsets reset orders-group -t orders --by-duration 1h --export plan.csv
+    mqctl offsets reset orders-group -t orders --by-duration 1h --export plan.csv  |
+    mqctl offsets reset orders-group --all-topics --to-latest
     """
     import sys
 
     from mqctl.services import groups as service
+
+    if all_topics:
+        from mqctl.errors import UsageError
+        from mqctl.services.cluster import committed_topics
+
+        if topic:
+            raise UsageError("--all-topics and --topic exclude each other")
+        topic = run_with_session(lambda s: committed_topics(s, group))
 
     spec = _spec(
         topic or [],

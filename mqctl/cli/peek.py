@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from mqctl.cli.common import VhostOpt, few_collections, invocation, run_with_session
+from mqctl.completion import completer
 
 if TYPE_CHECKING:
     from mqctl.session import Session
@@ -35,7 +36,11 @@ scanned vs matched is printed on stderr.
 
 def peek_cmd(
     target: Annotated[
-        str, typer.Argument(help="Topic, queue or stream (kafka:NAME / rabbitmq:NAME).")
+        str,
+        typer.Argument(
+            help="Topic, queue or stream (kafka:NAME / rabbitmq:NAME).",
+            autocompletion=completer("destination"),
+        ),
     ],
     partition: Annotated[
         list[int] | None,

@@ -16,6 +16,7 @@ from mqctl.cli.common import (
     confirmation,
     run_with_session,
 )
+from mqctl.completion import completer
 from mqctl.errors import UsageError
 from mqctl.output.render import Column, OutputFormat, field_column, render
 
@@ -230,7 +231,12 @@ def _fields(detail: Any) -> tuple[Any, ...]:
 
 @queues_app.command("describe")
 def describe_cmd(
-    name: Annotated[str, typer.Argument(help="Queue name (rabbitmq:NAME to be explicit).")],
+    name: Annotated[
+        str,
+        typer.Argument(
+            help="Queue name (rabbitmq:NAME to be explicit).", autocompletion=completer("queue")
+        ),
+    ],
     output: OutputOpt = OutputFormat.table,
     vhost: VhostOpt = None,
 ) -> None:

@@ -8,6 +8,7 @@ import typer
 
 from mqctl.cli import fleet
 from mqctl.cli.common import OutputOpt, YesOpt, confirmation, run_with_session
+from mqctl.completion import completer
 from mqctl.output.render import Column, OutputFormat, field_column, render
 
 if TYPE_CHECKING:
@@ -101,7 +102,12 @@ def _detail_table(detail: TopicDetail, console: Console, all_configs: bool = Fal
 
 @topics_app.command("describe")
 def describe_cmd(
-    name: Annotated[str, typer.Argument(help="Topic name (kafka:NAME to be explicit).")],
+    name: Annotated[
+        str,
+        typer.Argument(
+            help="Topic name (kafka:NAME to be explicit).", autocompletion=completer("topic")
+        ),
+    ],
     output: OutputOpt = OutputFormat.table,
     all_configs: Annotated[
         bool,
@@ -171,7 +177,9 @@ def create_cmd(
 
 @topics_app.command("delete")
 def delete_cmd(
-    names: Annotated[list[str], typer.Argument(help="Topics to delete.")],
+    names: Annotated[
+        list[str], typer.Argument(help="Topics to delete.", autocompletion=completer("topic"))
+    ],
     yes: YesOpt = False,
     dry_run: DryRunOpt = False,
 ) -> None:
@@ -195,7 +203,9 @@ def delete_cmd(
 
 @topics_app.command("alter")
 def alter_cmd(
-    name: Annotated[str, typer.Argument(help="Topic to change.")],
+    name: Annotated[
+        str, typer.Argument(help="Topic to change.", autocompletion=completer("topic"))
+    ],
     config: ConfigOpt = None,
     delete_config: Annotated[
         list[str] | None,
@@ -205,18 +215,36 @@ def alter_cmd(
         int | None,
         typer.Option("--add-partitions", min=1, help="Add N partitions (never removes any)."),
     ] = None,
+    partitions: Annotated[
+        int | None,
+        typer.Option("--partitions", min=1, help="Grow to N partitions in total (never shrinks)."),
+    ] = None,
     dry_run: DryRunOpt = False,
 ) -> None:
     """Change topic configs (only the named ones) and/or add partitions.
 
     Examples:  mqctl topics alter orders --config retention.ms=3600000 --dry-run  |
     mqctl topics alter orders --add-partitions 6  |
-    mqctl topics alter orders --delete-config retention.ms
+    mqctl topics alter orders --delete-config retention.ms  |
+    mqctl topics alter orders --partitions 12
+
+    Adding partitions changes which partition a key hashes to: records with the same key may
+    land in another partition than before, so per-key ordering holds only for new records.
     """
     from mqctl.messages.headers import parse_unique
     from mqctl.services import topics
 
     configs = parse_unique(config, "--config")
+    if partitions is not None:
+        from mqctl.cli.kafka_admin import grow_partitions
+
+        if add_partitions is not None:
+            from mqctl.errors import UsageError
+
+            raise UsageError("--partitions and --add-partitions exclude each other")
+        grow_partitions(name, partitions, dry_run)
+        if not configs and not delete_config:
+            return
     result = run_with_session(
         lambda s: topics.alter_topic(
             s,
@@ -234,6 +262,9 @@ def alter_cmd(
     if changes:
         typer.echo(f"{prefix}set {', '.join(changes)} on topic {name}")
     if result is not None:
+        from mqctl.cli.kafka_admin import warn_keyed_ordering
+
+        warn_keyed_ordering(name, *result)
         typer.echo(
             f"{prefix}{'grow' if dry_run else 'grew'} topic {name} "
             f"from {result[0]} to {result[1]} partitions"

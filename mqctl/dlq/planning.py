@@ -75,7 +75,8 @@ class PlanBuilder:
         if decision.reason == SKIP_FILTERED:
             self._skip(SKIP_FILTERED)
             return
-        row = self._row(decision.info.reason, decision.info.source)
+        info = decision.info  # per topic/queue, not per partition: rows stay few
+        row = self._row(info.reason, info.source_name or info.source)
         row.matched += 1
         if already:
             row.already_redriven += 1

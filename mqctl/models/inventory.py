@@ -184,6 +184,7 @@ class ConnectionInfo:
     connected_at: datetime | None
     recv_rate: float | None  # bytes/s
     send_rate: float | None  # bytes/s
+    client_properties: dict[str, Any] = field(default_factory=dict)  # as the client reports
 
 
 @dataclass(frozen=True, slots=True)

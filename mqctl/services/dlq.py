@@ -13,6 +13,7 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
+from mqctl.audit import Action, Confirm, Outcome, audited, target_name
 from mqctl.backend import DeadLetterSupport, require
 from mqctl.dlq.engine import ProgressCallback, RedriveControl
 from mqctl.dlq.grouping import check_group_by, group, top_reasons
@@ -184,7 +185,7 @@ async def inspect(
 # ------------------------------------------------------------------------------------ redrive
 
 
-def _planner(session: Session, destination: Destination, options: RedriveOptions) -> Planner:
+def planner_for(session: Session, destination: Destination, options: RedriveOptions) -> Planner:
     return Planner(
         destination.backend, destination.name, options, tuple(session.context.dlq_patterns)
     )
@@ -216,7 +217,7 @@ async def plan(session: Session, name: str, options: RedriveOptions) -> RedriveS
     the run, the same checks and refusals); changes nothing."""
     session.check_writable("dlq redrive")
     destination, support = await _resolve(session, name)
-    planner = _planner(session, destination, options)
+    planner = planner_for(session, destination, options)
     summary = RedriveSummary(destination.backend, destination.qualified, dry_run=True)
     started = time.monotonic()
     await _check(support, destination, options)
@@ -245,42 +246,46 @@ async def redrive(
     window: int = 1000,
     expected: int | None = None,
     shown: RedriveSummary | None = None,
+    confirm: Confirm[RedriveSummary] | None = None,
 ) -> RedriveSummary:
     """Move messages back (at least once); the summary says what moved, skipped, failed,
-    and (``plan_differs``) why the result differs from the plan.
+    and (``plan_differs``) why the result differs from the plan. Audited, whatever happens
+    (refused, declined, failed, partial, interrupted, ok).
 
-    ``shown``: the plan the user confirmed (prompt, TUI): a run that moves anything else says
-    so. ``expected``: how many messages that plan examined (a hint for queues whose ready
-    count is briefly low while that plan's peek returns its messages)."""
-    from mqctl import audit
-
-    with audit.audited_on_error(session, "dlq redrive", name):  # refused, not found: recorded
+    ``confirm``: the view's question, asked with the plan (the dry run) before anything
+    moves; the run is then compared with that plan. ``shown``: a plan the user confirmed
+    earlier (the TUI). ``expected``: how many messages that plan examined (a hint for queues
+    whose ready count is briefly low while that plan's peek returns its messages)."""
+    with audited(session, "dlq redrive", name) as act:
         session.check_writable("dlq redrive")
         destination, support = await _resolve(session, name)
-        planner = _planner(session, destination, options)
-    summary = RedriveSummary(destination.backend, destination.qualified, dry_run=False)
-    summary.unwrap = options.unwrap
-    if expected is None and shown is not None:
-        expected = shown.examined
-    control = RedriveControl(
-        summary, rate=options.rate, progress=progress, stop=stop, window=window, total=expected
-    )
-    try:
+        act.target = target_name(destination.backend, destination.kind, destination.name)
+        act.details.update(_options_details(options))
         await _check(support, destination, options)
-        await support.redrive_dead_letters(destination, planner, control)
-    except BaseException as exc:
-        control.finish()
-        _audit(
-            session, destination, options, summary, "failed", error=str(exc) or type(exc).__name__
+        if confirm is not None:
+            shown = await plan(session, name, options)
+            await confirm(shown)
+        summary = RedriveSummary(destination.backend, destination.qualified, dry_run=False)
+        summary.unwrap = options.unwrap
+        if expected is None and shown is not None:
+            expected = shown.examined
+        control = RedriveControl(
+            summary, rate=options.rate, progress=progress, stop=stop, window=window, total=expected
         )
-        raise
-    control.finish()
-    compare_with_plan(summary, shown)
-    outcome = "interrupted" if summary.interrupted else "ok"
-    if not summary.interrupted and (summary.failed or summary.plan_differs):
-        outcome = "partial"
-    _audit(session, destination, options, summary, outcome)
-    return summary
+        try:
+            await support.redrive_dead_letters(
+                destination, planner_for(session, destination, options), control
+            )
+        finally:
+            control.finish()
+            _record(act, summary)
+        compare_with_plan(summary, shown)
+        _record(act, summary)
+        if summary.interrupted:
+            act.outcome = Outcome.interrupted
+        elif summary.failed or summary.plan_differs:
+            act.outcome = Outcome.partial
+        return summary
 
 
 def compare_with_plan(summary: RedriveSummary, shown: RedriveSummary | None) -> None:
@@ -311,27 +316,15 @@ _PLANNED_SKIPS = {SKIP_FILTERED, SKIP_LOOP_GUARD, SKIP_NO_DESTINATION, SKIP_SELF
 _PLANNED_SKIPS |= {SKIP_ALREADY, SKIP_NO_ENVELOPE}
 
 
-def _audit(
-    session: Session,
-    destination: Destination,
-    options: RedriveOptions,
-    summary: RedriveSummary,
-    outcome: str,
-    error: str | None = None,
-) -> None:
-    from mqctl import audit
-
+def _options_details(options: RedriveOptions) -> dict[str, Any]:
     f = options.filters
-    details: dict[str, Any] = {
+    return {
         "to": options.to,
         "via_exchange": options.via_exchange,
         "limit": options.limit,
         "max_redrives": options.max_redrives,
         "rate": options.rate,
         "unwrap": options.unwrap,
-        "planned": summary.planned,
-        "plan_differs": summary.plan_differs,
-        "already_redriven": summary.already_redriven,
         "reset_headers": [n for n, _ in options.reset_headers],
         "filters": {
             "reason": f.reasons,
@@ -343,21 +336,21 @@ def _audit(
             "since": f.since.isoformat() if f.since else None,
             "until": f.until.isoformat() if f.until else None,
         },
-        "by_destination": summary.by_destination,
-        "skipped": summary.skipped,
     }
-    if error:
-        details["error"] = error
-    audit.log_action(
-        session,
-        action="dlq redrive",
-        target=destination.qualified,
-        counts={
-            "examined": summary.examined,
-            "moved": summary.moved,
-            "skipped": sum(summary.skipped.values()),
-            "failed": summary.failed,
-        },
-        outcome=outcome,
-        details=details,
+
+
+def _record(act: Action, summary: RedriveSummary) -> None:
+    """The run's real counts and outcome details on the audit record."""
+    act.counts.update(
+        examined=summary.examined,
+        moved=summary.moved,
+        skipped=sum(summary.skipped.values()),
+        failed=summary.failed,
+    )
+    act.details.update(
+        planned=summary.planned,
+        plan_differs=summary.plan_differs,
+        already_redriven=summary.already_redriven,
+        by_destination=summary.by_destination,
+        skipped=summary.skipped,
     )

@@ -3,6 +3,8 @@ Kafka redrive ledger (shared by every operator and machine) and this machine's a
 
 from __future__ import annotations
 
+from mqctl.audit import target_name
+from mqctl.backend import QueueCatalog
 from mqctl.dlq.models import AuditedRedrive, RedriveStatus
 from mqctl.dlq.planning import KeepsRedriveLedger
 from mqctl.services.dlq import _resolve
@@ -18,7 +20,14 @@ async def status(session: Session, name: str) -> RedriveStatus:
     summary = RedriveStatus(destination.backend, destination.qualified)
     if isinstance(support, KeepsRedriveLedger):
         await support.redrive_status(destination, summary)
-    summary.audit = _audited(destination.qualified)
+    elif isinstance(support, QueueCatalog):  # a queue: moved messages left it
+        detail = await support.describe_queue(destination.name, vhost=destination.vhost)
+        summary.depth = detail.queue.messages
+    targets = {  # the record's name for it, and the one of records before the audit API
+        target_name(destination.backend, destination.kind, destination.name),
+        destination.qualified,
+    }
+    summary.audit = _audited(targets)
     if summary.redriven is None and summary.audit:
         summary.redriven = sum(a.moved for a in summary.audit)
     if summary.last_redrive_at is None and summary.audit:
@@ -27,7 +36,7 @@ async def status(session: Session, name: str) -> RedriveStatus:
     return summary
 
 
-def _audited(target: str) -> list[AuditedRedrive]:
+def _audited(targets: set[str]) -> list[AuditedRedrive]:
     """This DLQ's redrives in the audit log, newest first (an unreadable log: none)."""
     import json
 
@@ -43,7 +52,7 @@ def _audited(target: str) -> list[AuditedRedrive]:
             entry = json.loads(line)
         except ValueError:
             continue
-        if not isinstance(entry, dict) or entry.get("target") != target:
+        if not isinstance(entry, dict) or entry.get("target") not in targets:
             continue
         # "action" since the audit records name it; older records had it in "command"
         if entry.get("action", entry.get("command")) != "dlq redrive":

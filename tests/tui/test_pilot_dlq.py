@@ -10,6 +10,7 @@ from mqctl_tui.screens.dlq_screen import DlqScreen
 from mqctl_tui.widgets.common.live_table import LiveTable
 from textual.widgets import Input, Label
 
+from mqctl import audit
 from mqctl.config.schema import builtin_local_context
 from mqctl.models.inventory import Destination
 from mqctl.models.messages import OutgoingMessage, PublishOptions
@@ -64,7 +65,10 @@ async def test_dlq_inspect_and_redrive_with_confirm(unique: str) -> None:
             await wait_for_screen(pilot, ConfirmScreen, "confirmation with the plan")
             await pilot.press("n")
             await wait_for(pilot, lambda: app.screen is screen, "back on the DLQ screen")
+            await wait_for(pilot, lambda: not screen.running, "the declined redrive to end")
             assert screen.result is None
+            declined = audit.read()[-1]
+            assert (declined["action"], declined["outcome"]) == ("dlq redrive", "declined")
 
             await pilot.press("R")
             await wait_for_screen(pilot, ConfirmScreen, "confirmation with the plan")

@@ -386,6 +386,9 @@ class MqctlApp(App[None]):
             ("Help", self.action_help, "keys and screens (?)"),
             ("Quit", self.exit, "leave mqctl (q)"),
         ]
+        from mqctl_tui.screens.admin_screen import palette_entries
+
+        commands += palette_entries(self)  # read-only admin views (cluster, policies, ...)
         config = self.config
         for name in sorted(config.contexts) if config is not None else []:
             if name != self.context.name:

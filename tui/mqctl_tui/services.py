@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from mqctl.config.schema import Context
@@ -273,11 +273,19 @@ class Services:
         progress: Callable[[RedriveSummary, int | None], None] | None = None,
         stop: asyncio.Event | None = None,
         shown: RedriveSummary | None = None,
+        confirm: Callable[[RedriveSummary], Awaitable[None]] | None = None,
     ) -> RedriveSummary:
-        """``shown``: the plan the user confirmed; the result says when it differs."""
+        """``confirm``: asked with the plan before anything moves (a no is audited);
+        ``shown``: a plan confirmed earlier. The result says when it differs from the plan."""
         from mqctl.services import dlq
 
         name = self._dlq_name(destination)
         return await dlq.redrive(
-            self.session, name, options, progress=progress, stop=stop, shown=shown
+            self.session,
+            name,
+            options,
+            progress=progress,
+            stop=stop,
+            shown=shown,
+            confirm=confirm,
         )

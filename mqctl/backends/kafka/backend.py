@@ -23,6 +23,15 @@ if TYPE_CHECKING:
     from mqctl.dlq.models import Candidate, RedriveStatus, RedriveSummary
     from mqctl.dlq.plan import Planner
     from mqctl.lag.model import GroupDetail, GroupSummary, OffsetResetPlan, ResetSpec
+    from mqctl.models.admin import (
+        AclBinding,
+        AclChange,
+        AclQuery,
+        ClusterInfo,
+        ConfigDiff,
+        OffsetsDeleted,
+    )
+    from mqctl.models.inventory import ConfigEntry
     from mqctl.models.lag import LagEntry
     from mqctl.models.messages import (
         Message,
@@ -35,7 +44,8 @@ if TYPE_CHECKING:
 
 class KafkaBackend:
     """Backend, TopicCatalog, TopicAdmin, MessageReader, MessageWriter, LagSource, GroupAdmin
-    and DeadLetterSupport for Kafka."""
+    and DeadLetterSupport for Kafka; ClusterMetadataSource, ConfigAdmin, OffsetDeleter and
+    AclAdmin of :mod:`mqctl.admin_capabilities`."""
 
     name: ClassVar[str] = "kafka"
     api_version: ClassVar[int] = API_VERSION
@@ -235,3 +245,66 @@ class KafkaBackend:
         from mqctl.backends.kafka.dlq_redrive import status
 
         await status(self.connection, dlq, summary)
+
+    # --- ClusterMetadataSource, ConfigAdmin, OffsetDeleter (mqctl.admin_capabilities) -------
+
+    async def describe_cluster(
+        self,
+        *,
+        topics: list[str] | None = None,
+        include_internal: bool = False,
+        partitions: bool = True,
+    ) -> ClusterInfo:
+        from mqctl.backends.kafka.cluster_admin import describe_cluster
+
+        return await describe_cluster(
+            self.connection, topics=topics, include_internal=include_internal, partitions=partitions
+        )
+
+    async def describe_resource_configs(self, kind: str, name: str) -> list[ConfigEntry]:
+        from mqctl.backends.kafka.configs_admin import describe_configs, resource_for
+
+        return await describe_configs(self.connection, resource_for(kind, name))
+
+    async def alter_resource_configs(
+        self,
+        kind: str,
+        name: str,
+        *,
+        set_configs: Mapping[str, str],
+        delete_configs: Sequence[str] = (),
+        validate_only: bool = False,
+    ) -> ConfigDiff:
+        from mqctl.backends.kafka.configs_admin import alter_configs, resource_for
+
+        return await alter_configs(
+            self.connection,
+            resource_for(kind, name),
+            set_configs=set_configs,
+            delete_configs=delete_configs,
+            validate_only=validate_only,
+        )
+
+    async def delete_group_offsets(
+        self, group: str, topic: str, partitions: list[int] | None = None, *, dry_run: bool
+    ) -> OffsetsDeleted:
+        from mqctl.backends.kafka.offsets_delete import delete_offsets
+
+        return await delete_offsets(self.connection, group, topic, partitions, dry_run=dry_run)
+
+    # --- AclAdmin (mqctl.admin_capabilities) ------------------------------------------------
+
+    async def list_acls(self, acl_filter: AclQuery) -> list[AclBinding]:
+        from mqctl.backends.kafka.acls import list_acls
+
+        return await list_acls(self.connection, acl_filter)
+
+    async def create_acl(self, binding: AclBinding, *, dry_run: bool) -> AclChange:
+        from mqctl.backends.kafka.acls import create_acl
+
+        return await create_acl(self.connection, binding, dry_run=dry_run)
+
+    async def delete_acls(self, acl_filter: AclQuery, *, dry_run: bool) -> AclChange:
+        from mqctl.backends.kafka.acls import delete_acls
+
+        return await delete_acls(self.connection, acl_filter, dry_run=dry_run)

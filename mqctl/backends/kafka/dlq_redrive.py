@@ -200,10 +200,19 @@ class _Execution:
                     await self._settle(wait=False)
                     if self.control.stopping:
                         break
-        finally:
+        except BaseException:
+            # Ledger what was acknowledged (fewer duplicates next run), but never let that
+            # hide why the run ended.
             with contextlib.suppress(Exception):
-                await asyncio.shield(self.producer.flush())
-            await asyncio.shield(self._settle(wait=True))
+                await asyncio.shield(self._drain())
+            raise
+        await self._drain()
+
+    async def _drain(self) -> None:
+        """Wait for every send in flight and ledger the acknowledged ones."""
+        with contextlib.suppress(Exception):
+            await self.producer.flush()
+        await self._settle(wait=True)
 
     async def _take(self, record: Any) -> None:
         ident = (record.partition, record.offset)

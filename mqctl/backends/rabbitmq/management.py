@@ -78,13 +78,16 @@ class ManagementClient:
         params: Mapping[str, Any] | None = None,
         body: Any = None,
         what: str = "",
+        headers: Mapping[str, str] | None = None,
     ) -> Any:
         """One API call; every failure becomes a one-line error naming the redacted URL."""
         import httpx
 
         url = self.settings.management_url
         try:
-            response = await self._client().request(method, f"/api{path}", params=params, json=body)
+            response = await self._client().request(
+                method, f"/api{path}", params=params, json=body, headers=headers
+            )
         except httpx.TimeoutException:
             raise BrokerTimeout(
                 f"RabbitMQ management API at {url} did not answer within {self.timeout:g}s"

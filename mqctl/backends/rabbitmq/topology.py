@@ -119,7 +119,20 @@ def connection(doc: dict[str, Any]) -> ConnectionInfo:
         ),
         recv_rate=rate(doc, "recv_oct"),
         send_rate=rate(doc, "send_oct"),
+        client_properties=_plain_properties(client),
     )
+
+
+def _plain_properties(client: dict[str, Any]) -> dict[str, Any]:
+    """What the client library reports about itself (product, platform, connection name,
+    capabilities ...); values that could carry credentials are left out."""
+    from mqctl.config.secrets import scrub
+
+    return {
+        str(k): scrub(v) if isinstance(v, str) else v
+        for k, v in client.items()
+        if not any(word in str(k).lower() for word in ("password", "secret", "token"))
+    }
 
 
 async def list_connections(

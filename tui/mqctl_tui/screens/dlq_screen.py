@@ -20,7 +20,7 @@ from textual.widgets import DataTable, Footer, Label, ProgressBar
 from mqctl.dlq.grouping import GROUP_BY
 from mqctl.dlq.models import InspectReport, RedriveSummary
 from mqctl.dlq.plan import RedriveOptions
-from mqctl.errors import MqctlError
+from mqctl.errors import DeclinedError, MqctlError
 from mqctl.models.inventory import Destination
 from mqctl_tui.formatting import count, safe
 from mqctl_tui.screens.confirm_screen import ConfirmScreen
@@ -159,49 +159,33 @@ class DlqScreen(DetailScreen):
         except MqctlError as exc:
             self.notify(str(exc), title="redrive form", severity="error")
             return
-        self._status("computing the plan (dry run)…")
-        self._plan(options, form.filter_text)
+        filters = form.filter_text
+        self.app.guard_write(  # type: ignore[attr-defined]
+            "dlq redrive", lambda: self._start(options, filters)
+        )
 
-    @work(exclusive=True, group="dlq-plan")
-    async def _plan(self, options: RedriveOptions, filters: str) -> None:
-        try:
-            plan = await self.app.services.dlq_plan(self.destination, options)  # type: ignore[attr-defined]
-        except Exception as exc:
-            self.notify(str(exc), title="redrive plan", severity="error")
-            self._status(f"plan failed: {safe(exc)}")
-            return
+    def _start(self, options: RedriveOptions, filters: str) -> None:
+        self.stop_event = asyncio.Event()
+        self.running = True
+        self._status("computing the plan (dry run)…")
+        self._redrive(options, filters)
+
+    async def _ask(self, plan: RedriveSummary, filters: str) -> None:
+        """The service's confirmation: the plan's numbers in a modal; no is DeclinedError
+        (the service audits it) and nothing moves."""
         self.plan = plan
         matched = sum(row.matched for row in plan.rows)
         self._status(f"plan: {plan.moved} to move of {matched} matching")
         if plan.moved == 0:
-            self.notify("nothing to redrive", severity="warning")
-            return
-
-        def answered(yes: bool | None) -> None:
-            if yes:
-                self.app.guard_write(  # type: ignore[attr-defined]
-                    "dlq redrive", lambda: self._run(options, plan)
-                )
-            else:
-                self._status("redrive cancelled before it started")
-
+            raise DeclinedError("nothing to redrive: the plan moves no message")
         shown = f" matching {safe(filters)}" if filters else ""
-        self.app.push_screen(
-            ConfirmScreen(
-                f"Redrive {plan.moved} messages{shown} from {safe(self.destination.qualified)}?",
-                plan_renderable(plan, filters),
-                confirm="Redrive",
-            ),
-            answered,
-        )
-
-    def _run(self, options: RedriveOptions, plan: RedriveSummary) -> None:
-        self.stop_event = asyncio.Event()
-        self.running = True
+        question = f"Redrive {plan.moved} messages{shown} from {safe(self.destination.qualified)}?"
+        screen = ConfirmScreen(question, plan_renderable(plan, filters), confirm="Redrive")
+        if not await self.app.push_screen_wait(screen):
+            raise DeclinedError("redrive declined: nothing was moved")
         bar = self.query_one("#redrive-progress", ProgressBar)
         bar.remove_class("-idle")
         bar.update(total=plan.moved, progress=0)
-        self._redrive(options, plan)
 
     def _progress(self, summary: RedriveSummary, total: int | None) -> None:
         bar = self.query_one("#redrive-progress", ProgressBar)
@@ -211,11 +195,26 @@ class DlqScreen(DetailScreen):
         self._status(f"moving… {summary.moved} moved, {summary.failed} failed (escape stops)")
 
     @work(exclusive=True, group="dlq-redrive")
-    async def _redrive(self, options: RedriveOptions, plan: RedriveSummary) -> None:
+    async def _redrive(self, options: RedriveOptions, filters: str) -> None:
+        async def ask(plan: RedriveSummary) -> None:
+            await self._ask(plan, filters)
+
         try:
             result = await self.app.services.dlq_redrive(  # type: ignore[attr-defined]
-                self.destination, options, progress=self._progress, stop=self.stop_event, shown=plan
+                self.destination,
+                options,
+                progress=self._progress,
+                stop=self.stop_event,
+                confirm=ask,
             )
+        except DeclinedError as exc:
+            self.running = False
+            severity = (
+                "warning" if self.plan is not None and self.plan.moved == 0 else "information"
+            )
+            self.notify(str(exc), title="redrive", severity=severity)  # type: ignore[arg-type]
+            self._status(safe(str(exc)))
+            return
         except Exception as exc:
             self.running = False
             self.notify(str(exc), title="redrive", severity="error")
