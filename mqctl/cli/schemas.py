@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 SCHEMA_TOOLS_GROUP = "mqctl.schema_tools"
 
 schemas_app = typer.Typer(
-    help="Schema registry: subjects, versions, compatibility (needs the mqctl-schemas plugin).",
+    help="Schema registry: subjects, versions, compatibility.",
     no_args_is_help=True,
 )
 
