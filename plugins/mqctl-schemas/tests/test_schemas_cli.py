@@ -311,3 +311,28 @@ def test_publish_stops_at_a_later_value_that_does_not_fit(avro_registry: Any, to
     assert "1 message before it was published" in result.stderr
     assert "published 1 message" in result.stdout  # the summary still tells what was sent
     assert [m["value"] for m in _peek(topic, "avro")] == [VALUE]
+
+
+def test_publish_templates_and_jsonl_values_are_encoded(avro_registry: Any, topic: str) -> None:
+    template = '{"id": "o-{{seq}}", "qty": {{seq}}}'
+    result = run_cli(
+        "publish",
+        topic,
+        template,
+        "--template",
+        "--count",
+        "3",
+        "--schema-subject",
+        "orders-value",
+        "--schema-version",
+        "1",
+    )
+    assert result.exit_code == 0, result.stderr
+    line = json.dumps({"value": {"id": "o-4", "qty": 4}, "key": "k"})
+    result = run_cli(
+        "publish", topic, "--jsonl", "-", "--schema-subject", "orders-value", "--schema-version",
+        "1", stdin=line + "\n",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    values = [m["value"] for m in _peek(topic, "avro")]
+    assert values == [{"id": f"o-{n}", "qty": n} for n in (1, 2, 3, 4)]
