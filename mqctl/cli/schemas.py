@@ -47,15 +47,26 @@ def schema_tools(context: Context) -> Any:
     """The plugin's registry tools for a context (``registry`` in ``mqctl.schema_tools``)."""
     from importlib.metadata import entry_points
 
+    from mqctl.backend import API_VERSION
     from mqctl.errors import UsageError
 
     found = [ep for ep in entry_points(group=SCHEMA_TOOLS_GROUP) if ep.name == "registry"]
     if not found:
         raise UsageError(
-            "schema registry support needs the mqctl-schemas plugin, which is not installed "
-            "(see `mqctl plugins list`)"
+            "schema registry support needs the mqctl-schemas plugin: install it, or reinstall "
+            f"it if it predates the {SCHEMA_TOOLS_GROUP} entry point (`make install`)"
         )
-    tools_class = found[0].load()
+    try:
+        tools_class = found[0].load()
+        declared = getattr(tools_class, "api_version", API_VERSION)
+        if declared != API_VERSION:
+            raise RuntimeError(f"declares api_version {declared}, this mqctl speaks {API_VERSION}")
+    except Exception as exc:  # a broken plugin is an error line, never a traceback
+        first = (str(exc).strip().splitlines() or [""])[0]
+        raise UsageError(
+            f"the schema registry plugin ({found[0].value}) cannot be used: "
+            f"{type(exc).__name__}: {first}"
+        ) from None
     kafka = context.backends.get("kafka") or {}
     registry = kafka.get("schema-registry") if isinstance(kafka, dict) else None
     # [decoders.avro] keys win over [decoders.protobuf] ones: both name the same registry

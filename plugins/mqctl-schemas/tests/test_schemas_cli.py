@@ -336,3 +336,20 @@ def test_publish_templates_and_jsonl_values_are_encoded(avro_registry: Any, topi
     assert result.exit_code == 0, result.stderr
     values = [m["value"] for m in _peek(topic, "avro")]
     assert values == [{"id": f"o-{n}", "qty": n} for n in (1, 2, 3, 4)]
+
+
+def test_without_the_plugin_entry_point_the_error_says_what_to_install(
+    avro_registry: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import importlib.metadata
+
+    real = importlib.metadata.entry_points
+
+    def without_schema_tools(**kwargs: Any) -> Any:
+        if kwargs.get("group") == "mqctl.schema_tools":
+            return []
+        return real(**kwargs)
+
+    monkeypatch.setattr(importlib.metadata, "entry_points", without_schema_tools)
+    result = run_cli("schemas", "list")
+    assert result.exit_code == 2 and "needs the mqctl-schemas plugin" in result.stderr
