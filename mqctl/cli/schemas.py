@@ -24,8 +24,6 @@ if TYPE_CHECKING:
     from mqctl.config.schema import Context
     from mqctl.models.messages import OutgoingMessage
 
-SCHEMA_TOOLS_GROUP = "mqctl.schema_tools"
-
 schemas_app = typer.Typer(
     help="Schema registry: subjects, versions, compatibility.",
     no_args_is_help=True,
@@ -45,33 +43,24 @@ def _current_context() -> Context:
 
 def schema_tools(context: Context) -> Any:
     """The plugin's registry tools for a context (``registry`` in ``mqctl.schema_tools``)."""
-    from importlib.metadata import entry_points
-
-    from mqctl.backend import API_VERSION
+    from mqctl import registry
     from mqctl.errors import UsageError
 
-    found = [ep for ep in entry_points(group=SCHEMA_TOOLS_GROUP) if ep.name == "registry"]
-    if not found:
+    loaded = registry.schema_tools()
+    tools_class = loaded.objects.get("registry")
+    if tools_class is None:
+        failed = [i.error for i in loaded.infos if i.name == "registry" and i.error]
+        if failed:  # a broken plugin is an error line, never a traceback
+            raise UsageError(f"the schema registry plugin cannot be used: {failed[0]}")
         raise UsageError(
             "schema registry support needs the mqctl-schemas plugin: install it, or reinstall "
-            f"it if it predates the {SCHEMA_TOOLS_GROUP} entry point (`make install`)"
+            f"it if it predates the {registry.SCHEMA_TOOLS_GROUP} entry point (`make install`)"
         )
-    try:
-        tools_class = found[0].load()
-        declared = getattr(tools_class, "api_version", API_VERSION)
-        if declared != API_VERSION:
-            raise RuntimeError(f"declares api_version {declared}, this mqctl speaks {API_VERSION}")
-    except Exception as exc:  # a broken plugin is an error line, never a traceback
-        first = (str(exc).strip().splitlines() or [""])[0]
-        raise UsageError(
-            f"the schema registry plugin ({found[0].value}) cannot be used: "
-            f"{type(exc).__name__}: {first}"
-        ) from None
     kafka = context.backends.get("kafka") or {}
-    registry = kafka.get("schema-registry") if isinstance(kafka, dict) else None
+    url = kafka.get("schema-registry") if isinstance(kafka, dict) else None
     # [decoders.avro] keys win over [decoders.protobuf] ones: both name the same registry
     options = {**context.decoders.get("protobuf", {}), **context.decoders.get("avro", {})}
-    return tools_class(registry if isinstance(registry, str) else None, options)
+    return tools_class(url if isinstance(url, str) else None, options)
 
 
 @schemas_app.command("list")

@@ -341,15 +341,18 @@ def test_publish_templates_and_jsonl_values_are_encoded(avro_registry: Any, topi
 def test_without_the_plugin_entry_point_the_error_says_what_to_install(
     avro_registry: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import importlib.metadata
+    from mqctl import registry
 
-    real = importlib.metadata.entry_points
-
-    def without_schema_tools(**kwargs: Any) -> Any:
-        if kwargs.get("group") == "mqctl.schema_tools":
-            return []
-        return real(**kwargs)
-
-    monkeypatch.setattr(importlib.metadata, "entry_points", without_schema_tools)
+    monkeypatch.setattr(registry, "schema_tools", lambda: registry.LoadedPlugins({}, []))
     result = run_cli("schemas", "list")
     assert result.exit_code == 2 and "needs the mqctl-schemas plugin" in result.stderr
+
+
+def test_plugins_list_and_version_show_the_schema_tools() -> None:
+    listed = run_cli("plugins", "list", "-o", "json")
+    assert listed.exit_code == 0, listed.stderr
+    (tools,) = [p for p in json.loads(listed.stdout) if p["kind"] == "schema-tools"]
+    assert tools["name"] == "registry" and tools["loaded"] is True
+    assert tools["distribution"] == "mqctl-schemas"
+    version = run_cli("--version")
+    assert "schema-tools registry" in version.stdout
