@@ -178,6 +178,8 @@ class SchemaEncoding:
             tools.close()  # the encoder holds the parsed schema, not the connection
 
         def encode(index: int, message: OutgoingMessage) -> OutgoingMessage:
+            if message.value is None:  # a tombstone stays a tombstone: there is nothing to encode
+                return message
             try:
                 value = encoder.encode(message.value)
             except UsageError as exc:

@@ -313,7 +313,7 @@ def test_publish_stops_at_a_later_value_that_does_not_fit(avro_registry: Any, to
     assert [m["value"] for m in _peek(topic, "avro")] == [VALUE]
 
 
-def test_publish_templates_and_jsonl_values_are_encoded(avro_registry: Any, topic: str) -> None:
+def test_publish_templates_jsonl_values_and_tombstones(avro_registry: Any, topic: str) -> None:
     template = '{"id": "o-{{seq}}", "qty": {{seq}}}'
     result = run_cli(
         "publish",
@@ -328,14 +328,15 @@ def test_publish_templates_and_jsonl_values_are_encoded(avro_registry: Any, topi
         "1",
     )
     assert result.exit_code == 0, result.stderr
-    line = json.dumps({"value": {"id": "o-4", "qty": 4}, "key": "k"})
+    lines = [{"value": {"id": "o-4", "qty": 4}, "key": "k"}, {"value": None, "key": "k"}]
     result = run_cli(
         "publish", topic, "--jsonl", "-", "--schema-subject", "orders-value", "--schema-version",
-        "1", stdin=line + "\n",
+        "1", stdin="".join(json.dumps(line) + "\n" for line in lines),
     )  # fmt: skip
     assert result.exit_code == 0, result.stderr
     values = [m["value"] for m in _peek(topic, "avro")]
-    assert values == [{"id": f"o-{n}", "qty": n} for n in (1, 2, 3, 4)]
+    # a tombstone (null value) is sent as one, not encoded
+    assert values == [{"id": f"o-{n}", "qty": n} for n in (1, 2, 3, 4)] + [None]
 
 
 def test_without_the_plugin_entry_point_the_error_says_what_to_install(
