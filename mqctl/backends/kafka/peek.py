@@ -23,7 +23,13 @@ from typing import TYPE_CHECKING, Any
 
 from mqctl.backends.kafka.batch_publisher import key_partition
 from mqctl.backends.kafka.connection import KafkaConnection, client_options
-from mqctl.backends.kafka.topics import LATEST, cluster_metadata, list_offsets, watermarks
+from mqctl.backends.kafka.topics import (
+    EARLIEST,
+    LATEST,
+    cluster_metadata,
+    list_offsets,
+    watermarks,
+)
 from mqctl.errors import BrokerError, MqctlError, NotFoundError, UsageError
 from mqctl.models.inventory import Destination
 from mqctl.models.messages import Message, PeekOptions, StartPosition
@@ -72,9 +78,13 @@ async def start_offsets(
     """(first offset to read, end offset at the start) per partition; ``read_committed``: the
     end is the last stable offset."""
     keys = [(topic, p) for p in partitions]
-    low, high = await watermarks(conn, metadata, keys)
-    if read_committed:
-        high = await list_offsets(conn, metadata, keys, LATEST, read_committed=True)
+    if read_committed:  # (the same two requests as watermarks(), LATEST asked for the LSO)
+        low, high = await asyncio.gather(
+            list_offsets(conn, metadata, keys, EARLIEST),
+            list_offsets(conn, metadata, keys, LATEST, read_committed=True),
+        )
+    else:
+        low, high = await watermarks(conn, metadata, keys)
     begin: dict[int, int] = {}
     at_time: dict[tuple[str, int], int] = {}
     if start.kind == "timestamp":
