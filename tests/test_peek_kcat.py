@@ -12,6 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from tests.conftest import KAFKA, run_cli
 from tests.kafka_helpers import create_topic, delete_topics, kafka_only
@@ -314,3 +316,28 @@ def test_read_committed_stops_before_an_open_transaction(
     assert not failures, failures
     assert [r["value"] for r in _jsonl(committed)] == ["before"]
     assert [r["value"] for r in _jsonl(uncommitted)] == ["before", "open"]
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=list(HealthCheck))
+@given(keys=st.lists(st.binary(min_size=0, max_size=24), min_size=1, max_size=6, unique=True))
+def test_any_key_is_found_where_the_default_partitioner_put_it(
+    kafka_cfg: Path, keys: list[bytes]
+) -> None:
+    """Whatever the key bytes, peek --key-base64 finds exactly the records an ordinary
+    producer (aiokafka, no partition given) wrote with that key, reading one partition."""
+    import base64
+    import uuid
+
+    name = f"peekx-prop-{uuid.uuid4().hex[:8]}"
+    asyncio.run(create_topic(name, 3))
+    try:
+        records = [(key, b"%d" % n) for n in range(2) for key in keys]
+        asyncio.run(_send(name, records))
+        for key in keys:
+            b64 = base64.b64encode(key).decode()
+            result = run_cli("peek", name, "--key-base64", b64, "-n", "0", "-o", "jsonl")
+            assert [r["value"] for r in _jsonl(result)] == [0, 1]
+            last = run_cli("peek", name, "--key-base64", b64, "--last", "1", "-o", "jsonl")
+            assert [r["value"] for r in _jsonl(last)] == [1]
+    finally:
+        asyncio.run(delete_topics(name))
