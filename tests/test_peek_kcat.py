@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -34,7 +34,9 @@ def topic(unique: str) -> Iterator[str]:
     asyncio.run(delete_topics(name))
 
 
-async def _send(topic: str, records: list[tuple[bytes | None, bytes | None]], **extra: Any) -> None:
+async def _send(
+    topic: str, records: Sequence[tuple[bytes | None, bytes | None]], **extra: Any
+) -> None:
     """Records through aiokafka's own producer: no partition given, so its default
     partitioner (not mqctl's code) decides where each keyed record goes."""
     from aiokafka import AIOKafkaProducer
@@ -341,3 +343,33 @@ def test_any_key_is_found_where_the_default_partitioner_put_it(
             assert [r["value"] for r in _jsonl(last)] == [1]
     finally:
         asyncio.run(delete_topics(name))
+
+
+def test_key_last_then_follow_shows_new_records_with_that_key(topic: str) -> None:
+    """--key a --last 1 --follow: the last record with the key, then the new ones only."""
+    from mqctl.config.schema import Context
+    from mqctl.messages.filters import build_filter
+    from mqctl.models.messages import PeekOptions, StartPosition
+    from mqctl.services import messages as service
+    from mqctl.session import Session
+
+    asyncio.run(create_topic(topic, 2))
+    asyncio.run(_send(topic, [(k, b"%s-%d" % (k, i)) for i in range(3) for k in (b"a", b"b")]))
+
+    async def follow() -> list[bytes | None]:
+        got: list[bytes | None] = []
+        context = Context(name="k", backends={"kafka": {"bootstrap-servers": KAFKA}})
+        options = PeekOptions(max_messages=2, start=StartPosition("last", 1), follow=True, key=b"a")
+        async with Session(context) as session:
+            stream = service.peek(session, topic, options, build_filter(key="a"))
+            try:
+                async with asyncio.timeout(60):
+                    async for message in stream:
+                        got.append(message.value)
+                        if len(got) == 1:  # the backward search is done: now write more
+                            await _send(topic, [(b"b", b"b-new"), (b"a", b"a-new")])
+            finally:
+                await stream.aclose()  # type: ignore[attr-defined]
+        return got
+
+    assert asyncio.run(follow()) == [b"a-2", b"a-new"]
