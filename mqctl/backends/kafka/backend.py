@@ -3,8 +3,9 @@
 One class, one section per capability Protocol of :mod:`mqctl.backend` it implements; the work
 is in the modules beside it, split by concern: ``topics`` (listing, describing), ``topic_admin``
 (create/alter/delete), ``groups`` / ``group_admin`` / ``offsets_reset`` (consumer groups),
-``lag``, ``peek`` / ``publish`` (messages), ``dlq`` (dead letters). They are imported inside
-the methods so that loading the backend registry stays cheap.
+``lag``, ``peek`` / ``publish`` (messages), ``dlq`` (dead letters), ``cluster_admin``,
+``configs_admin``, ``offsets_delete``, ``acls`` (administration), ``health`` (the doctor's
+facts). They are imported inside the methods so that loading the backend registry stays cheap.
 """
 
 from __future__ import annotations

@@ -1,10 +1,13 @@
 """The RabbitMQ backend: management HTTP API for inventory, AMQP (aio-pika) for messages.
 
-One class, one section per capability Protocol of :mod:`mqctl.backend` it implements; the work
-is in the modules beside it, split by concern: ``inventory`` (queues), ``topology`` (vhosts,
-exchanges, bindings, connections), ``admin`` (queue create/delete/purge), ``peek`` /
-``publish`` (messages), ``lag``, ``dlq`` / ``dlq_redrive`` (dead letters). They are imported
-inside the methods so that loading the backend registry stays cheap.
+One class, one section per capability Protocol it implements (:mod:`mqctl.backend`,
+:mod:`mqctl.admin_capabilities`, :mod:`mqctl.doctor.capability`); the work is in the modules
+beside it, split by concern: ``inventory`` (queues), ``topology`` (vhosts, exchanges, bindings,
+connections), ``admin`` (queue create/delete/purge), ``peek`` / ``publish`` (messages),
+``lag``, ``dlq`` / ``dlq_redrive`` / ``shovel`` (dead letters), ``policies``,
+``topology_admin``, ``operations``, ``definitions`` (administration), ``health`` (the doctor's
+facts). Those that load a client library are imported inside the methods so that loading the
+backend registry stays cheap; the management-API-only admin modules are imported above.
 """
 
 from __future__ import annotations
