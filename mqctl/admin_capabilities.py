@@ -23,6 +23,7 @@ from mqctl.models.admin import (
 from mqctl.models.inventory import ConfigEntry
 from mqctl.models.rabbitmq_admin import (
     BindingSpec,
+    ConnectionClose,
     DefinitionsImport,
     ExchangeSpec,
     NodeInfo,
@@ -142,7 +143,7 @@ class AccessAdmin(Protocol):
 
     async def close_connection(
         self, name: str, *, reason: str, dry_run: bool
-    ) -> dict[str, Any]: ...
+    ) -> ConnectionClose: ...
 
 
 @runtime_checkable

@@ -159,3 +159,15 @@ class TopologyChange:
     changed: bool
     impact: dict[str, Any] = field(default_factory=dict)
     backend: str = "rabbitmq"
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectionClose:
+    """``connections close``: the connection closed (or, in a dry run, that would be)."""
+
+    name: str
+    vhost: str | None
+    user: str | None
+    channels: int | None
+    reason: str  # what the client is told
+    dry_run: bool

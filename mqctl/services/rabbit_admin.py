@@ -14,6 +14,7 @@ from mqctl.admin_capabilities import AccessAdmin, BrokerOperations, PolicyAdmin,
 from mqctl.audit import Confirm, audited, target_name
 from mqctl.models.rabbitmq_admin import (
     BindingSpec,
+    ConnectionClose,
     DefinitionsImport,
     ExchangeSpec,
     NodeInfo,
@@ -210,8 +211,8 @@ async def close_connection(
     *,
     reason: str,
     dry_run: bool,
-    confirm: Confirm[dict[str, Any]] | None = None,
-) -> dict[str, Any]:
+    confirm: Confirm[ConnectionClose] | None = None,
+) -> ConnectionClose:
     target = target_name("rabbitmq", "connection", name)
     with audited_unless_dry_run(session, "connection close", target, dry_run) as act:
         act.details["reason"] = reason
@@ -219,7 +220,7 @@ async def close_connection(
             session.check_writable(f"closing connection {name!r}")
         admin = _find(session, AccessAdmin, "closing connections")
 
-        async def run(dry: bool) -> dict[str, Any]:
+        async def run(dry: bool) -> ConnectionClose:
             return await admin.close_connection(name, reason=reason, dry_run=dry)
 
         return await confirmed(run, dry_run=dry_run, confirm=confirm)

@@ -38,6 +38,7 @@ from mqctl.models.inventory import (
 )
 from mqctl.models.rabbitmq_admin import (
     BindingSpec,
+    ConnectionClose,
     DefinitionsImport,
     ExchangeSpec,
     NodeInfo,
@@ -385,7 +386,7 @@ class RabbitMQBackend:
     ) -> list[PermissionInfo]:
         return await operations.list_permissions(self.api, vhost=vhost, user=user)
 
-    async def close_connection(self, name: str, *, reason: str, dry_run: bool) -> dict[str, Any]:
+    async def close_connection(self, name: str, *, reason: str, dry_run: bool) -> ConnectionClose:
         return await operations.close_connection(self.api, name, reason=reason, dry_run=dry_run)
 
     # --- BrokerOperations (mqctl.admin_capabilities) ---------------------------------------
