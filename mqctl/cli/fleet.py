@@ -17,6 +17,8 @@ from mqctl.output.render import Column, render, to_jsonable
 
 if TYPE_CHECKING:
     from mqctl.fleet import Outcome
+    from mqctl.lag.checks import Thresholds
+    from mqctl.services.lag import LagQuery
     from mqctl.session import Session
 
 T = TypeVar("T")
@@ -157,10 +159,10 @@ def render_rows(
 
 
 def lag(
-    query: Any,
+    query: LagQuery,
     window: float | None,
     interval: float | None,
-    limits: Any,
+    limits: Thresholds,
     output: str,
     contexts: str | None,
     all_contexts: bool,
