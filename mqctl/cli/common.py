@@ -30,6 +30,14 @@ OutputOpt = Annotated[
     OutputFormat,
     typer.Option("--output", "-o", help="Output format: table, json, jsonl or yaml."),
 ]
+WideOpt = Annotated[
+    bool,
+    typer.Option(
+        "--wide",
+        help="Table: show long names whole (on a narrow terminal they are cut in the middle "
+        "with … so every column stays visible).",
+    ),
+]
 VhostOpt = Annotated[
     str | None,
     typer.Option(

@@ -70,8 +70,8 @@ def list_cmd(
     """List dead-letter queues: broker, name, depth, sources, oldest message, top reasons.
 
     A DLQ is a queue another queue dead-letters into (RabbitMQ DLX routing), a name
-    following a convention (*.dlq, *.dead, *-dlq, dlq.*, *.DLT, *-dlt, plus the context's
-    dlq-patterns), or a Kafka topic whose messages carry dead-letter headers.
+    following a convention (*.dlq, *.dead, *-dlq, *_dlq, dlq.*, *.DLT, *-dlt, plus the
+    context's dlq-patterns), or a Kafka topic whose messages carry dead-letter headers.
 
     Examples:  mqctl dlq list  |  mqctl dlq list -o json  |  mqctl dlq list --context a,b
     """
