@@ -213,3 +213,34 @@ def test_kill_9_leaves_a_shovel_that_finishes_without_loss(
     left, reached = asyncio.run(depth(rabbit.dlq)), asyncio.run(depth(rabbit.target))
     assert left + reached >= total
     assert left in (0, total), (left, reached)  # the shovel moved all N, or never started
+
+
+def test_a_shovel_that_cannot_be_deleted_is_named_with_how_to_stop_it(closed_port: int) -> None:
+    """The management API gone at cancel time: the error says the shovel keeps running
+    (on-confirm, nothing lost) and how to stop it."""
+    from mqctl.backends.rabbitmq.management import ManagementClient
+    from mqctl.backends.rabbitmq.settings import parse_rabbit_settings
+    from mqctl.backends.rabbitmq.shovel import ShovelRedrive
+    from mqctl.dlq.plan import Target
+    from mqctl.errors import ConnectError
+    from mqctl.models.inventory import Destination
+
+    section = {
+        "url": f"amqp://guest:guest@127.0.0.1:{closed_port}/",
+        "management-url": f"http://127.0.0.1:{closed_port}",
+    }
+    settings = parse_rabbit_settings(section, "test")
+    api = ManagementClient(settings, 2.0, "test")
+    dlq = Destination("rabbitmq", "queue", "orders.dlq", "/")
+    run = ShovelRedrive(settings, api, 2.0, "test", dlq, Target("queue", "orders"))
+
+    async def delete() -> None:
+        try:
+            await run._delete()
+        finally:
+            await api.close()
+
+    with pytest.raises(ConnectError) as caught:
+        asyncio.run(delete())
+    assert run.name in caught.value.message and "nothing is lost" in caught.value.message
+    assert caught.value.hint is not None and "clear_parameter" in caught.value.hint
