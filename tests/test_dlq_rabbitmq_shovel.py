@@ -244,3 +244,26 @@ def test_a_shovel_that_cannot_be_deleted_is_named_with_how_to_stop_it(closed_por
         asyncio.run(delete())
     assert run.name in caught.value.message and "nothing is lost" in caught.value.message
     assert caught.value.hint is not None and "clear_parameter" in caught.value.hint
+
+
+def test_quorum_dlq_needs_the_loop_guard_off(rabbit: RabbitDlq) -> None:
+    """A quorum DLQ cannot be sampled safely: refused (exit 2) unless --max-redrives 0."""
+    import aio_pika
+
+    quorum = f"{rabbit.prefix}.quorum.dlq"
+
+    async def declare() -> None:
+        connection = await aio_pika.connect("amqp://guest:guest@127.0.0.1:5672/")
+        async with connection:
+            channel = await connection.channel()
+            await channel.declare_queue(quorum, durable=True, arguments={"x-queue-type": "quorum"})
+
+    asyncio.run(declare())
+    rabbit.queues.append(quorum)
+    fill(quorum, 3)
+    code, _, err = redrive(quorum, "--to", rabbit.target, "--yes")
+    assert code == 2 and "loop guard" in err, err
+    assert asyncio.run(depth(quorum)) == 3
+    code, summary, err = redrive(quorum, "--to", rabbit.target, "--max-redrives", "0", "--yes")
+    assert code == 0 and summary["moved"] == 3, err
+    assert asyncio.run(depth(rabbit.target)) == 3
