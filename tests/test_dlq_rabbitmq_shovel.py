@@ -267,3 +267,47 @@ def test_quorum_dlq_needs_the_loop_guard_off(rabbit: RabbitDlq) -> None:
     code, summary, err = redrive(quorum, "--to", rabbit.target, "--max-redrives", "0", "--yes")
     assert code == 0 and summary["moved"] == 3, err
     assert asyncio.run(depth(rabbit.target)) == 3
+
+
+def test_shovel_in_another_vhost(unique: str, isolated_config: Path) -> None:
+    """The shovel's own URIs name the DLQ's vhost (percent-encoded)."""
+    vhost = f"shovel vh/{unique}"
+    api = f"{RABBIT_MGMT}/api"
+    auth = ("guest", "guest")
+    path = vhost.replace("/", "%2F").replace(" ", "%20")
+    httpx.put(f"{api}/vhosts/{path}", auth=auth).raise_for_status()
+    try:
+        perms = {"configure": ".*", "write": ".*", "read": ".*"}
+        httpx.put(f"{api}/permissions/{path}/guest", auth=auth, json=perms).raise_for_status()
+        for queue in ("orders.dlq", "orders"):
+            body = {"durable": True}
+            httpx.put(f"{api}/queues/{path}/{queue}", auth=auth, json=body).raise_for_status()
+        for n in range(7):
+            message = {
+                "properties": {"delivery_mode": 2, "message_id": f"m-{n}"},
+                "routing_key": "orders.dlq",
+                "payload": f"p{n}",
+                "payload_encoding": "string",
+            }
+            httpx.post(
+                f"{api}/exchanges/{path}/amq.default/publish", auth=auth, json=message
+            ).raise_for_status()
+        isolated_config.write_text(
+            'current-context = "vh"\n[contexts.vh.rabbitmq]\n'
+            f'url = "amqp://guest@127.0.0.1:5672/{path}"\n'
+            f'management-url = "{RABBIT_MGMT}"\npassword = "guest"\n'
+        )
+        result = run_cli(
+            "dlq", "redrive", "rabbitmq:orders.dlq", "--to", "orders",
+            "--engine", "shovel", "--yes", "-o", "json",
+        )  # fmt: skip
+        assert result.exit_code == 0, result.stderr
+        assert json.loads(result.stdout)["moved"] == 7
+        depths = httpx.get(f"{api}/queues/{path}/orders", auth=auth).json()
+        deadline = time.monotonic() + 30
+        while depths.get("messages") != 7 and time.monotonic() < deadline:
+            time.sleep(0.5)  # the management API's counts are refreshed every few seconds
+            depths = httpx.get(f"{api}/queues/{path}/orders", auth=auth).json()
+        assert depths.get("messages") == 7
+    finally:
+        httpx.delete(f"{api}/vhosts/{path}", auth=auth)
