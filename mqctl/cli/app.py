@@ -39,6 +39,7 @@ COMMAND_MODULES = [
     "mqctl.cli.acls",
     "mqctl.cli.doctor",
     "mqctl.cli.exporter",
+    "mqctl.cli.schemas",
 ]
 
 HELP = """mqctl: operations console for Kafka and RabbitMQ.
