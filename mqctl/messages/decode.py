@@ -19,6 +19,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
+from orjson import loads as _orjson_loads
+
 from mqctl.errors import UsageError
 from mqctl.models.messages import HeaderValue
 from mqctl.output.render import JSON_UNSAFE
@@ -197,6 +199,62 @@ def json_text(value: bytes | None, mode: str = "auto", headers: Headers = ()) ->
         return None
     if b"\n" in value or b"\r" in value:
         return None
+    if value.count(b"[") + value.count(b"{") > MAX_JSON_DEPTH:
+        return None  # maybe too deep: decode_value decides (rare)
+    text = _orjson_text(value)
+    if text is not None:
+        return text
+    return _stdlib_text(value)
+
+
+def _orjson_text(value: bytes) -> str | None:
+    """:func:`json_text` for the common case, at C speed: None when orjson refuses the value
+    (the standard library then decides: it also accepts e.g. an escaped lone surrogate) or
+    when it cannot tell duplicate keys apart. orjson accepts no more than the standard
+    library with our hooks (it refuses NaN, Infinity and numbers out of a double's range
+    too), except duplicate keys (it keeps the last) and whitespace around the document."""
+    if value[-1] in _WHITESPACE:
+        return None
+    try:
+        data = _orjson_loads(value)
+    except ValueError:  # orjson.JSONDecodeError is a ValueError
+        return None
+    colons = value.count(b":")
+    # Every key of the text is followed by a colon; colons inside strings only make the
+    # count larger. Equal counts: no key was lost to a duplicate.
+    if (
+        colons
+        and not (data.__class__ is dict and len(data) == colons)
+        and (
+            colons != _key_count(data)  # (the top level holds every colon: the common case)
+        )
+    ):
+        return None
+    text = value.decode("utf-8")  # orjson checked it is UTF-8
+    if "\x7f" in text or (not text.isascii() and JSON_UNSAFE.search(text)):
+        return None
+    return text
+
+
+_WHITESPACE = frozenset(b" \t\n\r")
+
+
+def _key_count(data: Any) -> int:
+    """How many keys the parsed objects of ``data`` hold, without recursion."""
+    count = 0
+    stack = [data]
+    while stack:
+        node = stack.pop()
+        if node.__class__ is dict:
+            count += len(node)
+            stack.extend(v for v in node.values() if v.__class__ is dict or v.__class__ is list)
+        elif node.__class__ is list:
+            stack.extend(v for v in node if v.__class__ is dict or v.__class__ is list)
+    return count
+
+
+def _stdlib_text(value: bytes) -> str | None:
+    """:func:`json_text`'s check by the standard library (after the plugin and line checks)."""
     try:
         text = value.decode("utf-8")
         # (raw_decode: no whitespace before; decode() would match it with a regex each time)
@@ -205,8 +263,6 @@ def json_text(value: bytes | None, mode: str = "auto", headers: Headers = ()) ->
         return None
     if end != len(text):
         return None  # whitespace after the document: not the same text once re-read
-    if value.count(b"[") + value.count(b"{") > MAX_JSON_DEPTH:
-        return None  # maybe too deep: decode_value decides (rare)
     if "\x7f" in text or (not text.isascii() and JSON_UNSAFE.search(text)):
         return None  # a terminal-safe line would escape it: no longer the value's own text
     return text
