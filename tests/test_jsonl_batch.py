@@ -131,3 +131,14 @@ def test_batch_is_the_same_bytes_as_each_line(
 ) -> None:
     expected = "".join(jsonl_line(m, mode, cap) + "\n" for m in batch)
     assert jsonl_lines(batch, mode, cap) == expected
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    values=st.lists(st.none() | _documents(), max_size=8),
+    mode=st.sampled_from(["auto", "json", "text"]),
+)
+def test_json_texts_is_json_text_for_each(values: list[bytes | None], mode: str) -> None:
+    headers = [[("content-type", b"application/json")]] * len(values)
+    expected = [decode.json_text(v, mode, h) for v, h in zip(values, headers, strict=True)]
+    assert decode.json_texts(values, headers, mode) == expected

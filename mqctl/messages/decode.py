@@ -199,12 +199,72 @@ def json_text(value: bytes | None, mode: str = "auto", headers: Headers = ()) ->
         return None
     if b"\n" in value or b"\r" in value:
         return None
+    return _checked_text(value)
+
+
+def _checked_text(value: bytes) -> str | None:
+    """:func:`json_text` once no plugin claims the value and it is one line."""
     if value.count(b"[") + value.count(b"{") > MAX_JSON_DEPTH:
         return None  # maybe too deep: decode_value decides (rare)
     text = _orjson_text(value)
     if text is not None:
         return text
     return _stdlib_text(value)
+
+
+def json_texts(
+    values: Sequence[bytes | None], headers: Sequence[Headers], mode: str = "auto"
+) -> list[str | None]:
+    """``[json_text(v, mode, h) for v, h in zip(values, headers)]`` for a whole fetched batch,
+    with the checks of the common case inline (one Python call per batch, not four per
+    value): same answers, a property test compares them."""
+    if mode == "auto":
+        chain = _chain()
+    elif mode == "json":
+        chain = []
+    else:
+        return [None] * len(values)
+    starts, loads, depth = _JSON_STARTS, _orjson_loads, MAX_JSON_DEPTH
+    texts: list[str | None] = []
+    append = texts.append
+    for value, value_headers in zip(values, headers, strict=True):
+        if not value or value[0] not in starts:
+            append(None)
+            continue
+        claimed = False
+        for decoder in chain:
+            try:
+                if decoder.claims(value, value_headers):
+                    claimed = True
+                    break
+            except Exception:
+                continue
+        if claimed or b"\n" in value or b"\r" in value:
+            append(None)
+            continue
+        if (
+            value[-1] in _WHITESPACE
+            or value.count(b"[") + value.count(b"{") > depth
+            or not value.isascii()
+            or b"\x7f" in value
+        ):
+            append(_checked_text(value))  # the uncommon cases, one by one
+            continue
+        try:
+            data = loads(value)
+        except ValueError:
+            append(_stdlib_text(value))  # e.g. an escaped lone surrogate
+            continue
+        colons = value.count(b":")
+        if (
+            colons
+            and not (data.__class__ is dict and len(data) == colons)
+            and colons != _key_count(data)
+        ):
+            append(_stdlib_text(value))  # maybe a duplicate key: the stdlib decides
+            continue
+        append(value.decode("ascii"))
+    return texts
 
 
 def _orjson_text(value: bytes) -> str | None:

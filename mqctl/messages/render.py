@@ -24,6 +24,7 @@ from mqctl.messages.decode import (
     decode_value,
     header_json,
     json_text,
+    json_texts,
     text_or_base64,
 )
 from mqctl.messages.line_format import LineFormat
@@ -254,20 +255,18 @@ def jsonl_lines(messages: Sequence[Message], mode: str = "auto", cap: int | None
     lines: list[str] = []
     append = lines.append
     prefixes, stamps = _PREFIXES, _STAMPS
-    for message in messages:
+    texts = json_texts([m.value for m in messages], [m.headers for m in messages], mode)
+    for message, text in zip(messages, texts, strict=True):
         value = message.value
         offset = message.offset
         if (
-            value is None
+            text is None
+            or value is None
             or message.headers
             or message.properties
             or offset.__class__ is not int
             or (cap and len(value) > cap)
         ):
-            append(_line(message, mode, cap))
-            continue
-        text = json_text(value, mode, ())
-        if text is None:
             append(_line(message, mode, cap))
             continue
         where = (message.backend, message.source, message.vhost, message.partition)
