@@ -138,3 +138,28 @@ async def test_every_key_on_the_doctor_screen(
         assert "\x1b" not in detail(app)
         assert app.is_running and app.crashed is None
         assert app.errors_reported == 0, "an error was reported (see the notifications)"
+
+
+@pytest.mark.kafka
+async def test_a_bad_doctor_threshold_is_shown_on_the_panel(isolated_config: Path) -> None:
+    context_config(
+        isolated_config,
+        """
+[contexts.typo]
+[contexts.typo.doctor]
+unacked-ration = 0.5
+[contexts.typo.kafka]
+bootstrap-servers = "127.0.0.1:9092"
+""",
+    )
+    config = load_config()
+    app = MqctlApp(config.contexts["typo"], config=config)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("h")
+        await wait_for_screen(pilot, DoctorScreen, "the doctor screen")
+        table = findings_table(app)
+        await wait_for(pilot, lambda: "unacked-ration" in table.status_text, "the config error")
+        assert "unknown doctor threshold" in table.status_text
+        summary = str(app.screen.query_one(".detail-summary", Static).render())
+        assert "unacked-ration" in summary
+        assert app.is_running and app.crashed is None
