@@ -61,7 +61,13 @@ def gather(
 
     current = invocation()
     selected = fleet.select(load_config(), contexts or current.context, all_contexts)
-    return asyncio.run(fleet.gather(selected, fn, timeout=current.timeout, invocation=current))
+    found: list[list[Outcome[T]]] = []
+
+    async def main() -> None:  # returns nothing: see run_with_session (cli/common.py)
+        found.append(await fleet.gather(selected, fn, timeout=current.timeout, invocation=current))
+
+    asyncio.run(main())
+    return found[0]
 
 
 @dataclass(slots=True)
