@@ -67,6 +67,10 @@ async def test_doctor_panel_shows_the_seeded_stopped_group() -> None:
         await highlight(app, pilot, groups)
         assert "analytics-group: STOP" in detail(app)
         assert "what to do" in detail(app)
+        await pilot.press("enter")  # into the evidence (it scrolls)
+        assert app.focused is not None and app.focused.id == "finding-detail"
+        await pilot.press("shift+tab")
+        assert app.focused is findings_table(app).table
 
         reachable = row_of(app, "kafka", "reachable")
         assert table.cell_text(reachable, "severity") == "OK"

@@ -31,7 +31,7 @@ from mqctl_tui.widgets.header.context_header import ContextHeader
 # every finding readable).
 SEVERITIES = ("CRIT", "WARN", "UNKNOWN", "OK")
 STYLES = {"CRIT": "bold red", "WARN": "yellow", "UNKNOWN": "magenta", "OK": "green"}
-RUNNING = "running the checklist (two samples, a few seconds apart)…"
+RUNNING = "running the checklist (two samples, the doctor's interval apart)…"
 COLUMNS = [
     Column("severity", "Severity", sort_as="number"),
     Column("backend", "Broker", drop=1),
@@ -174,6 +174,12 @@ class DoctorScreen(DetailScreen):
             cell(safe(f.check)),
             cell(safe(f.summary)),
         ]
+
+    @on(LiveTable.Chosen)
+    def _chosen(self, event: LiveTable.Chosen) -> None:
+        """Enter on a finding: into its evidence (scrolls with the arrow keys; tab goes
+        back to the list)."""
+        self.query_one("#finding-detail", VerticalScroll).focus()
 
     @on(DataTable.RowHighlighted)
     def _highlighted(self, event: DataTable.RowHighlighted) -> None:
