@@ -20,6 +20,7 @@ from mqctl_tui.services import TuiServices
 from mqctl.config.schema import Context
 from mqctl.dlq.models import DeadLetterGroup, InspectReport, MessageSample, RedriveSummary
 from mqctl.dlq.plan import RedriveOptions
+from mqctl.doctor.model import Finding, Severity
 from mqctl.errors import NotSupportedError
 from mqctl.lag.model import GroupDetail, GroupMember, OffsetPlanRow, OffsetResetPlan, ResetSpec
 from mqctl.models.inventory import (
@@ -199,6 +200,44 @@ MESSAGES = [
     )
 ]
 
+FINDINGS = [
+    Finding("reachable", Severity.OK, "kafka", "kafka-1.staging:9092 answers (3 broker(s))"),
+    Finding(
+        "groups",
+        Severity.CRIT,
+        "kafka",
+        "1 consumer group(s) stalled, stopped or in error",
+        ["analytics-group: STOP, lag 2253 on order.created, 0 member(s)"],
+        "STOP: start the consumers or delete the unused group; see `mqctl lag GROUP --window`",
+    ),
+    Finding(
+        "dlq",
+        Severity.WARN,
+        "rabbitmq",
+        "1 dead-letter queue(s) hold messages",
+        ["notifications_queue.dlq: 7 message(s)"],
+        "inspect with `mqctl dlq inspect NAME`; redrive or purge once understood",
+    ),
+    Finding(
+        "queues-no-consumers",
+        Severity.WARN,
+        "rabbitmq",
+        "1 queue(s) hold messages nobody consumes",
+        ["audit_queue: 5400 message(s), no consumers"],
+        "start the consumer, or purge/delete the queue if it is abandoned",
+    ),
+    Finding(
+        "connection-churn",
+        Severity.UNKNOWN,
+        "rabbitmq",
+        "connection churn could not be read",
+        ["the management API returned no churn rates"],
+        "check the management plugin's statistics",
+    ),
+    Finding("controller", Severity.OK, "kafka", "controller is broker 1", ["brokers: 3"]),
+    Finding("alarms", Severity.OK, "rabbitmq", "no alarm on 1 node(s)"),
+]
+
 
 class FakeServices:
     """Same surface as mqctl_tui.services.Services; fixed, deterministic data."""
@@ -331,6 +370,9 @@ class FakeServices:
     async def call(self, service: Callable[[Session], Awaitable[T]]) -> T:
         raise NotSupportedError("the admin views are not part of the snapshots")
 
+    async def doctor(self) -> list[Finding]:
+        return list(FINDINGS)
+
     async def dlq_plan(self, destination: Destination, options: RedriveOptions) -> RedriveSummary:
         return RedriveSummary(
             "kafka", destination.name, True, examined=60, by_destination={"order.created": 60}
@@ -384,6 +426,18 @@ class NastyServices(FakeServices):
     async def describe_queue(self, name: str, vhost: str | None) -> QueueDetail:
         queue = next(q for q in await self.list_queues() if q.name == name)
         return QueueDetail(queue, {}, None, [], [], "rabbit@node-1", None)
+
+    async def doctor(self) -> list[Finding]:
+        later = Finding("future-check", Severity.OK, LONG, "a severity added later")
+        later.severity = "DEGRADED"  # type: ignore[assignment]  # a severity added later
+        return [
+            *FINDINGS,
+            later,
+            Finding("x" * 255, Severity.CRIT, "kafka", LONG, [LONG] * 200, LONG),
+            Finding("evil", Severity.WARN, "\x1b[31mkafka", "red\x1b[2J", ["\x07bell"], ""),
+            Finding("groups", Severity.CRIT, "kafka", "the same check twice", [], ""),
+            Finding("empty", Severity.UNKNOWN, "", "", [], ""),
+        ]
 
 
 def _implements_the_protocol(fake: FakeServices) -> TuiServices:

@@ -390,7 +390,9 @@ class MqctlApp(App[None]):
             ("Quit", self.exit, "leave mqctl (q)"),
         ]
         from mqctl_tui.screens.admin_screen import palette_entries
+        from mqctl_tui.screens.doctor_screen import open_doctor
 
+        commands.append(("Doctor", open_doctor(self), "the on-call checklist (h on the dashboard)"))
         commands += palette_entries(self)  # read-only admin views (cluster, policies, ...)
         contexts = self.config.contexts if self.config is not None else {}
         for name in sorted(contexts):

@@ -16,6 +16,7 @@ from typing import Protocol, TypeVar
 from mqctl.config.schema import Context
 from mqctl.dlq.models import InspectReport, RedriveSummary
 from mqctl.dlq.plan import RedriveOptions
+from mqctl.doctor.model import Finding
 from mqctl.invocation import TUI
 from mqctl.lag.model import GroupDetail, OffsetResetPlan, ResetSpec
 from mqctl.messages.filters import MessageFilter
@@ -94,6 +95,9 @@ class TuiServices(Protocol):
     async def dlq_inspect(
         self, destination: Destination, *, group_by: str = "reason"
     ) -> InspectReport: ...
+
+    async def doctor(self) -> list[Finding]:
+        """The doctor's findings on this context (two samples ``interval`` apart)."""
 
     async def dlq_plan(
         self, destination: Destination, options: RedriveOptions
@@ -303,6 +307,14 @@ class Services:
         from mqctl.services import messages
 
         return messages.publish(self.session, destination, outgoing, options, rate=rate)
+
+    # -- doctor ------------------------------------------------------------------------------
+    async def doctor(self) -> list[Finding]:
+        """The checklist of ``mqctl doctor`` (thresholds and interval from the context's
+        config); a broker that does not answer is a finding, not an exception."""
+        from mqctl.doctor.runner import diagnose
+
+        return await diagnose(self.session)
 
     # -- dead letters -----------------------------------------------------------------------
     @staticmethod

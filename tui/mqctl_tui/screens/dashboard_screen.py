@@ -33,6 +33,7 @@ class DashboardScreen(Screen[None]):
         Binding("p", "publish", "Publish"),
         Binding("d", "dlq", "DLQ"),
         Binding("o", "reset_offsets", "Offsets"),
+        Binding("h", "doctor", "Doctor"),
         Binding("1", "focus_panel('groups')", "Groups", show=False),
         Binding("2", "focus_panel('queues')", "Queues", show=False),
         Binding("3", "focus_panel('topics')", "Topics", show=False),
@@ -144,6 +145,11 @@ class DashboardScreen(Screen[None]):
         entry = panel.payload.get(panel.selected_key)
         if entry is not None:
             mqctl_app(self).reset_offsets(entry.group)
+
+    def action_doctor(self) -> None:
+        from mqctl_tui.screens.doctor_screen import open_doctor
+
+        open_doctor(self.app)()
 
     def action_back(self) -> None:
         """Escape on the dashboard does nothing (q quits)."""
