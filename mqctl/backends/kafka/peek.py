@@ -156,6 +156,25 @@ def to_message(record: Any) -> Message:
     )
 
 
+def to_messages(records: list[Any]) -> list[Message]:
+    """``[to_message(r) for r in records]`` with the lookups bound once (peek's hot loop)."""
+    timestamp, types = _timestamp, TIMESTAMP_TYPES.get
+    return [
+        Message(
+            "kafka",
+            r.topic,
+            r.value,
+            r.key,
+            list(r.headers) if r.headers else [],
+            r.partition,
+            r.offset,
+            timestamp(r.timestamp),
+            types(r.timestamp_type),
+        )
+        for r in records
+    ]
+
+
 class KafkaPeek:
     """What :func:`peek` returns: an async iterator of messages (the ``MessageReader``
     contract) that also offers :meth:`batches`, the messages of each fetch as one list (for
@@ -183,7 +202,7 @@ class KafkaPeek:
             async for records in self._records:
                 # In slices: a peek that stops after a few messages converts few extra.
                 for first in range(0, len(records), BATCH):
-                    yield [to_message(record) for record in records[first : first + BATCH]]
+                    yield to_messages(records[first : first + BATCH])
         finally:
             await self._records.aclose()
 
