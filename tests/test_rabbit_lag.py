@@ -25,7 +25,7 @@ def test_drain_estimate() -> None:
     assert drain_seconds(100, 2, 0.0, 0.0) is None  # consumers idle
     assert drain_seconds(100, 2, 10.0, 10.0) is None  # not faster than publishers
     assert drain_seconds(100, 2, 20.0, 10.0) is None  # slower than publishers
-    assert drain_seconds(100, 2, 5.0, 10.0) == 10.0  # ready / ack rate
+    assert drain_seconds(100, 2, 5.0, 10.0) == 20.0  # ready / (consume - publish)
     assert drain_seconds(100, 2, None, 25.0) == 4.0
 
 
@@ -63,7 +63,7 @@ def test_lag_entry_from_listing_document() -> None:
     assert entry.total_lag == 30
     assert entry.status is LagStatus.OK
     assert entry.queue is not None
-    assert entry.queue.drain_seconds == 5.0  # 30 ready / (5 ack + 1 no-ack deliver)
+    assert entry.queue.drain_seconds == 7.5  # 30 ready / (5 ack + 1 no-ack deliver - 2 in)
     assert entry.queue.unacked == 10 and entry.queue.consumers == 2
     assert entry.queue.head_age_seconds is not None and entry.queue.head_age_seconds > 0
     assert entry.max_time_lag_seconds == entry.queue.head_age_seconds

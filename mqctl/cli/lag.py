@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from mqctl.cli import fleet
-from mqctl.cli.common import OutputOpt
+from mqctl.cli.common import OutputOpt, WideOpt
 from mqctl.output.render import Column, OutputFormat
 
 if TYPE_CHECKING:
@@ -73,13 +73,13 @@ def _status_style(item: Any) -> str | None:
 SUMMARY_COLUMNS = [
     Column("BACKEND", lambda e: e.backend),
     Column("KIND", lambda e: e.kind),
-    Column("GROUP/QUEUE", lambda e: e.group),
+    Column("GROUP/QUEUE", lambda e: e.group, shrink=True),
     Column("STATUS", lambda e: e.status.value, style=_status_style),
     Column("LAG", lambda e: e.total_lag, "right"),
     Column("TIME LAG", lambda e: _fmt_seconds(e.max_time_lag_seconds), "right"),
     Column("CONSUMERS", _consumers, "right"),
     Column("STATE", lambda e: e.state),
-    Column("TOPICS / QUEUE DEPTH", _detail),
+    Column("TOPICS / QUEUE DEPTH", _detail, shrink=True),
 ]
 
 
@@ -144,17 +144,19 @@ def build_tables(entries: list[LagEntry], partitions: bool) -> list[RenderableTy
     return out
 
 
-def render_entries(entries: list[LagEntry], console: Console, partitions: bool) -> None:
+def render_entries(
+    entries: list[LagEntry], console: Console, partitions: bool, wide: bool = False
+) -> None:
     from mqctl.output.render import render_table
 
     if not entries:
         console.print("No consumer groups or queues found.")
         return
-    render_table(entries, SUMMARY_COLUMNS, console)
+    render_table(entries, SUMMARY_COLUMNS, console, wide=wide)
     rows = [(e, p) for e in entries for p in e.partitions]
     if partitions and rows:
         console.print()
-        render_table(rows, _partition_columns(rows), console)
+        render_table(rows, _partition_columns(rows), console, wide=wide)
 
 
 def _check(entries: list[LagEntry], limits: Thresholds) -> None:
@@ -178,6 +180,7 @@ def lag_cmd(
         bool, typer.Option("--all-groups", help="Every group and queue (the default).")
     ] = False,
     output: OutputOpt = OutputFormat.table,
+    wide: WideOpt = False,
     partitions: Annotated[
         bool,
         typer.Option(
@@ -290,7 +293,7 @@ def lag_cmd(
         _watch(query, output, watch_s, count, limits, show_partitions)
         return
     entries = _collect(query, window_s, interval_s)
-    _render(entries, output, show_partitions)
+    _render(entries, output, show_partitions, wide)
     if limits.active:
         _check(entries, limits)
     _unreachable_is_3(entries)
@@ -318,7 +321,7 @@ def _collect(query: LagQuery, window: float | None, interval: float | None) -> l
     return run_with_session(lambda s: service.window(s, query, window, step))
 
 
-def _render(entries: list[LagEntry], output: str, partitions: bool) -> None:
+def _render(entries: list[LagEntry], output: str, partitions: bool, wide: bool = False) -> None:
     import sys
 
     from mqctl.lag.serialize import entry_dict, write_json, write_jsonl
@@ -331,7 +334,9 @@ def _render(entries: list[LagEntry], output: str, partitions: bool) -> None:
         write_jsonl([entry_dict(e) for e in entries], sys.stdout)
     else:
         render(
-            entries, output, table=lambda data, console: render_entries(data, console, partitions)
+            entries,
+            output,
+            table=lambda data, console: render_entries(data, console, partitions, wide),
         )
 
 

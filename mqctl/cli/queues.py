@@ -12,6 +12,7 @@ from mqctl.cli.common import (
     AllVhostsOpt,
     OutputOpt,
     VhostOpt,
+    WideOpt,
     YesOpt,
     confirmation,
     run_with_session,
@@ -49,7 +50,7 @@ class QueueType(enum.StrEnum):
 
 QUEUE_COLUMNS = [
     field_column("vhost", "VHOST"),
-    field_column("name", "QUEUE"),
+    Column("QUEUE", lambda q: q.name, shrink=True),
     field_column("type", "TYPE"),
     field_column("ready", "READY", "right"),
     field_column("unacked", "UNACKED", "right"),
@@ -93,6 +94,7 @@ def select_queues(
 @queues_app.command("list")
 def list_cmd(
     output: OutputOpt = OutputFormat.table,
+    wide: WideOpt = False,
     vhost: VhostOpt = None,
     all_vhosts: AllVhostsOpt = False,
     pattern: Annotated[
@@ -135,7 +137,7 @@ def list_cmd(
         queue_type=queue_type.value if queue_type else None,
         sort=sort,
     )
-    render(selected, output, columns=QUEUE_COLUMNS)
+    render(selected, output, columns=QUEUE_COLUMNS, wide=wide)
 
 
 def _detail_table(detail: QueueDetail, console: Console) -> None:

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from mqctl.cli import fleet
-from mqctl.cli.common import OutputOpt, YesOpt, confirmation, run_with_session
+from mqctl.cli.common import OutputOpt, WideOpt, YesOpt, confirmation, run_with_session
 from mqctl.completion import completer
 from mqctl.output.render import Column, OutputFormat, field_column, render
 
@@ -26,7 +26,7 @@ def register(app: typer.Typer) -> None:
 
 
 TOPIC_COLUMNS = [
-    field_column("name", "TOPIC"),
+    Column("TOPIC", lambda t: t.name, shrink=True),
     field_column("partitions", "PARTITIONS", "right"),
     field_column("replication_factor", "RF", "right"),
     field_column("messages", "MESSAGES", "right"),
@@ -36,6 +36,7 @@ TOPIC_COLUMNS = [
 @topics_app.command("list")
 def list_cmd(
     output: OutputOpt = OutputFormat.table,
+    wide: WideOpt = False,
     internal: Annotated[
         bool, typer.Option("--internal", help="Include __internal topics.")
     ] = False,
@@ -60,7 +61,7 @@ def list_cmd(
         return
 
     topics = run_with_session(lambda s: inventory.list_topics(s, include_internal=internal))
-    render(topics, output, columns=TOPIC_COLUMNS)
+    render(topics, output, columns=TOPIC_COLUMNS, wide=wide)
 
 
 def _detail_table(detail: TopicDetail, console: Console, all_configs: bool = False) -> None:

@@ -90,10 +90,68 @@ class Column:
     get: Callable[[Any], Any]
     justify: str = "left"
     style: Callable[[Any], str | None] | None = None
+    # A name column: on a terminal too narrow for the table it is cut in the middle (``…``)
+    # so that the other columns (status, figures) stay visible; ``--wide`` shows it whole.
+    shrink: bool = False
 
 
 def field_column(name: str, header: str | None = None, justify: str = "left") -> Column:
     return Column(header or name.upper().replace("_", " "), lambda x: getattr(x, name), justify)
+
+
+ELLIPSIS = "…"
+
+
+def display_width(text: str) -> int:
+    """Terminal cells ``text`` takes (CJK and most emoji take two)."""
+    from rich.cells import cell_len
+
+    return cell_len(text)
+
+
+def middle_truncate(text: str, width: int) -> str:
+    """``text`` cut in the middle to at most ``width`` terminal cells, ``…`` marking the cut:
+    both ends of a name stay readable (``orders-eu-west…-retry.dlq``), which is where names
+    differ. Widths are display cells, so wide characters are never split."""
+    from rich.cells import cell_len, get_character_cell_size
+
+    if width <= 0:
+        return ""
+    if cell_len(text) <= width:
+        return text
+    if width == 1:
+        return ELLIPSIS
+    room = width - 1
+    head_room, tail_room = room - room // 2, room // 2
+    head, used = [], 0
+    for char in text:
+        size = get_character_cell_size(char)
+        if used + size > head_room:
+            break
+        head.append(char)
+        used += size
+    tail, used = [], 0
+    for char in reversed(text):
+        size = get_character_cell_size(char)
+        if used + size > tail_room:
+            break
+        tail.append(char)
+        used += size
+    return "".join(head) + ELLIPSIS + "".join(reversed(tail))
+
+
+def compact_number(value: float) -> str:
+    """A count in at most 6 cells: ``3,135`` -> ``3.1k``, ``2,000,000`` -> ``2.0M`` (for
+    narrow tables: a shortened number, never a cut one)."""
+    sign = "-" if value < 0 else ""
+    number = abs(value)
+    if number < 1000:
+        return f"{sign}{number:g}" if isinstance(value, float) else f"{sign}{int(number)}"
+    for unit in ("k", "M", "G", "T", "P", "E"):
+        number /= 1000
+        if number < 999.95:
+            return f"{sign}{number:.1f}{unit}" if number < 99.95 else f"{sign}{number:.0f}{unit}"
+    return f"{sign}{number:.0f}E"
 
 
 def format_cell(value: Any) -> str:
@@ -114,9 +172,39 @@ def format_cell(value: Any) -> str:
     return str(value)
 
 
+MIN_SHRUNK = 12  # a name column is never cut below this many cells
+COLUMN_GAP = 3  # cells between two columns: padding, the box's blank separator, padding
+
+
+def fit_widths(widths: list[int], shrinkable: list[bool], room: int) -> list[int]:
+    """Column widths that fit ``room`` cells by narrowing the shrinkable columns, widest
+    first, never below MIN_SHRUNK; the others keep their width (figures are never cut)."""
+    fitted = list(widths)
+    excess = sum(fitted) + COLUMN_GAP * (len(fitted) - 1) - room
+    while excess > 0:
+        candidates = [i for i, ok in enumerate(shrinkable) if ok and fitted[i] > MIN_SHRUNK]
+        if not candidates:
+            break
+        widest = max(candidates, key=lambda i: fitted[i])
+        others = [fitted[i] for i in candidates if i != widest]
+        floor = max([MIN_SHRUNK, *others]) if others else MIN_SHRUNK
+        cut = min(excess, fitted[widest] - floor) or 1  # equal widths: narrow them in turn
+        fitted[widest] -= cut
+        excess -= cut
+    return fitted
+
+
 def render_table(
-    items: Sequence[Any], columns: Sequence[Column], console: Console, title: str | None = None
+    items: Sequence[Any],
+    columns: Sequence[Column],
+    console: Console,
+    title: str | None = None,
+    *,
+    wide: bool = False,
 ) -> None:
+    """``items`` as a table. On a terminal narrower than the table, name columns
+    (``shrink``) are cut in the middle so every column stays visible, unless ``wide``;
+    off a terminal (a pipe, a file) nothing is ever cut."""
     from rich import box
     from rich.table import Table
     from rich.text import Text
@@ -130,15 +218,36 @@ def render_table(
     )
     for column in columns:
         table.add_column(column.header, justify=column.justify, no_wrap=True)  # type: ignore[arg-type]
-    for item in items:
+    rows = [[safe_text(format_cell(column.get(item))) for column in columns] for item in items]
+    if console.is_terminal and not wide and any(c.shrink for c in columns):
+        widths = [
+            max([display_width(c.header), *(display_width(row[i]) for row in rows)])
+            for i, c in enumerate(columns)
+        ]
+        fitted = fit_widths(widths, [c.shrink for c in columns], console.width)
+        for i, width in enumerate(fitted):
+            if width < widths[i]:
+                for row in rows:
+                    row[i] = middle_truncate(row[i], width)
+    for item, row in zip(items, rows, strict=True):
         cells = []
-        for column in columns:
-            text = Text(safe_text(format_cell(column.get(item))))
+        for column, value in zip(columns, row, strict=True):
+            text = Text(value)
             style = column.style(item) if column.style else None
             if style:
                 text.stylize(style)
             cells.append(text)
         table.add_row(*cells)
+    if wide and console.is_terminal:
+        # Rich would squeeze the columns to the terminal: let the rows be as long as they are.
+        width = console.width
+        options = console.options.update(max_width=100_000)
+        console.width = max(width, console.measure(table, options=options).maximum)
+        try:
+            console.print(table)
+        finally:
+            console.width = width
+        return
     console.print(table)
 
 
@@ -204,8 +313,10 @@ def render(
     columns: Sequence[Column] | None = None,
     title: str | None = None,
     table: Callable[[Any, Console], None] | None = None,
+    wide: bool = False,
 ) -> None:
-    """Render ``data`` (a list of models, or one model) in the requested format."""
+    """Render ``data`` (a list of models, or one model) in the requested format (``wide``:
+    never cut name columns to the terminal's width)."""
     out = sys.stdout
     if fmt == "json":
         dump_json(data, out)
@@ -219,6 +330,7 @@ def render(
             table(data, console)
         else:
             assert columns is not None
-            render_table(data if isinstance(data, list) else [data], columns, console, title)
+            items = data if isinstance(data, list) else [data]
+            render_table(items, columns, console, title, wide=wide)
     else:
         raise UsageError(f"unknown output format {fmt!r} (choose from {', '.join(FORMATS)})")

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from mqctl.backend import Backend, LagSource, QueueCatalog
-from mqctl.dlq.discovery import conventions, matching_pattern
+from mqctl.dlq.discovery import is_dlq_name
 from mqctl.errors import BrokerTimeout, ConnectError, MqctlError, NotFoundError, UsageError
 from mqctl.lag.estimate import OffsetHistory
 from mqctl.lag.status import apply_snapshot_status, evaluate_window
@@ -38,7 +38,7 @@ class LagQuery:
 def is_dlq(backend: str, name: str, patterns: tuple[str, ...]) -> bool:
     """Whether a queue or topic is a dead-letter destination by naming convention or by the
     context's ``dlq-patterns`` (the same test ``mqctl dlq list`` uses)."""
-    return matching_pattern(name, (*patterns, *conventions(backend))) is not None
+    return is_dlq_name(name, backend, patterns)
 
 
 def without_dlq(

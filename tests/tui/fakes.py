@@ -10,13 +10,18 @@ the Pilot tests against the real brokers, never with this fake.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
+
+from mqctl_tui.app import ServicesFactory
+from mqctl_tui.services import TuiServices
 
 from mqctl.config.schema import Context
 from mqctl.dlq.models import DeadLetterGroup, InspectReport, MessageSample, RedriveSummary
 from mqctl.dlq.plan import RedriveOptions
+from mqctl.doctor.model import Finding, Severity
+from mqctl.errors import NotSupportedError
 from mqctl.lag.model import GroupDetail, GroupMember, OffsetPlanRow, OffsetResetPlan, ResetSpec
 from mqctl.models.inventory import (
     BindingInfo,
@@ -36,8 +41,11 @@ from mqctl.models.messages import (
     PublishOptions,
     PublishResult,
 )
+from mqctl.session import Session
 
+T = TypeVar("T")
 T0 = datetime(2026, 1, 15, 9, 30, tzinfo=UTC)
+LONG = "q" * 120 + "-middle-" + "z" * 127  # 255 characters: every layout must survive it
 
 
 def fake_context(name: str = "staging", *, read_only: bool = False) -> Context:
@@ -77,12 +85,14 @@ TOPICS = [
     TopicSummary("order.created.dlq", 3, 1, 60, backend="kafka"),
     TopicSummary("payments.settled", 3, 3, 1250, backend="kafka"),
     TopicSummary("evil\x1b[31mname", 1, 1, 0, backend="kafka"),
+    TopicSummary(LONG, 3, 1, 3135, backend="kafka"),
 ]
 QUEUES = [
     _queue("notifications_queue", 120, 2, 10.0, 12.5),
     _queue("notifications_queue.dlq", 7, 0, 0.0, None),
     _queue("payments_queue", 0, 1, 1.0, 1.0),
     _queue("audit_queue", 5400, 0, 3.0, 0.0),
+    _queue(LONG, 31350, 1, 2.0, 2.5),
 ]
 
 
@@ -141,7 +151,25 @@ LAG = [
         _partitions("analytics-group", [400, 380, 375, 370, 366, 362], None),
     ),
 ]
+LAG.append(
+    LagEntry(
+        "kafka",
+        "group",
+        LONG,
+        LagStatus.LAGGING,
+        3135,
+        42.0,
+        [LONG],
+        1,
+        "Stable",
+        [
+            PartitionLag(LONG, i, 1000, 0, 1000 + lag, lag, 42.0, f"{LONG}-1", LagStatus.LAGGING)
+            for i, lag in enumerate([1045, 1045, 1045])
+        ],
+    )
+)
 HISTORY = {
+    f"kafka|group||{LONG}": [3100, 3110, 3120, 3125, 3130, 3135],
     "kafka|group||notification-group": [120, 180, 220, 260, 300, 355],
     "kafka|group||analytics-group": [2253, 2253, 2253, 2253, 2253, 2253],
     "kafka|group||inventory-group": [40, 10, 0, 0, 0, 0],
@@ -170,6 +198,44 @@ MESSAGES = [
         offset=7,
         timestamp=T0,
     )
+]
+
+FINDINGS = [
+    Finding("reachable", Severity.OK, "kafka", "kafka-1.staging:9092 answers (3 broker(s))"),
+    Finding(
+        "groups",
+        Severity.CRIT,
+        "kafka",
+        "1 consumer group(s) stalled, stopped or in error",
+        ["analytics-group: STOP, lag 2253 on order.created, 0 member(s)"],
+        "STOP: start the consumers or delete the unused group; see `mqctl lag GROUP --window`",
+    ),
+    Finding(
+        "dlq",
+        Severity.WARN,
+        "rabbitmq",
+        "1 dead-letter queue(s) hold messages",
+        ["notifications_queue.dlq: 7 message(s)"],
+        "inspect with `mqctl dlq inspect NAME`; redrive or purge once understood",
+    ),
+    Finding(
+        "queues-no-consumers",
+        Severity.WARN,
+        "rabbitmq",
+        "1 queue(s) hold messages nobody consumes",
+        ["audit_queue: 5400 message(s), no consumers"],
+        "start the consumer, or purge/delete the queue if it is abandoned",
+    ),
+    Finding(
+        "connection-churn",
+        Severity.UNKNOWN,
+        "rabbitmq",
+        "connection churn could not be read",
+        ["the management API returned no churn rates"],
+        "check the management plugin's statistics",
+    ),
+    Finding("controller", Severity.OK, "kafka", "controller is broker 1", ["brokers: 3"]),
+    Finding("alarms", Severity.OK, "rabbitmq", "no alarm on 1 node(s)"),
 ]
 
 
@@ -301,6 +367,12 @@ class FakeServices:
     def approve_writes(self) -> None:
         return None
 
+    async def call(self, service: Callable[[Session], Awaitable[T]]) -> T:
+        raise NotSupportedError("the admin views are not part of the snapshots")
+
+    async def doctor(self) -> list[Finding]:
+        return list(FINDINGS)
+
     async def dlq_plan(self, destination: Destination, options: RedriveOptions) -> RedriveSummary:
         return RedriveSummary(
             "kafka", destination.name, True, examined=60, by_destination={"order.created": 60}
@@ -313,11 +385,10 @@ class FakeServices:
         *,
         progress: Callable[[RedriveSummary, int | None], None] | None = None,
         stop: asyncio.Event | None = None,
+        shown: RedriveSummary | None = None,
+        confirm: Callable[[RedriveSummary], Awaitable[None]] | None = None,
     ) -> RedriveSummary:
         return RedriveSummary("kafka", destination.name, False, examined=60, moved=60)
-
-
-LONG = "q" * 120 + "-middle-" + "z" * 127  # 255 characters
 
 
 class NastyServices(FakeServices):
@@ -325,16 +396,12 @@ class NastyServices(FakeServices):
     255-character name, a status string this TUI does not know, NaN and infinite rates."""
 
     async def list_topics(self) -> list[TopicSummary]:
-        return [
-            *TOPICS,
-            TopicSummary(LONG, 1, 1, 0, backend="kafka"),
-            TopicSummary(LONG[:-4] + "_dlq", 1, 1, 10**15, backend="kafka"),
-        ]
+        return [*TOPICS, TopicSummary(LONG[:-4] + "_dlq", 1, 1, 10**15, backend="kafka")]
 
     async def list_queues(self) -> list[QueueSummary]:
         return [
             *QUEUES,
-            _queue(LONG, 10**12, 0, None, None),
+            _queue(LONG[:-1] + "!", 10**12, 0, None, None),
             _queue("zero", 0, 0, 0.0, 0.0),
             _queue("nan", 5, 1, float("nan"), float("inf")),
             _queue("orders_dlq", 3, 0, None, 0.0),
@@ -342,7 +409,7 @@ class NastyServices(FakeServices):
 
     async def lag(self) -> list[LagEntry]:
         odd = LagEntry(
-            "kafka", "group", LONG, LagStatus.OK, 10**15, None, [LONG], 0, None,
+            "kafka", "group", LONG[:-1] + "!", LagStatus.OK, 10**15, None, [LONG], 0, None,
             _partitions(LONG, [0, 10**15], None),
         )  # fmt: skip
         unknown = LagEntry(
@@ -359,3 +426,24 @@ class NastyServices(FakeServices):
     async def describe_queue(self, name: str, vhost: str | None) -> QueueDetail:
         queue = next(q for q in await self.list_queues() if q.name == name)
         return QueueDetail(queue, {}, None, [], [], "rabbit@node-1", None)
+
+    async def doctor(self) -> list[Finding]:
+        later = Finding("future-check", Severity.OK, LONG, "a severity added later")
+        later.severity = "DEGRADED"  # type: ignore[assignment]  # a severity added later
+        return [
+            *FINDINGS,
+            later,
+            Finding("x" * 255, Severity.CRIT, "kafka", LONG, [LONG] * 200, LONG),
+            Finding("evil", Severity.WARN, "\x1b[31mkafka", "red\x1b[2J", ["\x07bell"], ""),
+            Finding("groups", Severity.CRIT, "kafka", "the same check twice", [], ""),
+            Finding("empty", Severity.UNKNOWN, "", "", [], ""),
+        ]
+
+
+def _implements_the_protocol(fake: FakeServices) -> TuiServices:
+    """mypy checks here that the fake has the real services' surface (and the factory
+    signature below): tests/tui/test_services_protocol.py runs it."""
+    return fake
+
+
+_FACTORY: ServicesFactory = FakeServices

@@ -9,20 +9,24 @@ from __future__ import annotations
 
 from collections import deque
 
+import pytest
 from mqctl_tui.app import MqctlApp
 from mqctl_tui.data import Kind
 from textual.pilot import Pilot
 
 from mqctl.models.inventory import Destination
-from tests.tui.fakes import HISTORY, FakeServices, fake_context
+from tests.tui.fakes import HISTORY, LONG, FakeServices, fake_context
 
 SIZE = (160, 45)
+SIZES = [(80, 24), (120, 40), (200, 50)]  # a small terminal, a laptop, a big screen
+LONG_GROUP = f"kafka|group||{LONG}"
 
 
 def make_app(*, read_only: bool = False) -> MqctlApp:
     context = fake_context(read_only=read_only)
     app = MqctlApp(context, refresh=3600, services_factory=FakeServices)
     app._config = None  # the picker is not part of these screenshots
+    app.clock = lambda: 1000.0  # "updated 0s ago" whatever the machine's load
     for key, values in HISTORY.items():
         app.lag_history.groups[key] = deque(values[:-1], maxlen=60)
     return app
@@ -38,8 +42,31 @@ async def settle(pilot: Pilot[None]) -> None:
     await pilot.pause(0.05)
 
 
-def test_dashboard(snap_compare) -> None:
-    assert snap_compare(make_app(), terminal_size=SIZE, run_before=settle)
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_dashboard(snap_compare, size: tuple[int, int]) -> None:
+    assert snap_compare(make_app(), terminal_size=size, run_before=settle)
+
+
+def _opening(open_screen):  # type: ignore[no-untyped-def]
+    async def run_before(pilot: Pilot[None]) -> None:
+        await settle(pilot)
+        open_screen(pilot.app)
+        await pilot.pause(0.5)
+
+    return run_before
+
+
+DETAILS = {
+    "topic": lambda app: app.open_topic(LONG),
+    "queue": lambda app: app.open_queue(LONG, "/"),
+    "group": lambda app: app.open_group(LONG_GROUP),
+}
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+@pytest.mark.parametrize("screen", list(DETAILS))
+def test_detail_with_a_255_character_name(snap_compare, screen: str, size: tuple[int, int]) -> None:
+    assert snap_compare(make_app(), terminal_size=size, run_before=_opening(DETAILS[screen]))
 
 
 def test_dashboard_read_only_filtered(snap_compare) -> None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from functools import partial
 from pathlib import Path
 from typing import Any, ClassVar
@@ -39,19 +39,20 @@ from mqctl_tui.data import (
     RefreshTick,
 )
 from mqctl_tui.guard import TuiCrashed, describe, write_log
-from mqctl_tui.services import Services
+from mqctl_tui.services import Services, TuiServices
 
-ServicesFactory = Callable[[Context, float | None], Any]
+ServicesFactory = Callable[[Context, float | None], TuiServices]
 TICK = "tick"
-LOADERS = {
-    Kind.STATUS: "broker_status",
-    Kind.TOPICS: "list_topics",
-    Kind.QUEUES: "list_queues",
-    Kind.LAG: "lag",
+# What each refresh worker asks for.
+LOADERS: dict[Kind, Callable[[TuiServices], Awaitable[object]]] = {
+    Kind.STATUS: lambda services: services.broker_status(),
+    Kind.TOPICS: lambda services: services.list_topics(),
+    Kind.QUEUES: lambda services: services.list_queues(),
+    Kind.LAG: lambda services: services.lag(),
 }
 
 
-def default_services(context: Context, timeout: float | None) -> Services:
+def default_services(context: Context, timeout: float | None) -> TuiServices:
     return Services(context, timeout=timeout)
 
 
@@ -89,8 +90,10 @@ class MqctlApp(App[None]):
         self.refresh_seconds = refresh
         self._config = config
         self._factory = services_factory
-        self.services: Any = services_factory(context, timeout)
+        self.services: TuiServices = services_factory(context, timeout)
         self.generation = 0
+        self.clock: Callable[[], float] = time.monotonic  # (a fixed one in snapshot tests)
+        self.updated_at: float | None = None  # when the last data arrived (the header's age)
         self.latest: dict[Kind, Outcome] = {}
         self.lag_history = LagHistory()
         self.last_cycle_seconds: float | None = None
@@ -208,7 +211,7 @@ class MqctlApp(App[None]):
         services = self.services
         started = time.perf_counter()
         try:
-            data = await getattr(services, LOADERS[kind])()
+            data = await LOADERS[kind](services)
             outcome = Outcome(kind, data=data, generation=generation)
         except asyncio.CancelledError:
             raise
@@ -225,6 +228,8 @@ class MqctlApp(App[None]):
     def deliver(self, outcome: Outcome) -> None:
         kind = outcome.kind
         self.latest[kind] = outcome
+        if outcome.ok:
+            self.updated_at = self.clock()
         if kind == Kind.LAG and outcome.ok:
             self.lag_history.add(outcome.data)
         self._notify_transition(outcome)
@@ -240,9 +245,7 @@ class MqctlApp(App[None]):
         if self._failing.get(kind) == text:
             return  # same failure as last time: the panel already says so
         self._failing[kind] = text
-        self.notify(
-            text, title=str(kind), severity="warning" if outcome.not_ready else "error", timeout=6
-        )
+        self.notify(text, title=str(kind), severity="error", timeout=6)
 
     @property
     def refreshing(self) -> bool:
@@ -255,6 +258,7 @@ class MqctlApp(App[None]):
         self.generation += 1
         self._inflight.clear()
         self.latest.clear()
+        self.updated_at = None
         self.lag_history.clear()
         self._failing.clear()
         self.context = context
@@ -271,7 +275,7 @@ class MqctlApp(App[None]):
         self.refresh_data()
 
     @work(group="close")
-    async def _close_later(self, services: Any) -> None:
+    async def _close_later(self, services: TuiServices) -> None:
         with contextlib.suppress(Exception):
             await services.close()
 
@@ -347,9 +351,7 @@ class MqctlApp(App[None]):
             if not confirmed:
                 self.notify(f"{action} cancelled: context name not confirmed", severity="warning")
                 return
-            approve = getattr(services, "approve_writes", None)
-            if approve is not None:
-                approve()
+            services.approve_writes()
             proceed()
 
         self.push_screen(ProtectedWriteScreen(self.context.name, action), answered)
@@ -377,7 +379,8 @@ class MqctlApp(App[None]):
 
     # -- command palette -------------------------------------------------------------------
     def palette_commands(self) -> list[tuple[str, Callable[[], object], str]]:
-        from mqctl_tui.formatting import is_dlq_name, safe
+        from mqctl.rules import is_dlq_name
+        from mqctl_tui.formatting import safe
 
         commands: list[tuple[str, Callable[[], object], str]] = [
             ("Refresh now", self.action_refresh, "reload every panel (r)"),
@@ -387,12 +390,14 @@ class MqctlApp(App[None]):
             ("Quit", self.exit, "leave mqctl (q)"),
         ]
         from mqctl_tui.screens.admin_screen import palette_entries
+        from mqctl_tui.screens.doctor_screen import open_doctor
 
+        commands.append(("Doctor", open_doctor(self), "the on-call checklist (h on the dashboard)"))
         commands += palette_entries(self)  # read-only admin views (cluster, policies, ...)
-        config = self.config
-        for name in sorted(config.contexts) if config is not None else []:
+        contexts = self.config.contexts if self.config is not None else {}
+        for name in sorted(contexts):
             if name != self.context.name:
-                ctx = config.contexts[name]  # type: ignore[union-attr]
+                ctx = contexts[name]
                 commands.append(
                     (f"Use context {name}", partial(self.switch_context, ctx), "switch")
                 )
@@ -404,7 +409,7 @@ class MqctlApp(App[None]):
             commands.append((f"Browse {label}", partial(self.browse, dest), "peek messages"))
             if not self.read_only:
                 commands.append((f"Publish to {label}", partial(self.publish_to, dest), ""))
-            if is_dlq_name(topic.name, self.context.dlq_patterns):
+            if is_dlq_name(topic.name, dest.backend, self.context.dlq_patterns):
                 commands.append((f"Inspect DLQ {label}", partial(self.inspect_dlq, dest), ""))
         queues = self.latest.get(Kind.QUEUES)
         for q in queues.data if queues is not None and queues.ok else []:
@@ -414,7 +419,7 @@ class MqctlApp(App[None]):
             commands.append((f"Browse {label}", partial(self.browse, dest), "peek messages"))
             if not self.read_only:
                 commands.append((f"Publish to {label}", partial(self.publish_to, dest), ""))
-            if is_dlq_name(q.name, self.context.dlq_patterns):
+            if is_dlq_name(q.name, dest.backend, self.context.dlq_patterns):
                 commands.append((f"Inspect DLQ {label}", partial(self.inspect_dlq, dest), ""))
         lag = self.latest.get(Kind.LAG)
         from mqctl_tui.data import group_key

@@ -4,12 +4,20 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import partial
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
 if TYPE_CHECKING:
     from mqctl_tui.app import MqctlApp
+
+
+def _guarded(app: MqctlApp, name: str, callback: Callable[[], object]) -> None:
+    """Run a palette entry; an error in it is reported, the app keeps running."""
+    try:
+        callback()
+    except Exception as exc:
+        app.report_error(exc, f"command {name!r}")
 
 
 PER_OBJECT = ("Open ", "Browse ", "Publish to ", "Inspect DLQ ", "Reset offsets of ")
@@ -19,8 +27,11 @@ class MqctlCommands(Provider):
     """Static actions plus one entry per object the dashboard knows about."""
 
     def _commands(self) -> list[tuple[str, Callable[[], object], str]]:
-        app: MqctlApp = self.app  # type: ignore[assignment]
-        return app.palette_commands()
+        app = cast("MqctlApp", self.app)
+        return [
+            (name, partial(_guarded, app, name, callback), help_text)
+            for name, callback, help_text in app.palette_commands()
+        ]
 
     async def discover(self) -> Hits:
         for name, callback, help_text in self._commands():

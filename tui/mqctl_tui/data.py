@@ -46,12 +46,6 @@ class Outcome:
     def disconnected(self) -> bool:
         return isinstance(self.error, ConnectError)
 
-    @property
-    def not_ready(self) -> bool:
-        from mqctl_tui.services import ServiceNotReady
-
-        return isinstance(self.error, ServiceNotReady)
-
     def describe_error(self) -> str:
         error = self.error
         if error is None:

@@ -6,15 +6,12 @@ sequences in names, keys, headers or values never reach the terminal raw.
 
 from __future__ import annotations
 
-import fnmatch
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 
 from mqctl.output.sanitize import safe_text
 
 SPARK_CHARS = "▁▂▃▄▅▆▇█"
-DLQ_SUFFIXES = (".dlq", "-dlq", "_dlq", ".dlt", "-dlt", "_dlt", ".dead", "-dead-letter")
-DLQ_WORDS = ("dead-letter", "dead_letter", "deadletter")
 
 
 def safe(value: object) -> str:
@@ -27,7 +24,7 @@ def count(value: int | None) -> str:
 
 
 def rate(value: float | None) -> str:
-    return "-" if value is None else f"{value:,.1f}/s"
+    return "-" if value is None or not math.isfinite(value) else f"{value:,.1f}/s"
 
 
 def duration(seconds: float | None) -> str:
@@ -46,17 +43,24 @@ def duration(seconds: float | None) -> str:
     return f"{s // 86400}d {s % 86400 // 3600}h"
 
 
+def drain_time(seconds: float | None) -> str:
+    """A drain estimate of ``mqctl.rules.drain_seconds``: None means it never drains at the
+    current rates (the CLI's "never")."""
+    return "never" if seconds is None else duration(seconds)
+
+
 def sparkline(values: Sequence[float], width: int = 12) -> str:
-    """A text sparkline of the last ``width`` values (flat when all equal)."""
-    data = list(values)[-width:]
+    """A text sparkline of the last ``width`` values, scaled from a baseline of 0 to the
+    largest value: a lag going from 1,000 to 1,010 stays a flat line, not a cliff (scaling
+    from the smallest value would draw a 1 % change as full height)."""
+    data = [v if math.isfinite(v) and v > 0 else 0.0 for v in list(values)[-width:]]
     if not data:
         return ""
-    low, high = min(data), max(data)
-    if high == low:
-        return SPARK_CHARS[0 if high == 0 else 3] * len(data)
-    span = high - low
+    high = max(data)
+    if high <= 0:
+        return SPARK_CHARS[0] * len(data)
     top = len(SPARK_CHARS) - 1
-    return "".join(SPARK_CHARS[round((v - low) / span * top)] for v in data)
+    return "".join(SPARK_CHARS[round(v / high * top)] for v in data)
 
 
 def trend(values: Sequence[float]) -> str:
@@ -64,26 +68,6 @@ def trend(values: Sequence[float]) -> str:
     if len(values) < 2 or values[-1] == values[-2]:
         return "→"
     return "↑" if values[-1] > values[-2] else "↓"
-
-
-def drain_estimate(ready: int, publish: float | None, ack: float | None) -> float | None:
-    """Seconds until a queue is empty at the current rates; ``inf`` when it does not drain."""
-    if ready <= 0:
-        return 0.0
-    if ack is None:
-        return None
-    net = ack - (publish or 0.0)
-    if net <= 0:
-        return math.inf
-    return ready / net
-
-
-def is_dlq_name(name: str, patterns: Iterable[str] = ()) -> bool:
-    """Does a topic/queue name follow a dead-letter convention (or a context pattern)?"""
-    lowered = name.lower()
-    if any(fnmatch.fnmatchcase(name, p) for p in patterns):
-        return True
-    return lowered.endswith(DLQ_SUFFIXES) or any(w in lowered for w in DLQ_WORDS)
 
 
 def status_style(status: str) -> str:

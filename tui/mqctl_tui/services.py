@@ -1,27 +1,25 @@
 """The TUI's only door to the brokers: every method calls one ``mqctl.services`` function.
 
-Screens and widgets never touch a backend or a broker client. They hold a :class:`Services`
-(one per selected context, wrapping a :class:`mqctl.session.Session`) and await its methods
-from background workers. Services that other areas deliver later are reached through the
-:func:`_service` helper: it imports a service module lazily and raises
-:class:`ServiceNotReady` when it is not there, which the UI shows as a panel status.
-
-Snapshot tests substitute a fake with the same methods (see ``tests/tui/fakes.py``).
+Screens and widgets never touch a backend or a broker client. They hold a
+:class:`TuiServices` (one per selected context) and await its methods from background
+workers. :class:`Services` is the real one, wrapping a :class:`mqctl.session.Session`; the
+snapshot tests' fake (``tests/tui/fakes.py``) implements the same Protocol, and mypy checks
+both against it (tests/tui/test_services_protocol.py).
 """
 
 from __future__ import annotations
 
 import asyncio
-import importlib
-from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Iterable
+from typing import Protocol, TypeVar
 
 from mqctl.config.schema import Context
 from mqctl.dlq.models import InspectReport, RedriveSummary
 from mqctl.dlq.plan import RedriveOptions
-from mqctl.errors import NotSupportedError
+from mqctl.doctor.model import Finding
 from mqctl.invocation import TUI
 from mqctl.lag.model import GroupDetail, OffsetResetPlan, ResetSpec
+from mqctl.messages.filters import MessageFilter
 from mqctl.models.inventory import (
     BrokerStatus,
     Destination,
@@ -37,21 +35,84 @@ from mqctl.models.messages import PublishResult as PublishResult
 from mqctl.session import Session
 
 
-class ServiceNotReady(NotSupportedError):
-    """A service module the TUI adapts to is not available (not landed / not installed)."""
+async def close_stream(stream: AsyncIterator[object]) -> None:
+    """Close a peek or publish stream a screen stops reading (an async generator: its
+    ``finally`` blocks release the broker's consumer or producer at once)."""
+    if isinstance(stream, AsyncGenerator):
+        await stream.aclose()
 
 
-def _service(module: str, *names: str) -> Callable[..., Any]:
-    """The first of ``names`` found in ``mqctl.services.<module>``."""
-    try:
-        mod = importlib.import_module(f"mqctl.services.{module}")
-    except ImportError:
-        raise ServiceNotReady(f"the {module} service is not available in this mqctl") from None
-    for name in names:
-        fn = getattr(mod, name, None)
-        if callable(fn):
-            return fn  # type: ignore[no-any-return]
-    raise ServiceNotReady(f"mqctl.services.{module} has no {' / '.join(names)}")
+T = TypeVar("T")
+
+
+class TuiServices(Protocol):
+    """What the TUI asks of the brokers (one instance per selected context)."""
+
+    @property
+    def read_only(self) -> bool: ...
+
+    @property
+    def backend_names(self) -> list[str]: ...
+
+    async def close(self) -> None: ...
+
+    async def call(self, service: Callable[[Session], Awaitable[T]]) -> T:
+        """A read-only core service call with this context's session (the admin views)."""
+
+    def approve_writes(self) -> None:
+        """The user typed the protected context's name: the session's writes go ahead."""
+
+    async def broker_status(self) -> list[BrokerStatus]: ...
+
+    async def list_topics(self) -> list[TopicSummary]: ...
+
+    async def list_queues(self) -> list[QueueSummary]: ...
+
+    async def describe_topic(self, name: str) -> TopicDetail: ...
+
+    async def describe_queue(self, name: str, vhost: str | None) -> QueueDetail: ...
+
+    async def lag(self) -> list[LagEntry]: ...
+
+    async def describe_group(self, group: str) -> GroupDetail: ...
+
+    async def offsets_plan(self, group: str, spec: ResetSpec) -> OffsetResetPlan: ...
+
+    async def offsets_apply(self, plan: OffsetResetPlan) -> OffsetResetPlan: ...
+
+    def peek(
+        self, destination: Destination, options: PeekOptions, filters: MessageFilter | None = None
+    ) -> AsyncIterator[Message]: ...
+
+    def publish(
+        self,
+        destination: Destination,
+        outgoing: Iterable[OutgoingMessage],
+        options: PublishOptions,
+        rate: float | None = None,
+    ) -> AsyncIterator[PublishResult]: ...
+
+    async def dlq_inspect(
+        self, destination: Destination, *, group_by: str = "reason"
+    ) -> InspectReport: ...
+
+    async def doctor(self) -> list[Finding]:
+        """The doctor's findings on this context (two samples ``interval`` apart)."""
+
+    async def dlq_plan(
+        self, destination: Destination, options: RedriveOptions
+    ) -> RedriveSummary: ...
+
+    async def dlq_redrive(
+        self,
+        destination: Destination,
+        options: RedriveOptions,
+        *,
+        progress: Callable[[RedriveSummary, int | None], None] | None = None,
+        stop: asyncio.Event | None = None,
+        shown: RedriveSummary | None = None,
+        confirm: Callable[[RedriveSummary], Awaitable[None]] | None = None,
+    ) -> RedriveSummary: ...
 
 
 # With more queues than this, a refresh lists every queue's depth with the broker's cheap
@@ -83,7 +144,7 @@ def _with_stats(depths: QueueSummary, stats: QueueSummary) -> QueueSummary:
 
 
 class Services:
-    """Service calls bound to one context's Session."""
+    """The real :class:`TuiServices`: service calls bound to one context's Session."""
 
     def __init__(self, context: Context, *, timeout: float | None = None) -> None:
         self.context = context
@@ -110,6 +171,9 @@ class Services:
     def approve_writes(self) -> None:
         """The user typed the protected context's name: the session's writes go ahead."""
         self.session.approve_writes()
+
+    async def call(self, service: Callable[[Session], Awaitable[T]]) -> T:
+        return await service(self.session)
 
     # -- inventory -------------------------------------------------------------------------
     async def broker_status(self) -> list[BrokerStatus]:
@@ -227,10 +291,7 @@ class Services:
 
     # -- messages --------------------------------------------------------------------------
     def peek(
-        self,
-        destination: Destination,
-        options: PeekOptions,
-        filters: Any = None,
+        self, destination: Destination, options: PeekOptions, filters: MessageFilter | None = None
     ) -> AsyncIterator[Message]:
         from mqctl.services import messages
 
@@ -239,13 +300,21 @@ class Services:
     def publish(
         self,
         destination: Destination,
-        outgoing: list[OutgoingMessage],
+        outgoing: Iterable[OutgoingMessage],
         options: PublishOptions,
         rate: float | None = None,
     ) -> AsyncIterator[PublishResult]:
         from mqctl.services import messages
 
         return messages.publish(self.session, destination, outgoing, options, rate=rate)
+
+    # -- doctor ------------------------------------------------------------------------------
+    async def doctor(self) -> list[Finding]:
+        """The checklist of ``mqctl doctor`` (thresholds and interval from the context's
+        config); a broker that does not answer is a finding, not an exception."""
+        from mqctl.doctor.runner import diagnose
+
+        return await diagnose(self.session)
 
     # -- dead letters -----------------------------------------------------------------------
     @staticmethod

@@ -4,8 +4,9 @@ Rules (docs/rabbitmq.md, "Lag"):
 
 * backlog (``total_lag``) = ready messages; ``max_time_lag_seconds`` = head message age when
   the broker knows it (classic queues whose publishers set the timestamp property);
-* consumption rate = ack + no-ack deliver + no-ack get rates; drain time = ready ÷ that rate,
-  ``None`` ("never") when there are no consumers or they are not faster than publishers;
+* consumption rate = ack + no-ack deliver + no-ack get rates; drain time = ready ÷ (that
+  rate − publish rate), ``None`` ("never") when there are no consumers or they are not
+  faster than publishers (``mqctl.rules.drain_seconds``, shared with the TUI);
 * status: messages and no consumers -> STOPPED; a backlog that never drains -> LAGGING;
   otherwise OK;
 * streams keep every message, so depth is not a backlog: their lag is the largest
@@ -19,6 +20,7 @@ import asyncio
 import contextlib
 from typing import Any
 
+from mqctl import rules
 from mqctl.backends.rabbitmq.amqp import AmqpConnections
 from mqctl.backends.rabbitmq.inventory import head_age, queue_docs, queue_summary, rate
 from mqctl.backends.rabbitmq.management import ManagementClient, enc
@@ -28,22 +30,10 @@ from mqctl.models.lag import LagEntry, LagStatus, PartitionLag, QueueDepth
 
 
 def consume_rate(stats: Any) -> float | None:
-    rates = [rate(stats, key) for key in ("ack", "deliver_no_ack", "get_no_ack")]
-    known = [r for r in rates if r is not None]
-    return sum(known) if known else None
+    return rules.consume_rate(*(rate(stats, k) for k in ("ack", "deliver_no_ack", "get_no_ack")))
 
 
-def drain_seconds(
-    ready: int, consumers: int, publish: float | None, consume: float | None
-) -> float | None:
-    """Seconds until ``ready`` reaches 0 at the current ack rate; None = never."""
-    if ready == 0:
-        return 0.0
-    if consumers == 0 or not consume or consume <= 0:
-        return None
-    if publish is not None and publish >= consume:
-        return None  # consumers are not faster than publishers: the backlog never shrinks
-    return ready / consume
+drain_seconds = rules.drain_seconds  # the one drain rule (mqctl/rules.py)
 
 
 def queue_status(

@@ -14,6 +14,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.widgets import Footer
 
+from mqctl_tui.app_access import mqctl_app
 from mqctl_tui.formatting import count, safe
 from mqctl_tui.screens.detail_screen import DetailScreen
 from mqctl_tui.widgets.common.live_table import Cell, Column, LiveTable, cell
@@ -253,8 +254,7 @@ class AdminScreen(DetailScreen):
         self.query_one("#admin-table", LiveTable).table.focus()
 
     async def fetch(self) -> tuple[Pairs, Rows]:
-        session = self.app.services.session  # type: ignore[attr-defined]
-        return await self.view.fetch(session)
+        return await mqctl_app(self).services.call(self.view.fetch)
 
     def show(self, data: Any, *, first: bool) -> None:
         pairs, rows = data

@@ -13,8 +13,9 @@ from textual.widgets import Static
 
 from mqctl.errors import ConnectError, MqctlError
 from mqctl.models.inventory import Destination
+from mqctl.rules import is_dlq_name
+from mqctl_tui.app_access import mqctl_app
 from mqctl_tui.data import DISCONNECTED, ContextChanged, RefreshTick
-from mqctl_tui.formatting import is_dlq_name
 
 WRITE_ACTIONS = {"publish", "reset_offsets", "redrive"}
 
@@ -31,11 +32,11 @@ class DetailScreen(Screen[None]):
         self._loading = False
 
     def on_mount(self) -> None:
-        self.app.subscribe("tick", self)  # type: ignore[attr-defined]
+        mqctl_app(self).subscribe("tick", self)
         self.reload()
 
     def on_unmount(self) -> None:
-        self.app.unsubscribe(self)  # type: ignore[attr-defined]
+        mqctl_app(self).unsubscribe(self)
 
     def on_refresh_tick(self, message: RefreshTick) -> None:
         self.reload()
@@ -49,7 +50,7 @@ class DetailScreen(Screen[None]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # read-only contexts hide write actions
-        return not (action in WRITE_ACTIONS and self.app.read_only)  # type: ignore[attr-defined]
+        return not (action in WRITE_ACTIONS and mqctl_app(self).read_only)
 
     def action_back(self) -> None:
         self.app.pop_screen()
@@ -116,17 +117,18 @@ class DestinationScreen(DetailScreen):
         self.destination = destination
 
     def action_browse(self) -> None:
-        self.app.browse(self.destination)  # type: ignore[attr-defined]
+        mqctl_app(self).browse(self.destination)
 
     def action_publish(self) -> None:
-        self.app.publish_to(self.destination)  # type: ignore[attr-defined]
+        mqctl_app(self).publish_to(self.destination)
 
     def action_dlq(self) -> None:
-        self.app.inspect_dlq(self.destination)  # type: ignore[attr-defined]
+        mqctl_app(self).inspect_dlq(self.destination)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "dlq":
-            patterns = self.app.context.dlq_patterns  # type: ignore[attr-defined]
-            if not is_dlq_name(self.destination.name, patterns):
+            patterns = mqctl_app(self).context.dlq_patterns
+            dest = self.destination
+            if not is_dlq_name(dest.name, dest.backend, patterns):
                 return False
         return super().check_action(action, parameters)

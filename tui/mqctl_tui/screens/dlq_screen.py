@@ -22,6 +22,7 @@ from mqctl.dlq.models import InspectReport, RedriveSummary
 from mqctl.dlq.plan import RedriveOptions
 from mqctl.errors import DeclinedError, MqctlError
 from mqctl.models.inventory import Destination
+from mqctl_tui.app_access import mqctl_app
 from mqctl_tui.formatting import count, safe
 from mqctl_tui.screens.confirm_screen import ConfirmScreen
 from mqctl_tui.screens.detail_screen import DetailScreen
@@ -88,8 +89,8 @@ class DlqScreen(DetailScreen):
             self.reload()
 
     async def fetch(self) -> InspectReport:
-        services = self.app.services  # type: ignore[attr-defined]
-        return await services.dlq_inspect(self.destination, group_by=self.group_by)  # type: ignore[no-any-return]
+        services = mqctl_app(self).services
+        return await services.dlq_inspect(self.destination, group_by=self.group_by)
 
     def show(self, data: Any, *, first: bool) -> None:
         report: InspectReport = data
@@ -160,9 +161,7 @@ class DlqScreen(DetailScreen):
             self.notify(str(exc), title="redrive form", severity="error")
             return
         filters = form.filter_text
-        self.app.guard_write(  # type: ignore[attr-defined]
-            "dlq redrive", lambda: self._start(options, filters)
-        )
+        mqctl_app(self).guard_write("dlq redrive", lambda: self._start(options, filters))
 
     def _start(self, options: RedriveOptions, filters: str) -> None:
         self.stop_event = asyncio.Event()
@@ -200,7 +199,7 @@ class DlqScreen(DetailScreen):
             await self._ask(plan, filters)
 
         try:
-            result = await self.app.services.dlq_redrive(  # type: ignore[attr-defined]
+            result = await mqctl_app(self).services.dlq_redrive(
                 self.destination,
                 options,
                 progress=self._progress,

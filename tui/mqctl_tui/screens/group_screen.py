@@ -11,6 +11,7 @@ from textual.widgets import Footer
 
 from mqctl.lag.model import GroupDetail
 from mqctl.models.lag import LagEntry
+from mqctl_tui.app_access import mqctl_app
 from mqctl_tui.data import DataUpdated, Kind, group_key
 from mqctl_tui.formatting import count, duration, safe, severity, sparkline, status_style
 from mqctl_tui.screens.detail_screen import DetailScreen
@@ -20,20 +21,20 @@ from mqctl_tui.widgets.detail.summary import Summary
 from mqctl_tui.widgets.header.context_header import ContextHeader
 
 PARTITIONS = [
-    Column("topic", "Topic"),
+    Column("topic", "Topic", flex=True),
     Column("partition", "Part", numeric=True),
-    Column("committed", "Committed", numeric=True),
-    Column("end", "End", numeric=True),
+    Column("committed", "Committed", numeric=True, drop=3),
+    Column("end", "End", numeric=True, drop=2),
     Column("lag", "Lag", numeric=True),
     Column("time", "Time lag", numeric=True),
-    Column("trend", "Trend", sort_as="number"),
+    Column("trend", "Trend", sort_as="number", drop=1),
     Column("status", "Status", sort_as="number"),
-    Column("owner", "Owner"),
+    Column("owner", "Owner", flex=True),
 ]
 MEMBERS = [
-    Column("client", "Client"),
-    Column("host", "Host"),
-    Column("assignment", "Assignment"),
+    Column("client", "Client", flex=True),
+    Column("host", "Host", drop=1),
+    Column("assignment", "Assignment", flex=True),
 ]
 
 
@@ -48,7 +49,7 @@ class GroupScreen(DetailScreen):
 
     def compose(self) -> ComposeResult:
         yield ContextHeader()
-        yield Summary(f"Consumer group {safe(self.group)}")
+        yield Summary(f"Consumer group {safe(self.group)}", name=safe(self.group))
         yield LagChart(id="chart")
         yield LiveTable(
             PARTITIONS,
@@ -67,7 +68,7 @@ class GroupScreen(DetailScreen):
     def on_mount(self) -> None:
         self.query_one("#partitions", LiveTable).table.focus()
         # after the first refresh of the screen, so every child has composed
-        self.call_after_refresh(self.app.subscribe, Kind.LAG, self)  # type: ignore[attr-defined]
+        self.call_after_refresh(mqctl_app(self).subscribe, Kind.LAG, self)
 
     def on_data_updated(self, message: DataUpdated) -> None:
         outcome = message.outcome
@@ -84,7 +85,7 @@ class GroupScreen(DetailScreen):
             table.set_status(outcome.describe_error(), "error")
 
     def _show_lag(self) -> None:
-        history = self.app.lag_history  # type: ignore[attr-defined]
+        history = mqctl_app(self).lag_history
         self.query_one(LagChart).show(history.group(self.key))
         table = self.query_one("#partitions", LiveTable)
         entry = self.entry
@@ -113,7 +114,7 @@ class GroupScreen(DetailScreen):
         )
 
     async def fetch(self) -> GroupDetail:
-        return await self.app.services.describe_group(f"{self.backend}:{self.group}")  # type: ignore[attr-defined, no-any-return]
+        return await mqctl_app(self).services.describe_group(f"{self.backend}:{self.group}")
 
     def show(self, data: Any, *, first: bool) -> None:
         detail: GroupDetail = data
@@ -146,4 +147,4 @@ class GroupScreen(DetailScreen):
         self.query_one("#members", LiveTable).set_status(text, "error")
 
     def action_reset_offsets(self) -> None:
-        self.app.reset_offsets(f"{self.backend}:{self.group}")  # type: ignore[attr-defined]
+        mqctl_app(self).reset_offsets(f"{self.backend}:{self.group}")

@@ -30,6 +30,8 @@ HELP = """\
 | | `p` | publish to it (hidden in read-only contexts) |
 | | `d` | DLQ inspect |
 | | `o` | reset offsets of the selected group (dry-run plan first) |
+| | `h` | doctor: the on-call checklist (also "Doctor" in the palette) |
+| doctor | `r` | run the checklist again (evidence of the highlighted finding below) |
 | message browser | `enter` | reload with the start position and filters |
 | | `v` | cycle view: pretty / raw text / hex |
 | publish form | `ctrl+s` | publish |

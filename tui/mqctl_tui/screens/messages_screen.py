@@ -18,12 +18,14 @@ from textual.widgets import Footer, Input, Label
 
 from mqctl.errors import MqctlError, UsageError
 from mqctl.messages.decode import decode_value
-from mqctl.messages.filters import build_filter
+from mqctl.messages.filters import MessageFilter, build_filter
 from mqctl.messages.positions import parse_offset, parse_time
 from mqctl.models.inventory import Destination
 from mqctl.models.messages import Message, PeekOptions, StartPosition
+from mqctl_tui.app_access import mqctl_app
 from mqctl_tui.data import DISCONNECTED
 from mqctl_tui.formatting import safe
+from mqctl_tui.services import close_stream
 from mqctl_tui.widgets.common.live_table import Cell, Column, LiveTable, cell
 from mqctl_tui.widgets.header.context_header import ContextHeader
 from mqctl_tui.widgets.messages.message_view import MessageView
@@ -129,11 +131,11 @@ class MessagesScreen(Screen[None]):
         self._peek(options, filters)
 
     @work(exclusive=True, group="peek")
-    async def _peek(self, options: PeekOptions, filters: object) -> None:
+    async def _peek(self, options: PeekOptions, filters: MessageFilter | None) -> None:
         table = self.query_one("#list", LiveTable)
         rows: dict[str, list[Cell]] = {}
         try:
-            stream = self.app.services.peek(self.destination, options, filters)  # type: ignore[attr-defined]
+            stream = mqctl_app(self).services.peek(self.destination, options, filters)
             try:
                 async for message in stream:
                     key = str(len(rows) + 1)
@@ -143,7 +145,7 @@ class MessagesScreen(Screen[None]):
                         table.set_rows(rows)
                         self._select_first()
             finally:
-                await stream.aclose()
+                await close_stream(stream)
         except asyncio.CancelledError:
             raise
         except Exception as exc:
@@ -164,11 +166,11 @@ class MessagesScreen(Screen[None]):
 
     @staticmethod
     def _row(n: int, m: Message) -> list[Cell]:
-        if m.partition is not None:
+        if m.partition is not None:  # a log: partition and offset
             position = f"{m.partition}:{m.offset}"
             sort: object = (m.partition or 0) * 10**12 + (m.offset or 0)
-        else:
-            position = "redelivered" if m.redelivered else "-"
+        else:  # a queue: the place from its head, as peeked (redelivery is in the detail)
+            position = f"#{n} in queue"
             sort = n
         key = "" if m.key is None else safe(m.key.decode("utf-8", "replace"))
         preview = "(null)"

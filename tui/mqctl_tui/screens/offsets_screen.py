@@ -13,6 +13,7 @@ from textual.widgets import Footer, Input, Label, Select
 
 from mqctl.errors import MqctlError, UsageError
 from mqctl.lag.model import OffsetResetPlan, ResetSpec
+from mqctl_tui.app_access import mqctl_app
 from mqctl_tui.data import Kind
 from mqctl_tui.formatting import count, safe
 from mqctl_tui.screens.confirm_screen import ConfirmScreen
@@ -21,7 +22,7 @@ from mqctl_tui.widgets.header.context_header import ContextHeader
 
 MODES = ["earliest", "latest", "offset", "shift", "datetime", "duration"]
 PLAN = [
-    Column("topic", "Topic"),
+    Column("topic", "Topic", flex=True),
     Column("partition", "Part", numeric=True),
     Column("current", "Current", numeric=True),
     Column("new", "New", numeric=True),
@@ -70,7 +71,7 @@ class OffsetsScreen(Screen[None]):
 
     def _group_topics(self) -> str:
         bare = self.group.split(":", 1)[-1]
-        lag = self.app.latest.get(Kind.LAG)  # type: ignore[attr-defined]
+        lag = mqctl_app(self).latest.get(Kind.LAG)
         for entry in lag.data if lag is not None and lag.ok else []:
             if entry.kind == "group" and entry.group == bare:
                 return ",".join(entry.topics)
@@ -117,7 +118,7 @@ class OffsetsScreen(Screen[None]):
     async def _plan(self, spec: ResetSpec) -> None:
         table = self.query_one("#plan", LiveTable)
         try:
-            plan = await self.app.services.offsets_plan(self.group, spec)  # type: ignore[attr-defined]
+            plan = await mqctl_app(self).services.offsets_plan(self.group, spec)
         except Exception as exc:
             table.set_status(f"plan failed: {safe(exc)}", "error")
             self.notify(str(exc), title="offsets", severity="error")
@@ -142,7 +143,7 @@ class OffsetsScreen(Screen[None]):
         )
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        return not (action == "apply" and self.app.read_only)  # type: ignore[attr-defined]
+        return not (action == "apply" and mqctl_app(self).read_only)
 
     def action_apply(self) -> None:
         plan = self.plan
@@ -161,7 +162,7 @@ class OffsetsScreen(Screen[None]):
 
         def answered(yes: bool | None) -> None:
             if yes:
-                self.app.guard_write(  # type: ignore[attr-defined]
+                mqctl_app(self).guard_write(
                     f"resetting offsets of group {self.group}", lambda: self._apply(plan)
                 )
 
@@ -173,7 +174,7 @@ class OffsetsScreen(Screen[None]):
     @work(exclusive=True, group="offsets")
     async def _apply(self, plan: OffsetResetPlan) -> None:
         try:
-            await self.app.services.offsets_apply(plan)  # type: ignore[attr-defined]
+            await mqctl_app(self).services.offsets_apply(plan)
         except Exception as exc:
             self.notify(str(exc), title="offsets", severity="error")
             return

@@ -23,7 +23,9 @@ from mqctl.messages.headers import parse_pairs
 from mqctl.messages.sources import SourceSpec, build_messages
 from mqctl.models.inventory import Destination
 from mqctl.models.messages import PublishOptions
+from mqctl_tui.app_access import mqctl_app
 from mqctl_tui.formatting import safe
+from mqctl_tui.services import close_stream
 from mqctl_tui.widgets.actions.body_editor import BodyEditor
 from mqctl_tui.widgets.header.context_header import ContextHeader
 
@@ -71,7 +73,7 @@ class PublishScreen(Screen[None]):
         self.query_one(BodyEditor).area.focus()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        return not (action == "publish" and self.app.read_only)  # type: ignore[attr-defined]
+        return not (action == "publish" and mqctl_app(self).read_only)
 
     def action_back(self) -> None:
         if self.worker is not None and self.worker.is_running:
@@ -105,7 +107,7 @@ class PublishScreen(Screen[None]):
             self.query_one(ProgressBar).update(total=total or len(outgoing), progress=0)
             self.worker = self._publish(outgoing, options, rate)
 
-        self.app.guard_write("publish", start)  # type: ignore[attr-defined]
+        mqctl_app(self).guard_write("publish", start)
 
     def _spec(self) -> tuple[SourceSpec, float | None]:
         editor = self.query_one(BodyEditor)
@@ -142,7 +144,7 @@ class PublishScreen(Screen[None]):
         bar = self.query_one(ProgressBar)
         self._status(f"publishing {len(outgoing)}…")
         try:
-            results = self.app.services.publish(self.destination, outgoing, options, rate)  # type: ignore[attr-defined]
+            results = mqctl_app(self).services.publish(self.destination, outgoing, options, rate)
             try:
                 async for result in results:
                     if result.ok:
@@ -151,7 +153,7 @@ class PublishScreen(Screen[None]):
                         self.failed += 1
                     bar.advance(1)
             finally:
-                await results.aclose()
+                await close_stream(results)
         except asyncio.CancelledError:
             self._status(f"cancelled: {self.sent} sent, {self.failed} failed")
             raise

@@ -9,20 +9,26 @@ from textual.containers import Horizontal
 from textual.widgets import Footer
 
 from mqctl.models.inventory import Destination, QueueDetail
-from mqctl_tui.formatting import count, drain_estimate, duration, rate, safe
+from mqctl.rules import queue_drain_seconds
+from mqctl_tui.app_access import mqctl_app
+from mqctl_tui.formatting import count, drain_time, duration, rate, safe
 from mqctl_tui.screens.detail_screen import DestinationScreen
 from mqctl_tui.widgets.common.live_table import Cell, Column, LiveTable, cell
 from mqctl_tui.widgets.detail.summary import Summary
 from mqctl_tui.widgets.header.context_header import ContextHeader
 
 CONSUMERS = [
-    Column("tag", "Consumer"),
-    Column("host", "Client"),
-    Column("ack", "Ack"),
+    Column("tag", "Consumer", flex=True),
+    Column("host", "Client", drop=2),
+    Column("ack", "Ack", drop=1),
     Column("prefetch", "Prefetch", numeric=True),
     Column("active", "Active"),
 ]
-BINDINGS = [Column("source", "Exchange"), Column("key", "Routing key"), Column("args", "Arguments")]
+BINDINGS = [
+    Column("source", "Exchange", flex=True),
+    Column("key", "Routing key", flex=True),
+    Column("args", "Arguments", drop=1),
+]
 
 
 class QueueScreen(DestinationScreen):
@@ -34,7 +40,7 @@ class QueueScreen(DestinationScreen):
     def compose(self) -> ComposeResult:
         yield ContextHeader()
         where = "" if self.vhost in (None, "/") else f"{self.vhost}/"
-        yield Summary(f"Queue {safe(where + self.queue)}")
+        yield Summary(f"Queue {safe(where + self.queue)}", name=safe(self.queue))
         with Horizontal():
             yield LiveTable(
                 CONSUMERS, title="Consumers", sort_by="tag", id="consumers", classes="panel"
@@ -45,12 +51,11 @@ class QueueScreen(DestinationScreen):
         yield Footer()
 
     async def fetch(self) -> QueueDetail:
-        return await self.app.services.describe_queue(self.queue, self.vhost)  # type: ignore[attr-defined, no-any-return]
+        return await mqctl_app(self).services.describe_queue(self.queue, self.vhost)
 
     def show(self, data: Any, *, first: bool) -> None:
         detail: QueueDetail = data
         q = detail.queue
-        out = q.ack_rate if q.ack_rate is not None else q.deliver_rate
         self.query_one(Summary).show_pairs(
             [
                 ("type", safe(q.type)),
@@ -62,7 +67,7 @@ class QueueScreen(DestinationScreen):
                 ("publish", rate(q.publish_rate)),
                 ("deliver", rate(q.deliver_rate)),
                 ("ack", rate(q.ack_rate)),
-                ("drain", duration(drain_estimate(q.ready, q.publish_rate, out))),
+                ("drain", drain_time(queue_drain_seconds(q))),
                 ("head age", duration(detail.head_message_age_seconds)),
                 ("node", safe(detail.node or "-")),
                 ("policy", safe(q.policy or "-")),

@@ -9,6 +9,7 @@ from textual.containers import Horizontal
 from textual.widgets import Footer
 
 from mqctl.models.inventory import Destination, TopicDetail
+from mqctl_tui.app_access import mqctl_app
 from mqctl_tui.formatting import count, safe
 from mqctl_tui.screens.detail_screen import DestinationScreen
 from mqctl_tui.widgets.common.live_table import Cell, Column, LiveTable, cell
@@ -16,15 +17,19 @@ from mqctl_tui.widgets.detail.summary import Summary
 from mqctl_tui.widgets.header.context_header import ContextHeader
 
 PARTITIONS = [
-    Column("partition", "Partition", numeric=True),
-    Column("leader", "Leader", numeric=True),
-    Column("replicas", "Replicas"),
+    Column("partition", "Part", numeric=True),
+    Column("leader", "Leader", numeric=True, drop=1),
+    Column("replicas", "Replicas", drop=4),
     Column("isr", "ISR"),
-    Column("start", "Start", numeric=True),
-    Column("end", "End", numeric=True),
+    Column("start", "Start", numeric=True, drop=3),
+    Column("end", "End", numeric=True, drop=2),
     Column("messages", "Messages", numeric=True),
 ]
-CONFIGS = [Column("name", "Config"), Column("value", "Value"), Column("source", "Source")]
+CONFIGS = [
+    Column("name", "Config", flex=True),
+    Column("value", "Value", flex=True),
+    Column("source", "Source", drop=1),
+]
 
 
 class TopicScreen(DestinationScreen):
@@ -34,7 +39,7 @@ class TopicScreen(DestinationScreen):
 
     def compose(self) -> ComposeResult:
         yield ContextHeader()
-        yield Summary(f"Topic {safe(self.topic)}")
+        yield Summary(f"Topic {safe(self.topic)}", name=safe(self.topic))
         with Horizontal():
             yield LiveTable(
                 PARTITIONS,
@@ -49,7 +54,7 @@ class TopicScreen(DestinationScreen):
         yield Footer()
 
     async def fetch(self) -> TopicDetail:
-        return await self.app.services.describe_topic(self.topic)  # type: ignore[attr-defined, no-any-return]
+        return await mqctl_app(self).services.describe_topic(self.topic)
 
     def show(self, data: Any, *, first: bool) -> None:
         detail: TopicDetail = data

@@ -69,9 +69,7 @@ class DataPanel(LiveTable):
     def _show_status(self) -> None:
         if self.failures:
             outcome = next(iter(self.failures.values()))
-            if outcome.not_ready:
-                self.set_status(f"not available yet: {outcome.error}", "warning")
-            elif outcome.disconnected:
+            if outcome.disconnected:
                 kept = " (showing last data)" if self.total_count else ""
                 self.set_status(f"{DISCONNECTED}{kept}", "error")
             else:

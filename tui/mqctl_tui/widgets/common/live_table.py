@@ -4,17 +4,20 @@ Callers hand over the complete data on every refresh (:meth:`LiveTable.set_rows`
 diffs it against what it shows: changed cells are updated with ``update_cell``, new rows are
 added, vanished (or filtered-out) rows removed. Nothing is rebuilt, so the cursor and the
 scroll position survive a refresh.
+
+Any size: name columns (``Column.flex``) get the width left by the other columns and are
+cut in the middle; when even that is too little, counts switch to their compact form. A
+column shrinks again when its widest value goes (DataTable only ever widens by itself).
 """
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
+from rich.cells import cell_len
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.actions import SkipAction
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -22,88 +25,25 @@ from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import DataTable, Input, Static
 
+from mqctl.output.render import middle_truncate
 from mqctl_tui.app_access import mqctl_app
 from mqctl_tui.guard import describe
+from mqctl_tui.widgets.common.cells import (
+    Cell as Cell,
+)
+from mqctl_tui.widgets.common.cells import (
+    Column as Column,
+)
+from mqctl_tui.widgets.common.cells import (
+    SortText,
+    sort_key_for,
+)
+from mqctl_tui.widgets.common.cells import (
+    cell as cell,
+)
+from mqctl_tui.widgets.common.fitting import plan_fit
 
-
-@dataclass(frozen=True, slots=True)
-class Column:
-    """A column. ``numeric`` columns are right-aligned and sort by number (counts, rates,
-    durations: a cell's ``sort`` value); ``sort_as`` overrides the sort type ("number" for
-    a text column sorted by a number, e.g. a status by severity; "text" otherwise)."""
-
-    key: str
-    label: str
-    numeric: bool = False
-    sort_as: str = ""
-
-    @property
-    def sorts_numbers(self) -> bool:
-        return self.sort_as == "number" or (self.numeric and self.sort_as != "text")
-
-
-@dataclass(frozen=True, slots=True)
-class Cell:
-    """One cell: the (already safe) text, the value to sort by, and a style."""
-
-    text: str
-    sort: Any = None
-    style: str = ""
-
-    def render(self, column: Column) -> SortText:
-        return SortText(
-            self.text,
-            style=self.style,
-            justify="right" if column.numeric else "left",
-            key=typed_sort_key(self.sort, self.text, numbers=column.sorts_numbers),
-        )
-
-
-def typed_sort_key(value: Any, text: str, *, numbers: bool) -> float | str | None:
-    """The value a cell sorts by, of its column's one type; None when missing.
-
-    A number column sorts by floats only: a cell without a number (``-``, "n/a", NaN) is
-    missing, never compared with the numbers (str < float raised TypeError and killed the
-    app). A text column sorts by lower-cased text (its ``sort`` value if given, else the
-    shown text)."""
-    if numbers:
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            return None
-        number = float(value)
-        return None if math.isnan(number) else number
-    if value is None:
-        value = text
-    lowered = str(value).lower()
-    return lowered if lowered.strip() not in MISSING_TEXT else None
-
-
-MISSING_TEXT = {"", "-"}
-
-
-class SortText(Text):
-    """A rich Text that carries its typed sort key (DataTable sorts on cell values)."""
-
-    def __init__(self, text: str, *, style: str, justify: Any, key: float | str | None) -> None:
-        super().__init__(text, style=style, justify=justify, no_wrap=True, overflow="ellipsis")
-        self.sort_key = key
-
-
-def sort_key_for(reverse: bool) -> Callable[[Any], tuple[int, float | str]]:
-    """DataTable's sort key: present values by value; missing ones last in BOTH directions
-    (DataTable reverses the whole order, so missing ones carry -1 when reversed)."""
-    missing = -1 if reverse else 1
-
-    def key(cell: Any) -> tuple[int, float | str]:
-        value = getattr(cell, "sort_key", None)
-        if value is None:
-            return (missing, 0)
-        return (0, value)
-
-    return key
-
-
-def cell(value: Any, *, sort: Any = None, style: str = "") -> Cell:
-    return Cell(str(value), sort, style)
+NAME_WIDTH = 40  # a name column's width before the table knows its own
 
 
 Rows = Mapping[str, Sequence[Cell]]
@@ -160,6 +100,11 @@ class LiveTable(Vertical):
         self.sort_by = sort_by
         self.sort_reverse = reverse
         self._status = "loading…"
+        self._name_widths: dict[str, int] = {c.key: NAME_WIDTH for c in self.columns if c.flex}
+        self._compact = False
+        self._visible_keys = tuple(c.key for c in self.columns)  # (fit() may leave some out)
+        self._shrink = False  # a value went away or got narrower: columns may shrink
+        self._selected_name = ""  # the full name of the highlighted row, when cut
         self._filter = Input(placeholder="/ filter…", classes="filter")
         self._table: DataTable[Any] = DataTable(cursor_type="row", zebra_stripes=True)
         self._status_line = Static("loading…", classes="status")
@@ -170,7 +115,7 @@ class LiveTable(Vertical):
         yield self._status_line
 
     def on_mount(self) -> None:
-        for column in self.columns:
+        for column in self.visible_columns:
             self.table.add_column(self._label(column), key=column.key)
         self._sync()
 
@@ -236,9 +181,19 @@ class LiveTable(Vertical):
         if text == self._status:
             return  # every refresh sets it, mostly to the same words
         self._status = text
+        self._show_status_line()
+
+    def _show_status_line(self) -> None:
+        """The status, then the selected row's name when the table cuts it (as much of it as
+        the line holds: cut in the middle only if the line is shorter than the name)."""
+        text = self._status
+        if self._selected_name:
+            room = self._status_line.size.width - 2 - cell_len(text) - 3
+            name = middle_truncate(self._selected_name, room) if room > 0 else ""
+            text = f"{text} · {name}" if name else text
         # One line of fixed height: no layout pass (a layout of the whole screen costs tens
         # of milliseconds with thousands of rows in the tables).
-        status.update(Text(text), layout=False)
+        self._status_line.update(Text(text), layout=False)
 
     @property
     def status_text(self) -> str:
@@ -294,6 +249,8 @@ class LiveTable(Vertical):
         else:
             self.sort_reverse = False
         self.sort_by = column
+        if column not in self._visible_keys:
+            self.fit()  # a column left out for the width comes back when sorted by
         self._relabel()
         self._apply_sort()
 
@@ -323,7 +280,7 @@ class LiveTable(Vertical):
 
     def _relabel(self) -> None:
         table = self.table
-        for column in self.columns:
+        for column in self.visible_columns:
             table.columns[column.key].label = self._label(column)  # type: ignore[index]
         table.refresh()
 
@@ -339,9 +296,11 @@ class LiveTable(Vertical):
             return
         rows = self._rows
         wanted = rows if not self._terms else {k: v for k, v in rows.items() if self._visible(k)}
+        removed = False
         for key in [k for k in self._shown if k not in wanted]:
             table.remove_row(key)
             del self._shown[key]
+            removed = True
         sort_index = self._column_index(self.sort_by) if self.sort_by else -1
         resort = False
         for key, cells in wanted.items():
@@ -353,24 +312,133 @@ class LiveTable(Vertical):
                 resort = True
             elif old != cells:
                 for index, (before, after) in enumerate(zip(old, cells, strict=False)):
-                    if before != after:
-                        column = self.columns[index]
-                        text = after.render(column)
-                        # Only a wider cell widens its column. DataTable re-measures the
-                        # whole column for every narrower cell updated with update_width
-                        # (thousands of rows x changed cells); columns just do not shrink.
-                        wider = text.cell_len > table.columns[column.key].content_width  # type: ignore[index]
+                    column = self.columns[index]
+                    if before != after and column.key in self._visible_keys:
+                        text = self._render_cell(after, column)
+                        # Only a wider cell widens its column here. DataTable re-measures
+                        # the whole column for every narrower cell updated with
+                        # update_width (thousands of rows x changed cells): narrower cells
+                        # are noted, and _shrink_columns measures once after the sync.
+                        width = table.columns[column.key].content_width  # type: ignore[index]
+                        wider = text.cell_len > width
+                        self._shrink = self._shrink or text.cell_len < width
                         table.update_cell(key, column.key, text, update_width=wider)
                         resort = resort or index == sort_index
             self._shown[key] = cells
         if resort:
             self._apply_sort()
+        if resort or removed:
+            self.fit()  # rows came or went: so may the widest name
+            self._shrink = self._shrink or removed
+        if self._shrink:
+            self._shrink = False
+            self._shrink_columns()
+
+    def _render_cell(self, cell: Cell, column: Column) -> SortText:
+        return cell.render(column, self._name_widths.get(column.key), self._compact)
 
     def _render_cells(self, cells: Sequence[Cell]) -> list[SortText]:
-        return [c.render(col) for c, col in zip(cells, self.columns, strict=False)]
+        visible = self._visible_keys
+        return [
+            self._render_cell(c, col)
+            for c, col in zip(cells, self.columns, strict=False)
+            if col.key in visible
+        ]
+
+    # -- fitting the width -----------------------------------------------------------------
+    def on_resize(self, event: events.Resize) -> None:
+        self.fit()
+        self._show_status_line()  # (the selected name gets the line's new width)
+
+    def fit(self) -> None:
+        """Columns shown, name width and compact counts for the current width
+        (:func:`~mqctl_tui.widgets.common.fitting.plan_fit`); applied when they change."""
+        table = self.table
+        room = self.size.width - 2  # the vertical scrollbar
+        if room <= 0 or not table.columns:
+            return
+        plan = plan_fit(
+            self.columns, self._shown.values(), room, table.cell_padding, keep=self.sort_by
+        )
+        if plan.visible != self._visible_keys:
+            self._visible_keys = plan.visible
+            self._name_widths, self._compact = plan.name_widths, plan.compact
+            self._rebuild()
+        elif (plan.name_widths, plan.compact) != (self._name_widths, self._compact):
+            self._name_widths, self._compact = plan.name_widths, plan.compact
+            self._rerender()
+
+    @property
+    def visible_columns(self) -> list[Column]:
+        return [c for c in self.columns if c.key in self._visible_keys]
+
+    def _rebuild(self) -> None:
+        """The DataTable again with the columns now visible (after a resize: rare)."""
+        table = self.table
+        selected = self.selected_key
+        table.clear(columns=True)
+        for column in self.visible_columns:
+            table.add_column(self._label(column), key=column.key)
+        for key, cells in self._shown.items():
+            table.add_row(*self._render_cells(cells), key=key)
+        self._apply_sort()
+        if selected is not None and selected in self._shown:
+            table.move_cursor(row=table.get_row_index(selected))
+
+    def _rerender(self) -> None:
+        """Every shown name and count again at the current widths (after a resize: rare)."""
+        table = self.table
+        changing = [c for c in self.visible_columns if c.flex or c.numeric]
+        for key, cells in self._shown.items():
+            for column in changing:
+                index = self._column_index(column.key)
+                table.update_cell(key, column.key, self._render_cell(cells[index], column))
+        self._shrink_columns(force=True)
+
+    def _shrink_columns(self, *, force: bool = False) -> None:
+        """Columns wider than their widest value now (it went away, or got narrower) are
+        measured again: DataTable re-measures a column when one of its cells is updated
+        with update_width and is narrower than the column."""
+        table = self.table
+        first = next(iter(self._shown), None)
+        if first is None:
+            return
+        compact = self._compact
+        for column in self.visible_columns:
+            width = self._name_widths.get(column.key)
+            index = self._column_index(column.key)
+            shown = table.columns.get(column.key)  # type: ignore[call-overload]
+            if shown is None:
+                continue
+            texts = (c[index].shown(column, width, compact) for c in self._shown.values())
+            needed = max([cell_len(str(shown.label)), *map(cell_len, texts)])
+            if force or needed < shown.content_width:
+                text = self._render_cell(self._shown[first][index], column)
+                table.update_cell(first, column.key, text, update_width=True)
+
+    @on(DataTable.RowHighlighted)
+    def _row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        self._show_selected()
+
+    def _show_selected(self) -> None:
+        """A cut name of the row under the cursor is shown whole in the status line and the
+        tooltip of the table."""
+        key = self.selected_key
+        cells = self._shown.get(key) if key is not None else None
+        full = ""
+        for index, column in enumerate(self.columns):
+            width = self._name_widths.get(column.key, NAME_WIDTH)
+            if cells is not None and column.flex and cell_len(cells[index].text) > width:
+                full = cells[index].text
+                break
+        self.table.tooltip = full or None
+        if full != self._selected_name:
+            self._selected_name = full
+            self._show_status_line()
 
     def _apply_sort(self) -> None:
         if self.sort_by is None or not self._shown:
             return
         reverse = self.sort_reverse
         self.table.sort(self.sort_by, key=sort_key_for(reverse), reverse=reverse)
+        self._show_selected()  # the cursor stays on its line: another row is under it

@@ -2,22 +2,24 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from mqctl.models.inventory import Destination, QueueSummary
+from mqctl.rules import queue_drain_seconds
 from mqctl_tui.data import Kind
-from mqctl_tui.formatting import count, drain_estimate, duration, rate, safe
+from mqctl_tui.formatting import count, drain_time, rate, safe
 from mqctl_tui.widgets.common.data_panel import DataPanel
 from mqctl_tui.widgets.common.live_table import Cell, Column, cell
 
 COLUMNS = [
-    Column("name", "Queue"),
-    Column("vhost", "Vhost"),
-    Column("type", "Type"),
+    Column("name", "Queue", flex=True),
+    Column("vhost", "Vhost", drop=4),
+    Column("type", "Type", drop=3),
     Column("ready", "Ready", numeric=True),
-    Column("unacked", "Unacked", numeric=True),
+    Column("unacked", "Unacked", numeric=True, drop=2),
     Column("consumers", "Cons", numeric=True),
-    Column("in", "In", numeric=True),
+    Column("in", "In", numeric=True, drop=1),
     Column("out", "Out", numeric=True),
     Column("drain", "Drain", numeric=True),
 ]
@@ -54,7 +56,7 @@ class QueuesPanel(DataPanel):
     @staticmethod
     def _row(q: QueueSummary) -> list[Cell]:
         out = q.ack_rate if q.ack_rate is not None else q.deliver_rate
-        drain = drain_estimate(q.ready, q.publish_rate, out)
+        drain = queue_drain_seconds(q)  # the CLI's and the exporter's rule
         starving = q.ready > 0 and q.consumers == 0
         return [
             cell(safe(q.name), sort=q.name.lower()),
@@ -65,7 +67,7 @@ class QueuesPanel(DataPanel):
             cell(q.consumers, sort=q.consumers, style="red" if starving else ""),
             cell(rate(q.publish_rate), sort=q.publish_rate),
             cell(rate(out), sort=out),
-            cell(duration(drain), sort=drain),
+            cell(drain_time(drain), sort=math.inf if drain is None else drain),
         ]
 
     def destination(self, key: str | None) -> Destination | None:

@@ -11,9 +11,9 @@ from mqctl_tui.widgets.common.data_panel import DataPanel
 from mqctl_tui.widgets.common.live_table import Cell, Column, cell
 
 COLUMNS = [
-    Column("name", "Topic"),
+    Column("name", "Topic", flex=True),
     Column("partitions", "Parts", numeric=True),
-    Column("rf", "RF", numeric=True),
+    Column("rf", "RF", numeric=True, drop=1),
     Column("messages", "Messages", numeric=True),
 ]
 

@@ -21,11 +21,17 @@ class LagChart(Vertical):
         yield self.legend
 
     def show(self, values: list[int]) -> None:
-        self.sparkline.data = [float(v) for v in values]
+        # A baseline 0 bar first: Textual scales between the smallest and largest value, and
+        # with 0 among them a 1 % change no longer fills the whole height.
+        self.sparkline.data = [0.0, *(float(v) for v in values)] if values else []
         if values:
+            low, high = min(values), max(values)
+            change = ""
+            if values[0]:
+                change = f"  change {(values[-1] - values[0]) / values[0]:+.1%}"
             legend = (
-                f"now {count(values[-1])}  min {count(min(values))}  max {count(max(values))}"
-                f"  over {len(values)} refreshes"
+                f"now {count(values[-1])}  range {count(low)}–{count(high)} (from 0)"
+                f"{change}  over {len(values)} refreshes"
             )
         else:
             legend = "waiting for refreshes…"

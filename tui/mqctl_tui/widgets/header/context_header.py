@@ -6,6 +6,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from mqctl.models.inventory import BrokerStatus
+from mqctl_tui.app_access import mqctl_app
 from mqctl_tui.data import ContextChanged, DataUpdated, Kind
 from mqctl_tui.formatting import safe
 
@@ -27,12 +28,16 @@ class ContextHeader(Static):
         return self._shown.plain if self._shown is not None else ""
 
     def on_mount(self) -> None:
-        self.app.subscribe(Kind.STATUS, self)  # type: ignore[attr-defined]
+        mqctl_app(self).subscribe(Kind.STATUS, self)
         self.watch(self.app, "paused", lambda _: self.redraw(), init=False)
+        self.set_interval(1.0, self.redraw, name="header-age")  # "updated Ns ago" moves on
+        self.redraw()
+
+    def on_resize(self) -> None:
         self.redraw()
 
     def on_unmount(self) -> None:
-        self.app.unsubscribe(self)  # type: ignore[attr-defined]
+        mqctl_app(self).unsubscribe(self)
 
     def on_data_updated(self, message: DataUpdated) -> None:
         outcome = message.outcome
@@ -49,32 +54,38 @@ class ContextHeader(Static):
         self.redraw()
 
     def redraw(self) -> None:
-        app = self.app
-        context = app.context  # type: ignore[attr-defined]
+        app = mqctl_app(self)
+        context = app.context
         text = Text()
         text.append("mqctl ", style="bold")
         text.append("context ", style="dim")
         text.append(safe(context.name), style="bold cyan")
         if context.read_only:
             text.append(" [read-only]", style="bold yellow")
+        wide = self.size.width >= WIDE  # (addresses only where they fit)
         if self.statuses is not None:
             for status in self.statuses:
                 text.append("  ")
                 if status.reachable:
                     text.append("● ", style="green")
-                    text.append(f"{status.backend} {safe(status.address)}")
+                    where = f" {safe(status.address)}" if wide else ""
+                    text.append(f"{status.backend}{where}")
                 else:
                     text.append("● ", style="red")
                     text.append(f"{status.backend} {DISCONNECTED_LABEL}", style="red")
         elif self.error is not None:
             text.append(f"  broker status unknown ({safe(self.error)})", style="yellow")
         else:
-            for name in app.services.backend_names:  # type: ignore[attr-defined]
+            for name in app.services.backend_names:
                 text.append(f"  ○ {name} connecting…", style="dim")
-        if app.paused:  # type: ignore[attr-defined]
+        if app.updated_at is not None:
+            age = max(0, int(app.clock() - app.updated_at))
+            stale = age > 3 * app.refresh_seconds  # refreshes failing: say so in colour
+            text.append(f"  updated {age}s ago", style="yellow" if stale else "dim")
+        if app.paused:
             text.append("  ⏸ paused", style="bold yellow")
         else:
-            text.append(f"  ⟳ {app.refresh_seconds:g}s", style="dim")  # type: ignore[attr-defined]
+            text.append(f"  ⟳ {app.refresh_seconds:g}s", style="dim")
         if text == self._shown:
             return  # the usual refresh: the same brokers in the same state
         self._shown = text
@@ -82,3 +93,4 @@ class ContextHeader(Static):
 
 
 DISCONNECTED_LABEL = "disconnected, retrying"
+WIDE = 120  # below this many columns the header leaves the broker addresses out

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 
-from rich.console import Group
+from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
+from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
@@ -55,7 +56,7 @@ class MessageView(VerticalScroll):
         self.message: Message | None = None
         self.body = Static("select a message", id="value")
 
-    def compose(self):  # type: ignore[no-untyped-def]
+    def compose(self) -> ComposeResult:
         yield self.body
 
     def show(self, message: Message | None) -> None:
@@ -90,13 +91,26 @@ class MessageView(VerticalScroll):
             meta.add_row("key", safe(message.key.decode("utf-8", "replace")))
         if message.redelivered is not None:
             meta.add_row("redelivered", "yes" if message.redelivered else "no")
-        headers = Table(title="headers", title_justify="left", expand=False, show_edge=False)
-        headers.add_column("name", style="cyan")
-        headers.add_column("value")
-        for name, value in message.headers:
-            headers.add_row(Text(safe(name)), Text(safe(format_header_value(value))))
-        for name, value in message.properties.items():
-            headers.add_row(Text(safe(name), style="magenta"), Text(safe(value)))
-        if not message.headers and not message.properties:
-            headers.add_row("(none)", "")
-        static.update(Group(meta, Text(""), Text(body), Text(""), headers))
+        headers = pairs_table("headers", header_rows(message))
+        parts: list[RenderableType] = [meta, Text(""), Text(body), Text(""), headers]
+        if message.properties or message.backend == "rabbitmq":
+            # AMQP basic properties (content_type, message_id, delivery_mode…) are not
+            # headers: the application's headers are one of them, shown above.
+            props = [(safe(k), safe(v)) for k, v in message.properties.items() if k != "headers"]
+            parts += [Text(""), pairs_table("AMQP properties", props)]
+        static.update(Group(*parts))
+
+
+def header_rows(message: Message) -> list[tuple[str, str]]:
+    return [(safe(name), safe(format_header_value(value))) for name, value in message.headers]
+
+
+def pairs_table(title: str, rows: list[tuple[str, str]]) -> Table:
+    table = Table(title=title, title_justify="left", expand=False, show_edge=False)
+    table.add_column("name", style="cyan")
+    table.add_column("value")
+    for name, value in rows:
+        table.add_row(Text(name), Text(value))
+    if not rows:
+        table.add_row("(none)", "")
+    return table
