@@ -236,3 +236,17 @@ def test_sort_keys_are_typed_per_column() -> None:
     words = [Cell("b").render(text), Cell("-").render(text), Cell("A").render(text)]
     assert [c.plain for c in sorted(words, key=sort_key_for(False))] == ["A", "b", "-"]
     assert isinstance(DataTable, type)
+
+
+async def test_errors_are_notified_and_with_debug_logged(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    log = tmp_path / "tui.log"
+    monkeypatch.setenv("MQCTL_TUI_LOG", str(log))
+    app = MqctlApp(fake_context(), refresh=3600, services_factory=NastyServices, debug=True)
+    async with app.run_test(size=(120, 40)) as pilot:
+        app.report_error(RuntimeError("a bug in a panel"), "queues panel")
+        await pilot.pause()
+        assert app.is_running and app.errors_reported == 1
+        assert "RuntimeError: a bug in a panel" in log.read_text()
+        assert any("a bug in a panel" in str(n.message) for n in app._notifications)
