@@ -69,6 +69,7 @@ class OffsetsScreen(Screen[None]):
 
     def __init__(self, group: str) -> None:
         super().__init__()
+        self.sub_title = f"offsets of {safe(group)}"  # the header's breadcrumb
         self.group = group
         self.plan: OffsetResetPlan | None = None
 

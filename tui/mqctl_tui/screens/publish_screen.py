@@ -45,6 +45,7 @@ class PublishScreen(Screen[None]):
 
     def __init__(self, destination: Destination) -> None:
         super().__init__()
+        self.sub_title = f"publish to {safe(destination.qualified)}"  # the header's breadcrumb
         self.destination = destination
         self.worker: Worker[None] | None = None
         self.sent = 0

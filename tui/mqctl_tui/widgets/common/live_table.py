@@ -12,7 +12,7 @@ column shrinks again when its widest value goes (DataTable only ever widens by i
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, ClassVar
 
 from rich.cells import cell_len
@@ -301,6 +301,10 @@ class LiveTable(Vertical):
             table.remove_row(key)
             del self._shown[key]
             removed = True
+        if not self._shown and wanted:
+            # A first fill (thousands of rows, maybe): fit for them before adding them, not
+            # after (which would render every name and count twice).
+            self.fit(wanted.values())
         sort_index = self._column_index(self.sort_by) if self.sort_by else -1
         resort = False
         for key, cells in wanted.items():
@@ -350,15 +354,20 @@ class LiveTable(Vertical):
         self.fit()
         self._show_status_line()  # (the selected name gets the line's new width)
 
-    def fit(self) -> None:
+    def fit(self, rows: Iterable[Sequence[Cell]] | None = None) -> None:
         """Columns shown, name width and compact counts for the current width
-        (:func:`~mqctl_tui.widgets.common.fitting.plan_fit`); applied when they change."""
+        (:func:`~mqctl_tui.widgets.common.fitting.plan_fit`) over the shown rows (or
+        ``rows``, about to be shown); applied when they change."""
         table = self.table
         room = self.size.width - 2  # the vertical scrollbar
         if room <= 0 or not table.columns:
             return
         plan = plan_fit(
-            self.columns, self._shown.values(), room, table.cell_padding, keep=self.sort_by
+            self.columns,
+            self._shown.values() if rows is None else rows,
+            room,
+            table.cell_padding,
+            keep=self.sort_by,
         )
         if plan.visible != self._visible_keys:
             self._visible_keys = plan.visible
