@@ -2,7 +2,8 @@
 
 Each area has a module `scripts/bench_<area>.py` with `run(report: list[str]) -> None` that
 appends markdown. This script adds the start-up benchmark, the machine description, and
-writes docs/benchmarks.md. Benchmarks are not tests: nothing here asserts a timing.
+writes docs/benchmarks.md, keeping the page's hand-written part (profiles and decisions,
+from NOTES_MARKER on). Benchmarks are not tests: nothing here asserts a timing.
 Only loopback brokers are used; every part cleans up what it created.
 """
 
@@ -80,6 +81,20 @@ def machine() -> list[str]:
     ]
 
 
+NOTES_MARKER = "<!-- profiles and decisions: kept by make bench -->"
+
+
+def _kept_notes(page: Path) -> str:
+    """The hand-written part of the page (profiles and the decisions they led to), from
+    NOTES_MARKER on: a new run replaces the figures, never the reasoning."""
+    try:
+        text = page.read_text()
+    except OSError:
+        return ""
+    at = text.find(NOTES_MARKER)
+    return "\n" + text[at:] if at >= 0 else ""
+
+
 def main() -> int:
     only = sys.argv[1:]
     report = machine()
@@ -101,7 +116,7 @@ def main() -> int:
         except Exception as exc:  # one failing part must not lose the others' figures
             report += [f"## {area}", "", f"Failed in this run: {type(exc).__name__}: {exc}", ""]
     out = ROOT / "docs" / "benchmarks.md"
-    out.write_text("\n".join(report) + "\n")
+    out.write_text("\n".join(report) + "\n" + _kept_notes(out))
     print(f"bench: wrote {out}")
     return 0
 

@@ -1,13 +1,14 @@
 """Benchmark: RabbitMQ DLQ redrive of 100,000 messages, mqctl vs the shovel plugin.
 
-Both move 100,000 persistent messages from a DLQ to a queue on the same local broker in the
-same run: `mqctl dlq redrive --to` (manual ack after publisher confirm) against a dynamic
+Each moves 100,000 persistent messages from a DLQ to a queue on the same local broker in the
+same run: `mqctl dlq redrive --to` (manual ack after publisher confirm), the same with
+`--engine shovel` (mqctl supervising a dynamic shovel), and a bare dynamic
 shovel with `ack-mode: on-confirm` and `src-delete-after: queue-length` created through the
 management API (what the management UI's "move messages" does). Zero loss is checked from
 the queue depths (target exactly N, DLQ empty). Appends markdown to ``report``; standalone:
 `.venv/bin/python scripts/bench_redrive.py`. Everything it creates is deleted.
 ``BENCH_REDRIVE_COUNT`` (default 100,000) and ``BENCH_REDRIVE_ROUNDS`` (default 1; rounds
-alternate which tool goes first and the median ratio is reported: a shared machine is noisy).
+rotate which tool goes first and the median ratio is reported: a shared machine is noisy).
 """
 
 from __future__ import annotations
@@ -84,11 +85,12 @@ async def delete(*queues: str) -> None:
                 continue
 
 
-def run_mqctl(dlq: str, target: str) -> tuple[float, dict[str, object]]:
+def run_mqctl(dlq: str, target: str, *extra: str) -> tuple[float, dict[str, object]]:
     env = {**os.environ, "NO_COLOR": "1", "MQCTL_CONFIG": os.devnull}
     env.setdefault("MQCTL_AUDIT_LOG", str(ROOT / ".cache" / "bench-audit.jsonl"))
     env.pop("MQCTL_CONTEXT", None)
     cmd = [str(ROOT / ".venv/bin/mqctl"), "dlq", "redrive", f"rabbitmq:{dlq}", "--to", target]
+    cmd += list(extra)
     start = time.perf_counter()
     done = subprocess.run([*cmd, "--yes", "-o", "json"], env=env, capture_output=True, text=True)
     elapsed = time.perf_counter() - start
@@ -124,63 +126,93 @@ async def run_shovel(name: str, dlq: str, target: str) -> float:
             await http.delete(path)
 
 
-def one_round(first: str) -> tuple[float, float, dict[str, object], bool, bool]:
-    """One mqctl run and one shovel run on fresh queues; ``first`` says which goes first
-    (rounds alternate, so neither always meets the broker's leftovers of the other)."""
+Row = tuple[float, float, float, dict[str, object], dict[str, object], bool, bool, bool]
+TOOLS = ("mqctl", "engine", "shovel")
+
+
+def one_round(order: tuple[str, ...]) -> Row:
+    """One run of each tool on fresh queues, in ``order`` (rounds rotate it, so none always
+    meets the broker's leftovers of another): mqctl's client engine, mqctl ``--engine
+    shovel`` and a bare shovel."""
     tag = uuid.uuid4().hex[:6]
-    m_dlq, m_target = f"bench-redrive-{tag}.dlq", f"bench-redrive-{tag}"
-    s_dlq, s_target = f"bench-shovel-{tag}.dlq", f"bench-shovel-{tag}"
-    queues = (m_dlq, m_target, s_dlq, s_target)
+    names = {tool: (f"bench-{tool}-{tag}.dlq", f"bench-{tool}-{tag}") for tool in TOOLS}
+    queues = [q for pair in names.values() for q in pair]
+    seconds: dict[str, float] = {}
+    summaries: dict[str, dict[str, object]] = {}
     try:
         asyncio.run(declare(*queues))
-        asyncio.run(fill(m_dlq, COUNT))
-        asyncio.run(fill(s_dlq, COUNT))
-        if first == "shovel":
-            s_seconds = asyncio.run(run_shovel(f"bench-shovel-{tag}", s_dlq, s_target))
-            m_seconds, summary = run_mqctl(m_dlq, m_target)
-        else:
-            m_seconds, summary = run_mqctl(m_dlq, m_target)
-            s_seconds = asyncio.run(run_shovel(f"bench-shovel-{tag}", s_dlq, s_target))
-        m_ok = asyncio.run(depth(m_target)) == COUNT and asyncio.run(depth(m_dlq)) == 0
-        s_ok = asyncio.run(depth(s_target)) == COUNT and asyncio.run(depth(s_dlq)) == 0
+        for dlq, _ in names.values():
+            asyncio.run(fill(dlq, COUNT))
+        for tool in order:
+            dlq, target = names[tool]
+            if tool == "shovel":
+                seconds[tool] = asyncio.run(run_shovel(f"bench-shovel-{tag}", dlq, target))
+            elif tool == "engine":
+                seconds[tool], summaries[tool] = run_mqctl(dlq, target, "--engine", "shovel")
+            else:
+                seconds[tool], summaries[tool] = run_mqctl(dlq, target)
+        ok = {
+            tool: asyncio.run(depth(target)) == COUNT and asyncio.run(depth(dlq)) == 0
+            for tool, (dlq, target) in names.items()
+        }
     finally:
         asyncio.run(delete(*queues))
-    return m_seconds, s_seconds, summary, m_ok, s_ok
+    return (
+        seconds["mqctl"],
+        seconds["engine"],
+        seconds["shovel"],
+        summaries["mqctl"],
+        summaries["engine"],
+        ok["mqctl"],
+        ok["engine"],
+        ok["shovel"],
+    )
 
 
 def run(report: list[str]) -> None:
     rows = []
     for n in range(ROUNDS):
-        rows.append(one_round("mqctl" if n % 2 == 0 else "shovel"))
+        shift = n % len(TOOLS)
+        rows.append(one_round(TOOLS[shift:] + TOOLS[:shift]))
     report += [
         "## DLQ redrive (RabbitMQ)",
         "",
         f"{COUNT:,} persistent messages (~220 bytes) moved from a DLQ to a queue on the same "
         "broker, same run. mqctl: `mqctl dlq redrive --to` (wall time including start-up; "
-        "ack after publisher confirm, at most 1,000 messages in flight). Shovel: dynamic "
-        "shovel, `ack-mode: on-confirm`, `src-delete-after: queue-length`, timed from its "
-        "creation until the target held every message. Zero loss: target depth exactly N "
-        f"and the DLQ empty afterwards. {ROUNDS} round(s), alternating which tool goes first.",
+        "ack after publisher confirm, at most 1,000 messages in flight). mqctl `--engine "
+        "shovel`: the same command handing the move to a supervised dynamic shovel (wall "
+        "time including start-up, the 100-message loop-guard sample, progress polling and "
+        "the zero-loss check). Shovel: a bare dynamic shovel, `ack-mode: on-confirm`, "
+        "`src-delete-after: queue-length`, timed from its creation until the target held "
+        "every message. Zero loss: target depth exactly N and the DLQ empty afterwards. "
+        f"{ROUNDS} round(s), rotating which tool goes first.",
         "",
         "| round | tool | seconds | msg/s | zero loss |",
         "|---:|---|---:|---:|---|",
     ]
-    ratios = []
-    for n, (m_seconds, s_seconds, summary, m_ok, s_ok) in enumerate(rows, 1):
-        m_rate, s_rate = COUNT / m_seconds, COUNT / s_seconds
+    ratios, engine_ratios = [], []
+    for n, (m_s, e_s, s_s, m_sum, e_sum, m_ok, e_ok, s_ok) in enumerate(rows, 1):
+        m_rate, e_rate, s_rate = COUNT / m_s, COUNT / e_s, COUNT / s_s
         ratios.append(m_rate / s_rate)
-        own = summary.get("rate_per_second")
+        engine_ratios.append(e_rate / s_rate)
         report += [
-            f"| {n} | mqctl dlq redrive | {m_seconds:.2f} | {m_rate:,.0f} (own {own}) | "
-            f"{'yes' if m_ok else 'NO'} |",
-            f"| {n} | shovel (on-confirm) | {s_seconds:.2f} | {s_rate:,.0f} | "
+            f"| {n} | mqctl dlq redrive | {m_s:.2f} | {m_rate:,.0f} (own "
+            f"{m_sum.get('rate_per_second')}) | {'yes' if m_ok else 'NO'} |",
+            f"| {n} | mqctl dlq redrive --engine shovel | {e_s:.2f} | {e_rate:,.0f} (own "
+            f"{e_sum.get('rate_per_second')}) | {'yes' if e_ok else 'NO'} |",
+            f"| {n} | shovel (on-confirm) | {s_s:.2f} | {s_rate:,.0f} | "
             f"{'yes' if s_ok else 'NO'} |",
         ]
+
+    def listed(values: list[float]) -> str:
+        return ", ".join(f"{r:.2f}" for r in values)
+
     report += [
         "",
-        f"Rate ratio mqctl / shovel: **{statistics.median(ratios):.2f}×** (median of "
-        f"{len(ratios)}; per round: {', '.join(f'{r:.2f}' for r in ratios)}; mqctl's own "
-        "rate excludes start-up).",
+        f"Rate ratio mqctl (client engine) / shovel: **{statistics.median(ratios):.2f}×**; "
+        f"mqctl `--engine shovel` / shovel: **{statistics.median(engine_ratios):.2f}×** "
+        f"(medians of {len(ratios)}; per round: {listed(ratios)} and {listed(engine_ratios)}; "
+        "mqctl's own rate excludes start-up).",
         "",
     ]
 

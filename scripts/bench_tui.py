@@ -136,10 +136,18 @@ async def _measure(cycles: int) -> dict[str, object]:
     app = MqctlApp(builtin_local_context(), refresh=3600)  # the bench drives the refreshes
     first = time.perf_counter()
     async with app.run_test(size=(200, 60)) as pilot:
+        # First paint: the dashboard is on screen and answers keys while the panels load in
+        # their own workers; each panel's rows appear when its data arrives.
+        mounted_seconds = time.perf_counter() - first
+        arrived: dict[str, float] = {}
         while app.refreshing or len(app.latest) < len(Kind):
-            await pilot.pause(0.05)
+            for kind in app.latest:
+                arrived.setdefault(str(kind), time.perf_counter() - first)
+            await pilot.pause(0.01)
         await pilot.pause()
         first_seconds = time.perf_counter() - first
+        for kind in app.latest:
+            arrived.setdefault(str(kind), first_seconds)
         failures = {str(k): o.describe_error() for k, o in app.latest.items() if not o.ok}
         rows = {
             name: app.screen.query_one(f"#{name}").total_count  # type: ignore[attr-defined]
@@ -160,6 +168,8 @@ async def _measure(cycles: int) -> dict[str, object]:
             await pilot.pause(GAP)
         rss, peak = _rss_mb()
     return {
+        "mounted_seconds": mounted_seconds,
+        "arrived_seconds": arrived,
         "first_seconds": first_seconds,
         "cycle_seconds": cycle_times,
         "service_seconds": service_times,
@@ -228,7 +238,15 @@ def run(
         "| rows shown (topics / queues / groups / DLQs) | "
         + " / ".join(f"{rows[name]:,}" for name in ("topics", "queues", "groups", "dlq"))
         + " |",
-        f"| first load (connect, first refresh, render) | {result['first_seconds']:.2f} s |",
+        f"| first paint: dashboard on screen, keys answered | {result['mounted_seconds']:.2f} s |",
+        *(
+            f"| first rows of panel `{kind}` | {seconds:.2f} s |"
+            for kind, seconds in sorted(
+                result["arrived_seconds"].items(),  # type: ignore[attr-defined]
+                key=lambda item: item[1],
+            )
+        ),
+        f"| first load complete (every panel filled) | {result['first_seconds']:.2f} s |",
         f"| refresh cycle, median of {len(cycles)} | {median:.2f} s |",
         f"| refresh cycle, 90th percentile | {_percentile(cycles, 0.9):.2f} s |",
         f"| refresh cycle, slowest | {max(cycles):.2f} s |",

@@ -141,7 +141,7 @@ def test_two_concurrent_redrives_never_move_a_record_twice(
     seed(dlq, 600, 3)
     env = {
         **os.environ,
-        "MQCTL_CONFIG": str(tmp_path / "none.toml"),
+        "MQCTL_CONFIG": os.devnull,
         "MQCTL_AUDIT_LOG": str(tmp_path / "audit.jsonl"),
     }
     command = [MQCTL, "dlq", "redrive", f"kafka:{dlq}", "--rate", "400", "--yes", "-o", "json"]
@@ -164,7 +164,7 @@ def test_stale_lease_of_a_dead_process_is_taken_over(pair: tuple[str, str], tmp_
     """kill -9 leaves an active lease; its process is gone, so the next run proceeds."""
     source, dlq = pair
     seed(dlq, 3000, 3)
-    env = {**os.environ, "MQCTL_CONFIG": str(tmp_path / "none.toml")}
+    env = {**os.environ, "MQCTL_CONFIG": os.devnull}
     process = subprocess.Popen(
         [MQCTL, "dlq", "redrive", f"kafka:{dlq}", "--rate", "1000", "--yes"],
         env=env,
@@ -228,7 +228,7 @@ def test_ctrl_c_ledgers_what_moved_and_the_rerun_finishes(
     rerun moves the rest and no record twice."""
     source, dlq = pair
     seed(dlq, 2000, 3)
-    env = {**os.environ, "MQCTL_CONFIG": str(tmp_path / "none.toml")}
+    env = {**os.environ, "MQCTL_CONFIG": os.devnull}
     process = subprocess.Popen(
         [MQCTL, "dlq", "redrive", f"kafka:{dlq}", "--rate", "500", "--yes", "-o", "json"],
         env=env,

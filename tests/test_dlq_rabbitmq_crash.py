@@ -78,7 +78,8 @@ def start(
 ) -> subprocess.Popen[str]:
     env = {
         **os.environ,
-        "MQCTL_CONFIG": os.devnull,  # no config: the built-in local context
+        # the test's own config when it wrote one, else none: the built-in local context
+        "MQCTL_CONFIG": str(config) if (config := tmp_path / "none.toml").exists() else os.devnull,
         "MQCTL_AUDIT_LOG": str(tmp_path / "audit.jsonl"),
         "NO_COLOR": "1",
     }

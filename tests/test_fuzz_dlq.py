@@ -290,3 +290,21 @@ def test_planner_decides_every_message(message: Message, backend: str) -> None:
         assert value == message.value or (message.value is None and value == b"")
         names = [name for name, _ in decision.outgoing.headers]
         assert not any(n == "x-death" or n.startswith(("kafka_dlt-", "__connect.")) for n in names)
+
+
+@pytest.mark.parametrize(
+    ("expressions", "reason", "taken"),
+    [
+        (["reason==card declined"], "card declined", True),
+        (["reason==card declined"], "card declined twice", False),  # a longer reason
+        (["reason==card declined"], "Card declined", False),  # the whole text, as shown
+        (["reason=card declined"], "card declined twice", True),  # substring form
+        (["reason==a", "reason=zz"], "xzzx", True),  # values of one kind are ORed
+        (["reason==a", "exception==E"], "a", False),  # kinds are ANDed (no exception)
+    ],
+)
+def test_exact_reason_filter_takes_only_that_text(
+    expressions: list[str], reason: str, taken: bool
+) -> None:
+    message = Message(backend="kafka", source="d.dlq", value=b"v")
+    assert parse_filters(expressions, NOW).matches(message, DeadLetterInfo(reason=reason)) is taken

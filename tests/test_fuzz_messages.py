@@ -344,9 +344,11 @@ def test_jsonl_input(
     result = _materialize(SourceSpec(jsonl=str(path), template=template))
     if isinstance(result, list):
         for message in result:
-            assert isinstance(message.value, bytes)
+            # None: a null value (tombstone) / null header value, never turned into b""
+            assert message.value is None or isinstance(message.value, bytes)
             assert message.key is None or isinstance(message.key, bytes)
-            assert all(isinstance(v, bytes) for _, v in message.headers)
+            typed = bytes | bytearray | int | float | bool | list | dict | None  # AMQP: typed
+            assert all(isinstance(v, typed) and not isinstance(v, str) for _, v in message.headers)
             assert all(_encodable(name) for name, _ in message.headers)
             assert message.partition is None or (
                 isinstance(message.partition, int)

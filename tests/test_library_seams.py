@@ -1,7 +1,8 @@
 """The private APIs of the pinned client libraries that mqctl relies on still have the shape
 it expects (no broker needed). An upgrade of aiokafka, aiormq or pamqp that changes one of them
 fails here, loudly, instead of making mqctl slower or wrong in the field. Each seam lives in
-one module: mqctl/backends/kafka/aiokafka_internals.py, mqctl/backends/rabbitmq/aiormq_internals.py.
+one module: mqctl/backends/kafka/aiokafka_internals.py, mqctl/backends/rabbitmq/aiormq_internals.py,
+mqctl/cli/typer_internals.py.
 """
 
 from __future__ import annotations
@@ -220,3 +221,42 @@ def test_names_over_255_bytes_are_usage_errors_naming_them() -> None:
         check_name("queue", "é" * 128)
     assert "é" * 128 in info.value.message
     assert info.value.exit_code == 2
+
+
+# --- typer ----------------------------------------------------------------------------------------
+
+
+def test_typer_click_exceptions_are_where_the_cli_imports_them() -> None:
+    import typer
+
+    from mqctl.cli.typer_internals import ClickException, ClickUsageError, NoArgsIsHelpError
+
+    assert issubclass(ClickUsageError, ClickException)
+    assert issubclass(NoArgsIsHelpError, ClickUsageError)
+    app = typer.Typer(no_args_is_help=True)
+
+    @app.command()
+    def one() -> None: ...
+
+    @app.command()
+    def two() -> None: ...
+
+    group = typer.main.get_command(app)
+    with pytest.raises(ClickUsageError):
+        group.make_context("t", ["--no-such-option"])
+    with pytest.raises(NoArgsIsHelpError):
+        group.make_context("t", [])
+
+
+# --- textual -------------------------------------------------------------------------------------
+
+
+def test_textual_app_exception_hook_the_tui_overrides() -> None:
+    """tui/mqctl_tui/app.py overrides ``App._handle_exception`` and clears
+    ``App._exit_renderables`` (no public hook replaces Textual's crash traceback)."""
+    from textual.app import App
+
+    params = list(inspect.signature(App._handle_exception).parameters)
+    assert params == ["self", "error"]
+    assert "self._exit_renderables" in inspect.getsource(App)
+    assert isinstance(App()._exit_renderables, list)

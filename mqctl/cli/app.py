@@ -172,7 +172,7 @@ def _configure_logging(debug: bool) -> None:
 
 def _usage_error(exc: Exception) -> None:
     """Typer/Click usage errors as our one line (not Click's multi-line box), exit 2."""
-    from typer._click.exceptions import NoArgsIsHelpError
+    from mqctl.cli.typer_internals import NoArgsIsHelpError
 
     if isinstance(exc, NoArgsIsHelpError):
         exc.show()  # a bare `mqctl` or `mqctl topics`: the help is the answer
@@ -216,9 +216,7 @@ def run(argv: list[str] | None = None) -> None:
     (docs/output.md, "Exit codes"): usage errors 2, :class:`~mqctl.errors.MqctlError` its
     own code, declined prompt 6, Ctrl-C 130, closed stdout 141, anything else 70 (a bug).
     """
-    from typer._click.exceptions import ClickException
-    from typer._click.exceptions import UsageError as ClickUsageError
-
+    from mqctl.cli.typer_internals import ClickException, ClickUsageError
     from mqctl.errors import ExitCode, MqctlError
 
     args = sys.argv[1:] if argv is None else list(argv)

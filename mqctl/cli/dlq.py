@@ -247,6 +247,14 @@ def redrive_cmd(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Show the plan (safe peek); change nothing.")
     ] = False,
+    engine: Annotated[
+        str,
+        typer.Option(
+            "--engine",
+            help="client (default: mqctl moves each message) or shovel (RabbitMQ, a plain "
+            "move --to QUEUE: a dynamic shovel inside the broker, supervised by mqctl).",
+        ),
+    ] = "client",
     yes: YesOpt = False,
     output: OutputOpt = OutputFormat.table,
 ) -> None:
@@ -259,12 +267,14 @@ def redrive_cmd(
     import asyncio
 
     from mqctl.dlq.engine import stop_on_interrupt
+    from mqctl.dlq.server_side import check_engine
     from mqctl.errors import ExitCode, PartialFailure
     from mqctl.services import dlq
 
     options = _options(to, via_exchange, filters, limit, rate, max_redrives, reset_headers, unwrap)
+    check_engine(engine)
     if dry_run:
-        plan = run_with_session(lambda s: dlq.plan(s, name, options))
+        plan = run_with_session(lambda s: dlq.plan(s, name, options, engine=engine))
         render(plan, output, table=summary_table)
         if plan.failed:
             raise PartialFailure(
@@ -293,6 +303,7 @@ def redrive_cmd(
                 progress=update,
                 stop=stop,
                 confirm=None if yes else ask,
+                engine=engine,
             )
 
     try:

@@ -90,6 +90,14 @@ def peek_cmd(
         str,
         typer.Option("--output", "-o", help="pretty | table | json | jsonl | yaml | raw."),
     ] = "pretty",
+    max_bytes: Annotated[
+        int | None,
+        typer.Option(
+            "--max-bytes",
+            help="Show at most N bytes of each value (0 = all; default: 16384 for pretty, "
+            "every byte for json/jsonl/yaml/raw).",
+        ),
+    ] = None,
     vhost: VhostOpt = None,
     allow_requeue: Annotated[
         bool,
@@ -114,6 +122,8 @@ def peek_cmd(
         raise UsageError("--merge only applies to --last N")
     if max_messages is not None and max_messages < 0:
         raise UsageError(f"--max {max_messages}: must be 0 (no limit) or more")
+    if max_bytes is not None and max_bytes < 0:
+        raise UsageError(f"--max-bytes {max_bytes}: must be 0 (no limit) or more")
     decoding.check_mode(decode)
     start = parse_start(offset=offset, from_beginning=from_beginning, last=last, since=since)
     filters = build_filter(key, grep, header)
@@ -125,7 +135,7 @@ def peek_cmd(
         follow=follow,
         allow_requeue=allow_requeue,
     )
-    printer = MessagePrinter(output, decode)
+    printer = MessagePrinter(output, decode, max_bytes=max_bytes)
     stats = service.PeekStats()
 
     async def run(session: Session) -> None:

@@ -28,7 +28,8 @@ _HELP = """Publish messages and wait for the broker to confirm each one (Kafka a
 idempotent producer; RabbitMQ publisher confirms).
 
 Sources: VALUE, '-' (stdin, one message per line), --file F (the file's bytes as one value) or
---jsonl F (one JSON object per line: value, key, headers, partition, routing_key, properties).
+--jsonl F (one JSON object per line: value, key, headers, partition, routing_key, properties;
+`peek -o jsonl` output is sent back byte for byte, nulls and header order included).
 --count repeats the input; --template expands {{seq}} {{uuid}} {{now}} {{now_ms}}
 {{randint A B}} {{choice a b c}} in key, headers and value for every message. Prints a summary
 (or one line per message with -o jsonl); exit 5 if any message failed.
@@ -62,6 +63,22 @@ def publish_cmd(
     jsonl: Annotated[
         str | None, typer.Option("--jsonl", help="One message per JSON line ('-' = stdin).")
     ] = None,
+    keep_timestamps: Annotated[
+        bool,
+        typer.Option(
+            "--keep-timestamps",
+            help="--jsonl: send each line's timestamp as the record's time (Kafka CreateTime); "
+            "by default Kafka stamps the time of the publish.",
+        ),
+    ] = False,
+    keep_partitions: Annotated[
+        bool,
+        typer.Option(
+            "--keep-partitions/--ignore-partitions",
+            help="--jsonl: send each line to its partition (default), or let the key (or "
+            "--partition) choose.",
+        ),
+    ] = True,
     count: Annotated[
         int | None,
         typer.Option(
@@ -142,6 +159,8 @@ def publish_cmd(
         properties=_properties(content_type, message_id, correlation_id, prop),
         count=count,
         template=template,
+        keep_timestamps=keep_timestamps,
+        keep_partitions=keep_partitions,
     )
     options = PublishOptions(
         partition=partition,

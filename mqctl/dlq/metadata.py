@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import math
 import struct
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -284,8 +285,21 @@ def parse(message: Message, *, body: bool = True) -> DeadLetterInfo:
     if info.last_failure is None and message.timestamp is not None:
         # The DLQ record's own time is when it was dead-lettered (Spring, Connect).
         info.first_failure = info.last_failure = message.timestamp
-    info.redrive_count = integer(headers.get(REDRIVE_COUNT_HEADER)) or 0
+    info.redrive_count = (integer(headers.get(REDRIVE_COUNT_HEADER)) or 0) + _shovel_moves(headers)
     return info
+
+
+def _shovel_moves(headers: Mapping[str, Any]) -> int:
+    """Redrives by ``--engine shovel``: the broker appends one ``x-shovelled`` entry per
+    move, and mqctl's shovels are named ``mqctl-redrive-*`` (the loop guard counts them)."""
+    entries = headers.get("x-shovelled")
+    if not isinstance(entries, list):
+        return 0
+    return sum(
+        1
+        for e in entries
+        if isinstance(e, dict) and str(e.get("shovel-name", "")).startswith("mqctl-redrive-")
+    )
 
 
 # Headers whose value is a number, written as big-endian binary (Spring) or decimal text.

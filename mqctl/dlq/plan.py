@@ -52,8 +52,12 @@ class Target:
 class Filters:
     """Which messages a redrive (or inspect) takes. Kinds are ANDed, values of one kind ORed."""
 
-    reasons: list[str] = field(default_factory=list)
+    reasons: list[str] = field(default_factory=list)  # case-insensitive substrings
     exceptions: list[str] = field(default_factory=list)
+    # ``reason==X``/``exception==X``: the whole text, as a row of `dlq inspect` shows it, so
+    # a redrive picked from a row never also takes a longer reason that contains it
+    exact_reasons: list[str] = field(default_factory=list)
+    exact_exceptions: list[str] = field(default_factory=list)
     sources: list[str] = field(default_factory=list)
     headers: list[tuple[str, str]] = field(default_factory=list)
     keys: list[str] = field(default_factory=list)
@@ -66,6 +70,8 @@ class Filters:
         return not (
             self.reasons
             or self.exceptions
+            or self.exact_reasons
+            or self.exact_exceptions
             or self.sources
             or self.headers
             or self.keys
@@ -75,9 +81,9 @@ class Filters:
         )
 
     def matches(self, message: Message, info: DeadLetterInfo) -> bool:
-        if self.reasons and not _contains_any(info.reason, self.reasons):
+        if not _text_matches(info.reason, self.reasons, self.exact_reasons):
             return False
-        if self.exceptions and not _contains_any(info.exception, self.exceptions):
+        if not _text_matches(info.exception, self.exceptions, self.exact_exceptions):
             return False
         if self.sources and not any(
             s in (info.source_name, info.source, info.source_exchange) for s in self.sources
@@ -101,6 +107,13 @@ class Filters:
 def _shown(pattern: re.Pattern[bytes]) -> str:
     text = pattern.pattern.decode("utf-8", "backslashreplace")
     return repr(text if len(text) <= 60 else text[:57] + "...")
+
+
+def _text_matches(value: str | None, needles: list[str], exact: list[str]) -> bool:
+    """Values of one kind are ORed: any substring or any exact text; none given matches all."""
+    if not needles and not exact:
+        return True
+    return _contains_any(value, needles) or (value is not None and value in exact)
 
 
 def _contains_any(value: str | None, needles: list[str]) -> bool:
@@ -127,7 +140,8 @@ def parse_time(raw: str, what: str, now: datetime | None = None) -> datetime:
 
 
 def parse_filters(expressions: Sequence[str], now: datetime | None = None) -> Filters:
-    """``reason=X``, ``exception=X``, ``source=X``, ``header:NAME=VALUE``, ``key=K``,
+    """``reason=X``, ``exception=X`` (substring), ``reason==X``, ``exception==X`` (whole
+    text), ``source=X``, ``header:NAME=VALUE``, ``key=K``,
     ``body~REGEX``, ``since=TIME``, ``until=TIME``."""
     filters = Filters()
     for expr in expressions:
@@ -146,8 +160,12 @@ def parse_filters(expressions: Sequence[str], now: datetime | None = None) -> Fi
                 f"--filter {expr!r}: expected NAME=VALUE (reason=, exception=, source=, "
                 f"header:NAME=, key=, since=, until=) or body~REGEX"
             )
-        if name == "reason":
+        if name == "reason" and value.startswith("="):
+            filters.exact_reasons.append(value[1:])
+        elif name == "reason":
             filters.reasons.append(value)
+        elif name == "exception" and value.startswith("="):
+            filters.exact_exceptions.append(value[1:])
         elif name == "exception":
             filters.exceptions.append(value)
         elif name == "source":

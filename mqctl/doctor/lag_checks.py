@@ -113,7 +113,8 @@ async def check_groups(probe: Probe) -> list[Finding]:
     groups = [e for e in window.judged if e.kind == "group"]
     unknown = not_judged(probe, name, groups)
     bad: dict[Severity, list[str]] = {Severity.CRIT: [], Severity.WARN: []}
-    for e in groups:
+    # the evidence shows at most 20 groups: the largest backlogs first, the rest are counted
+    for e in sorted(groups, key=lambda e: (-(e.total_lag or 0), e.group)):
         severity = GROUP_SEVERITY.get(e.status)
         if severity is not None:
             topics = limited(sorted(set(e.topics)), 3)

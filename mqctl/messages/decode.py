@@ -21,6 +21,7 @@ from typing import Any, ClassVar, Protocol, runtime_checkable
 
 from mqctl.errors import UsageError
 from mqctl.models.messages import HeaderValue
+from mqctl.output.render import JSON_UNSAFE
 
 BUILTIN = ("auto", "json", "text", "hex", "base64")
 Headers = Sequence[tuple[str, HeaderValue]]
@@ -78,7 +79,7 @@ class Decoder(Protocol):
     def decode(self, value: bytes, headers: Headers) -> DecodedValue: ...
 
 
-def _b64(value: bytes) -> str:
+def _b64(value: bytes | bytearray) -> str:
     return base64.b64encode(value).decode("ascii")
 
 
@@ -173,11 +174,15 @@ _SPLICE_DECODER = json.JSONDecoder(
 def json_text(value: bytes | None, mode: str = "auto", headers: Headers = ()) -> str | None:
     """For JSON output: the value's own text when it can stand in for the parsed document.
 
+    The text is then written into the line character for character, so the value's exact
+    bytes can be read back from the line (``publish --jsonl`` with ``value_format: json``).
     That is when :func:`decode_value` would give a ``json`` document without error (no plugin
     claims it with ``auto``; strict JSON; not deeper than :data:`MAX_JSON_DEPTH`) and the text
-    is one line without duplicate keys: it then means the same document as re-encoding
-    ``data`` would give (numbers and escapes are kept as written). None otherwise: callers
-    fall back to :func:`decode_value`. Saves re-encoding the document for every line.
+    is one line without duplicate keys, surrounding whitespace, or characters a terminal-safe
+    line escapes (C1 controls, bidi overrides, line separators): it then means the same
+    document as re-encoding ``data`` would give (numbers and escapes are kept as written).
+    None otherwise: callers fall back to :func:`decode_value`. Saves re-encoding the
+    document for every line.
     """
     if value is None or not value or value[0] not in _JSON_STARTS:
         return None
@@ -198,10 +203,12 @@ def json_text(value: bytes | None, mode: str = "auto", headers: Headers = ()) ->
         end = _SPLICE_DECODER.raw_decode(text)[1]
     except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
         return None
-    if end != len(text) and text[end:].strip(" \t"):
-        return None  # more than whitespace after the document
+    if end != len(text):
+        return None  # whitespace after the document: not the same text once re-read
     if value.count(b"[") + value.count(b"{") > MAX_JSON_DEPTH:
         return None  # maybe too deep: decode_value decides (rare)
+    if "\x7f" in text or (not text.isascii() and JSON_UNSAFE.search(text)):
+        return None  # a terminal-safe line would escape it: no longer the value's own text
     return text
 
 
@@ -301,6 +308,27 @@ def auto(value: bytes, headers: Headers = ()) -> DecodedValue:
 
 NULL = DecodedValue("null", None, "")
 
+EXACT_FORMATS = frozenset(("text", "base64", "hex", "null"))
+"""Views whose JSON form gives back the value's exact bytes (``json`` only when its text is
+written as it came, see :func:`json_text`; a plugin's structured data never)."""
+
+
+def cut_value(value: bytes, limit: int) -> tuple[bytes, int]:
+    """``value`` cut to at most ``limit`` bytes, not inside a UTF-8 character, and the number
+    of bytes left out (0 when it fits)."""
+    if len(value) <= limit:
+        return value, 0
+    end = limit
+    # value[end] is the first byte left out: while it continues a character (10xxxxxx),
+    # leave out that character's earlier bytes too (UTF-8 has at most 3 continuation bytes)
+    for _ in range(3):
+        if end == 0 or value[end] & 0xC0 != 0x80:
+            break
+        end -= 1
+    if value[end] & 0xC0 == 0x80:
+        end = limit  # not UTF-8 there anyway: cut where asked
+    return value[:end], len(value) - end
+
 
 def decode_value(value: bytes | None, mode: str = "auto", headers: Headers = ()) -> DecodedValue:
     """Decode ``value`` with ``mode`` (see :func:`check_mode`); never raises for bad data."""
@@ -331,13 +359,26 @@ def text_or_base64(value: bytes) -> tuple[str, str]:
         return _b64(value), "base64"
 
 
-def header_json(value: HeaderValue) -> Any:
-    """A header value for JSON output: text when UTF-8, ``{"base64": ...}`` otherwise."""
-    if isinstance(value, bytes):
-        try:
-            return value.decode("utf-8")
-        except UnicodeDecodeError:
-            return {"base64": _b64(value)}
+TYPED_HEADERS = frozenset({"rabbitmq"})
+"""Backends whose header values are typed (AMQP tables): a byte array is not a string there,
+so their bytes are always written as ``{"base64": …}`` (and read back as a byte array)."""
+
+
+def header_json(value: HeaderValue, typed: bool = False) -> Any:
+    """A header value for JSON output: text when UTF-8, ``{"base64": ...}`` otherwise;
+    ``typed`` (see :data:`TYPED_HEADERS`): bytes always as ``{"base64": ...}``, in nested
+    tables and arrays too."""
+    if isinstance(value, bytes | bytearray):
+        if not typed:
+            try:
+                return value.decode("utf-8")
+            except UnicodeDecodeError:
+                pass
+        return {"base64": _b64(value)}
+    if typed and isinstance(value, dict):
+        return {str(k): header_json(v, typed) for k, v in value.items()}
+    if typed and isinstance(value, list | tuple):
+        return [header_json(v, typed) for v in value]
     from mqctl.output.render import to_jsonable
 
     return to_jsonable(value)

@@ -1,31 +1,59 @@
-"""Showing messages: ``pretty`` (people), ``table`` (one line each), ``json``/``jsonl``/``yaml``
-(programs; fields in docs/peek-publish.md) and ``raw`` (the value bytes, for piping).
+"""Showing messages: ``pretty`` and ``table`` (people, :mod:`mqctl.messages.pretty`),
+``json``/``jsonl``/``yaml`` (programs; fields in docs/peek-publish.md, the lossless format in
+docs/output.md) and ``raw`` (the value bytes, for piping).
 
-Everything meant for a terminal goes through :func:`mqctl.output.sanitize.safe_text`, so keys,
-headers and values can never drive the terminal. JSON output escapes control characters
-itself (and we escape the C1/bidi ones JSON leaves alone); ``raw`` writes bytes untouched.
+JSON output escapes control characters itself (and we escape the C1/bidi ones JSON leaves
+alone); ``raw`` writes bytes untouched.
 """
 
 from __future__ import annotations
 
+import base64
 import enum
 import json
 import sys
 from collections.abc import Sequence
-from datetime import datetime
 from json.encoder import encode_basestring
 from typing import IO, Any
 
 from mqctl.messages.decode import (
+    EXACT_FORMATS,
+    TYPED_HEADERS,
     DecodedValue,
+    cut_value,
     decode_value,
     header_json,
     json_text,
     text_or_base64,
 )
-from mqctl.models.messages import HeaderValue, Message
+from mqctl.messages.pretty import (
+    EMPTY_TEXT,
+    NULL_TEXT,
+    PRETTY_MAX_BYTES,
+    capped,
+    format_header_value,
+    iso,
+    pretty_text,
+    table_line,
+    x_death_lines,
+)
+from mqctl.models.messages import Message
 from mqctl.output.render import terminal_safe_json
-from mqctl.output.sanitize import safe_text
+
+__all__ = [  # (the views for people live in mqctl.messages.pretty; importable from here too)
+    "EMPTY_TEXT",
+    "NULL_TEXT",
+    "MessageFormat",
+    "MessagePrinter",
+    "format_header_value",
+    "json_line",
+    "jsonl_line",
+    "jsonl_lines",
+    "message_record",
+    "pretty_text",
+    "table_line",
+    "x_death_lines",
+]
 
 
 class MessageFormat(enum.StrEnum):
@@ -37,49 +65,53 @@ class MessageFormat(enum.StrEnum):
     raw = "raw"
 
 
-_ISO: dict[datetime, str] = {}
+def _value_extras(value: bytes | None, decoded: DecodedValue, spliced: bool) -> dict[str, Any]:
+    """``value_base64`` when the view of the value does not give its exact bytes back."""
+    if spliced or decoded.format in EXACT_FORMATS or value is None:
+        return {}
+    return {"value_base64": base64.b64encode(value).decode("ascii")}
 
 
-def _iso(ts: datetime | None) -> str | None:
-    if ts is None:
-        return None
-    # Messages of one batch share few timestamps (Kafka: one datetime per millisecond).
-    text = _ISO.get(ts)
-    if text is None:
-        if len(_ISO) >= 4096:
-            _ISO.clear()
-        text = _ISO[ts] = ts.isoformat(timespec="milliseconds")
-    return text
+def message_record(message: Message, mode: str = "auto", cap: int | None = None) -> dict[str, Any]:
+    """The JSON form of one message (field names are a public interface: add, never rename).
 
-
-def message_record(message: Message, mode: str = "auto") -> dict[str, Any]:
-    """The JSON form of one message (field names are a public interface: add, never rename)."""
-    decoded = decode_value(message.value, mode, message.headers)
+    It is lossless (docs/output.md): ``value`` gives the exact bytes back when its format is
+    ``text``, ``base64``, ``hex``, ``null``, or ``json`` written as it came; otherwise the
+    record adds ``value_base64``. ``cap``: at most that many bytes of the value
+    (``value_truncated_bytes`` then says how many were left out)."""
+    value, omitted = capped(message.value, cap)
+    decoded = decode_value(value, mode, message.headers)
+    typed = message.backend in TYPED_HEADERS
+    spliced = decoded.format == "json" and json_text(value, mode, message.headers) is not None
     if message.key is None:
         key: str | None = None
         key_format: str | None = None
     else:
         key, key_format = text_or_base64(message.key)
-    return {
+    record = {
         "backend": message.backend,
         "source": message.source,
         "vhost": message.vhost,
         "partition": message.partition,
         "offset": message.offset,
-        "timestamp": _iso(message.timestamp),
+        "timestamp": iso(message.timestamp),
         "timestamp_type": message.timestamp_type,
         "exchange": message.exchange,
         "routing_key": message.routing_key,
         "redelivered": message.redelivered,
         "key": key,
         "key_format": key_format,
-        "headers": [[name, header_json(value)] for name, value in message.headers],
+        "headers": [[name, header_json(v, typed)] for name, v in message.headers],
         "properties": _jsonable(message.properties),
         "value": decoded.data,
         "value_format": decoded.format,
         "value_error": decoded.error,
+        **_value_extras(value, decoded, spliced),
         "size": message.size,
     }
+    if omitted:
+        record["value_truncated_bytes"] = omitted
+    return record
 
 
 def _jsonable(value: Any) -> Any:
@@ -133,15 +165,19 @@ def _cached(cache: dict[tuple[Any, ...], str], key: tuple[Any, ...], text: str) 
     return text
 
 
-def jsonl_line(message: Message, mode: str = "auto") -> str:
-    """``json_line(message_record(message, mode))``, built without the dict.
+def jsonl_line(message: Message, mode: str = "auto", cap: int | None = None) -> str:
+    """``json_line(message_record(message, mode, cap))``, built without the dict.
 
     Same fields in the same order with the same values; the one difference: a value that is
     already a one-line JSON document (see :func:`mqctl.messages.decode.json_text`) is written
     as it came (same document, but e.g. ``1E2`` or ``"\\u00e9"`` are not normalised to
-    ``100.0`` and ``"é"``) instead of being parsed and encoded again.
+    ``100.0`` and ``"é"``) instead of being parsed and encoded again: this is what makes the
+    line give back the value's exact bytes.
     """
     value = message.value
+    omitted = 0
+    if cap and value is not None and len(value) > cap:
+        value, omitted = cut_value(value, cap)
     text = json_text(value, mode, message.headers)
     if text is not None:
         value_part = f'{text},"value_format":"json","value_error":null'
@@ -151,6 +187,8 @@ def jsonl_line(message: Message, mode: str = "auto") -> str:
             f'{_LINE_ENCODER.encode(decoded.data)},"value_format":{_str(decoded.format)},'
             f'"value_error":{_str(decoded.error)}'
         )
+        if value is not None and decoded.format not in EXACT_FORMATS:
+            value_part += f',"value_base64":"{base64.b64encode(value).decode("ascii")}"'
     key = message.key
     if key is None:
         key_part = 'null,"key_format":null'
@@ -158,9 +196,11 @@ def jsonl_line(message: Message, mode: str = "auto") -> str:
         key_text, key_format = text_or_base64(key)
         key_part = f'{_str(key_text)},"key_format":{_str(key_format)}'
     headers = message.headers
-    headers_part = (
-        _LINE_ENCODER.encode([[name, header_json(v)] for name, v in headers]) if headers else "[]"
-    )
+    if headers:
+        typed = message.backend in TYPED_HEADERS
+        headers_part = _LINE_ENCODER.encode([[name, header_json(v, typed)] for name, v in headers])
+    else:
+        headers_part = "[]"
     properties = message.properties
     properties_part = _LINE_ENCODER.encode(_jsonable(properties)) if properties else "{}"
     where = (message.backend, message.source, message.vhost)
@@ -180,131 +220,29 @@ def jsonl_line(message: Message, mode: str = "auto") -> str:
             f'"timestamp_type":{_str(how[0])},"exchange":{_str(how[1])},'
             f'"routing_key":{_str(how[2])},"redelivered":{_str(how[3])}',
         )
+    tail = f',"value_truncated_bytes":{omitted}}}' if omitted else "}"
     line = (
         f'{head},"partition":{_int(message.partition)},"offset":{_int(message.offset)},'
-        f'"timestamp":{_str(_iso(message.timestamp))},{middle},'
+        f'"timestamp":{_str(iso(message.timestamp))},{middle},'
         f'"key":{key_part},"headers":{headers_part},"properties":{properties_part},'
-        f'"value":{value_part},"size":{_int(message.size)}}}'
+        f'"value":{value_part},"size":{_int(message.size)}{tail}'
     )
     return terminal_safe_json(line)
 
 
-def jsonl_lines(messages: Sequence[Message], mode: str = "auto") -> str:
+def jsonl_lines(messages: Sequence[Message], mode: str = "auto", cap: int | None = None) -> str:
     """Many messages as JSON lines, one string (one write for a whole fetched batch)."""
     if not messages:
         return ""
-    return "\n".join([jsonl_line(m, mode) for m in messages]) + "\n"
-
-
-# --- pretty ---------------------------------------------------------------------------------
-
-
-def format_header_value(value: HeaderValue) -> str:
-    """A header value for people: text, or hex for binary, or compact JSON for tables."""
-    if isinstance(value, bytes):
-        try:
-            return value.decode("utf-8")
-        except UnicodeDecodeError:
-            return "0x" + value.hex()
-    if isinstance(value, str):
-        return value
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, list | dict):
-        from mqctl.output.render import to_jsonable
-
-        return json.dumps(to_jsonable(value), ensure_ascii=False, separators=(",", ":"))
-    return str(value)
-
-
-def x_death_lines(value: HeaderValue) -> list[str] | None:
-    """RabbitMQ ``x-death`` as one readable line per {queue, reason} (most recent first)."""
-    if not isinstance(value, list) or not all(isinstance(e, dict) for e in value):
-        return None
-    lines = []
-    for entry in value:
-        assert isinstance(entry, dict)
-
-        def get(name: str, entry: dict[str, Any] = entry) -> str:
-            item = entry.get(name)
-            if isinstance(item, bytes):
-                return item.decode("utf-8", "replace")
-            if isinstance(item, list):
-                return ",".join(format_header_value(i) for i in item)
-            return "-" if item is None else format_header_value(item)
-
-        lines.append(
-            f"{get('count')}x {get('reason')} in queue {get('queue')} "
-            f"(exchange {get('exchange') or '-'}, routing keys {get('routing-keys') or '-'}, "
-            f"last {get('time')})"
-        )
-    return lines
-
-
-def _position(message: Message) -> str:
-    if message.partition is not None:
-        return f"{message.source} [{message.partition}] @ {message.offset}"
-    where = message.source if message.vhost in (None, "/") else f"{message.vhost}/{message.source}"
-    if message.offset is not None:
-        return f"{where} @ {message.offset}"
-    return where
-
-
-def _value_block(decoded: DecodedValue) -> str:
-    if decoded.format == "json" and isinstance(decoded.data, dict | list):
-        return json.dumps(decoded.data, ensure_ascii=False, indent=2)
-    return decoded.text
-
-
-def pretty_text(message: Message, mode: str = "auto") -> str:
-    """A multi-line block for one message; every piece of message data is sanitized."""
-    decoded = decode_value(message.value, mode, message.headers)
-    head = [_position(message)]
-    if message.timestamp is not None:
-        kind = f" ({message.timestamp_type})" if message.timestamp_type else ""
-        head.append(f"{_iso(message.timestamp)}{kind}")
-    if message.exchange is not None:
-        head.append(f"exchange {message.exchange or '(default)'}")
-    if message.routing_key is not None:
-        head.append(f"routing key {message.routing_key}")
-    if message.redelivered:
-        head.append("redelivered")
-    head.append(f"{message.size} bytes")
-    lines = ["── " + safe_text("  ".join(head))]
-    if message.key is not None:
-        key, key_format = text_or_base64(message.key)
-        lines.append(f"key: {safe_text(key)}" + ("  (base64)" if key_format == "base64" else ""))
-    for name, value in message.headers:
-        death = x_death_lines(value) if name == "x-death" else None
-        if death is not None:
-            lines.append(f"header {safe_text(name)}:")
-            lines.extend(f"    {safe_text(line)}" for line in death)
-        else:
-            lines.append(f"header {safe_text(name)}: {safe_text(format_header_value(value))}")
-    for name, prop in sorted(message.properties.items()):
-        if prop is not None and name != "headers":
-            lines.append(f"property {safe_text(name)}: {safe_text(format_header_value(prop))}")
-    label = decoded.format + (f", {decoded.error}" if decoded.error else "")
-    lines.append(f"value ({safe_text(label)}):")
-    lines.append(safe_text(_value_block(decoded), keep_newlines=True))
-    return "\n".join(lines) + "\n"
-
-
-def table_line(message: Message, mode: str = "auto", width: int = 120) -> str:
-    decoded = decode_value(message.value, mode, message.headers)
-    key = "-" if message.key is None else text_or_base64(message.key)[0]
-    ts = _iso(message.timestamp) or "-"
-    value = decoded.text if len(decoded.text) <= width else decoded.text[: width - 1] + "…"
-    where = (
-        f"{message.partition}/{message.offset}"
-        if message.partition is not None
-        else str(message.offset if message.offset is not None else "-")
-    )
-    return "\t".join(safe_text(cell) for cell in (where, ts, key, value)) + "\n"
+    return "\n".join([jsonl_line(m, mode, cap) for m in messages]) + "\n"
 
 
 class MessagePrinter:
-    """Writes messages as they arrive (json and yaml collect, the others stream)."""
+    """Writes messages as they arrive (json and yaml collect, the others stream).
+
+    ``max_bytes``: at most that many bytes of each value (``peek --max-bytes``; 0 = all);
+    None: the defaults (``pretty`` :data:`PRETTY_MAX_BYTES`, ``table`` one line, the
+    formats for programs every byte)."""
 
     def __init__(
         self,
@@ -312,6 +250,7 @@ class MessagePrinter:
         mode: str = "auto",
         out: IO[str] | None = None,
         binary: IO[bytes] | None = None,
+        max_bytes: int | None = None,
     ) -> None:
         self.fmt = MessageFormat(fmt)
         self.mode = mode
@@ -319,6 +258,9 @@ class MessagePrinter:
         self.binary = binary
         self.count = 0
         self._collected: list[dict[str, Any]] = []
+        if max_bytes is None and self.fmt is MessageFormat.pretty:
+            max_bytes = PRETTY_MAX_BYTES
+        self.cap = max_bytes or None
 
     def _binary_out(self) -> IO[bytes] | None:
         if self.binary is not None:
@@ -328,23 +270,26 @@ class MessagePrinter:
     def write(self, message: Message) -> None:
         self.count += 1
         fmt = self.fmt
+        cap = self.cap
         if fmt is MessageFormat.jsonl:
-            self.out.write(jsonl_line(message, self.mode) + "\n")
+            self.out.write(jsonl_line(message, self.mode, cap) + "\n")
         elif fmt is MessageFormat.pretty:
-            self.out.write(("\n" if self.count > 1 else "") + pretty_text(message, self.mode))
+            text = pretty_text(message, self.mode, cap)
+            self.out.write(("\n" if self.count > 1 else "") + text)
         elif fmt is MessageFormat.table:
-            self.out.write(table_line(message, self.mode))
+            self.out.write(table_line(message, self.mode, cap=cap))
         elif fmt is MessageFormat.raw:
-            self._write_raw(message.value or b"")
+            # (a null value and an empty one are both zero bytes here: raw has no markup)
+            self._write_raw(capped(message.value, cap)[0] or b"")
         else:
-            self._collected.append(message_record(message, self.mode))
+            self._collected.append(message_record(message, self.mode, cap))
 
     def write_batch(self, messages: Sequence[Message]) -> None:
         """:meth:`write` for each message; ``jsonl`` writes the whole batch at once."""
         if self.fmt is MessageFormat.jsonl:
             self.count += len(messages)
             if messages:
-                self.out.write(jsonl_lines(messages, self.mode))
+                self.out.write(jsonl_lines(messages, self.mode, self.cap))
             return
         for message in messages:
             self.write(message)

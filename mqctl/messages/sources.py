@@ -9,16 +9,24 @@ bad line is an exit-2 error with nothing published. ``--jsonl`` accepts what
 
 from __future__ import annotations
 
-import base64
-import binascii
 import itertools
 import json
 from collections.abc import AsyncGenerator, AsyncIterator, Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
 
 from mqctl.errors import UsageError
+from mqctl.messages.jsonl_input import (
+    check_text,
+    check_tree,
+    decode_field,
+    headers_field,
+    partition_field,
+    timestamp_field,
+    value_field,
+)
 from mqctl.messages.stdin_lines import StdinLines, threaded_chunks
 from mqctl.messages.templates import Template, compile_template
 from mqctl.models.messages import HeaderValue, OutgoingMessage
@@ -29,12 +37,13 @@ from mqctl.output.sanitize import safe_text
 class Draft:
     """One input message before templating: text parts stay ``str`` so they can be expanded."""
 
-    value: bytes | str
+    value: bytes | str | None  # None: no value (a Kafka tombstone), not an empty one
     key: bytes | str | None = None
-    headers: list[tuple[str, bytes | str]] = field(default_factory=list)
+    headers: list[tuple[str, HeaderValue]] = field(default_factory=list)
     partition: int | None = None
     routing_key: str | None = None
     properties: dict[str, Any] = field(default_factory=dict)
+    timestamp: datetime | None = None
 
 
 @dataclass(slots=True)
@@ -51,6 +60,8 @@ class SourceSpec:
     properties: dict[str, Any] = field(default_factory=dict)
     count: int | None = None
     template: bool = False
+    keep_timestamps: bool = False  # --jsonl: send each line's timestamp (Kafka CreateTime)
+    keep_partitions: bool = True  # --jsonl: send each line to its partition
 
 
 def _to_bytes(value: bytes | str) -> bytes:
@@ -61,18 +72,6 @@ def _to_bytes(value: bytes | str) -> bytes:
         return value.encode("utf-8", "surrogateescape")
     except UnicodeEncodeError:  # other lone surrogates (not from argv): never crash a send
         return value.encode("utf-8", "surrogatepass")
-
-
-def _check_text(value: str, where: str) -> str:
-    """Text from a JSON line must be encodable: ``"\\ud800"`` decodes to a lone surrogate."""
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        raise UsageError(
-            f"{where}: contains a lone surrogate escape (e.g. \\ud800), which is not text; "
-            'send binary data with "value_format": "base64"'
-        ) from None
-    return value
 
 
 def _open(path: str, stdin: IO[bytes] | None) -> IO[bytes]:
@@ -97,114 +96,76 @@ def _read_all(path: str, stdin: IO[bytes] | None) -> bytes:
             stream.close()
 
 
-def _decode_field(value: Any, fmt: Any, where: str) -> bytes | str:
-    """A key/value from a JSON line: text, or bytes when the line says base64/hex."""
-    if fmt in ("base64", "hex"):
-        if not isinstance(value, str):
-            raise UsageError(f"{where}: a {fmt} value must be a string")
-        try:
-            return (
-                base64.b64decode(value, validate=True) if fmt == "base64" else bytes.fromhex(value)
-            )
-        except (binascii.Error, ValueError):
-            raise UsageError(f"{where}: invalid {fmt}") from None
-    if isinstance(value, str):
-        return _check_text(value, where)
-    if isinstance(value, dict) and set(value) == {"base64"}:
-        return _decode_field(value["base64"], "base64", where)
-    # JSON documents (objects, numbers, ...) are sent as their compact JSON text.
-    try:
-        compact = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-    except RecursionError:
-        raise UsageError(f"{where}: JSON nested too deeply") from None
-    return _check_text(compact, where)
-
-
-def _check_tree(value: Any, where: str) -> None:
-    """:func:`_check_text` on every string in a JSON document (without recursion)."""
-    stack = [value]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, str):
-            _check_text(node, where)
-        elif isinstance(node, dict):
-            stack.extend(node)
-            stack.extend(node.values())
-        elif isinstance(node, list):
-            stack.extend(node)
-
-
-def _headers_field(raw: Any, where: str) -> list[tuple[str, bytes | str]]:
-    pairs: Iterable[Any]
-    if isinstance(raw, dict):
-        pairs = raw.items()
-    elif isinstance(raw, list):
-        pairs = raw
-    else:
-        raise UsageError(f"{where}: headers must be an object or a list of [name, value]")
-    result: list[tuple[str, bytes | str]] = []
-    for pair in pairs:
-        if not isinstance(pair, list | tuple) or len(pair) != 2 or not isinstance(pair[0], str):
-            raise UsageError(f"{where}: header entries must be [name, value]")
-        name, value = pair
-        name = _check_text(name, where)
-        result.append((name, "" if value is None else _decode_field(value, None, where)))
-    return result
-
-
-def parse_jsonl_line(line: bytes, number: int, where: str) -> Draft | None:
-    text = line.strip()
-    if not text:
+def parse_jsonl_line(
+    line: bytes,
+    number: int,
+    where: str,
+    *,
+    keep_timestamps: bool = False,
+    keep_partitions: bool = True,
+) -> Draft | None:
+    """One JSON line as a draft (None for a blank line); the format and its exactness rules
+    are in :mod:`mqctl.messages.jsonl_input`. ``keep_timestamps``: the line's ``timestamp``
+    becomes the record's time (else the producer's now); ``keep_partitions``: the line's
+    ``partition`` is used (else the key or the flags decide)."""
+    stripped = line.strip()
+    if not stripped:
         return None
     here = f"{where} line {number}"
     try:
+        text = stripped.decode("utf-8").removeprefix("\ufeff")
         obj = json.loads(text)
+    except UnicodeDecodeError:
+        raise UsageError(f"{here}: not UTF-8 (JSON lines are UTF-8 text)") from None
     except ValueError as exc:
         raise UsageError(f"{here}: not valid JSON ({exc})") from None
     except RecursionError:
         raise UsageError(f"{here}: JSON nested too deeply") from None
     if not isinstance(obj, dict):
         raise UsageError(f'{here}: expected a JSON object with at least "value"')
-    if "value" in obj:
-        value = obj["value"]
-        draft_value: bytes | str = (
-            b"" if value is None else _decode_field(value, obj.get("value_format"), here)
-        )
-    elif "value_base64" in obj:
-        draft_value = _decode_field(obj["value_base64"], "base64", here)
-    else:
-        raise UsageError(f'{here}: missing "value"')
+    try:
+        value = value_field(obj, text, here)
+    except RecursionError:
+        raise UsageError(f"{here}: JSON nested too deeply") from None
+    except ValueError as exc:  # (the member walk; json.loads accepted the line already)
+        raise UsageError(f"{here}: not valid JSON ({exc})") from None
     key = obj.get("key")
-    partition = obj.get("partition")
-    if partition is not None and (
-        not isinstance(partition, int) or isinstance(partition, bool) or not 0 <= partition < 2**31
-    ):
-        raise UsageError(f"{here}: partition must be a non-negative integer")
     routing_key = obj.get("routing_key")
     if routing_key is not None and not isinstance(routing_key, str):
         raise UsageError(f"{here}: routing_key must be a string")
     if routing_key is not None:
-        _check_text(routing_key, here)
+        check_text(routing_key, here)
     properties = obj.get("properties") or {}
     if not isinstance(properties, dict):
         raise UsageError(f"{here}: properties must be an object")
-    _check_tree(properties, f"{here}: properties")
+    check_tree(properties, f"{here}: properties")
+    partition = partition_field(obj.get("partition"), here)
+    timestamp = timestamp_field(obj.get("timestamp"), here) if keep_timestamps else None
     return Draft(
-        value=draft_value,
-        key=None if key is None else _decode_field(key, obj.get("key_format"), here),
-        headers=_headers_field(obj.get("headers") or [], here),
-        partition=partition,
+        value=value,
+        key=None if key is None else decode_field(key, obj.get("key_format"), here),
+        headers=headers_field(obj.get("headers") or [], here),
+        partition=partition if keep_partitions else None,
         routing_key=routing_key,
         properties=dict(properties),
+        timestamp=timestamp,
     )
 
 
-def _jsonl_drafts(path: str, stdin: IO[bytes] | None) -> list[Draft]:
+def _jsonl_drafts(spec: SourceSpec, path: str, stdin: IO[bytes] | None) -> list[Draft]:
     where = "stdin" if path == "-" else safe_text(path)  # errors name it: no raw ESC
     data = _read_all(path, stdin)
     drafts = []
-    for number, line in enumerate(data.splitlines(), start=1):
-        draft = parse_jsonl_line(line, number, where)
+    # (split on \n only: a JSON line never holds a raw line break, but other separators that
+    # bytes.splitlines() knows, like \x1c, may stand inside a line's strings)
+    for number, line in enumerate(data.split(b"\n"), start=1):
+        draft = parse_jsonl_line(
+            line,
+            number,
+            where,
+            keep_timestamps=spec.keep_timestamps,
+            keep_partitions=spec.keep_partitions,
+        )
         if draft is not None:
             drafts.append(draft)
     if not drafts:
@@ -243,7 +204,7 @@ def _drafts(
             )
         return _stdin_lines(stdin), None, []
     if spec.jsonl is not None:
-        base = _jsonl_drafts(spec.jsonl, stdin)
+        base = _jsonl_drafts(spec, spec.jsonl, stdin)
     elif spec.file is not None:
         base = [Draft(_read_all(spec.file, stdin))]
     else:
@@ -262,18 +223,26 @@ def _apply_flags(draft: Draft, spec: SourceSpec) -> Draft:
         partition=draft.partition if draft.partition is not None else spec.partition,
         routing_key=draft.routing_key if draft.routing_key is not None else spec.routing_key,
         properties={**spec.properties, **draft.properties},
+        timestamp=draft.timestamp,
     )
 
 
+def _header_out(value: HeaderValue) -> HeaderValue:
+    """Text and bytes become bytes; ``None`` (a null header value) and typed JSON values
+    (numbers, booleans, tables: AMQP headers are typed) stay as they are."""
+    return _to_bytes(value) if isinstance(value, str | bytes) else value
+
+
 def _finish(draft: Draft) -> OutgoingMessage:
-    headers: list[tuple[str, HeaderValue]] = [(k, _to_bytes(v)) for k, v in draft.headers]
+    headers: list[tuple[str, HeaderValue]] = [(k, _header_out(v)) for k, v in draft.headers]
     return OutgoingMessage(
-        value=_to_bytes(draft.value),
+        value=None if draft.value is None else _to_bytes(draft.value),
         key=None if draft.key is None else _to_bytes(draft.key),
         headers=headers,
         partition=draft.partition,
         routing_key=draft.routing_key,
         properties=draft.properties,
+        timestamp=draft.timestamp,
     )
 
 
@@ -291,6 +260,11 @@ class _Expander:
                 raise UsageError(f"--template needs UTF-8 text, but the {what} is binary") from None
         return value
 
+    def render_header(self, value: HeaderValue, seq: int, what: str) -> HeaderValue:
+        if isinstance(value, str | bytes):
+            return self.render(value, seq, what)
+        return value  # null, a number, a table: nothing to expand
+
     def render(self, value: bytes | str, seq: int, what: str) -> str:
         text = self.text(value, what)
         template = self._cache.get(text)
@@ -304,14 +278,15 @@ class _Expander:
             for k, v in draft.properties.items()
         }
         return Draft(
-            value=self.render(draft.value, seq, "value"),
+            value=None if draft.value is None else self.render(draft.value, seq, "value"),
             key=None if draft.key is None else self.render(draft.key, seq, "key"),
-            headers=[(k, self.render(v, seq, f"header {k}")) for k, v in draft.headers],
+            headers=[(k, self.render_header(v, seq, f"header {k}")) for k, v in draft.headers],
             partition=draft.partition,
             routing_key=None
             if draft.routing_key is None
             else self.render(draft.routing_key, seq, "routing key"),
             properties=props,
+            timestamp=draft.timestamp,
         )
 
 

@@ -55,7 +55,10 @@ _TIE_BREAK = {LagStatus.UNKNOWN: -1, LagStatus.DATA_LOSS: -1}
 
 
 def worst(statuses: list[LagStatus]) -> LagStatus:
-    return max(statuses, key=lambda s: (s.severity, _TIE_BREAK.get(s, 0)), default=LagStatus.OK)
+    # Each distinct status once, in first-seen order (the same winner as over the whole
+    # list): a group's thousands of partitions share a handful of statuses.
+    distinct = dict.fromkeys(statuses)
+    return max(distinct, key=lambda s: (s.severity, _TIE_BREAK.get(s, 0)), default=LagStatus.OK)
 
 
 @dataclass(slots=True)

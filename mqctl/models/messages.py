@@ -19,7 +19,8 @@ class Message:
 
     Kafka fills ``partition``/``offset``/``timestamp_type``; RabbitMQ fills ``exchange``,
     ``routing_key``, ``redelivered`` and ``properties`` (content_type, message_id, ...).
-    Headers keep their order and may repeat (Kafka allows duplicate keys).
+    Headers keep their order and may repeat (Kafka allows duplicate keys). ``value`` ``None``
+    is no value at all (a Kafka tombstone), never the same as ``b""`` (an empty value).
     """
 
     backend: str
@@ -52,14 +53,23 @@ class Message:
 
 @dataclass(slots=True)
 class OutgoingMessage:
-    """A message to publish. ``partition`` only applies to Kafka; ``properties`` to AMQP."""
+    """A message to publish. ``partition`` and ``timestamp`` only apply to Kafka;
+    ``properties`` to AMQP.
 
-    value: bytes
+    ``value`` ``None`` is a null value (a Kafka tombstone), never the same as ``b""``; AMQP has
+    no null body, so RabbitMQ sends it as an empty body. A header value ``None`` is a null
+    header value (Kafka keeps it; AMQP sends a void field). ``timestamp`` ``None``: the
+    producer's current time (Kafka CreateTime); a datetime is sent as the record's CreateTime
+    (``publish --keep-timestamps``).
+    """
+
+    value: bytes | None
     key: bytes | None = None
     headers: list[tuple[str, HeaderValue]] = field(default_factory=list)
     partition: int | None = None
     routing_key: str | None = None
     properties: dict[str, Any] = field(default_factory=dict)
+    timestamp: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

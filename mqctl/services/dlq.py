@@ -44,7 +44,7 @@ from mqctl.dlq.planning import (
     PlansRedrive,
     target_key,
 )
-from mqctl.errors import MqctlError, NotFoundError
+from mqctl.errors import MqctlError, NotFoundError, UsageError
 from mqctl.models.inventory import Destination
 from mqctl.models.messages import Message, PeekOptions, StartPosition
 from mqctl.session import Session
@@ -212,7 +212,9 @@ async def _check(support: Any, destination: Destination, options: RedriveOptions
         raise NotFoundError(f"--to: {error}; nothing moved", hint="create it first")
 
 
-async def plan(session: Session, name: str, options: RedriveOptions) -> RedriveSummary:
+async def plan(
+    session: Session, name: str, options: RedriveOptions, *, engine: str = "client"
+) -> RedriveSummary:
     """``--dry-run``: exactly what a redrive started now would do (the same planning code as
     the run, the same checks and refusals); changes nothing."""
     session.check_writable("dlq redrive")
@@ -221,7 +223,10 @@ async def plan(session: Session, name: str, options: RedriveOptions) -> RedriveS
     summary = RedriveSummary(destination.backend, destination.qualified, dry_run=True)
     started = time.monotonic()
     await _check(support, destination, options)
-    if isinstance(support, PlansRedrive):
+    if engine == "shovel":
+        server, target = await _server_side(session, destination, support, options)
+        await server.plan_server_side(destination, target, options.limit, summary)
+    elif isinstance(support, PlansRedrive):
         await support.plan_redrive(destination, planner, summary)
     else:
         builder = PlanBuilder(planner, summary)
@@ -247,6 +252,7 @@ async def redrive(
     expected: int | None = None,
     shown: RedriveSummary | None = None,
     confirm: Confirm[RedriveSummary] | None = None,
+    engine: str = "client",
 ) -> RedriveSummary:
     """Move messages back (at least once); the summary says what moved, skipped, failed,
     and (``plan_differs``) why the result differs from the plan. Audited, whatever happens
@@ -261,9 +267,10 @@ async def redrive(
         destination, support = await _resolve(session, name)
         act.target = target_name(destination.backend, destination.kind, destination.name)
         act.details.update(_options_details(options))
+        act.details["engine"] = engine
         await _check(support, destination, options)
         if confirm is not None:
-            shown = await plan(session, name, options)
+            shown = await plan(session, name, options, engine=engine)
             await confirm(shown)
         summary = RedriveSummary(destination.backend, destination.qualified, dry_run=False)
         summary.unwrap = options.unwrap
@@ -273,9 +280,16 @@ async def redrive(
             summary, rate=options.rate, progress=progress, stop=stop, window=window, total=expected
         )
         try:
-            await support.redrive_dead_letters(
-                destination, planner_for(session, destination, options), control
-            )
+            if engine == "shovel":
+                server, target = await _server_side(session, destination, support, options)
+                mark = options.max_redrives > 0
+                await server.redrive_server_side(
+                    destination, target, options.limit, control, mark_copies=mark
+                )
+            else:
+                await support.redrive_dead_letters(
+                    destination, planner_for(session, destination, options), control
+                )
         finally:
             control.finish()
             _record(act, summary)
@@ -283,9 +297,38 @@ async def redrive(
         _record(act, summary)
         if summary.interrupted:
             act.outcome = Outcome.interrupted
-        elif summary.failed or summary.plan_differs:
+        elif summary.failed or summary.plan_differs or summary.errors:
             act.outcome = Outcome.partial
         return summary
+
+
+async def _server_side(
+    session: Session, destination: Destination, support: Any, options: RedriveOptions
+) -> tuple[Any, Target]:
+    """The backend's in-broker engine and the one destination of a plain move; refuses
+    what it cannot honour (mqctl.dlq.server_side), the loop guard checked on a sample."""
+    from mqctl.dlq import server_side
+
+    if not isinstance(support, server_side.RedrivesServerSide):
+        raise UsageError(
+            f"--engine shovel: {destination.backend} has no in-broker engine (RabbitMQ only)"
+        )
+    target = server_side.plain_move_target(options)
+    if options.max_redrives:
+        try:
+            sample = await _read(
+                session, destination, server_side.LOOP_GUARD_SAMPLE, allow_requeue=False
+            )
+        except MqctlError as exc:
+            raise UsageError(
+                f"--engine shovel: cannot check the loop guard on {destination.name!r} "
+                f"({exc.message})",
+                hint="--max-redrives 0 moves without that check; or drop --engine shovel",
+            ) from None
+        refusal = server_side.loop_guard_refusal(sample, options.max_redrives)
+        if refusal is not None:
+            raise refusal
+    return support, target
 
 
 def compare_with_plan(summary: RedriveSummary, shown: RedriveSummary | None) -> None:

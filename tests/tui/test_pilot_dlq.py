@@ -121,7 +121,7 @@ async def test_redrive_from_a_reason_row_moves_only_that_reason(unique: str) -> 
             await wait_for(pilot, lambda: reasons.selected_key == "address invalid", "row")
             await pilot.press("R")
             confirm = await wait_for_screen(pilot, ConfirmScreen, "confirmation with the plan")
-            assert screen.query_one("#redrive-filter", Input).value == "'reason=address invalid'"
+            assert screen.query_one("#redrive-filter", Input).value == "'reason==address invalid'"
             assert screen.plan is not None and screen.plan.moved == 2
             assert [(r.reason, r.to_move) for r in screen.plan.rows] == [("address invalid", 2)]
             assert confirm is app.screen

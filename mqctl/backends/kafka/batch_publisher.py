@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import random
 import time
 from collections import deque
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Final
 
 from mqctl.models.messages import HeaderValue, OutgoingMessage, PublishResult
@@ -26,7 +28,7 @@ LINGER: Final = 0.005  # seconds an open batch may wait for more messages while 
 MAX_UNCONFIRMED: Final = 12  # closed batches (queued + in flight) before the input is paused
 YIELD_MASK = 511  # run the event loop once every 512 messages (an input that never waits)
 KEY_CACHE: Final = 4096  # keys whose partition is remembered (murmur2 in Python costs ~3 µs)
-Headers = list[tuple[str, bytes]]
+Headers = list[tuple[str, bytes | None]]  # None: a null header value (Kafka allows it)
 NO_HEADERS: Final[Headers] = []
 # A run: (batch, index of its first message, that message's position in the batch, count).
 Run = tuple["Batch", int, int, int]
@@ -34,14 +36,34 @@ Run = tuple["Batch", int, int, int]
 Tally = tuple[int, list[PublishResult]]
 
 
-def header_bytes(value: HeaderValue) -> bytes:
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MILLISECOND = timedelta(milliseconds=1)
+
+
+def header_bytes(value: HeaderValue) -> bytes | None:
+    """A header value as Kafka carries it: bytes, or None for a null value (kept: it is not
+    an empty value). Typed values (from JSON lines or AMQP) go as compact JSON text."""
     if isinstance(value, bytes):
         return value
     if value is None:
-        return b""
+        return None
     if isinstance(value, str):
         return value.encode("utf-8")
-    return str(value).encode("utf-8")
+    if isinstance(value, bytearray | memoryview):
+        return bytes(value)
+    if isinstance(value, datetime):
+        return value.isoformat().encode("utf-8")
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str).encode()
+
+
+def timestamp_ms(message: OutgoingMessage) -> int | None:
+    """The record's CreateTime in epoch ms (``publish --keep-timestamps``), or None: now."""
+    when = message.timestamp
+    if when is None:
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return (when - _EPOCH) // _MILLISECOND
 
 
 def error_text(exc: BaseException) -> str:
@@ -202,7 +224,13 @@ class BatchPublisher:
         return self.sticky
 
     def overflow(
-        self, full: Batch, sticky: bool, key: bytes | None, value: bytes | None, headers: Headers
+        self,
+        full: Batch,
+        sticky: bool,
+        key: bytes | None,
+        value: bytes | None,
+        headers: Headers,
+        timestamp: int | None = None,
     ) -> tuple[Batch, int]:
         """``full`` refused the message: send it, put the message into the next batch (an open
         one of another partition for a sticky message, else a new one) and return that batch
@@ -211,14 +239,14 @@ class BatchPublisher:
         batch = self.next_sticky() if sticky else self.new_batch(full.partition)
         builder = batch.builder
         assert builder is not None
-        if builder.append(timestamp=None, key=key, value=value, headers=headers) is None:
+        if builder.append(timestamp=timestamp, key=key, value=value, headers=headers) is None:
             self.close(batch)  # that open batch was full too: an empty one takes any message
             batch = self.new_batch(batch.partition)
             if sticky:
                 self.sticky = batch
             builder = batch.builder
             assert builder is not None
-            builder.append(timestamp=None, key=key, value=value, headers=headers)
+            builder.append(timestamp=timestamp, key=key, value=value, headers=headers)
         return batch, builder.record_count() - 1
 
     def close(self, batch: Batch) -> None:

@@ -18,7 +18,7 @@ falls back to aiokafka's own classes otherwise. Layouts follow the Kafka protoco
 from __future__ import annotations
 
 from io import BytesIO
-from typing import Any
+from typing import Any, Self
 
 from aiokafka.protocol.abstract import AbstractType
 from aiokafka.protocol.api import Request, RequestStruct, Response
@@ -280,6 +280,15 @@ class ConsumerGroupDescribeRequest(Request[ConsumerGroupDescribeRequest_v0]):
 class OffsetFetchResponse_v8(Response):
     API_KEY = 9
     API_VERSION = 8
+
+    @classmethod
+    def decode(cls, data: BytesIO | bytes) -> Self:
+        """The same result as the generic decoder (SCHEMA), several times faster: this is
+        the largest response of ``lag`` (mqctl.backends.kafka.group_wire)."""
+        from mqctl.backends.kafka.group_wire import decode_offset_fetch_v8
+
+        return cls(*decode_offset_fetch_v8(data))
+
     SCHEMA = _struct(
         ("throttle_time_ms", Int32),
         (

@@ -157,31 +157,46 @@ def _entry(
     owners = info.owners() if info else {}
     members = len(info.members) if info else 0
     partitions = []
-    for topic, partition in sorted(tps):
-        key = (topic, partition)
+    total_lag = total_lost = 0
+    max_time_lag: float | None = None
+    # The hot loop of a large snapshot (one pass per group-partition): the common case, a
+    # commit inside the log, is decided without the helpers the rare cases need.
+    for key in sorted(tps):
+        topic, partition = key
         offset = committed.get(key)
         log_start, log_end = start[key], end[key]
-        # No commit yet: unknown progress, shown as lag 0 like kafka-consumer-groups' "-".
-        raw_lag = max(0, log_end - offset) if offset is not None else None
-        lost = records_lost(offset, log_start)
-        # Lag counts the records that still exist: the lost ones can never be consumed.
-        lag = max(0, log_end - max(offset, log_start)) if offset is not None else 0
         time_lag = None
-        if lag > 0 and offset is not None:
-            ts = timestamps.get((topic, partition, max(offset, log_start)))
-            if ts is not None:
-                time_lag = max(0.0, round((now_ms - ts) / 1000, 3))
-        error = out_of_range(offset, log_end)
-        if error:
-            status = LagStatus.ERROR
-        elif lost:
-            status = LagStatus.DATA_LOSS
-            error = (
-                f"{lost} record(s) removed (retention or delete-records) before the group read "
-                f"them: committed offset {offset} is below the log start {log_start}"
-            )
+        error = None
+        lost = 0
+        if offset is None:
+            # No commit yet: unknown progress, shown as lag 0 like kafka-consumer-groups' "-".
+            lag, raw_lag = 0, None
+            status = partition_snapshot_status(0, members)
         else:
-            status = partition_snapshot_status(lag, members)
+            raw_lag = log_end - offset if offset < log_end else 0
+            # Lag counts the records that still exist: the lost ones can never be consumed.
+            position = offset if offset >= log_start else log_start
+            lag = log_end - position if position < log_end else 0
+            if lag > 0:
+                ts = timestamps.get((topic, partition, position))
+                if ts is not None:
+                    time_lag = max(0.0, round((now_ms - ts) / 1000, 3))
+                    if max_time_lag is None or time_lag > max_time_lag:
+                        max_time_lag = time_lag
+            lost = records_lost(offset, log_start)
+            error = out_of_range(offset, log_end)
+            if error:
+                status = LagStatus.ERROR
+            elif lost:
+                status = LagStatus.DATA_LOSS
+                error = (
+                    f"{lost} record(s) removed (retention or delete-records) before the group "
+                    f"read them: committed offset {offset} is below the log start {log_start}"
+                )
+            else:
+                status = partition_snapshot_status(lag, members)
+        total_lag += lag
+        total_lost += lost
         partitions.append(
             PartitionLag(
                 topic=topic,
@@ -198,17 +213,16 @@ def _entry(
                 raw_lag=raw_lag,
             )
         )
-    time_lags = [p.time_lag_seconds for p in partitions if p.time_lag_seconds is not None]
     return LagEntry(
         backend="kafka",
         kind="group",
         group=group,
         status=worst([p.status for p in partitions]) if partitions else LagStatus.OK,
-        total_lag=sum(p.lag for p in partitions),
-        max_time_lag_seconds=max(time_lags) if time_lags else None,
-        topics=sorted({p.topic for p in partitions}),
+        total_lag=total_lag,
+        max_time_lag_seconds=max_time_lag,
+        topics=sorted({topic for topic, _ in tps}),
         members=members,
         state=info.state if info else "Empty",
         partitions=partitions,
-        total_records_lost=sum(p.records_lost for p in partitions),
+        total_records_lost=total_lost,
     )

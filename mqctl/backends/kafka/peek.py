@@ -12,12 +12,12 @@ import asyncio
 import contextlib
 import time
 from collections.abc import AsyncGenerator, AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from mqctl.backends.kafka.connection import KafkaConnection, client_options
 from mqctl.backends.kafka.topics import cluster_metadata, list_offsets, watermarks
-from mqctl.errors import NotFoundError, UsageError
+from mqctl.errors import BrokerError, MqctlError, NotFoundError, UsageError
 from mqctl.models.inventory import Destination
 from mqctl.models.messages import Message, PeekOptions, StartPosition
 
@@ -100,6 +100,7 @@ def consumer_for(conn: KafkaConnection) -> AIOKafkaConsumer:
 
 
 _TIMES: dict[int, datetime] = {}
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def _timestamp(ms: int | None) -> datetime | None:
@@ -110,7 +111,9 @@ def _timestamp(ms: int | None) -> datetime | None:
     if found is None:
         if len(_TIMES) >= 4096:
             _TIMES.clear()
-        found = _TIMES[ms] = datetime.fromtimestamp(ms / 1000, UTC)
+        # exact milliseconds (a float division can land a microsecond below the ms, and an
+        # ISO time with milliseconds would then be a millisecond early when read back)
+        found = _TIMES[ms] = _EPOCH + timedelta(milliseconds=ms)
     return found
 
 
@@ -189,7 +192,7 @@ async def _fetches(
             consumer.seek(tp, begin[p])
         last_data = time.monotonic()
         while follow or pending:
-            batch = await conn.call(consumer.getmany(timeout_ms=POLL_MS), "fetch")
+            batch = await _fetch(conn, consumer, topic)
             if batch:
                 last_data = time.monotonic()
             for tp, records in batch.items():
@@ -208,6 +211,22 @@ async def _fetches(
     finally:
         # Shielded so that Ctrl-C (a cancellation) still closes the consumer cleanly.
         await asyncio.shield(_stop(consumer))
+
+
+async def _fetch(conn: KafkaConnection, consumer: AIOKafkaConsumer, topic: str) -> Any:
+    try:
+        return await conn.call(consumer.getmany(timeout_ms=POLL_MS), "fetch")
+    except MqctlError as exc:
+        if not isinstance(exc.__cause__, UnicodeDecodeError):
+            raise
+        # Kafka header names are UTF-8 strings; a producer that wrote other bytes there
+        # (kcat can) leaves a record aiokafka refuses to parse (the Java client replaces the
+        # bytes). Say so, instead of a bare codec error.
+        raise BrokerError(
+            f"topic {topic!r} has a record with a header name that is not UTF-8, which the "
+            "Kafka client library (aiokafka) cannot read",
+            hint="--partition/--offset can skip past it",
+        ) from exc
 
 
 async def _drop_finished(

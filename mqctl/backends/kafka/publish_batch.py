@@ -45,6 +45,7 @@ from mqctl.backends.kafka.batch_publisher import (
     Run,
     Tally,
     header_bytes,
+    timestamp_ms,
 )
 from mqctl.models.messages import OutgoingMessage, PublishResult
 
@@ -69,8 +70,9 @@ class RunPlacer:
     def place(self, message: OutgoingMessage) -> None:
         """Append one message to its batch (a new run when the batch changes)."""
         pub, runs, index = self.pub, self.runs, self.index
-        key, value = message.key, message.value
-        if self.fast and key is None and message.partition is None and not message.headers:
+        key, value, timestamp = message.key, message.value, timestamp_ms(message)
+        plain = key is None and message.partition is None and not message.headers
+        if self.fast and plain and value is not None:
             if len(value) > self.limit:
                 batch, headers, sticky = pub.route(message)
             else:
@@ -82,8 +84,8 @@ class RunPlacer:
             if batch is not self.last:
                 runs.append((batch, index, 0))
                 self.last = batch
-        elif builder.append(timestamp=None, key=key, value=value, headers=headers) is None:
-            batch, position = pub.overflow(batch, sticky, key, value, headers)
+        elif builder.append(timestamp=timestamp, key=key, value=value, headers=headers) is None:
+            batch, position = pub.overflow(batch, sticky, key, value, headers, timestamp)
             runs.append((batch, index, position))
             self.last = batch
         elif batch is not self.last:

@@ -7,8 +7,11 @@ channel's reader dispatches through the ``_on_*_frame`` methods, so instance att
 them for the redrive's two channels only. Raw frames go to the connection's writer through the
 channel's ``write_queue`` (FIFO with aiormq's own frames).
 
-tests/test_library_seams.py checks, without a broker, that the pinned aiormq still has every
-name used here with the expected signature: an upgrade that changes them fails that test.
+When the installed aiormq lacks those names, :func:`can_take_over_frames` says so (once in the
+debug log) and the redrive uses aiormq's public API instead: one future per publish, a task per
+delivery, ``basic_ack`` calls (slower, same outcome). tests/test_library_seams.py checks,
+without a broker, that the pinned aiormq still has every name used here with the expected
+signature: an upgrade that changes them fails that test.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import inspect
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -25,6 +29,8 @@ from pamqp.header import ContentHeader
 from mqctl.errors import MqctlError
 
 FrameHandler = Callable[[Any], Awaitable[None]]
+log = logging.getLogger(__name__)
+_fallback_logged = False
 
 # The private names of aiormq.Channel this module relies on, with their parameters.
 CHANNEL_PRIVATE_METHODS = {
@@ -48,6 +54,23 @@ def missing_channel_api() -> list[str]:
         elif list(inspect.signature(method).parameters) != parameters:
             missing.append(f"Channel.{name}({', '.join(parameters)})")
     return missing
+
+
+def can_take_over_frames(consume: Any, publish: Any) -> bool:
+    """Whether :func:`take_over_frames` works on these channels; if not, logs once at debug
+    that the public (slower) API is used instead."""
+    global _fallback_logged
+    names = ("_on_deliver_frame", "_get_frame", "_read_content", "write_queue")
+    ok = all(hasattr(consume, n) for n in names) and all(
+        hasattr(publish, n) for n in (*names, "_on_confirm_frame", "_on_return_frame")
+    )
+    if not ok and not _fallback_logged:
+        _fallback_logged = True
+        log.debug(
+            "aiormq's Channel has no frame handlers to take over: the redrive publishes and "
+            "acks through the public API (slower)"
+        )
+    return ok
 
 
 def take_over_frames(

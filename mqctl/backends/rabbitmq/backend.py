@@ -37,7 +37,7 @@ log = logging.getLogger("mqctl.rabbitmq")
 
 if TYPE_CHECKING:
     from mqctl.dlq.engine import RedriveControl
-    from mqctl.dlq.models import Candidate
+    from mqctl.dlq.models import Candidate, RedriveSummary
     from mqctl.dlq.plan import Planner, Target
     from mqctl.models.lag import LagEntry
     from mqctl.models.messages import (
@@ -269,6 +269,31 @@ class RabbitMQBackend(RabbitAdminMethods):
         from mqctl.backends.rabbitmq.dlq_redrive import redrive
 
         await redrive(self.settings, self.api, self.timeout, self.context, dlq, planner, control)
+
+    async def plan_server_side(
+        self, dlq: Destination, target: Target, limit: int | None, summary: RedriveSummary
+    ) -> None:
+        """``--engine shovel --dry-run``: what the shovel would move (mqctl.dlq.server_side)."""
+        from mqctl.backends.rabbitmq.shovel import plan
+
+        await plan(self.settings, self.api, self.timeout, self.context, dlq, target, limit, summary)
+
+    async def redrive_server_side(
+        self,
+        dlq: Destination,
+        target: Target,
+        limit: int | None,
+        control: RedriveControl,
+        *,
+        mark_copies: bool,
+    ) -> None:
+        """``--engine shovel``: a supervised dynamic shovel moves the DLQ inside the broker."""
+        from mqctl.backends.rabbitmq.shovel import redrive
+
+        await redrive(
+            self.settings, self.api, self.timeout, self.context, dlq, target, limit, control,
+            mark_copies=mark_copies,
+        )  # fmt: skip
 
     async def check_redrive(
         self, dlq: Destination, targets: list[Target]

@@ -117,7 +117,9 @@ def _timestamp(value: Any) -> datetime:
 
 def _header_value(value: Any) -> Any:
     """Text stays text (a long string on the wire, what consumers expect); other bytes go
-    as an AMQP byte array. Nested lists and tables are converted the same way."""
+    as an AMQP byte array, and so does a ``bytearray`` (bytes meant as binary: a JSON line's
+    ``{"base64": …}``, what peek writes for a byte array). Nested lists and tables are
+    converted the same way."""
     if isinstance(value, bytes):
         try:
             return value.decode("utf-8")

@@ -118,6 +118,23 @@ async def discover(api: ManagementClient, vhost: str, patterns: tuple[str, ...])
     return candidates
 
 
+async def missing_target(api: ManagementClient, vhost: str, target: Target) -> str | None:
+    """Why a redrive cannot send to ``target``: it does not exist (None: it does).
+
+    Publishing to a missing exchange would close the publishing channel and fail every
+    message in flight, so exchanges are checked before the first publish; a missing queue
+    behind the default exchange is also caught by ``mandatory`` (returned)."""
+    if target.kind == "exchange" and not target.name:  # the default exchange always exists
+        return None
+    kind = "exchanges" if target.kind == "exchange" else "queues"
+    what = f"{target.kind} {target.name!r} in vhost {vhost!r}"
+    try:
+        await api.get(f"/{kind}/{enc(vhost)}/{enc(target.name)}", what=what)
+    except NotFoundError:
+        return f"{what} does not exist"
+    return None
+
+
 async def check_redrive(
     api: ManagementClient, default_vhost: str, dlq: Destination, targets: list[Target]
 ) -> dict[tuple[str, str], str | None]:
@@ -132,17 +149,5 @@ async def check_redrive(
             f"{dlq.name!r} is a stream: reading a stream never removes messages, so "
             f"it cannot be redriven (use --to with a queue that streams into it instead)"
         )
-
-    async def missing(target: Target) -> str | None:
-        if target.kind == "exchange" and not target.name:
-            return None  # the default exchange always exists
-        kind = "exchanges" if target.kind == "exchange" else "queues"
-        what = f"{target.kind} {target.name!r} in vhost {vhost!r}"
-        try:
-            await api.get(f"/{kind}/{enc(vhost)}/{enc(target.name)}", what=what)
-        except NotFoundError:
-            return f"{what} does not exist"
-        return None
-
-    found = await asyncio.gather(*(missing(t) for t in targets))
+    found = await asyncio.gather(*(missing_target(api, vhost, t) for t in targets))
     return {(t.kind, t.name): error for t, error in zip(targets, found, strict=True)}

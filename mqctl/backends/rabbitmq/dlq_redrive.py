@@ -31,11 +31,18 @@ from pamqp.commands import Basic
 
 from mqctl.backends.rabbitmq import aiormq_internals
 from mqctl.backends.rabbitmq.amqp import AmqpConnections, reply_text
-from mqctl.backends.rabbitmq.management import ManagementClient, enc
-from mqctl.backends.rabbitmq.redrive_window import ConfirmWindow
-from mqctl.backends.rabbitmq.redrive_wire import FrameEncoder, encode_properties, to_message
+from mqctl.backends.rabbitmq.dlq import check_redrive, missing_target
+from mqctl.backends.rabbitmq.management import ManagementClient
+from mqctl.backends.rabbitmq.redrive_window import ConfirmWindow, publish_and_confirm
+from mqctl.backends.rabbitmq.redrive_wire import (
+    FrameEncoder,
+    ack_frame,
+    amqp_properties,
+    encode_properties,
+    to_message,
+)
 from mqctl.backends.rabbitmq.settings import RabbitSettings
-from mqctl.errors import ConnectError, MqctlError, NotFoundError, UsageError
+from mqctl.errors import ConnectError, MqctlError
 from mqctl.models.inventory import Destination
 
 if TYPE_CHECKING:
@@ -80,7 +87,9 @@ class _Run:
         self.closing = False
         self.consume: Any = None
         self.publish: Any = None
-        self.encoder: FrameEncoder | None = None
+        self.fast = True  # frames taken over from aiormq (else its public API)
+        self.encoder: FrameEncoder | None = None  # set when fast
+        self.publishes: set[asyncio.Task[None]] = set()  # public API: one per unconfirmed
         self.acker: asyncio.Task[None] | None = None
         # A publish may wait behind a full window on a busy broker: that is not an outage.
         self.publish_timeout = max(30.0, 3 * timeout)
@@ -89,15 +98,7 @@ class _Run:
 
     async def open(self) -> int:
         """Open channels, check the DLQ, start consuming; returns the ready count."""
-        doc = await self.api.get(
-            f"/queues/{enc(self.vhost)}/{enc(self.dlq.name)}",
-            what=f"queue {self.dlq.name!r} in vhost {self.vhost!r}",
-        )
-        if doc.get("type") == "stream":
-            raise UsageError(
-                f"{self.dlq.name!r} is a stream: reading a stream never removes messages, so "
-                f"it cannot be redriven (use --to with a queue that streams into it instead)"
-            )
+        await check_redrive(self.api, self.vhost, self.dlq, [])  # exists, not a stream
         connection = await self.connections.connection(self.vhost)
         connection.close_callbacks.add(self._connection_closed)
         publishing = await self.publishing.connection(self.vhost)
@@ -107,6 +108,7 @@ class _Run:
             publish = await publishing.channel(publisher_confirms=True, on_return_raises=True)
             self.consume = await consume.get_underlay_channel()
             self.publish = await publish.get_underlay_channel()
+            self.fast = aiormq_internals.can_take_over_frames(self.consume, self.publish)
             self._hook_channels()
             declared = await self.consume.queue_declare(self.dlq.name, passive=True)
             ready = int(declared.message_count or 0)
@@ -122,18 +124,20 @@ class _Run:
         return ready
 
     def _hook_channels(self) -> None:
-        """Take over the frames of the hot path from aiormq's per-message machinery."""
+        """Take over the frames of the hot path from aiormq's per-message machinery (when
+        the installed aiormq allows it: else its public API is used, see ``_publish_one``)."""
         consume, publish = self.consume, self.publish
-        aiormq_internals.take_over_frames(
-            consume,
-            publish,
-            on_deliver=self._on_deliver_frame,
-            on_confirm=self._on_confirm_frame,
-            on_return=self._on_return_frame,
-        )
+        if self.fast:
+            aiormq_internals.take_over_frames(
+                consume,
+                publish,
+                on_deliver=self._on_deliver_frame,
+                on_confirm=self._on_confirm_frame,
+                on_return=self._on_return_frame,
+            )
+            self.encoder = FrameEncoder(publish.number, publish.max_content_size)
         for channel in (consume, publish):
             channel.closing.add_done_callback(self._channel_closed)
-        self.encoder = FrameEncoder(publish.number, publish.max_content_size)
 
     # ------------------------------------------------------------------ frames from aiormq
 
@@ -142,7 +146,7 @@ class _Run:
         self.wake.set()
 
     async def _on_message(self, message: Any) -> None:
-        """basic_consume's callback (unused while ``_on_deliver_frame`` is hooked)."""
+        """basic_consume's callback (only used when ``_on_deliver_frame`` is not hooked)."""
         self.deliveries.append(message)
         self.wake.set()
 
@@ -235,22 +239,10 @@ class _Run:
         return True
 
     async def _target_missing(self, target: Target) -> str | None:
-        """Why ``target`` cannot take messages (it does not exist), checked once per run.
-
-        Publishing to a missing exchange would close the publishing channel and fail every
-        message in flight, so exchanges are checked before the first publish; a missing
-        queue behind the default exchange is also caught by ``mandatory`` (returned)."""
+        """Why ``target`` cannot take messages (it does not exist), checked once per run."""
         key = (target.kind, target.name)
         if key not in self.exists:
-            kind = "exchanges" if target.kind == "exchange" else "queues"
-            what = f"{target.kind} {target.name!r} in vhost {self.vhost!r}"
-            missing: str | None = None
-            if target.kind != "exchange" or target.name:
-                try:
-                    await self.api.get(f"/{kind}/{enc(self.vhost)}/{enc(target.name)}", what=what)
-                except NotFoundError:
-                    missing = f"{what} does not exist"
-            self.exists[key] = missing
+            self.exists[key] = await missing_target(self.api, self.vhost, target)
         return self.exists[key]
 
     async def _start_move(self, delivered: Any, decision: Decision) -> None:
@@ -275,13 +267,33 @@ class _Run:
             return
         exchange = target.name if target.kind == "exchange" else ""
         routing_key = outgoing.routing_key or (target.name if target.kind == "queue" else "")
-        properties = encode_properties(outgoing.properties, outgoing.headers)
-        assert self.encoder is not None
-        self.batch.append(self.encoder.encode(exchange, routing_key, outgoing.value, properties))
         message_id = outgoing.properties.get("message_id") or None
+        if self.encoder is None:  # aiormq's public API
+            self.inflight.published(tag, target, (message_id, exchange, routing_key))
+            self._publish_one(self.inflight.seq, exchange, routing_key, outgoing)
+            return
+        properties = encode_properties(outgoing.properties, outgoing.headers)
+        body = outgoing.value or b""  # AMQP has no null body: a null value goes as empty
+        self.batch.append(self.encoder.encode(exchange, routing_key, body, properties))
         self.inflight.published(tag, target, (message_id, exchange, routing_key))
         if len(self.batch) >= FLUSH_EVERY or self.control.rate_limited:
             await self._flush()
+
+    def _publish_one(self, seq: int, exchange: str, routing_key: str, outgoing: Any) -> None:
+        """Publish through aiormq's public API: a task per message awaits its confirm (tasks
+        take the channel's lock in order, so copies still go out in DLQ order)."""
+        properties = amqp_properties(outgoing.properties, outgoing.headers)
+        task = asyncio.create_task(
+            publish_and_confirm(
+                self.publish, self.inflight, seq, exchange, routing_key, outgoing.value, properties
+            )
+        )
+        task.add_done_callback(self._published)
+        self.publishes.add(task)
+
+    def _published(self, task: asyncio.Task[None]) -> None:
+        self.publishes.discard(task)
+        self.settled.set()
 
     async def _flush(self) -> None:
         """Write the encoded publishes in one go (they reach the socket in this order)."""
@@ -324,11 +336,17 @@ class _Run:
             self.room.set()
 
     async def _ack_settled(self) -> None:
-        frames = self.inflight.settled_acks(self.consume.number, self.control)
-        if frames and self.lost is None:
-            if self.consume.is_closed:
+        acks = self.inflight.settled_acks(self.control)
+        if acks and self.lost is None:
+            consume = self.consume
+            if consume.is_closed:
                 raise ConnectionError("the consuming channel closed")
-            await aiormq_internals.write_raw(self.consume, b"".join(frames), self._stopped, POLL)
+            if not self.fast:
+                for tag, multiple in acks:
+                    await consume.basic_ack(tag, multiple=multiple)
+                return
+            frames = b"".join(ack_frame(consume.number, tag, multiple) for tag, multiple in acks)
+            await aiormq_internals.write_raw(consume, frames, self._stopped, POLL)
 
     # ----------------------------------------------------------------------------- ending
 
@@ -342,6 +360,10 @@ class _Run:
             with contextlib.suppress(Exception):
                 await self._ack_settled()
         self.inflight.abandon(self.control)  # not acked (the connection is gone): in the DLQ
+        for task in list(self.publishes):  # public API: confirms that will not come now
+            task.cancel()
+            with contextlib.suppress(BaseException):
+                await task
         self.closing = True
         with contextlib.suppress(Exception):
             if self.consume is not None and not self.consume.is_closed:

@@ -137,7 +137,8 @@ async def publish(
             # two unconfirmed messages with the same id (templates often repeat one).
             while message_id is not None and message_id in in_flight_ids and pending:
                 yield await settle()
-            message = aio_pika.Message(bytes(out.value), **kwargs)
+            # AMQP has no null body: a null value (a Kafka tombstone) goes as an empty body.
+            message = aio_pika.Message(out.value or b"", **kwargs)
             if "priority" not in kwargs:
                 message.priority = None  # aio-pika would send 0; send no priority at all
             task = asyncio.ensure_future(

@@ -15,8 +15,6 @@ import time
 from collections import OrderedDict, deque
 from typing import TYPE_CHECKING, Any
 
-from mqctl.backends.rabbitmq.redrive_wire import ack_frame
-
 if TYPE_CHECKING:
     from mqctl.dlq.engine import RedriveControl
     from mqctl.dlq.plan import Target
@@ -95,6 +93,13 @@ class ConfirmWindow:
         else:
             entry.state = CONFIRMED
 
+    def returned_publish(self, seq: int) -> None:
+        """Publish ``seq`` came back as unroutable (known exactly: the public-API path)."""
+        entry = self.unconfirmed.pop(seq, None)
+        if entry is not None and entry.state == PENDING:
+            entry.state = FAILED
+            entry.error = f"{entry.target.label}: returned as unroutable (no queue bound)"
+
     def returned(self, key: ReturnKey) -> None:
         """An unroutable copy came back (it is confirmed right after: stays failed)."""
         candidates = [e for e in self.unconfirmed.values() if e.key == key]
@@ -123,19 +128,19 @@ class ConfirmWindow:
 
     # --- acks on the DLQ --------------------------------------------------------------------
 
-    def settled_acks(self, channel_number: int, control: RedriveControl) -> list[bytes]:
+    def settled_acks(self, control: RedriveControl) -> list[tuple[int, bool]]:
         """Take the settled head of the window off, count it on ``control`` and return the
-        ``basic.ack`` frames (for ``channel_number``) of the copies that were confirmed."""
+        acks to send on the DLQ for the copies that were confirmed: (delivery tag, multiple)."""
         order = self.order
-        frames: list[bytes] = []
+        acks: list[tuple[int, bool]] = []
         run: list[int] = []  # confirmed DLQ delivery tags since the last hold, in order
 
         def ack_run() -> None:
             first_held = self.first_held
             if first_held is None or run[-1] < first_held:
-                frames.append(ack_frame(channel_number, run[-1], True))
+                acks.append((run[-1], True))
             else:
-                frames.extend(ack_frame(channel_number, t, False) for t in run)
+                acks.extend((t, False) for t in run)
             run.clear()
 
         while order and order[0].state != PENDING:
@@ -150,7 +155,7 @@ class ConfirmWindow:
                 control.failed(entry.error)
         if run:
             ack_run()
-        return frames
+        return acks
 
     def abandon(self, control: RedriveControl) -> None:
         """Count what is left unacked at the end (it stays in or goes back to the DLQ)."""
@@ -164,3 +169,35 @@ class ConfirmWindow:
                     f"{entry.target.label}: not confirmed before the connection was lost"
                 )
         self.order.clear()
+
+
+async def publish_and_confirm(
+    channel: Any,
+    window: ConfirmWindow,
+    seq: int,
+    exchange: str,
+    routing_key: str,
+    body: bytes,
+    properties: Any,
+) -> None:
+    """Publish ``seq`` with aiormq's public ``basic_publish`` (mandatory, on a confirming
+    channel) and settle it in ``window`` from the outcome: the slower path used when the
+    frames cannot be taken over (see :mod:`.aiormq_internals`)."""
+    import aiormq.exceptions
+
+    try:
+        await channel.basic_publish(
+            body,
+            exchange=exchange,
+            routing_key=routing_key,
+            properties=properties,
+            mandatory=True,
+        )
+    except aiormq.exceptions.PublishError:
+        window.returned_publish(seq)
+    except aiormq.exceptions.DeliveryError:
+        window.confirmed(seq, False, True)
+    except Exception:  # the channel or connection closed: the close callbacks report it
+        return
+    else:
+        window.confirmed(seq, False, False)

@@ -7,6 +7,8 @@ peeked entry republished by a redrive has the same fields):
   (``key-field``) its key, every other field a header (name -> bytes);
 * an entry without a value field whose fields are all UTF-8 text is shown as one JSON object
   (``properties["fields"] == "json"``); publishing such a message expands the object again;
+  one with binary fields has no value (``None``, not empty) and its fields other than the key
+  as headers; publishing a null value writes no value field;
 * the entry id is ``properties["id"]``; its millisecond part is the timestamp.
 """
 
@@ -65,8 +67,9 @@ def entry_to_message(
             mode = "json"
             value = json.dumps(obj, ensure_ascii=False).encode()
             key = fields.get(kf)
-        else:  # binary fields and no value field: every field is a header
-            headers = [(n.decode(errors="replace"), raw) for n, raw in fields.items()]
+        else:  # binary fields and no value field: no value (null), the others are headers
+            key = fields.get(kf)
+            headers = [(n.decode(errors="replace"), raw) for n, raw in fields.items() if n != kf]
     return Message(
         backend=BACKEND,
         source=stream,
@@ -80,8 +83,8 @@ def entry_to_message(
 
 
 def _header_bytes(value: HeaderValue) -> bytes:
-    if isinstance(value, bytes):
-        return value
+    if isinstance(value, bytes | bytearray):
+        return bytes(value)
     if isinstance(value, str):
         return value.encode()
     if value is None:
@@ -100,17 +103,21 @@ def message_to_fields(
         fields[key_field] = message.key
     if message.properties.get(FIELDS_PROPERTY) == "json":
         try:
-            obj: Any = json.loads(message.value)
+            obj: Any = None if message.value is None else json.loads(message.value)
         except ValueError:
             obj = None
         if not isinstance(obj, dict):
             raise UsageError("a Redis entry marked as JSON fields needs a JSON object value")
         for name, raw in obj.items():
             fields[str(name)] = _header_bytes(raw)
-    else:
+    elif message.value is not None:
+        # A null value is an entry without the value field (what peek shows as null), an
+        # empty one a value field of zero bytes.
         fields[value_field] = message.value
     for name, raw in message.headers:
         if name in (value_field, key_field):
             raise UsageError(f"header {name!r} collides with the entry's {name} field")
         fields[name] = _header_bytes(raw)
+    if not fields:
+        raise UsageError("a Redis stream entry needs at least one field (null value, no key)")
     return fields

@@ -24,7 +24,9 @@ def filter_for(group_by: str, key: str) -> str | None:
     """The ``--filter`` expression that selects a group row (None: no filter can)."""
     if key == UNKNOWN or not key:
         return None
-    return f"{group_by}={key}"  # reason=…, source=…, exception=…, header:NAME=…
+    if group_by in ("reason", "exception"):
+        return f"{group_by}=={key}"  # the whole text: not also a longer one containing it
+    return f"{group_by}={key}"  # source=…, header:NAME=…
 
 
 class RedriveForm(Vertical):

@@ -1,0 +1,36 @@
+"""The fast lag JSON writer produces the generic renderer's document: same fields, same
+order, same values (NaN and infinities as null)."""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import json
+
+from mqctl.lag.serialize import partition_dict, write_json
+from mqctl.models.lag import LagEntry, LagStatus, PartitionLag, QueueDepth
+from mqctl.output.render import dump_json
+
+
+def _entries() -> list[LagEntry]:
+    full = PartitionLag("t", 3, 10, 2, 15, 5, 1.5, "member-1", LagStatus.LAGGING, 2.0, "e", 1, 5)
+    empty = PartitionLag("t", 4, None, 0, 0, 0, float("nan"), None, estimated_time_lag_seconds=None)
+    group = LagEntry("kafka", "group", "g", LagStatus.LAGGING, 5, 1.5, ["t"], 2, "Stable")
+    group.partitions = [full, empty]
+    queue = QueueDepth("/", "classic", 3, 1, 0, 0.5, None, float("inf"), None)
+    return [group, LagEntry("rabbitmq", "queue", "q", LagStatus.STOPPED, 3, None, queue=queue)]
+
+
+def test_partition_dict_names_every_field_in_order() -> None:
+    row = partition_dict(_entries()[0].partitions[0])
+    assert list(row) == [f.name for f in dataclasses.fields(PartitionLag)]
+
+
+def test_fast_json_equals_the_generic_renderer() -> None:
+    fast, generic = io.StringIO(), io.StringIO()
+    write_json(_entries(), fast)
+    dump_json(_entries(), generic)
+    fast_doc, generic_doc = json.loads(fast.getvalue()), json.loads(generic.getvalue())
+    assert fast_doc == generic_doc
+    assert list(fast_doc[0]["partitions"][0]) == list(generic_doc[0]["partitions"][0])
+    assert fast_doc[0]["partitions"][1]["time_lag_seconds"] is None
