@@ -16,6 +16,8 @@ from pathlib import Path
 import pytest
 from mqctl_tui.app import MqctlApp, run_app
 from mqctl_tui.guard import TuiCrashed
+from mqctl_tui.screens.admin_screen import AdminScreen
+from mqctl_tui.screens.context_screen import ContextPicker
 from mqctl_tui.screens.dashboard_screen import DashboardScreen
 from mqctl_tui.screens.dlq_screen import DlqScreen
 from mqctl_tui.screens.group_screen import GroupScreen
@@ -46,6 +48,8 @@ SCREENS: dict[str, Callable[[], Screen[None]]] = {
     "dlq": lambda: DlqScreen(Destination("kafka", "topic", "order.created.dlq")),
     "offsets": lambda: OffsetsScreen(LONG),
     "help": HelpScreen,
+    "admin": lambda: AdminScreen("cluster"),
+    "context": lambda: ContextPicker({"staging": fake_context()}, "staging"),
 }
 
 
