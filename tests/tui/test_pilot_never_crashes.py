@@ -17,6 +17,7 @@ import pytest
 from mqctl_tui.app import MqctlApp, run_app
 from mqctl_tui.guard import TuiCrashed
 from mqctl_tui.screens.admin_screen import AdminScreen
+from mqctl_tui.screens.confirm_screen import ConfirmScreen
 from mqctl_tui.screens.context_screen import ContextPicker
 from mqctl_tui.screens.dashboard_screen import DashboardScreen
 from mqctl_tui.screens.dlq_screen import DlqScreen
@@ -24,6 +25,7 @@ from mqctl_tui.screens.group_screen import GroupScreen
 from mqctl_tui.screens.help_screen import HelpScreen
 from mqctl_tui.screens.messages_screen import MessagesScreen
 from mqctl_tui.screens.offsets_screen import OffsetsScreen
+from mqctl_tui.screens.protected_screen import ProtectedWriteScreen
 from mqctl_tui.screens.publish_screen import PublishScreen
 from mqctl_tui.screens.queue_screen import QueueScreen
 from mqctl_tui.screens.topic_screen import TopicScreen
@@ -50,6 +52,8 @@ SCREENS: dict[str, Callable[[], Screen[None]]] = {
     "help": HelpScreen,
     "admin": lambda: AdminScreen("cluster"),
     "context": lambda: ContextPicker({"staging": fake_context()}, "staging"),
+    "confirm": lambda: ConfirmScreen(f"Apply to {LONG}?", LONG, "Apply"),
+    "protected": lambda: ProtectedWriteScreen(LONG, f"publish to {LONG}"),
 }
 
 
