@@ -103,7 +103,7 @@ class LiveTable(Vertical):
         self._name_widths: dict[str, int] = {c.key: NAME_WIDTH for c in self.columns if c.flex}
         self._compact = False
         self._visible_keys = tuple(c.key for c in self.columns)  # (fit() may leave some out)
-        self._shrink = False  # a value went away or got narrower: columns may shrink
+        self._narrowed: set[str] = set()  # columns where a value got narrower (may shrink)
         self._selected_name = ""  # the full name of the highlighted row, when cut
         self._filter = Input(placeholder="/ filter…", classes="filter")
         self._table: DataTable[Any] = DataTable(cursor_type="row", zebra_stripes=True)
@@ -325,7 +325,8 @@ class LiveTable(Vertical):
                         # are noted, and _shrink_columns measures once after the sync.
                         width = table.columns[column.key].content_width  # type: ignore[index]
                         wider = text.cell_len > width
-                        self._shrink = self._shrink or text.cell_len < width
+                        if text.cell_len < width:
+                            self._narrowed.add(column.key)
                         table.update_cell(key, column.key, text, update_width=wider)
                         resort = resort or index == sort_index
             self._shown[key] = cells
@@ -333,10 +334,11 @@ class LiveTable(Vertical):
             self._apply_sort()
         if resort or removed:
             self.fit()  # rows came or went: so may the widest name
-            self._shrink = self._shrink or removed
-        if self._shrink:
-            self._shrink = False
-            self._shrink_columns()
+        if removed:
+            self._shrink_columns()  # any column's widest value may have gone
+        elif self._narrowed:
+            self._shrink_columns(narrowed=self._narrowed)
+        self._narrowed = set()
 
     def _render_cell(self, cell: Cell, column: Column) -> SortText:
         return cell.render(column, self._name_widths.get(column.key), self._compact)
@@ -374,8 +376,9 @@ class LiveTable(Vertical):
             self._name_widths, self._compact = plan.name_widths, plan.compact
             self._rebuild()
         elif (plan.name_widths, plan.compact) != (self._name_widths, self._compact):
+            before = (dict(self._name_widths), self._compact)
             self._name_widths, self._compact = plan.name_widths, plan.compact
-            self._rerender()
+            self._rerender(*before)
 
     @property
     def visible_columns(self) -> list[Column]:
@@ -394,26 +397,48 @@ class LiveTable(Vertical):
         if selected is not None and selected in self._shown:
             table.move_cursor(row=table.get_row_index(selected))
 
-    def _rerender(self) -> None:
-        """Every shown name and count again at the current widths (after a resize: rare)."""
+    def _rerender(self, widths: dict[str, int], compact: bool) -> None:
+        """The names and counts whose shown text changes with the new widths (names longer
+        than the narrower of the two widths; compactable counts when ``compact`` flipped),
+        and only those: at thousands of rows most names are short."""
         table = self.table
-        changing = [c for c in self.visible_columns if c.flex or c.numeric]
+        changing = [
+            (self._column_index(c.key), c, min(widths.get(c.key, 0), self._name_widths[c.key]))
+            for c in self.visible_columns
+            if c.flex and widths.get(c.key) != self._name_widths.get(c.key)
+        ]
+        if compact != self._compact:
+            changing += [
+                (self._column_index(c.key), c, 0) for c in self.visible_columns if c.numeric
+            ]
         for key, cells in self._shown.items():
-            for column in changing:
-                index = self._column_index(column.key)
-                table.update_cell(key, column.key, self._render_cell(cells[index], column))
-        self._shrink_columns(force=True)
+            for index, column, fits in changing:
+                shown = cells[index]
+                if column.flex and cell_len(shown.text) <= fits:
+                    continue  # shown whole before and after
+                if column.numeric and not shown.compactable:
+                    continue
+                table.update_cell(key, column.key, self._render_cell(shown, column))
+        self._shrink_columns(only={column.key for _, column, _ in changing})
 
-    def _shrink_columns(self, *, force: bool = False) -> None:
+    def _shrink_columns(
+        self, *, only: set[str] | None = None, narrowed: set[str] | None = None
+    ) -> None:
         """Columns wider than their widest value now (it went away, or got narrower) are
         measured again: DataTable re-measures a column when one of its cells is updated
-        with update_width and is narrower than the column."""
+        with update_width and is narrower than the column. ``narrowed``: just these columns;
+        ``only``: just these, whose width may have changed either way (a new name width,
+        compact counts)."""
         table = self.table
         first = next(iter(self._shown), None)
         if first is None:
             return
         compact = self._compact
         for column in self.visible_columns:
+            if (only is not None and column.key not in only) or (
+                narrowed is not None and column.key not in narrowed
+            ):
+                continue
             width = self._name_widths.get(column.key)
             index = self._column_index(column.key)
             shown = table.columns.get(column.key)  # type: ignore[call-overload]
@@ -421,7 +446,7 @@ class LiveTable(Vertical):
                 continue
             texts = (c[index].shown(column, width, compact) for c in self._shown.values())
             needed = max([cell_len(str(shown.label)), *map(cell_len, texts)])
-            if force or needed < shown.content_width:
+            if needed < shown.content_width or (only is not None and needed != shown.content_width):
                 text = self._render_cell(self._shown[first][index], column)
                 table.update_cell(first, column.key, text, update_width=True)
 
