@@ -306,14 +306,14 @@ class LiveTable(Vertical):
             # after (which would render every name and count twice).
             self.fit(wanted.values())
         sort_index = self._column_index(self.sort_by) if self.sort_by else -1
-        resort = False
+        resort = added = False
         for key, cells in wanted.items():
             old = self._shown.get(key)
             if old is cells:
                 continue  # the very same row tuple: unchanged
             if old is None:
                 table.add_row(*self._render_cells(cells), key=key)
-                resort = True
+                resort = added = True
             elif old != cells:
                 for index, (before, after) in enumerate(zip(old, cells, strict=False)):
                     column = self.columns[index]
@@ -325,6 +325,7 @@ class LiveTable(Vertical):
                         # are noted, and _shrink_columns measures once after the sync.
                         width = table.columns[column.key].content_width  # type: ignore[index]
                         wider = text.cell_len > width
+                        added = added or wider  # (a column grew: the names may get less)
                         if text.cell_len < width:
                             self._narrowed.add(column.key)
                         table.update_cell(key, column.key, text, update_width=wider)
@@ -332,8 +333,9 @@ class LiveTable(Vertical):
             self._shown[key] = cells
         if resort:
             self._apply_sort()
-        if resort or removed:
-            self.fit()  # rows came or went: so may the widest name
+        if added or removed:
+            # rows came or went, or a column grew: fit again (not on every refresh)
+            self.fit()
         if removed:
             self._shrink_columns()  # any column's widest value may have gone
         elif self._narrowed:
