@@ -232,7 +232,7 @@ def test_mqctl_tui_without_a_terminal_exits_2() -> None:
 
 
 def test_sort_keys_are_typed_per_column() -> None:
-    from mqctl_tui.widgets.common.live_table import Cell, Column, sort_key_for
+    from mqctl_tui.widgets.common.cells import Cell, Column, sort_key_for
 
     numbers = Column("n", "N", numeric=True)
     text = Column("t", "T")
