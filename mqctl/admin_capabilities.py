@@ -22,11 +22,15 @@ from mqctl.models.admin import (
 )
 from mqctl.models.inventory import ConfigEntry
 from mqctl.models.rabbitmq_admin import (
+    BindingSpec,
+    ConnectionClose,
     DefinitionsImport,
+    ExchangeSpec,
     NodeInfo,
     PermissionInfo,
     PolicyChange,
     PolicyInfo,
+    PolicySpec,
     ShovelInfo,
     TopologyChange,
     UserInfo,
@@ -99,18 +103,7 @@ class PolicyAdmin(Protocol):
         """``operator`` None lists both kinds."""
         ...
 
-    async def set_policy(
-        self,
-        name: str,
-        *,
-        vhost: str | None,
-        pattern: str,
-        definition: dict[str, Any],
-        priority: int,
-        apply_to: str,
-        operator: bool,
-        dry_run: bool,
-    ) -> PolicyChange: ...
+    async def set_policy(self, policy: PolicySpec, *, dry_run: bool) -> PolicyChange: ...
 
     async def delete_policy(
         self, name: str, *, vhost: str | None, operator: bool, dry_run: bool
@@ -127,44 +120,15 @@ class TopologyAdmin(Protocol):
 
     async def delete_vhost(self, name: str, *, dry_run: bool) -> TopologyChange: ...
 
-    async def create_exchange(
-        self,
-        name: str,
-        *,
-        vhost: str | None,
-        exchange_type: str,
-        durable: bool,
-        auto_delete: bool,
-        internal: bool,
-        arguments: Mapping[str, Any],
-    ) -> TopologyChange: ...
+    async def create_exchange(self, exchange: ExchangeSpec) -> TopologyChange: ...
 
     async def delete_exchange(
         self, name: str, *, vhost: str | None, if_unused: bool, dry_run: bool
     ) -> TopologyChange: ...
 
-    async def create_binding(
-        self,
-        source: str,
-        destination: str,
-        *,
-        vhost: str | None,
-        destination_type: str,
-        routing_key: str,
-        arguments: Mapping[str, Any],
-    ) -> TopologyChange: ...
+    async def create_binding(self, binding: BindingSpec) -> TopologyChange: ...
 
-    async def delete_binding(
-        self,
-        source: str,
-        destination: str,
-        *,
-        vhost: str | None,
-        destination_type: str,
-        routing_key: str,
-        arguments: Mapping[str, Any],
-        dry_run: bool,
-    ) -> TopologyChange: ...
+    async def delete_binding(self, binding: BindingSpec, *, dry_run: bool) -> TopologyChange: ...
 
 
 @runtime_checkable
@@ -179,7 +143,7 @@ class AccessAdmin(Protocol):
 
     async def close_connection(
         self, name: str, *, reason: str, dry_run: bool
-    ) -> dict[str, Any]: ...
+    ) -> ConnectionClose: ...
 
 
 @runtime_checkable

@@ -3,6 +3,7 @@
 Entry point groups (one per plugin kind):
 ``mqctl.backends``  broker backends (see :mod:`mqctl.backend`)
 ``mqctl.decoders``  value decoders for ``--decode`` (see docs/plugins.md)
+``mqctl.schema_tools``  the schema registry for ``mqctl schemas`` and ``publish --schema-subject``
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from mqctl.backend import API_VERSION
 
 BACKENDS_GROUP = "mqctl.backends"
 DECODERS_GROUP = "mqctl.decoders"
+SCHEMA_TOOLS_GROUP = "mqctl.schema_tools"
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,7 +25,7 @@ class PluginInfo:
     """One entry point and what came of loading it."""
 
     name: str
-    kind: str  # backend | decoder
+    kind: str  # backend | decoder | schema-tools
     target: str  # module:attribute
     distribution: str | None
     version: str | None
@@ -103,5 +105,11 @@ def decoders() -> LoadedPlugins:
     return _warn(_load_group(DECODERS_GROUP, "decoder"))
 
 
+@functools.cache
+def schema_tools() -> LoadedPlugins:
+    """Schema registry tools by name (``registry``; cached for the process)."""
+    return _warn(_load_group(SCHEMA_TOOLS_GROUP, "schema-tools"))
+
+
 def all_plugins() -> list[PluginInfo]:
-    return backends().infos + decoders().infos
+    return backends().infos + decoders().infos + schema_tools().infos

@@ -3,7 +3,11 @@ the entry point metadata without importing any plugin (so it stays instant)."""
 
 from __future__ import annotations
 
-GROUPS = (("mqctl.backends", "backend"), ("mqctl.decoders", "decoder"))
+GROUPS = (
+    ("mqctl.backends", "backend"),
+    ("mqctl.decoders", "decoder"),
+    ("mqctl.schema_tools", "schema-tools"),
+)
 
 
 def plugin_versions() -> list[tuple[str, str, list[str]]]:

@@ -102,11 +102,14 @@ def test_no_capability_is_found_by_name() -> None:
 
 def test_views_and_services_never_look_up_backend_methods_by_name() -> None:
     """No ``getattr(backend, method)`` dispatch (the old ``cli/amqp.py`` ``_call``) in the
-    CLI or the service layer: they ask the Session for a capability."""
+    views or the core (services, doctor, lag, dlq, ...): they ask the Session for a
+    capability. Only the backends themselves are left out."""
+    backends = ROOT / "mqctl" / "backends"
     offenders = [
         _where(path, call)
-        for root in (ROOT / "mqctl" / "cli", ROOT / "mqctl" / "services")
+        for root in SCANNED
         for path in root.rglob("*.py")
+        if backends not in path.parents
         for call in _getattr_calls(path)
         if not isinstance(call.args[1], ast.Constant)
         and "backend" in ast.unparse(call.args[0]).lower()
@@ -176,3 +179,53 @@ def test_fast_paths_are_declared() -> None:
     assert issubclass(BatchedPublish, api.ResultTallies)
     assert issubclass(KafkaPeek, api.MessageBatches)
     assert issubclass(AsyncMessages, api.ValueChunks)
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("kafka", {"ReplicaHealthSource"}),
+        ("rabbitmq", {"NodeHealthSource", "QuorumHealthSource", "ConnectionChurnSource"}),
+    ],
+)
+def test_builtin_backends_give_the_doctor_its_facts(name: str, expected: set[str]) -> None:
+    """The doctor's cluster checks read typed capabilities, never a backend's clients
+    (``probe.backend.api`` / ``.connection``): each built-in backend offers its own."""
+    import mqctl.doctor.capability as doctor
+
+    found = {n for n, c in _capabilities(doctor).items() if n != "HealthChecks"}
+    assert found == {
+        "ReplicaHealthSource",
+        "NodeHealthSource",
+        "QuorumHealthSource",
+        "ConnectionChurnSource",
+    }
+    cls = _backend(name)
+    assert {n for n in found if issubclass(cls, _capabilities(doctor)[n])} == expected
+
+
+def test_doctor_never_reaches_into_a_backend() -> None:
+    """No check reads a backend's attributes (its clients) beyond its Protocols' members."""
+    from mqctl.doctor.capability import HealthChecks
+
+    allowed = set().union(*(_members(c) for c in _all_capabilities().values()))
+    allowed |= set(HealthChecks.__annotations__)  # health_checks, a class attribute
+    allowed |= {"name", "status"}  # the Backend Protocol
+    offenders = []
+    for path in (ROOT / "mqctl" / "doctor").rglob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        offenders += [
+            f"{path.relative_to(ROOT)}:{node.lineno}: {ast.unparse(node)}"
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Attribute)
+            and ast.unparse(node.value).endswith("backend")
+            and node.attr not in allowed
+        ]
+        offenders += [
+            f"{path.relative_to(ROOT)}:{node.lineno}: imports {node.module}"
+            for node in ast.walk(tree)
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("mqctl.backends")
+        ]
+    assert offenders == [], "use a capability of mqctl/doctor/capability.py:\n" + "\n".join(
+        offenders
+    )

@@ -213,3 +213,101 @@ def test_kill_9_leaves_a_shovel_that_finishes_without_loss(
     left, reached = asyncio.run(depth(rabbit.dlq)), asyncio.run(depth(rabbit.target))
     assert left + reached >= total
     assert left in (0, total), (left, reached)  # the shovel moved all N, or never started
+
+
+def test_a_shovel_that_cannot_be_deleted_is_named_with_how_to_stop_it(closed_port: int) -> None:
+    """The management API gone at cancel time: the error says the shovel keeps running
+    (on-confirm, nothing lost) and how to stop it."""
+    from mqctl.backends.rabbitmq.management import ManagementClient
+    from mqctl.backends.rabbitmq.settings import parse_rabbit_settings
+    from mqctl.backends.rabbitmq.shovel import ShovelRedrive
+    from mqctl.dlq.plan import Target
+    from mqctl.errors import ConnectError
+    from mqctl.models.inventory import Destination
+
+    section = {
+        "url": f"amqp://guest:guest@127.0.0.1:{closed_port}/",
+        "management-url": f"http://127.0.0.1:{closed_port}",
+    }
+    settings = parse_rabbit_settings(section, "test")
+    api = ManagementClient(settings, 2.0, "test")
+    dlq = Destination("rabbitmq", "queue", "orders.dlq", "/")
+    run = ShovelRedrive(settings, api, 2.0, "test", dlq, Target("queue", "orders"))
+
+    async def delete() -> None:
+        try:
+            await run._delete()
+        finally:
+            await api.close()
+
+    with pytest.raises(ConnectError) as caught:
+        asyncio.run(delete())
+    assert run.name in caught.value.message and "nothing is lost" in caught.value.message
+    assert caught.value.hint is not None and "clear_parameter" in caught.value.hint
+
+
+def test_quorum_dlq_needs_the_loop_guard_off(rabbit: RabbitDlq) -> None:
+    """A quorum DLQ cannot be sampled safely: refused (exit 2) unless --max-redrives 0."""
+    import aio_pika
+
+    quorum = f"{rabbit.prefix}.quorum.dlq"
+
+    async def declare() -> None:
+        connection = await aio_pika.connect("amqp://guest:guest@127.0.0.1:5672/")
+        async with connection:
+            channel = await connection.channel()
+            await channel.declare_queue(quorum, durable=True, arguments={"x-queue-type": "quorum"})
+
+    asyncio.run(declare())
+    rabbit.queues.append(quorum)
+    fill(quorum, 3)
+    code, _, err = redrive(quorum, "--to", rabbit.target, "--yes")
+    assert code == 2 and "loop guard" in err, err
+    assert asyncio.run(depth(quorum)) == 3
+    code, summary, err = redrive(quorum, "--to", rabbit.target, "--max-redrives", "0", "--yes")
+    assert code == 0 and summary["moved"] == 3, err
+    assert asyncio.run(depth(rabbit.target)) == 3
+
+
+def test_shovel_in_another_vhost(unique: str, isolated_config: Path) -> None:
+    """The shovel's own URIs name the DLQ's vhost (percent-encoded)."""
+    vhost = f"shovel vh/{unique}"
+    api = f"{RABBIT_MGMT}/api"
+    auth = ("guest", "guest")
+    path = vhost.replace("/", "%2F").replace(" ", "%20")
+    httpx.put(f"{api}/vhosts/{path}", auth=auth).raise_for_status()
+    try:
+        perms = {"configure": ".*", "write": ".*", "read": ".*"}
+        httpx.put(f"{api}/permissions/{path}/guest", auth=auth, json=perms).raise_for_status()
+        for queue in ("orders.dlq", "orders"):
+            body = {"durable": True}
+            httpx.put(f"{api}/queues/{path}/{queue}", auth=auth, json=body).raise_for_status()
+        for n in range(7):
+            message = {
+                "properties": {"delivery_mode": 2, "message_id": f"m-{n}"},
+                "routing_key": "orders.dlq",
+                "payload": f"p{n}",
+                "payload_encoding": "string",
+            }
+            httpx.post(
+                f"{api}/exchanges/{path}/amq.default/publish", auth=auth, json=message
+            ).raise_for_status()
+        isolated_config.write_text(
+            'current-context = "vh"\n[contexts.vh.rabbitmq]\n'
+            f'url = "amqp://guest@127.0.0.1:5672/{path}"\n'
+            f'management-url = "{RABBIT_MGMT}"\npassword = "guest"\n'
+        )
+        result = run_cli(
+            "dlq", "redrive", "rabbitmq:orders.dlq", "--to", "orders",
+            "--engine", "shovel", "--yes", "-o", "json",
+        )  # fmt: skip
+        assert result.exit_code == 0, result.stderr
+        assert json.loads(result.stdout)["moved"] == 7
+        depths = httpx.get(f"{api}/queues/{path}/orders", auth=auth).json()
+        deadline = time.monotonic() + 30
+        while depths.get("messages") != 7 and time.monotonic() < deadline:
+            time.sleep(0.5)  # the management API's counts are refreshed every few seconds
+            depths = httpx.get(f"{api}/queues/{path}/orders", auth=auth).json()
+        assert depths.get("messages") == 7
+    finally:
+        httpx.delete(f"{api}/vhosts/{path}", auth=auth)

@@ -166,7 +166,12 @@ def test_peek_hostile_messages_in_every_format(
 
 @CLI_FUZZ
 @given(
-    flag=st.sampled_from(["--offset", "--since", "--header", "--grep", "--key", "-o", "--decode"]),
+    flag=st.sampled_from(
+        [
+            *("--offset", "--since", "--header", "--grep", "--key", "-o", "--decode"),
+            *("--key-base64", "--isolation", "--format"),
+        ]
+    ),
     value=hostile,
 )
 def test_peek_flags(kafka_only: Path, hostile_topic: str, flag: str, value: str) -> None:

@@ -150,7 +150,10 @@ def test_partitions_are_selectable(kafka_cfg: Path, seeded: str) -> None:
 
 
 def test_filters_report_scanned_vs_matched(kafka_cfg: Path, seeded: str) -> None:
-    by_key = run_cli("peek", seeded, "-o", "jsonl", "--key", "k-1-4")
+    # (the seed put keys in partitions of its choosing, not the key's hash partition that
+    # --key reads by itself: name every partition)
+    every = ("-p", "0", "-p", "1", "-p", "2")
+    by_key = run_cli("peek", seeded, "-o", "jsonl", "--key", "k-1-4", *every)
     assert [(r["partition"], r["offset"]) for r in jsonl(by_key)] == [(1, 4)]
     assert "scanned 30, matched 1" in by_key.stderr
     grep = jsonl(run_cli("peek", seeded, "-o", "jsonl", "--grep", r'"i": [35]\b', "-n", "0"))

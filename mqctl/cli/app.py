@@ -39,6 +39,7 @@ COMMAND_MODULES = [
     "mqctl.cli.acls",
     "mqctl.cli.doctor",
     "mqctl.cli.exporter",
+    "mqctl.cli.schemas",
 ]
 
 HELP = """mqctl: operations console for Kafka and RabbitMQ.
@@ -199,10 +200,47 @@ def _broken_pipe() -> None:
     raise SystemExit(int(ExitCode.BROKEN_PIPE))
 
 
+# Root options that take a value: the word after them is not the command's name.
+_ROOT_OPTIONS_WITH_VALUE = frozenset({"-c", "--context", "--timeout"})
+
+
+def _command_name(args: list[str]) -> str | None:
+    """The top-level command the arguments invoke (``lag`` in ``-c prod lag -o json``)."""
+    skip = False
+    for arg in args:
+        if skip:
+            skip = False
+        elif arg == "--":
+            return None
+        elif arg.startswith("-"):
+            skip = arg in _ROOT_OPTIONS_WITH_VALUE
+        else:
+            return arg
+    return None
+
+
+def _command_tree(args: list[str]) -> typer.core.TyperGroup:
+    """The click tree with only the invoked top-level command: building all of them costs
+    ~35 ms for any command (docs/benchmarks.md, lag profile). The full tree for shell
+    completion and for a name that is not a command (its error lists the real ones)."""
+    name = None if os.environ.get("_MQCTL_COMPLETE") else _command_name(args)
+    groups = [g for g in app.registered_groups if name is not None and g.name == name]
+    commands = [c for c in app.registered_commands if name is not None and c.name == name]
+    saved = app.registered_groups, app.registered_commands
+    if groups or commands:
+        app.registered_groups, app.registered_commands = groups, commands
+    try:
+        command = typer.main.get_command(app)
+    finally:
+        app.registered_groups, app.registered_commands = saved
+    assert isinstance(command, typer.core.TyperGroup)
+    return command
+
+
 def _invoke(args: list[str], obj: Invocation) -> None:
     """Parse and run the command. Unlike Click's ``main`` this lets every error through to
     :func:`run`, so usage errors, a closed pipe and Ctrl-C follow docs/output.md."""
-    command = typer.main.get_command(app)
+    command = _command_tree(args)
     if os.environ.get("_MQCTL_COMPLETE"):
         # shell completion is Click's own protocol: let its main answer and exit
         command.main(args=args, prog_name="mqctl", standalone_mode=True, obj=obj)

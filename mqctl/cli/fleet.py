@@ -17,6 +17,8 @@ from mqctl.output.render import Column, render, to_jsonable
 
 if TYPE_CHECKING:
     from mqctl.fleet import Outcome
+    from mqctl.lag.checks import Thresholds
+    from mqctl.services.lag import LagQuery
     from mqctl.session import Session
 
 T = TypeVar("T")
@@ -59,7 +61,13 @@ def gather(
 
     current = invocation()
     selected = fleet.select(load_config(), contexts or current.context, all_contexts)
-    return asyncio.run(fleet.gather(selected, fn, timeout=current.timeout, invocation=current))
+    found: list[list[Outcome[T]]] = []
+
+    async def main() -> None:  # returns nothing: see run_with_session (cli/common.py)
+        found.append(await fleet.gather(selected, fn, timeout=current.timeout, invocation=current))
+
+    asyncio.run(main())
+    return found[0]
 
 
 @dataclass(slots=True)
@@ -141,19 +149,26 @@ def listing(
 ) -> None:
     """The whole fleet path of a listing command: fan out, render, exit code."""
     outcomes = gather(fn, contexts, all_contexts)
+    render_rows(outcomes, output, columns)
+    finish(outcomes)
+
+
+def render_rows(
+    outcomes: Sequence[Outcome[list[Any]]], output: str, columns: Sequence[Column]
+) -> None:
+    """Every context's rows in one table (a CONTEXT column first) or one JSON list."""
     rows = rows_of(outcomes)
     if output == "table":
         render(rows, output, columns=fleet_columns(columns))
     else:
         render([_json_row(r) for r in rows], output)
-    finish(outcomes)
 
 
 def lag(
-    query: Any,
+    query: LagQuery,
     window: float | None,
     interval: float | None,
-    limits: Any,
+    limits: Thresholds,
     output: str,
     contexts: str | None,
     all_contexts: bool,
@@ -178,11 +193,7 @@ def lag(
         return await service.window(session, query, window, step)
 
     outcomes = gather(sample, contexts, all_contexts)
-    rows = rows_of(outcomes)
-    if output == "table":
-        render(rows, output, columns=fleet_columns(SUMMARY_COLUMNS))
-    else:
-        render([_json_row(r) for r in rows], output)
+    render_rows(outcomes, output, SUMMARY_COLUMNS)
     failed = 0
     if limits.active:
         for o in outcomes:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import sys
 from typing import TYPE_CHECKING, Annotated
 
@@ -17,6 +18,9 @@ EXAMPLES = (
     "Examples:  mqctl peek order.created --last 5  |  "
     "mqctl peek order.created -p 3 --since 15m --grep 'sku-42' -o jsonl  |  "
     "mqctl peek notifications_queue --max 20  |  mqctl peek order_events_stream --offset first"
+    "  |  mqctl peek order.created --key order-42 --last 2  |  "
+    "mqctl peek order.created -n 0 --format '%p:%o %k %s\\n'  |  "
+    "mqctl peek payments --isolation read_uncommitted"
 )
 
 
@@ -31,6 +35,11 @@ messages back in order; quorum queues only with --allow-requeue (each return cou
 delivery); streams read from --offset. Stops at the end of the data (or after --max) unless
 --follow; Ctrl-C ends --follow cleanly with exit 0. With filters, the number of messages
 scanned vs matched is printed on stderr.
+
+Kafka --key K reads only the partition K hashes to (the producers' default partitioner) unless
+--partition is given; with --last N it finds the last N records with that key. Records of
+aborted transactions are hidden unless --isolation read_uncommitted; transaction markers are
+never shown. --format takes a kcat-style template (%t %p %o %k %s %h %T %S %K, \\n \\t).
 """
 
 
@@ -74,7 +83,18 @@ def peek_cmd(
     follow: Annotated[
         bool, typer.Option("--follow", "-f", help="Keep waiting for new messages until Ctrl-C.")
     ] = False,
-    key: Annotated[str | None, typer.Option("--key", help="Only messages with this key.")] = None,
+    key: Annotated[
+        str | None,
+        typer.Option(
+            "--key",
+            help="Only messages with this key (UTF-8). Kafka: reads only the key's partition "
+            "unless --partition; with --last N: the last N with this key.",
+        ),
+    ] = None,
+    key_base64: Annotated[
+        str | None,
+        typer.Option("--key-base64", help="--key given as base64 (a key that is not text)."),
+    ] = None,
     grep: Annotated[
         str | None, typer.Option("--grep", help="Only messages whose key or value match REGEX.")
     ] = None,
@@ -98,6 +118,23 @@ def peek_cmd(
             "every byte for json/jsonl/yaml/raw).",
         ),
     ] = None,
+    line_format: Annotated[
+        str | None,
+        typer.Option(
+            "--format",
+            help="kcat-style line template instead of -o: %t topic, %p partition, %o offset, "
+            "%k key, %s value, %h headers, %T timestamp ms, %S/%K value/key size (-1 null), "
+            "%% percent; \\n \\t escapes. Null is empty: -o jsonl for exact bytes.",
+        ),
+    ] = None,
+    isolation: Annotated[
+        str,
+        typer.Option(
+            "--isolation",
+            help="Kafka: read_committed (default; records of aborted transactions hidden) | "
+            "read_uncommitted.",
+        ),
+    ] = "read_committed",
     vhost: VhostOpt = None,
     allow_requeue: Annotated[
         bool,
@@ -124,9 +161,14 @@ def peek_cmd(
         raise UsageError(f"--max {max_messages}: must be 0 (no limit) or more")
     if max_bytes is not None and max_bytes < 0:
         raise UsageError(f"--max-bytes {max_bytes}: must be 0 (no limit) or more")
+    if isolation not in ("read_committed", "read_uncommitted"):
+        raise UsageError(f"--isolation {isolation!r}: choose from read_committed, read_uncommitted")
+    if line_format is not None and output != "pretty":
+        raise UsageError(f"--format cannot be combined with -o {output}")
     decoding.check_mode(decode)
     start = parse_start(offset=offset, from_beginning=from_beginning, last=last, since=since)
-    filters = build_filter(key, grep, header)
+    wanted_key = _key_bytes(key, key_base64)
+    filters = build_filter(wanted_key, grep, header)
     limit = max_messages if max_messages is not None else (0 if last is not None else 10)
     options = PeekOptions(
         max_messages=limit,
@@ -134,8 +176,15 @@ def peek_cmd(
         partitions=tuple(partition) if partition else None,
         follow=follow,
         allow_requeue=allow_requeue,
+        key=wanted_key,
+        isolation=isolation,
     )
-    printer = MessagePrinter(output, decode, max_bytes=max_bytes)
+    template = None
+    if line_format is not None:
+        from mqctl.messages.line_format import LineFormat
+
+        template = LineFormat(line_format, escape=sys.stdout.isatty(), cap=max_bytes or None)
+    printer = MessagePrinter(output, decode, max_bytes=max_bytes, line_format=template)
     stats = service.PeekStats()
 
     async def run(session: Session) -> None:
@@ -158,6 +207,23 @@ def peek_cmd(
         interrupted = True  # Ctrl-C is how --follow is meant to end: exit 0
     printer.close()
     _report(stats, filters.active, printer.count, output, interrupted)
+
+
+def _key_bytes(key: str | None, key_base64: str | None) -> bytes | None:
+    """The key ``--key`` (its UTF-8 bytes; bytes that came as surrogate escapes back as
+    they were) or ``--key-base64`` names."""
+    import binascii
+
+    from mqctl.errors import UsageError
+
+    if key is not None and key_base64 is not None:
+        raise UsageError("--key and --key-base64 cannot be combined")
+    if key_base64 is None:
+        return None if key is None else key.encode("utf-8", "surrogateescape")
+    try:
+        return base64.b64decode(key_base64, validate=True)
+    except (binascii.Error, ValueError):
+        raise UsageError(f"--key-base64 {key_base64[:60]!r}: not valid base64") from None
 
 
 def _configure_decoders(session: Session) -> None:

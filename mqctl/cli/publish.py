@@ -12,6 +12,7 @@ from mqctl.cli.common import OutputOpt, VhostOpt, YesOpt, few_collections, run_w
 from mqctl.output.render import OutputFormat
 
 if TYPE_CHECKING:
+    from mqctl.cli.schemas import SchemaEncoding
     from mqctl.messages.sources import SourceSpec
     from mqctl.services.messages import PublishSummary
     from mqctl.session import Session
@@ -133,6 +134,17 @@ def publish_cmd(
     mandatory: Annotated[
         bool, typer.Option("--mandatory", help="RabbitMQ: unroutable messages count as failed.")
     ] = False,
+    schema_subject: Annotated[
+        str | None,
+        typer.Option(
+            "--schema-subject",
+            help="Encode each JSON value with this registry subject's Avro/Protobuf schema "
+            "(wire format: magic byte, schema id). Needs the mqctl-schemas plugin.",
+        ),
+    ] = None,
+    schema_version: Annotated[
+        str, typer.Option("--schema-version", help="With --schema-subject: version or 'latest'.")
+    ] = "latest",
     output: OutputOpt = OutputFormat.table,
     yes: YesOpt = False,
 ) -> None:
@@ -170,7 +182,12 @@ def publish_cmd(
         persistent=persistent,
         compression=compression,
     )
-    _publish(spec, options, target, exchange, queue, vhost, per_second, output)
+    schema = None
+    if schema_subject is not None:
+        from mqctl.cli.schemas import SchemaEncoding
+
+        schema = SchemaEncoding(schema_subject, schema_version)
+    _publish(spec, options, target, exchange, queue, vhost, per_second, output, schema)
 
 
 def _properties(
@@ -207,6 +224,7 @@ def _publish(
     vhost: str | None,
     per_second: float | None,
     output: str,
+    schema: SchemaEncoding | None = None,
 ) -> None:
     from mqctl.errors import PartialFailure
     from mqctl.messages.render import json_line
@@ -224,6 +242,9 @@ def _publish(
             session, target, exchange=exchange, queue=queue, vhost=vhost
         )
         summary.destination = destination.qualified
+        nonlocal messages
+        if schema is not None:  # Avro/Protobuf from JSON (the mqctl-schemas plugin)
+            messages = schema.wrap(session.context, messages)
         started = time.monotonic()
         try:
             if output == "jsonl":
@@ -252,6 +273,8 @@ def _publish(
         _print_summary(summary)
     elif output != "jsonl":
         render(summary, output)
+    if schema is not None:
+        schema.raise_if_stopped(summary.published)
     if summary.failed:
         first = summary.errors[0] if summary.errors else None
         detail = f" (first: message {first.index}: {first.error})" if first else ""

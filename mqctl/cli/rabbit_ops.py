@@ -3,7 +3,7 @@ export/import``: RabbitMQ operations (health, data movement, clients, topology a
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -20,7 +20,7 @@ from mqctl.output.render import Column, OutputFormat, field_column, render
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from mqctl.models.rabbitmq_admin import DefinitionsImport, NodeInfo
+    from mqctl.models.rabbitmq_admin import ConnectionClose, DefinitionsImport, NodeInfo
 
 nodes_app = typer.Typer(help="RabbitMQ cluster nodes: alarms, partitions.", no_args_is_help=True)
 shovels_app = typer.Typer(help="RabbitMQ shovels: status.", no_args_is_help=True)
@@ -130,13 +130,11 @@ def connection_close(
     """
     from mqctl.services import rabbit_admin
 
-    def question(found: dict[str, Any]) -> str:
-        return (
-            f"Close connection {name!r} of user {found['user']!r} ({found['channels']} channels)?"
-        )
+    def question(found: ConnectionClose) -> str:
+        return f"Close connection {name!r} of user {found.user!r} ({found.channels} channels)?"
 
     ask = confirmation(question, yes)
-    result: dict[str, Any] = run_with_session(
+    result = run_with_session(
         lambda s: rabbit_admin.close_connection(
             s, name, reason=reason, dry_run=dry_run, confirm=ask
         )
@@ -146,8 +144,8 @@ def connection_close(
         return
     verb = "would close (dry run, nothing changed)" if dry_run else "closed"
     typer.echo(
-        f"{verb} connection {name} (user {result['user']}, vhost {result['vhost']}, "
-        f"{result['channels']} channel(s)): {reason}"
+        f"{verb} connection {name} (user {result.user}, vhost {result.vhost}, "
+        f"{result.channels} channel(s)): {reason}"
     )
 
 

@@ -16,7 +16,7 @@ from typing import Any
 from mqctl.config.schema import Context
 from mqctl.doctor.model import Finding, Severity
 from mqctl.errors import MqctlError
-from mqctl.lag.exporter import LagCollector, parse_listen
+from mqctl.lag.exporter import LagCollector, MetricsServer
 from mqctl.services.lag import LagQuery
 from mqctl.session import Session
 
@@ -98,36 +98,17 @@ class MergedCollector:
         yield from merged.values()
 
 
-class FleetExporter:
-    """Serves the merged collectors over HTTP (prometheus-client, its own thread)."""
+class FleetExporter(MetricsServer):
+    """Serves the merged collectors of every context over HTTP."""
 
     def __init__(self, contexts: Sequence[Context], address: str) -> None:
-        self.host, self.port = parse_listen(address)
+        super().__init__(address)
         self.contexts = list(contexts)
         self.lag = {c.name: LagCollector(c.name) for c in contexts}
         self.doctor = DoctorCollector()
-        self._server: Any = None
 
-    def start(self) -> None:
-        from prometheus_client import CollectorRegistry, start_http_server
-
-        from mqctl.errors import UsageError
-
-        registry = CollectorRegistry(auto_describe=False)
-        registry.register(MergedCollector([*self.lag.values(), self.doctor]))
-        try:
-            self._server, _thread = start_http_server(self.port, self.host, registry=registry)
-        except OSError as exc:
-            raise UsageError(
-                f"cannot listen on {self.host}:{self.port}: {exc.strerror or exc}"
-            ) from None
-        self.port = int(self._server.server_address[1])
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
+    def _collector(self) -> MergedCollector:
+        return MergedCollector([*self.lag.values(), self.doctor])
 
     async def run(
         self,

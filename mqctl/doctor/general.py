@@ -38,8 +38,7 @@ async def check_reachable(probe: Probe) -> list[Finding]:
 
 async def check_dlq(probe: Probe) -> list[Finding]:
     name = "dlq"
-    support = probe.backend
-    assert isinstance(support, DeadLetterSupport)
+    support = probe.backend_as(DeadLetterSupport)
     patterns = tuple(probe.session.context.dlq_patterns)
     try:
         first, second = await probe.two_samples(lambda: support.discover_dead_letters(patterns))
@@ -56,32 +55,23 @@ async def check_dlq(probe: Probe) -> list[Finding]:
             growing.append(f"{where(c.vhost, c.name)}: {was} -> {c.depth} in {probe.interval:g}s")
         elif c.depth > 0:
             holding.append(f"{where(c.vhost, c.name)}: {c.depth} message(s)")
-    findings = []
-    if growing:
-        findings.append(
-            probe.finding(
-                name,
-                Severity.CRIT,
-                f"{len(growing)} dead-letter queue(s) growing",
-                growing[:20],
-                "messages are failing now: `mqctl dlq inspect NAME` shows the reasons; fix "
-                "the cause before `mqctl dlq redrive`",
-            )
-        )
-    if holding:
-        findings.append(
-            probe.finding(
-                name,
-                Severity.WARN,
-                f"{len(holding)} dead-letter queue(s) hold messages",
-                holding[:20],
-                "inspect with `mqctl dlq inspect NAME`; redrive or purge once understood",
-            )
-        )
-    if not findings:
-        findings.append(
-            probe.finding(name, Severity.OK, f"{len(latest)} dead-letter queue(s), all empty")
-        )
+    findings = probe.tiers(
+        name,
+        (
+            Severity.CRIT,
+            growing,
+            f"{len(growing)} dead-letter queue(s) growing",
+            "messages are failing now: `mqctl dlq inspect NAME` shows the reasons; fix "
+            "the cause before `mqctl dlq redrive`",
+        ),
+        (
+            Severity.WARN,
+            holding,
+            f"{len(holding)} dead-letter queue(s) hold messages",
+            "inspect with `mqctl dlq inspect NAME`; redrive or purge once understood",
+        ),
+        ok=f"{len(latest)} dead-letter queue(s), all empty",
+    )
     if second is None:
         findings.append(
             probe.unknown(name, "needs two samples: run with --interval > 0", "DLQ growth")
@@ -91,8 +81,7 @@ async def check_dlq(probe: Probe) -> list[Finding]:
 
 async def check_unconsumed_topics(probe: Probe) -> list[Finding]:
     name = "unconsumed-topics"
-    catalog = probe.backend
-    assert isinstance(catalog, TopicCatalog)
+    catalog = probe.backend_as(TopicCatalog)
     try:
         topics = await catalog.list_topics(include_internal=False)
         window = await lag_window(probe)

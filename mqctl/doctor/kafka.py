@@ -9,14 +9,12 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
-from typing import TYPE_CHECKING, Any
 
+from mqctl.doctor.capability import ReplicaHealthSource
 from mqctl.doctor.model import CheckSpec, Finding, Severity, limited
 from mqctl.doctor.probe import Probe
 from mqctl.errors import MqctlError
-
-if TYPE_CHECKING:
-    from mqctl.backends.kafka.connection import KafkaConnection
+from mqctl.models.health import PartitionReplicas, ReplicaReport
 
 SPECS = {
     "controller": CheckSpec("controller", "the cluster has an active controller"),
@@ -28,39 +26,18 @@ SPECS = {
 MAX_CONFIG_LOOKUPS = 20  # min.insync.replicas is asked for at most this many topics
 
 
-def _connection(probe: Probe) -> KafkaConnection:
-    from mqctl.backends.kafka.backend import KafkaBackend
-
-    assert isinstance(probe.backend, KafkaBackend)  # the runner picks these checks for it
-    return probe.backend.connection
-
-
-async def _metadata(probe: Probe) -> Any:
-    from mqctl.backends.kafka.topics import cluster_metadata
-
-    connection = _connection(probe)
-    return await probe.shared(
-        (probe.backend.name, "kafka-metadata"), lambda: cluster_metadata(connection)
-    )
-
-
-def _partitions(metadata: Any) -> list[Any]:
-    """Every partition's metadata (leader, replicas, isr), internal topics included."""
-    from mqctl.backends.kafka.aiokafka_internals import partitions_metadata
-
-    topics = metadata.topics(exclude_internal_topics=False)
-    return [p for t in sorted(topics) for p in partitions_metadata(metadata, t).values()]
+async def _replicas(probe: Probe) -> ReplicaReport:
+    source = probe.backend_as(ReplicaHealthSource)  # the three checks share one answer
+    return await probe.shared("kafka-metadata", source.replica_health)
 
 
 async def check_controller(probe: Probe) -> list[Finding]:
     try:
-        metadata = await _metadata(probe)
+        report = await _replicas(probe)
     except MqctlError as exc:
         return [probe.unknown("controller", exc, "the controller")]
-    brokers = sorted(b.nodeId for b in metadata.brokers())
-    evidence = [f"brokers in metadata: {', '.join(map(str, brokers)) or 'none'}"]
-    controller = getattr(metadata, "controller", None)
-    if controller is None:
+    evidence = [f"brokers in metadata: {', '.join(map(str, report.brokers)) or 'none'}"]
+    if report.controller is None:
         return [
             probe.finding(
                 "controller",
@@ -73,7 +50,7 @@ async def check_controller(probe: Probe) -> list[Finding]:
         ]
     return [
         probe.finding(
-            "controller", Severity.OK, f"controller is broker {controller.nodeId}", evidence
+            "controller", Severity.OK, f"controller is broker {report.controller}", evidence
         )
     ]
 
@@ -81,7 +58,7 @@ async def check_controller(probe: Probe) -> list[Finding]:
 async def check_offline(probe: Probe) -> list[Finding]:
     name = "offline-partitions"
     try:
-        partitions = _partitions(await _metadata(probe))
+        partitions = (await _replicas(probe)).partitions
     except MqctlError as exc:
         return [probe.unknown(name, exc, "partition leaders")]
     offline = sorted(f"{p.topic}/{p.partition}" for p in partitions if p.leader < 0)
@@ -101,19 +78,13 @@ async def check_offline(probe: Probe) -> list[Finding]:
 
 async def _min_isr(probe: Probe, topics: list[str]) -> dict[str, int]:
     """``min.insync.replicas`` of each topic (those that could not be asked are left out)."""
-    from mqctl.backends.kafka.topics import describe_configs
-
-    connection = _connection(probe)
+    source = probe.backend_as(ReplicaHealthSource)
 
     async def one(topic: str) -> tuple[str, int | None]:
         try:
-            configs = await describe_configs(connection, topic)
+            return topic, await source.min_insync_replicas(topic)
         except MqctlError:
             return topic, None
-        for entry in configs:
-            if entry.name == "min.insync.replicas" and entry.value is not None:
-                return topic, int(entry.value)
-        return topic, None
 
     found = await asyncio.gather(*(one(t) for t in topics[:MAX_CONFIG_LOOKUPS]))
     return {t: v for t, v in found if v is not None}
@@ -122,7 +93,7 @@ async def _min_isr(probe: Probe, topics: list[str]) -> dict[str, int]:
 async def check_under_replicated(probe: Probe) -> list[Finding]:
     name = "under-replicated"
     try:
-        partitions = _partitions(await _metadata(probe))
+        partitions = (await _replicas(probe)).partitions
     except MqctlError as exc:
         return [probe.unknown(name, exc, "replication")]
     under = [p for p in partitions if p.leader >= 0 and len(p.isr) < len(p.replicas)]
@@ -130,7 +101,7 @@ async def check_under_replicated(probe: Probe) -> list[Finding]:
         return [
             probe.finding(name, Severity.OK, f"all {len(partitions)} partition(s) fully in sync")
         ]
-    by_topic: dict[str, list[Any]] = defaultdict(list)
+    by_topic: dict[str, list[PartitionReplicas]] = defaultdict(list)
     for p in under:
         by_topic[p.topic].append(p)
     topics = sorted(by_topic)
@@ -150,28 +121,21 @@ async def check_under_replicated(probe: Probe) -> list[Finding]:
             below.append(f"{text}, min.insync.replicas={least}")
         else:
             shrunk.append(text if least is not None else f"{text} (min.insync.replicas unknown)")
-    findings = []
-    if below:
-        findings.append(
-            probe.finding(
-                name,
-                Severity.CRIT,
-                f"{len(below)} topic(s) with partitions whose ISR is below min.insync.replicas",
-                below[:50],
-                "producers with acks=all are refused (NotEnoughReplicas): bring the missing "
-                "brokers back; lowering min.insync.replicas trades durability",
-            )
-        )
-    if shrunk:
-        findings.append(
-            probe.finding(
-                name,
-                Severity.WARN,
-                f"{len(under)} partition(s) of {len(shrunk)} topic(s) under-replicated "
-                f"(ISR shrunk)",
-                shrunk[:50],
-                "a broker is down or cannot keep up: check the brokers missing from the ISR "
-                "(disk, network, GC); one more failure risks data",
-            )
-        )
-    return findings
+    return probe.tiers(
+        name,
+        (
+            Severity.CRIT,
+            below,
+            f"{len(below)} topic(s) with partitions whose ISR is below min.insync.replicas",
+            "producers with acks=all are refused (NotEnoughReplicas): bring the missing "
+            "brokers back; lowering min.insync.replicas trades durability",
+        ),
+        (
+            Severity.WARN,
+            shrunk,
+            f"{len(under)} partition(s) of {len(shrunk)} topic(s) under-replicated (ISR shrunk)",
+            "a broker is down or cannot keep up: check the brokers missing from the ISR "
+            "(disk, network, GC); one more failure risks data",
+        ),
+        most=50,
+    )

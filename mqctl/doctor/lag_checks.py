@@ -46,8 +46,7 @@ def _key(entry: LagEntry) -> tuple[str, str]:
 
 async def lag_window(probe: Probe) -> LagWindow:
     """Two lag samples of this backend, ``interval`` apart, judged by the lag rules."""
-    source = probe.backend
-    assert isinstance(source, LagSource)
+    source = probe.backend_as(LagSource)
     patterns = tuple(probe.session.context.dlq_patterns)
     raw: list[LagEntry] = []
 
@@ -69,7 +68,6 @@ async def lag_window(probe: Probe) -> LagWindow:
 
 
 GROUP_SEVERITY = {
-    LagStatus.DATA_LOSS: Severity.CRIT,  # also named by records-lost
     LagStatus.STALL: Severity.CRIT,
     LagStatus.STOP: Severity.CRIT,
     LagStatus.ERROR: Severity.CRIT,
@@ -121,33 +119,25 @@ async def check_groups(probe: Probe) -> list[Finding]:
             bad[severity].append(
                 f"{e.group}: {e.status.value}, lag {e.total_lag} on {topics}, {e.members} member(s)"
             )
-    findings = []
-    if bad[Severity.CRIT]:
-        findings.append(
-            probe.finding(
-                name,
-                Severity.CRIT,
-                f"{len(bad[Severity.CRIT])} consumer group(s) stalled, stopped or in error",
-                bad[Severity.CRIT][:20],
-                "STOP: start the consumers or delete the unused group; STALL: the consumers "
-                "are up but commit nothing, check their logs; see `mqctl lag GROUP --window`",
-            )
-        )
-    if bad[Severity.WARN]:
-        findings.append(
-            probe.finding(
-                name,
-                Severity.WARN,
-                f"{len(bad[Severity.WARN])} consumer group(s) falling behind or rewound",
-                bad[Severity.WARN][:20],
-                "watch with `mqctl lag GROUP --watch`; add consumers if the lag keeps growing",
-            )
-        )
-    if not findings and not unknown:
-        how = "over two samples" if window.windowed else "one sample (--interval 0)"
-        findings.append(
-            probe.finding(name, Severity.OK, f"{len(groups)} consumer group(s) healthy ({how})")
-        )
+    crit, warn = bad[Severity.CRIT], bad[Severity.WARN]
+    how = "over two samples" if window.windowed else "one sample (--interval 0)"
+    findings = probe.tiers(
+        name,
+        (
+            Severity.CRIT,
+            crit,
+            f"{len(crit)} consumer group(s) stalled, stopped or in error",
+            "STOP: start the consumers or delete the unused group; STALL: the consumers "
+            "are up but commit nothing, check their logs; see `mqctl lag GROUP --window`",
+        ),
+        (
+            Severity.WARN,
+            warn,
+            f"{len(warn)} consumer group(s) falling behind or rewound",
+            "watch with `mqctl lag GROUP --watch`; add consumers if the lag keeps growing",
+        ),
+        ok=None if unknown else f"{len(groups)} consumer group(s) healthy ({how})",
+    )
     return findings + unknown
 
 
@@ -202,32 +192,23 @@ async def check_queues_no_consumers(probe: Probe) -> list[Finding]:
             growing.append(f"{text}, grew by {e.total_lag - before.total_lag} in the interval")
         else:
             idle.append(text)
-    findings = []
-    if growing:
-        findings.append(
-            probe.finding(
-                name,
-                Severity.CRIT,
-                f"{len(growing)} queue(s) without consumers and growing",
-                growing[:20],
-                "start the consuming service (it is down or disconnected); the queue grows "
-                "until memory or disk alarms block publishers",
-            )
-        )
-    if idle:
-        findings.append(
-            probe.finding(
-                name,
-                Severity.WARN,
-                f"{len(idle)} queue(s) hold messages nobody consumes",
-                idle[:20],
-                "start the consumer, or purge/delete the queue if it is abandoned",
-            )
-        )
-    if not findings and not unknown:
-        findings.append(
-            probe.finding(name, Severity.OK, f"{len(queues)} queue(s): none left without consumers")
-        )
+    findings = probe.tiers(
+        name,
+        (
+            Severity.CRIT,
+            growing,
+            f"{len(growing)} queue(s) without consumers and growing",
+            "start the consuming service (it is down or disconnected); the queue grows "
+            "until memory or disk alarms block publishers",
+        ),
+        (
+            Severity.WARN,
+            idle,
+            f"{len(idle)} queue(s) hold messages nobody consumes",
+            "start the consumer, or purge/delete the queue if it is abandoned",
+        ),
+        ok=None if unknown else f"{len(queues)} queue(s): none left without consumers",
+    )
     return findings + unknown
 
 
@@ -255,31 +236,23 @@ async def check_queue_growth(probe: Probe) -> list[Finding]:
                 f"{name_}: {before.total_lag} -> {e.total_lag} in {probe.interval:g}s "
                 f"with {e.queue.consumers} consumer(s)"
             )
-    findings = []
-    if stalled:
-        findings.append(
-            probe.finding(
-                name,
-                Severity.CRIT,
-                f"{len(stalled)} queue(s) with consumers that deliver nothing",
-                stalled[:20],
-                "the consumers are connected but stuck (prefetch full, blocked handler): "
-                "check their logs, restart them",
-            )
-        )
-    if growing:
-        findings.append(
-            probe.finding(
-                name,
-                Severity.WARN,
-                f"{len(growing)} queue(s) growing faster than consumed",
-                growing[:20],
-                "add consumers or find what slows them; `mqctl lag QUEUE --watch` shows the "
-                "drain time",
-            )
-        )
-    if not findings and not unknown:
-        findings.append(probe.finding(name, Severity.OK, "no consumed queue is growing"))
+    findings = probe.tiers(
+        name,
+        (
+            Severity.CRIT,
+            stalled,
+            f"{len(stalled)} queue(s) with consumers that deliver nothing",
+            "the consumers are connected but stuck (prefetch full, blocked handler): "
+            "check their logs, restart them",
+        ),
+        (
+            Severity.WARN,
+            growing,
+            f"{len(growing)} queue(s) growing faster than consumed",
+            "add consumers or find what slows them; `mqctl lag QUEUE --watch` shows the drain time",
+        ),
+        ok=None if unknown else "no consumed queue is growing",
+    )
     return findings + unknown
 
 

@@ -14,6 +14,7 @@ from mqctl.errors import MqctlError
 from mqctl.session import Session
 
 T = TypeVar("T")
+Tier = tuple[Severity, Sequence[str], str, str]  # severity, evidence, summary, action
 
 
 class Probe:
@@ -28,6 +29,13 @@ class Probe:
         self.backend = backend
         self.settings = settings
         self._shared = shared
+
+    def backend_as(self, capability: type[T]) -> T:
+        """The backend as the capability a check needs (the runner picked the check for a
+        backend that has it)."""
+        backend = self.backend
+        assert isinstance(backend, capability)
+        return backend
 
     @property
     def interval(self) -> float:
@@ -53,6 +61,22 @@ class Probe:
             action=action,
             context=self.session.context.name,
         )
+
+    def tiers(
+        self, check: str, *tiers: Tier, ok: str | None = None, most: int = 20
+    ) -> list[Finding]:
+        """A finding per tier that has evidence, e.g. a CRIT one for queues that stopped and
+        a WARN one for those falling behind (the evidence shows its first ``most`` lines);
+        with none, an OK finding saying ``ok`` (None: nothing, e.g. when some entries could
+        not be judged)."""
+        found = [
+            self.finding(check, severity, summary, lines[:most], action)
+            for severity, lines, summary, action in tiers
+            if lines
+        ]
+        if not found and ok is not None:
+            found.append(self.finding(check, Severity.OK, ok))
+        return found
 
     def unknown(self, check: str, error: MqctlError | str, what: str) -> Finding:
         """The check could not get its data: say why; never OK."""

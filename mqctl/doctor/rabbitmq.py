@@ -1,16 +1,14 @@
-"""RabbitMQ cluster checks through the management API: node alarms, nodes down and network
-partitions, quorum queues without a leader or below quorum, connection churn."""
+"""RabbitMQ cluster checks: node alarms, nodes down and network partitions, quorum queues
+without a leader or below quorum, connection churn. The facts come through the doctor's
+capability Protocols (mqctl/doctor/capability.py), never from the backend's clients."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
+from mqctl.doctor.capability import ConnectionChurnSource, NodeHealthSource, QuorumHealthSource
 from mqctl.doctor.model import CheckSpec, Finding, Severity, limited, where
 from mqctl.doctor.probe import Probe
 from mqctl.errors import MqctlError
-
-if TYPE_CHECKING:
-    from mqctl.backends.rabbitmq.management import ManagementClient
+from mqctl.models.health import NodeHealth
 
 SPECS = {
     "alarms": CheckSpec("alarms", "memory and disk alarms (publishers blocked)"),
@@ -22,28 +20,15 @@ SPECS = {
         {"connection-churn": 10.0},
     ),
 }
-NODE_COLUMNS = (
-    "name,running,mem_alarm,disk_free_alarm,mem_used,mem_limit,disk_free,disk_free_limit,partitions"
-)
 
 
-def _api(probe: Probe) -> ManagementClient:
-    from mqctl.backends.rabbitmq.backend import RabbitMQBackend
-
-    assert isinstance(probe.backend, RabbitMQBackend)  # the runner picks these checks for it
-    return probe.backend.api
+async def _nodes(probe: Probe) -> list[NodeHealth]:
+    source = probe.backend_as(NodeHealthSource)  # the alarms and nodes checks share one answer
+    return await probe.shared("nodes", source.node_health)
 
 
-async def _nodes(probe: Probe) -> list[dict[str, Any]]:
-    api = _api(probe)
-    docs = await probe.shared(
-        (probe.backend.name, "nodes"), lambda: api.get("/nodes", {"columns": NODE_COLUMNS})
-    )
-    return [d for d in docs or [] if isinstance(d, dict)]
-
-
-def _mb(value: Any) -> str:
-    return f"{int(value) // 1_000_000} MB" if isinstance(value, int | float) else "?"
+def _mb(value: float | None) -> str:
+    return f"{int(value) // 1_000_000} MB" if value is not None else "?"
 
 
 async def check_alarms(probe: Probe) -> list[Finding]:
@@ -53,15 +38,15 @@ async def check_alarms(probe: Probe) -> list[Finding]:
         return [probe.unknown("alarms", exc, "node alarms")]
     raised: list[str] = []
     for node in nodes:
-        if node.get("mem_alarm"):
+        if node.mem_alarm:
             raised.append(
-                f"{node.get('name')}: memory alarm, {_mb(node.get('mem_used'))} used of "
-                f"the {_mb(node.get('mem_limit'))} watermark"
+                f"{node.name}: memory alarm, {_mb(node.mem_used)} used of "
+                f"the {_mb(node.mem_limit)} watermark"
             )
-        if node.get("disk_free_alarm"):
+        if node.disk_free_alarm:
             raised.append(
-                f"{node.get('name')}: disk alarm, {_mb(node.get('disk_free'))} free, limit "
-                f"{_mb(node.get('disk_free_limit'))}"
+                f"{node.name}: disk alarm, {_mb(node.disk_free)} free, limit "
+                f"{_mb(node.disk_free_limit)}"
             )
     if raised:
         return [
@@ -74,7 +59,7 @@ async def check_alarms(probe: Probe) -> list[Finding]:
                 "vm_memory_high_watermark / disk_free_limit if the node has room",
             )
         ]
-    if not nodes or any("mem_alarm" not in n for n in nodes):
+    if not nodes or any(n.mem_alarm is None for n in nodes):
         return [probe.unknown("alarms", "the API did not report alarms for every node", "alarms")]
     return [probe.finding("alarms", Severity.OK, f"no alarm on {len(nodes)} node(s)")]
 
@@ -84,14 +69,10 @@ async def check_nodes(probe: Probe) -> list[Finding]:
         nodes = await _nodes(probe)
     except MqctlError as exc:
         return [probe.unknown("nodes", exc, "cluster nodes")]
-    if not nodes or any("running" not in n for n in nodes):
+    if not nodes or any(n.running is None for n in nodes):
         return [probe.unknown("nodes", "the API did not report every node's state", "nodes")]
-    down = [str(n.get("name")) for n in nodes if n.get("running") is False]
-    split = [
-        f"{n.get('name')} cannot see {limited(n['partitions'])}"
-        for n in nodes
-        if n.get("partitions")
-    ]
+    down = [n.name for n in nodes if n.running is False]
+    split = [f"{n.name} cannot see {limited(n.partitions)}" for n in nodes if n.partitions]
     findings = []
     if down:
         findings.append(
@@ -124,68 +105,52 @@ async def check_nodes(probe: Probe) -> list[Finding]:
 
 async def check_quorum_queues(probe: Probe) -> list[Finding]:
     name = "quorum-queues"
-    api = _api(probe)
     try:
-        docs = await api.get_paged("/queues", {"columns": "name,vhost,type,leader,members,online"})
+        quorum = await probe.backend_as(QuorumHealthSource).quorum_queue_health()
     except MqctlError as exc:
         return [probe.unknown(name, exc, "quorum queues")]
-    quorum = [d for d in docs if isinstance(d, dict) and d.get("type") == "quorum"]
     leaderless: list[str] = []
     below: list[str] = []
     degraded: list[str] = []
     for q in quorum:
-        name_ = where(q.get("vhost"), str(q.get("name")))
-        members = list(q.get("members") or [])
-        online = list(q.get("online") or [])
-        if not q.get("leader") or (online and q.get("leader") not in online):
+        name_ = where(q.vhost, q.name)
+        members, online = q.members, q.online
+        if not q.leader or (online and q.leader not in online):
             leaderless.append(f"{name_}: no leader (online {len(online)} of {len(members)})")
         elif members and len(online) < len(members) // 2 + 1:
             below.append(f"{name_}: {len(online)} of {len(members)} members online")
         elif len(online) < len(members):
             degraded.append(f"{name_}: {len(online)} of {len(members)} members online")
-    findings = []
-    if leaderless or below:
-        findings.append(
-            probe.finding(
-                name,
-                Severity.CRIT,
-                f"{len(leaderless) + len(below)} quorum queue(s) unavailable",
-                [*leaderless, *below][:20],
-                "bring back the nodes hosting their members; the queue accepts nothing "
-                "until a majority is online",
-            )
-        )
-    if degraded:
-        findings.append(
-            probe.finding(
-                name,
-                Severity.WARN,
-                f"{len(degraded)} quorum queue(s) with members offline",
-                degraded[:20],
-                "restart the missing nodes; one more loss may cost the quorum",
-            )
-        )
-    if not findings:
-        findings.append(
-            probe.finding(
-                name, Severity.OK, f"{len(quorum)} quorum queue(s) with leader and quorum"
-            )
-        )
+    unavailable = [*leaderless, *below]
+    findings = probe.tiers(
+        name,
+        (
+            Severity.CRIT,
+            unavailable,
+            f"{len(unavailable)} quorum queue(s) unavailable",
+            "bring back the nodes hosting their members; the queue accepts nothing "
+            "until a majority is online",
+        ),
+        (
+            Severity.WARN,
+            degraded,
+            f"{len(degraded)} quorum queue(s) with members offline",
+            "restart the missing nodes; one more loss may cost the quorum",
+        ),
+        ok=f"{len(quorum)} quorum queue(s) with leader and quorum",
+    )
     return findings
 
 
 async def check_churn(probe: Probe) -> list[Finding]:
     name = "connection-churn"
     try:
-        overview = await _api(probe).overview()
+        churn = await probe.backend_as(ConnectionChurnSource).connection_churn()
     except MqctlError as exc:
         return [probe.unknown(name, exc, "connection churn")]
-    churn = overview.get("churn_rates") if isinstance(overview, dict) else None
-    try:
-        opened = float(churn["connection_created_details"]["rate"])  # type: ignore[index]
-        closed = float(churn["connection_closed_details"]["rate"])  # type: ignore[index]
-    except (KeyError, TypeError, ValueError):
+    if churn is None:
         return [probe.unknown(name, "the broker reported no churn rates", "connection churn")]
+    opened, closed = churn.opened_per_second, churn.closed_per_second
     limit = probe.threshold("connection-churn")
     evidence = [f"{opened:.1f} opened/s, {closed:.1f} closed/s (limit {limit:g}/s)"]
     if opened + closed > limit:

@@ -18,7 +18,13 @@ from mqctl.backend import (
     TopicCatalog,
 )
 from mqctl.doctor import general, kafka, lag_checks, rabbitmq
-from mqctl.doctor.capability import HealthChecks
+from mqctl.doctor.capability import (
+    ConnectionChurnSource,
+    HealthChecks,
+    NodeHealthSource,
+    QuorumHealthSource,
+    ReplicaHealthSource,
+)
 from mqctl.doctor.model import CheckSpec, Finding, Severity, ordered
 from mqctl.doctor.probe import Probe
 from mqctl.doctor.settings import DoctorSettings, parse_settings
@@ -26,18 +32,6 @@ from mqctl.errors import MqctlError, UsageError
 from mqctl.session import Session
 
 CheckFn = Callable[[Probe], Awaitable[list[Finding]]]
-
-
-def _is(backend: Backend, name: str) -> bool:
-    """The built-in backend ``name`` (its own class, not a plugin of that name): the
-    cluster checks read its connection directly (mqctl/doctor/kafka.py, rabbitmq.py)."""
-    if name == "kafka":
-        from mqctl.backends.kafka.backend import KafkaBackend
-
-        return isinstance(backend, KafkaBackend)
-    from mqctl.backends.rabbitmq.backend import RabbitMQBackend
-
-    return isinstance(backend, RabbitMQBackend)
 
 
 def _lag_topics(b: Backend) -> bool:
@@ -55,21 +49,25 @@ class CoreCheck:
     run: CheckFn
 
 
+def _has(capability: type) -> Callable[[Backend], bool]:
+    return lambda backend: isinstance(backend, capability)
+
+
 CORE_CHECKS = [
-    CoreCheck(kafka.SPECS["controller"], lambda b: _is(b, "kafka"), kafka.check_controller),
-    CoreCheck(kafka.SPECS["offline-partitions"], lambda b: _is(b, "kafka"), kafka.check_offline),
+    CoreCheck(kafka.SPECS["controller"], _has(ReplicaHealthSource), kafka.check_controller),
+    CoreCheck(kafka.SPECS["offline-partitions"], _has(ReplicaHealthSource), kafka.check_offline),
     CoreCheck(
-        kafka.SPECS["under-replicated"], lambda b: _is(b, "kafka"), kafka.check_under_replicated
+        kafka.SPECS["under-replicated"],
+        _has(ReplicaHealthSource),
+        kafka.check_under_replicated,
     ),
-    CoreCheck(rabbitmq.SPECS["alarms"], lambda b: _is(b, "rabbitmq"), rabbitmq.check_alarms),
-    CoreCheck(rabbitmq.SPECS["nodes"], lambda b: _is(b, "rabbitmq"), rabbitmq.check_nodes),
+    CoreCheck(rabbitmq.SPECS["alarms"], _has(NodeHealthSource), rabbitmq.check_alarms),
+    CoreCheck(rabbitmq.SPECS["nodes"], _has(NodeHealthSource), rabbitmq.check_nodes),
     CoreCheck(
-        rabbitmq.SPECS["quorum-queues"],
-        lambda b: _is(b, "rabbitmq"),
-        rabbitmq.check_quorum_queues,
+        rabbitmq.SPECS["quorum-queues"], _has(QuorumHealthSource), rabbitmq.check_quorum_queues
     ),
     CoreCheck(
-        rabbitmq.SPECS["connection-churn"], lambda b: _is(b, "rabbitmq"), rabbitmq.check_churn
+        rabbitmq.SPECS["connection-churn"], _has(ConnectionChurnSource), rabbitmq.check_churn
     ),
     CoreCheck(lag_checks.SPECS["groups"], _lag_topics, lag_checks.check_groups),
     CoreCheck(lag_checks.SPECS["records-lost"], _lag_topics, lag_checks.check_records_lost),
@@ -78,7 +76,7 @@ CORE_CHECKS = [
     ),
     CoreCheck(lag_checks.SPECS["queue-growth"], _lag_queues, lag_checks.check_queue_growth),
     CoreCheck(lag_checks.SPECS["unacked"], _lag_queues, lag_checks.check_unacked),
-    CoreCheck(general.SPECS["dlq"], lambda b: isinstance(b, DeadLetterSupport), general.check_dlq),
+    CoreCheck(general.SPECS["dlq"], _has(DeadLetterSupport), general.check_dlq),
     CoreCheck(general.SPECS["unconsumed-topics"], _lag_topics, general.check_unconsumed_topics),
 ]
 

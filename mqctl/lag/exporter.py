@@ -173,19 +173,22 @@ class LagCollector:
         yield backend_up
 
 
-class Exporter:
-    """An HTTP server (prometheus-client, own thread) serving one :class:`LagCollector`."""
+class MetricsServer:
+    """An HTTP server (prometheus-client, its own thread) serving what ``_collector``
+    returns; ``port`` 0 picks a free port, read back after ``start``."""
 
-    def __init__(self, cluster: str, address: str) -> None:
+    def __init__(self, address: str) -> None:
         self.host, self.port = parse_listen(address)
-        self.collector = LagCollector(cluster)
         self._server: Any = None
+
+    def _collector(self) -> Any:
+        raise NotImplementedError
 
     def start(self) -> None:
         from prometheus_client import CollectorRegistry, start_http_server
 
         registry = CollectorRegistry(auto_describe=False)
-        registry.register(self.collector)
+        registry.register(self._collector())
         try:
             self._server, _thread = start_http_server(self.port, self.host, registry=registry)
         except OSError as exc:
@@ -199,3 +202,14 @@ class Exporter:
             self._server.shutdown()
             self._server.server_close()
             self._server = None
+
+
+class Exporter(MetricsServer):
+    """``mqctl lag --serve``: one :class:`LagCollector`."""
+
+    def __init__(self, cluster: str, address: str) -> None:
+        super().__init__(address)
+        self.collector = LagCollector(cluster)
+
+    def _collector(self) -> LagCollector:
+        return self.collector

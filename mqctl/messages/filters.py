@@ -132,7 +132,7 @@ def header_text(value: HeaderValue) -> str:
 
 @dataclass(frozen=True, slots=True)
 class MessageFilter:
-    key: str | None = None
+    key: bytes | None = None  # the exact key bytes (``--key`` text is its UTF-8 encoding)
     grep: re.Pattern[str] | None = None
     headers: tuple[tuple[str, str | None], ...] = field(default_factory=tuple)
 
@@ -142,7 +142,7 @@ class MessageFilter:
 
     def matches(self, message: Message) -> bool:
         key_text = None if message.key is None else message.key.decode("utf-8", "replace")
-        if self.key is not None and key_text != self.key:
+        if self.key is not None and message.key != self.key:
             return False
         for name, wanted in self.headers:
             values = [header_text(v) for k, v in message.headers if k == name]
@@ -164,9 +164,12 @@ def _shown(pattern: str) -> str:
 
 
 def build_filter(
-    key: str | None = None, grep: str | None = None, headers: list[str] | None = None
+    key: str | bytes | None = None, grep: str | None = None, headers: list[str] | None = None
 ) -> MessageFilter:
-    """Validate the filter flags (bad regex or header -> exit 2)."""
+    """Validate the filter flags (bad regex or header -> exit 2). ``key`` as text means its
+    UTF-8 bytes (``peek --key``); bytes are compared as they are (``--key-base64``)."""
+    if isinstance(key, str):
+        key = key.encode("utf-8", "surrogateescape")
     pattern = None
     if grep is not None:
         pattern = compile_regex(grep, f"--grep {_shown(grep)}")

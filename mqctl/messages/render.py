@@ -26,6 +26,7 @@ from mqctl.messages.decode import (
     json_text,
     text_or_base64,
 )
+from mqctl.messages.line_format import LineFormat
 from mqctl.messages.pretty import (
     EMPTY_TEXT,
     NULL_TEXT,
@@ -251,8 +252,10 @@ class MessagePrinter:
         out: IO[str] | None = None,
         binary: IO[bytes] | None = None,
         max_bytes: int | None = None,
+        line_format: LineFormat | None = None,
     ) -> None:
         self.fmt = MessageFormat(fmt)
+        self.line_format = line_format  # ``--format``: replaces ``fmt`` when given
         self.mode = mode
         self.out = out or sys.stdout
         self.binary = binary
@@ -271,7 +274,9 @@ class MessagePrinter:
         self.count += 1
         fmt = self.fmt
         cap = self.cap
-        if fmt is MessageFormat.jsonl:
+        if self.line_format is not None:
+            self._write_bytes(self.line_format.render(message))
+        elif fmt is MessageFormat.jsonl:
             self.out.write(jsonl_line(message, self.mode, cap) + "\n")
         elif fmt is MessageFormat.pretty:
             text = pretty_text(message, self.mode, cap)
@@ -285,7 +290,12 @@ class MessagePrinter:
             self._collected.append(message_record(message, self.mode, cap))
 
     def write_batch(self, messages: Sequence[Message]) -> None:
-        """:meth:`write` for each message; ``jsonl`` writes the whole batch at once."""
+        """:meth:`write` for each message; ``jsonl`` and ``--format`` write the whole batch
+        at once."""
+        if self.line_format is not None:
+            self.count += len(messages)
+            self._write_bytes(b"".join([self.line_format.render(m) for m in messages]))
+            return
         if self.fmt is MessageFormat.jsonl:
             self.count += len(messages)
             if messages:
@@ -295,15 +305,19 @@ class MessagePrinter:
             self.write(message)
 
     def _write_raw(self, value: bytes) -> None:
+        self._write_bytes(value + b"\n")
+
+    def _write_bytes(self, data: bytes) -> None:
         binary = self._binary_out()
         if binary is not None:
             self.out.flush()
-            binary.write(value + b"\n")
+            binary.write(data)
         else:  # a text-only stream (tests): lossless for every byte value
-            self.out.write(value.decode("utf-8", "surrogateescape") + "\n")
+            self.out.write(data.decode("utf-8", "surrogateescape"))
 
     def flush(self) -> None:
-        binary = self._binary_out() if self.fmt is MessageFormat.raw else None
+        raw = self.fmt is MessageFormat.raw or self.line_format is not None
+        binary = self._binary_out() if raw else None
         (binary or self.out).flush()
 
     def close(self) -> None:

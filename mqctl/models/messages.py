@@ -112,6 +112,13 @@ class PeekOptions:
     follow: bool = False
     allow_requeue: bool = False  # RabbitMQ quorum queues: returning increments delivery count
     idle_timeout: float = 2.0  # stop when no message arrived for this long (not following)
+    # ``peek --key``: Kafka reads only the partition the key hashes to (unless ``partitions``
+    # says otherwise) and, with a ``last`` start, searches backwards for the last N records
+    # with this key. The core still applies the key filter; other backends ignore it.
+    key: bytes | None = None
+    # Kafka: ``read_committed`` hides records of aborted transactions (and stops at the last
+    # stable offset); ``read_uncommitted`` shows them. Control records are never messages.
+    isolation: str = "read_committed"
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,8 +5,47 @@ Never a password hash: users carry their tags and whether they have a password a
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class PolicySpec:
+    """What ``policies set`` asks for (one value through the CLI, service and backend)."""
+
+    name: str
+    vhost: str | None  # None: the context's vhost
+    pattern: str
+    definition: dict[str, Any]
+    priority: int = 0
+    apply_to: str = "all"
+    operator: bool = False  # an operator policy
+
+
+@dataclass(frozen=True, slots=True)
+class ExchangeSpec:
+    """What ``exchanges create`` asks for."""
+
+    name: str
+    vhost: str | None
+    exchange_type: str
+    durable: bool = True
+    auto_delete: bool = False
+    internal: bool = False
+    arguments: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class BindingSpec:
+    """One binding, as ``bindings create`` and ``bindings delete`` name it."""
+
+    source: str  # the exchange
+    destination: str
+    vhost: str | None
+    destination_type: str = "queue"  # queue | exchange
+    routing_key: str = ""
+    arguments: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,3 +159,15 @@ class TopologyChange:
     changed: bool
     impact: dict[str, Any] = field(default_factory=dict)
     backend: str = "rabbitmq"
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectionClose:
+    """``connections close``: the connection closed (or, in a dry run, that would be)."""
+
+    name: str
+    vhost: str | None
+    user: str | None
+    channels: int | None
+    reason: str  # what the client is told
+    dry_run: bool

@@ -1,7 +1,8 @@
-"""The audit rule for the admin verbs (services/cluster.py, services/rabbit_admin.py): a real
-change is wrapped in :func:`mqctl.audit.audited` (refusals and declined confirmations are
-recorded too); a dry run reads only and is never recorded. A destructive change runs its
-own dry run first, so the view's ``confirm`` sees exactly what is about to change."""
+"""The audit rule for the admin verbs (services/topics.py, cluster.py, acls.py,
+rabbit_admin.py): a real change is wrapped in :func:`mqctl.audit.audited` (refusals and
+declined confirmations are recorded too); a dry run reads only and is never recorded. A
+destructive change runs its own dry run first, so the view's ``confirm`` sees exactly what
+is about to change."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ T = TypeVar("T")
 def audited_unless_dry_run(
     session: Session, action: str, target: str, dry_run: bool
 ) -> contextlib.AbstractContextManager[Action]:
+    """:func:`mqctl.audit.audited`, or for a dry run an action that is never recorded."""
     if dry_run:
         return contextlib.nullcontext(Action(session, action, target, None))
     return audited(session, action, target)

@@ -10,6 +10,7 @@ record per publish, with the confirmed and failed counts, never a value), and
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import dataclasses
 from collections.abc import AsyncIterator, Iterable
@@ -307,6 +308,11 @@ async def _audited_publish(
         results = _writer_results(session, destination, messages, options, rate)
         try:
             yield act, results
+        except (KeyboardInterrupt, asyncio.CancelledError):
+            # Counts are what the broker confirmed. Messages in flight when the run stopped
+            # may have been written too: say so rather than claim they were not.
+            act.details["unconfirmed"] = "messages in flight when interrupted may also be written"
+            raise
         finally:
             await _aclose(results)
         if act.counts["failed"]:

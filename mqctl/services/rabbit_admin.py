@@ -8,17 +8,20 @@ called with their own dry run's answer. Dry runs read only and are not recorded.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any, TypeVar
 
 from mqctl.admin_capabilities import AccessAdmin, BrokerOperations, PolicyAdmin, TopologyAdmin
 from mqctl.audit import Confirm, audited, target_name
 from mqctl.models.rabbitmq_admin import (
+    BindingSpec,
+    ConnectionClose,
     DefinitionsImport,
+    ExchangeSpec,
     NodeInfo,
     PermissionInfo,
     PolicyChange,
     PolicyInfo,
+    PolicySpec,
     ShovelInfo,
     TopologyChange,
     UserInfo,
@@ -29,10 +32,9 @@ from mqctl.session import Session
 T = TypeVar("T")
 
 
-def _find(session: Session, capability: type[T], what: str) -> tuple[str, T]:
-    """(backend name, the backend as ``capability``)."""
-    backend, found = session.backend_for(capability, what)
-    return backend.name, found
+def _find(session: Session, capability: type[T], what: str) -> T:
+    """The one backend with ``capability`` (ambiguous or missing: exit 2), typed as it."""
+    return session.backend_for(capability, what)[1]
 
 
 def _vhost_target(kind: str, name: str, vhost: str | None) -> str:
@@ -46,39 +48,21 @@ def _vhost_target(kind: str, name: str, vhost: str | None) -> str:
 async def list_policies(
     session: Session, *, vhost: str | None, all_vhosts: bool, operator: bool | None
 ) -> list[PolicyInfo]:
-    _, admin = _find(session, PolicyAdmin, "listing policies")
+    admin = _find(session, PolicyAdmin, "listing policies")
     return await admin.list_policies(vhost=vhost, all_vhosts=all_vhosts, operator=operator)
 
 
-async def set_policy(
-    session: Session,
-    name: str,
-    *,
-    vhost: str | None,
-    pattern: str,
-    definition: dict[str, Any],
-    priority: int,
-    apply_to: str,
-    operator: bool,
-    dry_run: bool,
-) -> PolicyChange:
-    kind = "operator policy" if operator else "policy"
-    target = _vhost_target(kind.replace(" ", "-"), name, vhost)
+async def set_policy(session: Session, policy: PolicySpec, *, dry_run: bool) -> PolicyChange:
+    kind = "operator policy" if policy.operator else "policy"
+    target = _vhost_target(kind.replace(" ", "-"), policy.name, policy.vhost)
     with audited_unless_dry_run(session, f"{kind} set", target, dry_run) as act:
-        act.details.update(pattern=pattern, definition=definition, apply_to=apply_to)
-        if not dry_run:
-            session.check_writable(f"setting {kind} {name!r}")
-        _, admin = _find(session, PolicyAdmin, "setting policies")
-        change = await admin.set_policy(
-            name,
-            vhost=vhost,
-            pattern=pattern,
-            definition=definition,
-            priority=priority,
-            apply_to=apply_to,
-            operator=operator,
-            dry_run=dry_run,
+        act.details.update(
+            pattern=policy.pattern, definition=policy.definition, apply_to=policy.apply_to
         )
+        if not dry_run:
+            session.check_writable(f"setting {kind} {policy.name!r}")
+        admin = _find(session, PolicyAdmin, "setting policies")
+        change = await admin.set_policy(policy, dry_run=dry_run)
         act.counts["matching_queues"] = len(change.matching_queues)
         return change
 
@@ -97,7 +81,7 @@ async def delete_policy(
     with audited_unless_dry_run(session, f"{kind} delete", target, dry_run):
         if not dry_run:
             session.check_writable(f"deleting {kind} {name!r}")
-        _, admin = _find(session, PolicyAdmin, "deleting policies")
+        admin = _find(session, PolicyAdmin, "deleting policies")
 
         async def run(dry: bool) -> PolicyChange:
             return await admin.delete_policy(name, vhost=vhost, operator=operator, dry_run=dry)
@@ -108,16 +92,12 @@ async def delete_policy(
 # --- vhosts, exchanges, bindings --------------------------------------------------------
 
 
-def _topology(session: Session, what: str) -> TopologyAdmin:
-    return _find(session, TopologyAdmin, what)[1]
-
-
 async def create_vhost(
     session: Session, name: str, *, description: str | None, tags: list[str]
 ) -> TopologyChange:
     with audited(session, "vhost create", target_name("rabbitmq", "vhost", name)) as act:
         session.check_writable(f"creating vhost {name!r}")
-        admin = _topology(session, "creating vhosts")
+        admin = _find(session, TopologyAdmin, "creating vhosts")
         change = await admin.create_vhost(name, description=description, tags=tags)
         act.counts["created"] = int(change.changed)
         return change
@@ -134,7 +114,7 @@ async def delete_vhost(
     with audited_unless_dry_run(session, "vhost delete", target, dry_run) as act:
         if not dry_run:
             session.check_writable(f"deleting vhost {name!r}")
-        admin = _topology(session, "deleting vhosts")
+        admin = _find(session, TopologyAdmin, "deleting vhosts")
 
         async def run(dry: bool) -> TopologyChange:
             return await admin.delete_vhost(name, dry_run=dry)
@@ -144,29 +124,11 @@ async def delete_vhost(
         return change
 
 
-async def create_exchange(
-    session: Session,
-    name: str,
-    *,
-    vhost: str | None,
-    exchange_type: str,
-    durable: bool,
-    auto_delete: bool,
-    internal: bool,
-    arguments: Mapping[str, Any],
-) -> TopologyChange:
-    target = _vhost_target("exchange", name, vhost)
+async def create_exchange(session: Session, exchange: ExchangeSpec) -> TopologyChange:
+    target = _vhost_target("exchange", exchange.name, exchange.vhost)
     with audited(session, "exchange create", target) as act:
-        session.check_writable(f"creating exchange {name!r}")
-        change = await _topology(session, "creating exchanges").create_exchange(
-            name,
-            vhost=vhost,
-            exchange_type=exchange_type,
-            durable=durable,
-            auto_delete=auto_delete,
-            internal=internal,
-            arguments=arguments,
-        )
+        session.check_writable(f"creating exchange {exchange.name!r}")
+        change = await _find(session, TopologyAdmin, "creating exchanges").create_exchange(exchange)
         act.counts["created"] = int(change.changed)
         return change
 
@@ -184,7 +146,7 @@ async def delete_exchange(
     with audited_unless_dry_run(session, "exchange delete", target, dry_run):
         if not dry_run:
             session.check_writable(f"deleting exchange {name!r}")
-        admin = _topology(session, "deleting exchanges")
+        admin = _find(session, TopologyAdmin, "deleting exchanges")
 
         async def run(dry: bool) -> TopologyChange:
             return await admin.delete_exchange(name, vhost=vhost, if_unused=if_unused, dry_run=dry)
@@ -192,61 +154,39 @@ async def delete_exchange(
         return await confirmed(run, dry_run=dry_run, confirm=confirm)
 
 
-async def create_binding(
-    session: Session,
-    source: str,
-    destination: str,
-    *,
-    vhost: str | None,
-    destination_type: str,
-    routing_key: str,
-    arguments: Mapping[str, Any],
-) -> TopologyChange:
-    target = _vhost_target("binding", f"{source}->{destination}", vhost)
-    with audited(session, "binding create", target) as act:
-        act.details["routing_key"] = routing_key
-        session.check_writable(f"binding {destination_type} {destination!r} to {source!r}")
-        change = await _topology(session, "creating bindings").create_binding(
-            source,
-            destination,
-            vhost=vhost,
-            destination_type=destination_type,
-            routing_key=routing_key,
-            arguments=arguments,
+def _binding_target(binding: BindingSpec) -> str:
+    return _vhost_target("binding", f"{binding.source}->{binding.destination}", binding.vhost)
+
+
+async def create_binding(session: Session, binding: BindingSpec) -> TopologyChange:
+    with audited(session, "binding create", _binding_target(binding)) as act:
+        act.details["routing_key"] = binding.routing_key
+        session.check_writable(
+            f"binding {binding.destination_type} {binding.destination!r} to {binding.source!r}"
         )
+        change = await _find(session, TopologyAdmin, "creating bindings").create_binding(binding)
         act.counts["created"] = int(change.changed)
         return change
 
 
 async def delete_binding(
     session: Session,
-    source: str,
-    destination: str,
+    binding: BindingSpec,
     *,
-    vhost: str | None,
-    destination_type: str,
-    routing_key: str,
-    arguments: Mapping[str, Any],
     dry_run: bool,
     confirm: Confirm[TopologyChange] | None = None,
 ) -> TopologyChange:
-    target = _vhost_target("binding", f"{source}->{destination}", vhost)
+    target = _binding_target(binding)
     with audited_unless_dry_run(session, "binding delete", target, dry_run) as act:
-        act.details["routing_key"] = routing_key
+        act.details["routing_key"] = binding.routing_key
         if not dry_run:
-            session.check_writable(f"unbinding {destination!r} from exchange {source!r}")
-        admin = _topology(session, "deleting bindings")
+            session.check_writable(
+                f"unbinding {binding.destination!r} from exchange {binding.source!r}"
+            )
+        admin = _find(session, TopologyAdmin, "deleting bindings")
 
         async def run(dry: bool) -> TopologyChange:
-            return await admin.delete_binding(
-                source,
-                destination,
-                vhost=vhost,
-                destination_type=destination_type,
-                routing_key=routing_key,
-                arguments=arguments,
-                dry_run=dry,
-            )
+            return await admin.delete_binding(binding, dry_run=dry)
 
         return await confirmed(run, dry_run=dry_run, confirm=confirm)
 
@@ -255,13 +195,13 @@ async def delete_binding(
 
 
 async def list_users(session: Session) -> list[UserInfo]:
-    return await _find(session, AccessAdmin, "listing users")[1].list_users()
+    return await _find(session, AccessAdmin, "listing users").list_users()
 
 
 async def list_permissions(
     session: Session, *, vhost: str | None, user: str | None
 ) -> list[PermissionInfo]:
-    _, admin = _find(session, AccessAdmin, "listing permissions")
+    admin = _find(session, AccessAdmin, "listing permissions")
     return await admin.list_permissions(vhost=vhost, user=user)
 
 
@@ -271,16 +211,16 @@ async def close_connection(
     *,
     reason: str,
     dry_run: bool,
-    confirm: Confirm[dict[str, Any]] | None = None,
-) -> dict[str, Any]:
+    confirm: Confirm[ConnectionClose] | None = None,
+) -> ConnectionClose:
     target = target_name("rabbitmq", "connection", name)
     with audited_unless_dry_run(session, "connection close", target, dry_run) as act:
         act.details["reason"] = reason
         if not dry_run:
             session.check_writable(f"closing connection {name!r}")
-        _, admin = _find(session, AccessAdmin, "closing connections")
+        admin = _find(session, AccessAdmin, "closing connections")
 
-        async def run(dry: bool) -> dict[str, Any]:
+        async def run(dry: bool) -> ConnectionClose:
             return await admin.close_connection(name, reason=reason, dry_run=dry)
 
         return await confirmed(run, dry_run=dry_run, confirm=confirm)
@@ -289,24 +229,22 @@ async def close_connection(
 # --- nodes, shovels, definitions --------------------------------------------------------
 
 
-def _ops(session: Session, what: str) -> BrokerOperations:
-    return _find(session, BrokerOperations, what)[1]
-
-
 async def list_nodes(session: Session) -> list[NodeInfo]:
-    return await _ops(session, "listing nodes").list_nodes()
+    return await _find(session, BrokerOperations, "listing nodes").list_nodes()
 
 
 async def list_shovels(
     session: Session, *, vhost: str | None, all_vhosts: bool
 ) -> list[ShovelInfo]:
-    return await _ops(session, "listing shovels").list_shovels(vhost=vhost, all_vhosts=all_vhosts)
+    return await _find(session, BrokerOperations, "listing shovels").list_shovels(
+        vhost=vhost, all_vhosts=all_vhosts
+    )
 
 
 async def export_definitions(
     session: Session, *, vhost: str | None, include_secrets: bool
 ) -> dict[str, Any]:
-    ops = _ops(session, "exporting definitions")
+    ops = _find(session, BrokerOperations, "exporting definitions")
     return await ops.export_definitions(vhost=vhost, include_secrets=include_secrets)
 
 
@@ -324,7 +262,7 @@ async def import_definitions(
         act.details["file"] = source
         if not dry_run:
             session.check_writable(f"importing definitions from {source}")
-        ops = _ops(session, "importing definitions")
+        ops = _find(session, BrokerOperations, "importing definitions")
 
         async def run(dry: bool) -> DefinitionsImport:
             return await ops.import_definitions(doc, source=source, vhost=vhost, dry_run=dry)

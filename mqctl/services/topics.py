@@ -9,11 +9,10 @@ from the view (see :data:`mqctl.audit.Confirm`): asked after the checks, before 
 
 from __future__ import annotations
 
-import contextlib
-
-from mqctl.audit import Action, Confirm, audited, target_name
+from mqctl.audit import Confirm, target_name
 from mqctl.backend import TopicAdmin, TopicCatalog
 from mqctl.errors import NotFoundError, UsageError
+from mqctl.services.admin_audit import audited_unless_dry_run
 from mqctl.services.inventory import split_prefix
 from mqctl.session import Session
 
@@ -23,15 +22,6 @@ def _admin(session: Session, name: str, what: str) -> tuple[str, TopicAdmin, str
     backend_name, bare = split_prefix(name)
     backend, admin = session.backend_for(TopicAdmin, what, backend=backend_name)
     return backend.name, admin, bare
-
-
-def _audited(
-    session: Session, action: str, name: str, dry_run: bool
-) -> contextlib.AbstractContextManager[Action]:
-    """:func:`mqctl.audit.audited`, or for a dry run an action that is never recorded."""
-    if dry_run:
-        return contextlib.nullcontext(Action(session, action, name, None))
-    return audited(session, action, name)
 
 
 async def create_topic(
@@ -44,7 +34,7 @@ async def create_topic(
     dry_run: bool = False,
 ) -> str:
     """Create a topic (``dry_run``: the broker validates only). Returns the bare name."""
-    with _audited(session, "topic create", name, dry_run) as act:
+    with audited_unless_dry_run(session, "topic create", name, dry_run) as act:
         if not dry_run:
             session.check_writable("creating a topic")
         broker, admin, bare = _admin(session, name, "creating topics")
@@ -72,7 +62,7 @@ async def delete_topics(
 ) -> list[str]:
     """Delete topics (all on one broker), after ``confirm(bare names)``. ``dry_run`` only
     checks that they all exist."""
-    with _audited(session, "topic delete", ", ".join(names), dry_run) as act:
+    with audited_unless_dry_run(session, "topic delete", ", ".join(names), dry_run) as act:
         if not dry_run:
             session.check_writable("deleting topics")
         picked = [_admin(session, n, "deleting topics") for n in names]
@@ -115,7 +105,7 @@ async def alter_topic(
         raise UsageError(
             "nothing to change: give --config k=v, --delete-config k or --add-partitions N"
         )
-    with _audited(session, "topic alter", name, dry_run) as act:
+    with audited_unless_dry_run(session, "topic alter", name, dry_run) as act:
         if not dry_run:
             session.check_writable("altering a topic")
         broker, admin, bare = _admin(session, name, "altering topics")

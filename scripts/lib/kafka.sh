@@ -13,6 +13,27 @@ KAFKA_LIBS=$KAFKA_CACHE/libs
 KAFKA_MARKER=$KAFKA_CACHE/.fetched-ok
 KAFKA_LOG4J=$ROOT/scripts/kafka-log4j2.properties
 
+# The server.properties lines every single-node KRaft broker of these scripts shares (one
+# node is broker and controller; internal topics with one replica); each script adds its
+# listeners and its own settings.
+kafka_single_node_properties() {
+  cat <<EOF
+process.roles=broker,controller
+node.id=1
+controller.listener.names=CONTROLLER
+controller.quorum.voters=1@$HOST:$KAFKA_CONTROLLER_PORT
+log.dirs=$KAFKA_DATA
+num.partitions=1
+offsets.topic.replication.factor=1
+transaction.state.log.replication.factor=1
+transaction.state.log.min.isr=1
+share.coordinator.state.topic.replication.factor=1
+share.coordinator.state.topic.min.isr=1
+group.initial.rebalance.delay.ms=0
+auto.create.topics.enable=false
+EOF
+}
+
 # The marker records the version and the pom's checksum: a changed pom or an interrupted fetch
 # (no marker) means fetching again.
 kafka_jars_id() { printf '%s %s\n' "$KAFKA_VERSION" "$(sha256sum "$ROOT/scripts/kafka-pom.xml" | cut -d' ' -f1)"; }

@@ -3,8 +3,9 @@
 One class, one section per capability Protocol of :mod:`mqctl.backend` it implements; the work
 is in the modules beside it, split by concern: ``topics`` (listing, describing), ``topic_admin``
 (create/alter/delete), ``groups`` / ``group_admin`` / ``offsets_reset`` (consumer groups),
-``lag``, ``peek`` / ``publish`` (messages), ``dlq`` (dead letters). They are imported inside
-the methods so that loading the backend registry stays cheap.
+``lag``, ``peek`` / ``publish`` (messages), ``dlq`` (dead letters), ``cluster_admin``,
+``configs_admin``, ``offsets_delete``, ``acls`` (administration), ``health`` (the doctor's
+facts). They are imported inside the methods so that loading the backend registry stays cheap.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
         ConfigDiff,
         OffsetsDeleted,
     )
+    from mqctl.models.health import ReplicaReport
     from mqctl.models.inventory import ConfigEntry
     from mqctl.models.lag import LagEntry
     from mqctl.models.messages import (
@@ -45,7 +47,8 @@ if TYPE_CHECKING:
 class KafkaBackend:
     """Backend, TopicCatalog, TopicAdmin, MessageReader, MessageWriter, LagSource, GroupAdmin
     and DeadLetterSupport for Kafka; ClusterMetadataSource, ConfigAdmin, OffsetDeleter and
-    AclAdmin of :mod:`mqctl.admin_capabilities`."""
+    AclAdmin of :mod:`mqctl.admin_capabilities`; ReplicaHealthSource of
+    :mod:`mqctl.doctor.capability`."""
 
     name: ClassVar[str] = "kafka"
     api_version: ClassVar[int] = API_VERSION
@@ -245,6 +248,18 @@ class KafkaBackend:
         from mqctl.backends.kafka.dlq_redrive import status
 
         await status(self.connection, dlq, summary)
+
+    # --- ReplicaHealthSource (mqctl.doctor.capability) -------------------------------------
+
+    async def replica_health(self) -> ReplicaReport:
+        from mqctl.backends.kafka.health import replica_health
+
+        return await replica_health(self.connection)
+
+    async def min_insync_replicas(self, topic: str) -> int | None:
+        from mqctl.backends.kafka.health import min_insync_replicas
+
+        return await min_insync_replicas(self.connection, topic)
 
     # --- ClusterMetadataSource, ConfigAdmin, OffsetDeleter (mqctl.admin_capabilities) -------
 

@@ -121,6 +121,17 @@ class Batch:
             await self._waiter
 
 
+def key_partition(key: bytes, partitions: list[int]) -> int:
+    """The partition a keyed record goes to with the producers' default partitioner: murmur2
+    of the key bytes, made positive, modulo the partition count (aiokafka's
+    ``DefaultPartitioner``, identical to the Java client). Publish routes by it and
+    ``peek --key`` reads only that partition: one function, so they cannot disagree."""
+    from aiokafka.partitioner import DefaultPartitioner
+
+    ordered = sorted(partitions)
+    return int(DefaultPartitioner()(key, ordered, ordered))
+
+
 class BatchPublisher:
     """Routes messages into open batches and submits closed ones in order from one task."""
 
@@ -133,7 +144,6 @@ class BatchPublisher:
         default_partition: int | None,
         max_size: int,
     ) -> None:
-        from aiokafka.partitioner import DefaultPartitioner
         from aiokafka.record.default_records import DefaultRecordBatchBuilder
 
         self.producer = producers[0]  # creates the batches (all producers share the config)
@@ -144,7 +154,6 @@ class BatchPublisher:
         self.known = frozenset(self.partitions)
         self.available = sorted(available) or self.partitions
         self.default_partition = default_partition
-        self.partitioner: Callable[[bytes | None, list[int], list[int]], int] = DefaultPartitioner()
         self.estimate: Callable[[bytes | None, bytes | None, Headers], int] = (
             DefaultRecordBatchBuilder.estimate_size_in_bytes
         )
@@ -193,7 +202,7 @@ class BatchPublisher:
     def partition_for_key(self, key: bytes) -> int:
         partition = self.keys.get(key)
         if partition is None:
-            partition = self.partitioner(key, self.partitions, self.available)
+            partition = key_partition(key, self.partitions)
             if len(self.keys) >= KEY_CACHE:
                 self.keys.clear()
             self.keys[key] = partition

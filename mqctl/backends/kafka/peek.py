@@ -4,6 +4,12 @@ The consumer has no group id: partitions are assigned directly and positioned by
 nothing joins a group and nothing is committed, ever. The end offsets are taken once at the
 start; without ``follow`` reading stops when every selected partition reached its end (like
 ``kcat -e``), so a busy topic cannot keep a peek running forever.
+
+``read_committed`` (the default) hides records of aborted transactions and takes the last
+stable offset as the end (a read_committed consumer never reads past an open transaction);
+control records (transaction markers) are never messages in either mode. ``PeekOptions.key``
+reads only the partition the key hashes to, and with ``--last N`` searches backwards from the
+end of that partition, in growing windows, for the last N records with that key.
 """
 
 from __future__ import annotations
@@ -15,8 +21,15 @@ from collections.abc import AsyncGenerator, AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from mqctl.backends.kafka.batch_publisher import key_partition
 from mqctl.backends.kafka.connection import KafkaConnection, client_options
-from mqctl.backends.kafka.topics import cluster_metadata, list_offsets, watermarks
+from mqctl.backends.kafka.topics import (
+    EARLIEST,
+    LATEST,
+    cluster_metadata,
+    list_offsets,
+    watermarks,
+)
 from mqctl.errors import BrokerError, MqctlError, NotFoundError, UsageError
 from mqctl.models.inventory import Destination
 from mqctl.models.messages import Message, PeekOptions, StartPosition
@@ -27,6 +40,8 @@ if TYPE_CHECKING:
 TIMESTAMP_TYPES = {0: "CreateTime", 1: "LogAppendTime"}
 POLL_MS = 200
 BATCH = 1000  # messages per list from KafkaPeek.batches()
+KEY_WINDOW = 1000  # offsets in the first backward window of ``--key K --last N`` (then doubled)
+ISOLATION_LEVELS = ("read_committed", "read_uncommitted")
 
 
 async def topic_partitions(
@@ -57,10 +72,19 @@ async def start_offsets(
     topic: str,
     partitions: list[int],
     start: StartPosition,
+    *,
+    read_committed: bool = False,
 ) -> tuple[dict[int, int], dict[int, int]]:
-    """(first offset to read, end offset at the start) per partition."""
+    """(first offset to read, end offset at the start) per partition; ``read_committed``: the
+    end is the last stable offset."""
     keys = [(topic, p) for p in partitions]
-    low, high = await watermarks(conn, metadata, keys)
+    if read_committed:  # (the same two requests as watermarks(), LATEST asked for the LSO)
+        low, high = await asyncio.gather(
+            list_offsets(conn, metadata, keys, EARLIEST),
+            list_offsets(conn, metadata, keys, LATEST, read_committed=True),
+        )
+    else:
+        low, high = await watermarks(conn, metadata, keys)
     begin: dict[int, int] = {}
     at_time: dict[tuple[str, int], int] = {}
     if start.kind == "timestamp":
@@ -84,7 +108,7 @@ async def start_offsets(
     return begin, {p: high[(topic, p)] for p in partitions}
 
 
-def consumer_for(conn: KafkaConnection) -> AIOKafkaConsumer:
+def consumer_for(conn: KafkaConnection, isolation: str = "read_uncommitted") -> AIOKafkaConsumer:
     from aiokafka import AIOKafkaConsumer
 
     options = client_options(conn.settings, conn.timeout)
@@ -96,6 +120,7 @@ def consumer_for(conn: KafkaConnection) -> AIOKafkaConsumer:
         fetch_max_wait_ms=100,
         max_partition_fetch_bytes=4 * 1024 * 1024,
         fetch_max_bytes=64 * 1024 * 1024,
+        isolation_level=isolation,
     )
 
 
@@ -177,17 +202,42 @@ async def _fetches(
     from aiokafka.structs import TopicPartition
 
     topic = destination.name
+    if options.isolation not in ISOLATION_LEVELS:
+        raise UsageError(
+            f"--isolation {options.isolation!r}: choose from {', '.join(ISOLATION_LEVELS)}"
+        )
     metadata, partitions = await topic_partitions(conn, topic, options.partitions)
-    begin, end = await start_offsets(conn, metadata, topic, partitions, options.start)
+    if options.key is not None and not options.partitions:
+        partitions = [key_partition(options.key, partitions)]
+    read_committed = options.isolation == "read_committed"
+    keyed_last = options.key is not None and options.start.kind == "last"
+    start = StartPosition("beginning") if keyed_last else options.start
+    begin, end = await start_offsets(
+        conn, metadata, topic, partitions, start, read_committed=read_committed
+    )
     follow = options.follow
-    pending = {p for p in partitions if begin[p] < end[p]}
-    if not follow and not pending:
+    if keyed_last and not any(begin[p] < end[p] for p in partitions) and not follow:
         return
-    consumer = consumer_for(conn)
+    pending = set() if keyed_last else {p for p in partitions if begin[p] < end[p]}
+    if not follow and not pending and not keyed_last:
+        return
+    consumer = consumer_for(conn, options.isolation)
     try:
         await conn.call(consumer.start(), "consumer start")
         tps = {p: TopicPartition(topic, p) for p in partitions}
         consumer.assign(list(tps.values()))
+        if keyed_last:
+            assert options.key is not None
+            count = int(options.start.value or 1)
+            for p, tp in tps.items():
+                found = await _last_with_key(
+                    conn, consumer, tp, begin[p], end[p], options.key, count, options.idle_timeout
+                )
+                if found:
+                    yield found
+            begin = dict(end)  # following goes on from the end
+            if not follow:
+                return
         for p, tp in tps.items():
             consumer.seek(tp, begin[p])
         last_data = time.monotonic()
@@ -211,6 +261,60 @@ async def _fetches(
     finally:
         # Shielded so that Ctrl-C (a cancellation) still closes the consumer cleanly.
         await asyncio.shield(_stop(consumer))
+
+
+async def _last_with_key(
+    conn: KafkaConnection,
+    consumer: AIOKafkaConsumer,
+    tp: Any,
+    low: int,
+    end: int,
+    key: bytes,
+    count: int,
+    idle_timeout: float,
+) -> list[Any]:
+    """The last ``count`` records of one partition whose key is ``key``, oldest first.
+
+    Reads windows of offsets backwards from ``end`` (each twice the size of the previous,
+    so a rare key costs O(log n) fetch rounds, not one per window) until ``count`` matches
+    are found or the start of the partition is reached. Only matching records are kept."""
+    found: list[Any] = []
+    window = KEY_WINDOW
+    stop = end
+    while stop > low and len(found) < count:
+        first = max(low, stop - window)
+        matches = [
+            record
+            async for record in _window(conn, consumer, tp, first, stop, idle_timeout)
+            if record.key == key
+        ]
+        found = matches + found
+        stop = first
+        window = min(window * 2, 1_000_000)
+    return found[-count:]
+
+
+async def _window(
+    conn: KafkaConnection,
+    consumer: AIOKafkaConsumer,
+    tp: Any,
+    first: int,
+    stop: int,
+    idle_timeout: float,
+) -> AsyncIterator[Any]:
+    """The records of offsets ``first`` (inclusive) to ``stop`` (exclusive) of one partition."""
+    consumer.seek(tp, first)
+    last_data = time.monotonic()
+    while await consumer.position(tp) < stop:
+        batch = await _fetch(conn, consumer, tp.topic)
+        if batch:
+            last_data = time.monotonic()
+        elif time.monotonic() - last_data > max(idle_timeout, conn.timeout):
+            break  # (the same safety net as the forward read)
+        for record in batch.get(tp, ()):
+            if record.offset >= stop:
+                return
+            yield record
 
 
 async def _fetch(conn: KafkaConnection, consumer: AIOKafkaConsumer, topic: str) -> Any:

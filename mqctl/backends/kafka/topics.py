@@ -74,8 +74,13 @@ async def list_offsets(
     metadata: Any,
     partitions: Iterable[tuple[str, int]],
     timestamp: int,
+    *,
+    read_committed: bool = False,
 ) -> dict[tuple[str, int], int]:
     """Offset for ``timestamp`` (EARLIEST, LATEST or ms) of each partition, batched by leader.
+
+    ``read_committed``: LATEST is the last stable offset (before any open transaction), where
+    a read_committed consumer stops, instead of the high watermark.
 
     A partition whose offset cannot be found (timestamp past the end) maps to -1. Partitions
     whose leader is moving are retried with fresh metadata until the connection's timeout;
@@ -87,7 +92,9 @@ async def list_offsets(
     offsets: dict[tuple[str, int], int] = {}
     deadline = time.monotonic() + conn.timeout
     while True:
-        failed = await _list_offsets_once(conn, metadata, pending, timestamp, offsets)
+        failed = await _list_offsets_once(
+            conn, metadata, pending, timestamp, offsets, 1 if read_committed else 0
+        )
         if not failed:
             return offsets
         if time.monotonic() + OFFSET_RETRY_DELAY > deadline:
@@ -108,6 +115,7 @@ async def _list_offsets_once(
     partitions: list[tuple[str, int]],
     timestamp: int,
     offsets: dict[tuple[str, int], int],
+    isolation_level: int = 0,
 ) -> dict[tuple[str, int], str]:
     """One round: fills ``offsets``; returns the partitions to retry with the reason."""
     from aiokafka.protocol.offset import OffsetRequest
@@ -124,7 +132,7 @@ async def _list_offsets_once(
     client = await conn.client()
 
     async def ask(node: int, topics: dict[str, list[tuple[int, int]]]) -> list[Any]:
-        request = OffsetRequest(-1, 0, list(topics.items()))
+        request = OffsetRequest(-1, isolation_level, list(topics.items()))
         try:
             response = await conn.call(client.send(node, request), "ListOffsets request")
         except ConnectError:

@@ -1,10 +1,13 @@
 """The RabbitMQ backend: management HTTP API for inventory, AMQP (aio-pika) for messages.
 
-One class, one section per capability Protocol of :mod:`mqctl.backend` it implements; the work
-is in the modules beside it, split by concern: ``inventory`` (queues), ``topology`` (vhosts,
-exchanges, bindings, connections), ``admin`` (queue create/delete/purge), ``peek`` /
-``publish`` (messages), ``lag``, ``dlq`` / ``dlq_redrive`` (dead letters). They are imported
-inside the methods so that loading the backend registry stays cheap.
+One class, one section per capability Protocol it implements (:mod:`mqctl.backend`,
+:mod:`mqctl.admin_capabilities`, :mod:`mqctl.doctor.capability`); the work is in the modules
+beside it, split by concern: ``inventory`` (queues), ``topology`` (vhosts, exchanges, bindings,
+connections), ``admin`` (queue create/delete/purge), ``peek`` / ``publish`` (messages),
+``lag``, ``dlq`` / ``dlq_redrive`` / ``shovel`` (dead letters), ``policies``,
+``topology_admin``, ``operations``, ``definitions`` (administration), ``health`` (the doctor's
+facts). Those that load a client library are imported inside the methods so that loading the
+backend registry stays cheap; the management-API-only admin modules are imported above.
 """
 
 from __future__ import annotations
@@ -14,12 +17,13 @@ from collections.abc import AsyncIterator, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from mqctl.backend import API_VERSION
-from mqctl.backends.rabbitmq.admin_methods import RabbitAdminMethods
+from mqctl.backends.rabbitmq import definitions, health, operations, policies, topology_admin
 from mqctl.backends.rabbitmq.amqp import AmqpConnections
 from mqctl.backends.rabbitmq.management import ManagementClient
 from mqctl.backends.rabbitmq.names import check_name
 from mqctl.backends.rabbitmq.settings import RabbitSettings, parse_rabbit_settings
 from mqctl.errors import AuthError, ConnectError, MqctlError
+from mqctl.models.health import ConnectionChurn, NodeHealth, QuorumQueueHealth
 from mqctl.models.inventory import (
     BindingInfo,
     BrokerStatus,
@@ -31,6 +35,20 @@ from mqctl.models.inventory import (
     QueuePage,
     QueueSummary,
     VhostInfo,
+)
+from mqctl.models.rabbitmq_admin import (
+    BindingSpec,
+    ConnectionClose,
+    DefinitionsImport,
+    ExchangeSpec,
+    NodeInfo,
+    PermissionInfo,
+    PolicyChange,
+    PolicyInfo,
+    PolicySpec,
+    ShovelInfo,
+    TopologyChange,
+    UserInfo,
 )
 
 log = logging.getLogger("mqctl.rabbitmq")
@@ -49,13 +67,12 @@ if TYPE_CHECKING:
     )
 
 
-class RabbitMQBackend(RabbitAdminMethods):
+class RabbitMQBackend:
     """Backend, QueueCatalog, QueueStatsPages, ExchangeDetails, ConnectionLister, QueueAdmin,
-    MessageReader, MessageWriter, LagSource and DeadLetterSupport for RabbitMQ.
-
-    The administration capabilities of :mod:`mqctl.admin_capabilities` (PolicyAdmin,
-    TopologyAdmin, AccessAdmin, BrokerOperations: sixteen thin methods) come from
-    :class:`RabbitAdminMethods`, which keeps this module under its size budget."""
+    MessageReader, MessageWriter, LagSource and DeadLetterSupport for RabbitMQ; PolicyAdmin,
+    TopologyAdmin, AccessAdmin and BrokerOperations of :mod:`mqctl.admin_capabilities`;
+    NodeHealthSource, QuorumHealthSource and ConnectionChurnSource of
+    :mod:`mqctl.doctor.capability`."""
 
     name: ClassVar[str] = "rabbitmq"
     api_version: ClassVar[int] = API_VERSION
@@ -302,3 +319,92 @@ class RabbitMQBackend(RabbitAdminMethods):
         from mqctl.backends.rabbitmq.dlq import check_redrive
 
         return await check_redrive(self.api, self.settings.vhost, dlq, targets)
+
+    # --- NodeHealthSource, QuorumHealthSource, ConnectionChurnSource (mqctl.doctor) ---------
+
+    async def node_health(self) -> list[NodeHealth]:
+        return await health.node_health(self.api)
+
+    async def quorum_queue_health(self) -> list[QuorumQueueHealth]:
+        return await health.quorum_queue_health(self.api)
+
+    async def connection_churn(self) -> ConnectionChurn | None:
+        return await health.connection_churn(self.api)
+
+    # --- PolicyAdmin (mqctl.admin_capabilities) --------------------------------------------
+
+    async def list_policies(
+        self, *, vhost: str | None, all_vhosts: bool, operator: bool | None
+    ) -> list[PolicyInfo]:
+        return await policies.list_policies(
+            self.api, vhost=vhost, all_vhosts=all_vhosts, operator=operator
+        )
+
+    async def set_policy(self, policy: PolicySpec, *, dry_run: bool) -> PolicyChange:
+        return await policies.set_policy(self.api, policy, dry_run=dry_run)
+
+    async def delete_policy(
+        self, name: str, *, vhost: str | None, operator: bool, dry_run: bool
+    ) -> PolicyChange:
+        return await policies.delete_policy(
+            self.api, name, vhost=vhost, operator=operator, dry_run=dry_run
+        )
+
+    # --- TopologyAdmin (mqctl.admin_capabilities) ------------------------------------------
+
+    async def create_vhost(
+        self, name: str, *, description: str | None, tags: list[str]
+    ) -> TopologyChange:
+        return await topology_admin.create_vhost(self.api, name, description=description, tags=tags)
+
+    async def delete_vhost(self, name: str, *, dry_run: bool) -> TopologyChange:
+        return await topology_admin.delete_vhost(self.api, name, dry_run=dry_run)
+
+    async def create_exchange(self, exchange: ExchangeSpec) -> TopologyChange:
+        return await topology_admin.create_exchange(self.api, exchange)
+
+    async def delete_exchange(
+        self, name: str, *, vhost: str | None, if_unused: bool, dry_run: bool
+    ) -> TopologyChange:
+        return await topology_admin.delete_exchange(
+            self.api, name, vhost=vhost, if_unused=if_unused, dry_run=dry_run
+        )
+
+    async def create_binding(self, binding: BindingSpec) -> TopologyChange:
+        return await topology_admin.create_binding(self.api, binding)
+
+    async def delete_binding(self, binding: BindingSpec, *, dry_run: bool) -> TopologyChange:
+        return await topology_admin.delete_binding(self.api, binding, dry_run=dry_run)
+
+    # --- AccessAdmin (mqctl.admin_capabilities) --------------------------------------------
+
+    async def list_users(self) -> list[UserInfo]:
+        return await operations.list_users(self.api)
+
+    async def list_permissions(
+        self, *, vhost: str | None, user: str | None
+    ) -> list[PermissionInfo]:
+        return await operations.list_permissions(self.api, vhost=vhost, user=user)
+
+    async def close_connection(self, name: str, *, reason: str, dry_run: bool) -> ConnectionClose:
+        return await operations.close_connection(self.api, name, reason=reason, dry_run=dry_run)
+
+    # --- BrokerOperations (mqctl.admin_capabilities) ---------------------------------------
+
+    async def list_nodes(self) -> list[NodeInfo]:
+        return await operations.list_nodes(self.api)
+
+    async def list_shovels(self, *, vhost: str | None, all_vhosts: bool) -> list[ShovelInfo]:
+        return await operations.list_shovels(self.api, vhost=vhost, all_vhosts=all_vhosts)
+
+    async def export_definitions(
+        self, *, vhost: str | None, include_secrets: bool
+    ) -> dict[str, Any]:
+        return await definitions.export(self.api, vhost=vhost, include_secrets=include_secrets)
+
+    async def import_definitions(
+        self, doc: dict[str, Any], *, source: str, vhost: str | None, dry_run: bool
+    ) -> DefinitionsImport:
+        return await definitions.import_definitions(
+            self.api, doc, source=source, vhost=vhost, dry_run=dry_run
+        )

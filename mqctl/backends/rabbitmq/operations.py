@@ -8,7 +8,13 @@ from typing import Any
 from mqctl.backends.rabbitmq.management import ManagementClient, enc
 from mqctl.config.secrets import redact_url
 from mqctl.errors import NotFoundError
-from mqctl.models.rabbitmq_admin import NodeInfo, PermissionInfo, ShovelInfo, UserInfo
+from mqctl.models.rabbitmq_admin import (
+    ConnectionClose,
+    NodeInfo,
+    PermissionInfo,
+    ShovelInfo,
+    UserInfo,
+)
 
 
 async def list_users(api: ManagementClient) -> list[UserInfo]:
@@ -197,7 +203,7 @@ def _reason(reason: Any) -> str | None:
 
 async def close_connection(
     api: ManagementClient, name: str, *, reason: str, dry_run: bool
-) -> dict[str, Any]:
+) -> ConnectionClose:
     """Close a client connection by its name (``connections list`` shows it); the client
     sees ``reason`` in the connection.close it gets."""
     doc = await api.get(f"/connections/{enc(name)}", what=f"connection {name!r}")
@@ -208,11 +214,11 @@ async def close_connection(
             headers={"X-Reason": reason},
             what=f"connection {name!r}",
         )
-    return {
-        "name": name,
-        "vhost": doc.get("vhost"),
-        "user": doc.get("user"),
-        "channels": doc.get("channels"),
-        "reason": reason,
-        "dry_run": dry_run,
-    }
+    return ConnectionClose(
+        name=name,
+        vhost=doc.get("vhost"),
+        user=doc.get("user"),
+        channels=doc.get("channels"),
+        reason=reason,
+        dry_run=dry_run,
+    )

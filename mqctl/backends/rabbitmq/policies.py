@@ -13,7 +13,7 @@ from typing import Any
 
 from mqctl.backends.rabbitmq.management import ManagementClient, enc
 from mqctl.errors import NotFoundError, UsageError
-from mqctl.models.rabbitmq_admin import PolicyChange, PolicyInfo
+from mqctl.models.rabbitmq_admin import PolicyChange, PolicyInfo, PolicySpec
 
 APPLY_TO = ("queues", "exchanges", "all", "classic_queues", "quorum_queues", "streams")
 
@@ -91,32 +91,24 @@ def validate(pattern: str, apply_to: str, definition: Any) -> None:
         )
 
 
-async def set_policy(
-    api: ManagementClient,
-    name: str,
-    *,
-    vhost: str | None,
-    pattern: str,
-    definition: dict[str, Any],
-    priority: int,
-    apply_to: str,
-    operator: bool,
-    dry_run: bool,
-) -> PolicyChange:
-    validate(pattern, apply_to, definition)
-    target = vhost or api.settings.vhost
+async def set_policy(api: ManagementClient, spec: PolicySpec, *, dry_run: bool) -> PolicyChange:
+    name, operator = spec.name, spec.operator
+    validate(spec.pattern, spec.apply_to, spec.definition)
+    target = spec.vhost or api.settings.vhost
     await api.ensure_vhost(target)
     before = await _current(api, name, target, operator)
-    after = PolicyInfo(target, name, pattern, apply_to, priority, definition, operator)
+    after = PolicyInfo(
+        target, name, spec.pattern, spec.apply_to, spec.priority, spec.definition, operator
+    )
     if not dry_run:
         await api.request(
             "PUT",
             f"{_path(operator)}/{enc(target)}/{enc(name)}",
             body={
-                "pattern": pattern,
-                "definition": definition,
-                "priority": priority,
-                "apply-to": apply_to,
+                "pattern": spec.pattern,
+                "definition": spec.definition,
+                "priority": spec.priority,
+                "apply-to": spec.apply_to,
             },
             what=f"policy {name!r} in vhost {target!r}",
         )

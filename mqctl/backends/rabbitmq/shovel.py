@@ -21,7 +21,6 @@ headers`` makes the broker append an ``x-shovelled`` entry naming the shovel (pr
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 import uuid
 from dataclasses import dataclass
@@ -31,7 +30,7 @@ from mqctl.backends.rabbitmq.amqp import AmqpConnections
 from mqctl.backends.rabbitmq.management import ManagementClient, enc
 from mqctl.backends.rabbitmq.settings import RabbitSettings
 from mqctl.dlq.planning import SKIP_LIMIT
-from mqctl.errors import BrokerError, NotFoundError, UsageError
+from mqctl.errors import BrokerError, MqctlError, NotFoundError, UsageError
 
 if TYPE_CHECKING:
     from mqctl.dlq.engine import RedriveControl
@@ -206,9 +205,21 @@ class ShovelRedrive:
                 )
 
     async def _delete(self) -> None:
-        """Delete the shovel and wait until the broker stopped it (bounded)."""
-        with contextlib.suppress(NotFoundError):
+        """Delete the shovel and wait until the broker stopped it (bounded). If the API
+        cannot be reached the shovel keeps running (still on-confirm: nothing is lost), and
+        the error says so and how to stop it."""
+        try:
             await self.api.request("DELETE", self.path, what=f"shovel {self.name!r}")
+        except NotFoundError:
+            pass
+        except MqctlError as exc:
+            raise type(exc)(
+                f"could not delete the shovel {self.name!r} ({exc.message}): it keeps moving "
+                f"messages from {self.dlq.name!r} to {self.target.name!r} until it has moved "
+                f"its count (each acked only after the destination's confirm: nothing is lost)",
+                hint=f"stop it with: rabbitmqctl clear_parameter -p {self.vhost} shovel "
+                f"{self.name}",
+            ) from None
         deadline = time.monotonic() + SETTLE
         while time.monotonic() < deadline:
             listed = await self.api.get(f"/shovels/{enc(self.vhost)}")

@@ -13,7 +13,7 @@ from typing import Any
 
 from mqctl.backends.rabbitmq.management import ManagementClient, enc
 from mqctl.errors import NotFoundError, UsageError
-from mqctl.models.rabbitmq_admin import TopologyChange
+from mqctl.models.rabbitmq_admin import BindingSpec, ExchangeSpec, TopologyChange
 
 EXCHANGE_TYPES = ("direct", "fanout", "topic", "headers")
 DEST_TYPES = {"queue": "q", "exchange": "e"}
@@ -51,18 +51,9 @@ async def delete_vhost(api: ManagementClient, name: str, *, dry_run: bool) -> To
     return TopologyChange("delete", "vhost", name, name, dry_run, True, impact)
 
 
-async def create_exchange(
-    api: ManagementClient,
-    name: str,
-    *,
-    vhost: str | None,
-    exchange_type: str,
-    durable: bool,
-    auto_delete: bool,
-    internal: bool,
-    arguments: Mapping[str, Any],
-) -> TopologyChange:
-    target = vhost or api.settings.vhost
+async def create_exchange(api: ManagementClient, spec: ExchangeSpec) -> TopologyChange:
+    name, exchange_type = spec.name, spec.exchange_type
+    target = spec.vhost or api.settings.vhost
     if not name or name.startswith("amq."):
         raise UsageError(f"invalid exchange name {name!r} (empty, or amq.* which is reserved)")
     if exchange_type not in EXCHANGE_TYPES and not exchange_type.startswith("x-"):
@@ -78,10 +69,10 @@ async def create_exchange(
         path,
         body={
             "type": exchange_type,
-            "durable": durable,
-            "auto_delete": auto_delete,
-            "internal": internal,
-            "arguments": dict(arguments),
+            "durable": spec.durable,
+            "auto_delete": spec.auto_delete,
+            "internal": spec.internal,
+            "arguments": dict(spec.arguments),
         },
         what=f"exchange {name!r} in vhost {target!r}",
     )
@@ -134,17 +125,10 @@ async def _bindings(
     ]
 
 
-async def create_binding(
-    api: ManagementClient,
-    source: str,
-    destination: str,
-    *,
-    vhost: str | None,
-    destination_type: str,
-    routing_key: str,
-    arguments: Mapping[str, Any],
-) -> TopologyChange:
-    target = vhost or api.settings.vhost
+async def create_binding(api: ManagementClient, spec: BindingSpec) -> TopologyChange:
+    source, destination, destination_type = spec.source, spec.destination, spec.destination_type
+    routing_key, arguments = spec.routing_key, spec.arguments
+    target = spec.vhost or api.settings.vhost
     if not source:
         raise UsageError("the default exchange binds every queue by name; pick another source")
     await api.ensure_vhost(target)
@@ -170,21 +154,13 @@ async def create_binding(
 
 
 async def delete_binding(
-    api: ManagementClient,
-    source: str,
-    destination: str,
-    *,
-    vhost: str | None,
-    destination_type: str,
-    routing_key: str,
-    arguments: Mapping[str, Any],
-    dry_run: bool,
+    api: ManagementClient, spec: BindingSpec, *, dry_run: bool
 ) -> TopologyChange:
-    target = vhost or api.settings.vhost
+    target = spec.vhost or api.settings.vhost
     await api.ensure_vhost(target)
-    path = _binding_path(target, source, destination, destination_type)
-    name = _binding_name(source, destination, routing_key)
-    found = await _bindings(api, path, routing_key, arguments)
+    path = _binding_path(target, spec.source, spec.destination, spec.destination_type)
+    name = _binding_name(spec.source, spec.destination, spec.routing_key)
+    found = await _bindings(api, path, spec.routing_key, spec.arguments)
     if not found:
         raise NotFoundError(
             f"binding {name} not found in vhost {target!r} on RabbitMQ at "

@@ -26,6 +26,10 @@ FAILURE_TTL = 30.0
 class RegistryError(Exception):
     """A lookup failed; the message is one line, safe to show (no credentials)."""
 
+    def __init__(self, message: str, *, not_found: bool = False) -> None:
+        super().__init__(message)
+        self.not_found = not_found
+
 
 @dataclass(frozen=True, slots=True)
 class Reference:
@@ -40,6 +44,8 @@ class RegisteredSchema:
     schema_type: str  # AVRO | PROTOBUF | JSON
     references: tuple[Reference, ...] = ()
     schema_id: int | None = None
+    subject: str | None = None
+    version: int | None = None
 
 
 @dataclass
@@ -77,7 +83,8 @@ class SchemaRegistryClient:
             )
         return self._client
 
-    def _get(self, path: str, what: str) -> dict[str, Any]:
+    def _get_json(self, path: str, what: str) -> Any:
+        """One GET; errors become one-line :class:`RegistryError` s (``not_found`` set on 404)."""
         import httpx
 
         self.requests += 1
@@ -95,15 +102,20 @@ class SchemaRegistryClient:
                 f"(HTTP {response.status_code})"
             )
         if response.status_code == 404:
-            raise RegistryError(f"{what} not found in the schema registry at {self.url}")
+            raise RegistryError(
+                f"{what} not found in the schema registry at {self.url}", not_found=True
+            )
         if response.status_code >= 400:
             raise RegistryError(
                 f"schema registry at {self.url} answered HTTP {response.status_code} ({what})"
             )
         try:
-            body = response.json()
+            return response.json()
         except ValueError:
             raise RegistryError(f"schema registry at {self.url}: not JSON ({what})") from None
+
+    def _get(self, path: str, what: str) -> dict[str, Any]:
+        body = self._get_json(path, what)
         if not isinstance(body, dict) or not isinstance(body.get("schema"), str):
             raise RegistryError(f"schema registry at {self.url}: unexpected answer ({what})")
         return body
@@ -119,7 +131,7 @@ class SchemaRegistryClient:
                 body = self._get(path, what)
             except RegistryError as exc:
                 # an unreachable registry fails every lookup; a missing id only this one
-                scope = "*" if "not found" not in str(exc) else key
+                scope = key if exc.not_found else "*"
                 self._failures[scope] = (time.monotonic(), str(exc))
                 raise
             refs = tuple(
@@ -131,6 +143,8 @@ class SchemaRegistryClient:
                 schema_type=str(body.get("schemaType") or "AVRO").upper(),
                 references=refs,
                 schema_id=body.get("id"),
+                subject=body.get("subject"),
+                version=body.get("version"),
             )
             self._cache[key] = found
             return found
@@ -144,8 +158,10 @@ class SchemaRegistryClient:
         )
 
     def by_subject(
-        self, subject: str, version: int, *, serialized: bool = False
+        self, subject: str, version: int | str, *, serialized: bool = False
     ) -> RegisteredSchema:
+        """A subject's schema by version number (cached), or ``"latest"`` (cached for the
+        process too: a command looks it up once)."""
         query = "?format=serialized" if serialized else ""
         return self._cached(
             f"subject:{subject}:{version}:{serialized}",
@@ -153,7 +169,42 @@ class SchemaRegistryClient:
             f"subject {subject!r} version {version}",
         )
 
+    # --- browsing (``mqctl schemas``): never cached, each call asks the registry ------------
+
+    def subjects(self) -> list[str]:
+        body = self._get_json("/subjects", "the subject list")
+        if not isinstance(body, list):
+            raise RegistryError(f"schema registry at {self.url}: unexpected answer (subjects)")
+        return sorted(str(s) for s in body)
+
+    def versions(self, subject: str) -> list[int]:
+        what = f"subject {subject!r}"
+        body = self._get_json(f"/subjects/{quote(subject, safe='')}/versions", what)
+        if not isinstance(body, list):
+            raise RegistryError(f"schema registry at {self.url}: unexpected answer ({what})")
+        return sorted(int(v) for v in body)
+
+    def compatibility(self, subject: str | None = None) -> str | None:
+        """The subject's compatibility level, else the registry's global one (None if the
+        registry does not say)."""
+        if subject is not None:
+            path = f"/config/{quote(subject, safe='')}"
+            try:
+                return _level(self._get_json(path, f"the config of subject {subject!r}"))
+            except RegistryError as exc:
+                if not exc.not_found:  # no subject-level config: the global one applies
+                    raise
+        return _level(self._get_json("/config", "the global config"))
+
     def close(self) -> None:
         client, self._client = self._client, None
         if client is not None:
             client.close()
+
+
+def _level(body: Any) -> str | None:
+    # Confluent answers {"compatibilityLevel": ...}; some versions/registries {"compatibility"}
+    if isinstance(body, dict):
+        level = body.get("compatibilityLevel") or body.get("compatibility")
+        return str(level) if level else None
+    return None
