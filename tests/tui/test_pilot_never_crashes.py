@@ -16,12 +16,16 @@ from pathlib import Path
 import pytest
 from mqctl_tui.app import MqctlApp, run_app
 from mqctl_tui.guard import TuiCrashed
+from mqctl_tui.screens.admin_screen import AdminScreen
+from mqctl_tui.screens.confirm_screen import ConfirmScreen
+from mqctl_tui.screens.context_screen import ContextPicker
 from mqctl_tui.screens.dashboard_screen import DashboardScreen
 from mqctl_tui.screens.dlq_screen import DlqScreen
 from mqctl_tui.screens.group_screen import GroupScreen
 from mqctl_tui.screens.help_screen import HelpScreen
 from mqctl_tui.screens.messages_screen import MessagesScreen
 from mqctl_tui.screens.offsets_screen import OffsetsScreen
+from mqctl_tui.screens.protected_screen import ProtectedWriteScreen
 from mqctl_tui.screens.publish_screen import PublishScreen
 from mqctl_tui.screens.queue_screen import QueueScreen
 from mqctl_tui.screens.topic_screen import TopicScreen
@@ -46,6 +50,10 @@ SCREENS: dict[str, Callable[[], Screen[None]]] = {
     "dlq": lambda: DlqScreen(Destination("kafka", "topic", "order.created.dlq")),
     "offsets": lambda: OffsetsScreen(LONG),
     "help": HelpScreen,
+    "admin": lambda: AdminScreen("cluster"),
+    "context": lambda: ContextPicker({"staging": fake_context()}, "staging"),
+    "confirm": lambda: ConfirmScreen(f"Apply to {LONG}?", LONG, "Apply"),
+    "protected": lambda: ProtectedWriteScreen(LONG, f"publish to {LONG}"),
 }
 
 
@@ -224,7 +232,7 @@ def test_mqctl_tui_without_a_terminal_exits_2() -> None:
 
 
 def test_sort_keys_are_typed_per_column() -> None:
-    from mqctl_tui.widgets.common.live_table import Cell, Column, sort_key_for
+    from mqctl_tui.widgets.common.cells import Cell, Column, sort_key_for
 
     numbers = Column("n", "N", numeric=True)
     text = Column("t", "T")
@@ -236,3 +244,17 @@ def test_sort_keys_are_typed_per_column() -> None:
     words = [Cell("b").render(text), Cell("-").render(text), Cell("A").render(text)]
     assert [c.plain for c in sorted(words, key=sort_key_for(False))] == ["A", "b", "-"]
     assert isinstance(DataTable, type)
+
+
+async def test_errors_are_notified_and_with_debug_logged(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    log = tmp_path / "tui.log"
+    monkeypatch.setenv("MQCTL_TUI_LOG", str(log))
+    app = MqctlApp(fake_context(), refresh=3600, services_factory=NastyServices, debug=True)
+    async with app.run_test(size=(120, 40)) as pilot:
+        app.report_error(RuntimeError("a bug in a panel"), "queues panel")
+        await pilot.pause()
+        assert app.is_running and app.errors_reported == 1
+        assert "RuntimeError: a bug in a panel" in log.read_text()
+        assert any("a bug in a panel" in str(n.message) for n in app._notifications)

@@ -12,19 +12,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Awaitable, Callable, Mapping
-from functools import partial
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, ClassVar
 
 from textual import work
-from textual.actions import ActionParseResult
 from textual.app import App
 from textual.binding import Binding, BindingType
-from textual.dom import DOMNode
 from textual.reactive import reactive
 from textual.widget import Widget
-from textual.worker import WorkerFailed
 
 from mqctl.config.schema import DEFAULT_REFRESH, Config, Context
 from mqctl.errors import MqctlError
@@ -38,7 +34,7 @@ from mqctl_tui.data import (
     Outcome,
     RefreshTick,
 )
-from mqctl_tui.guard import TuiCrashed, describe, write_log
+from mqctl_tui.guard import ErrorGuard, TuiCrashed, describe, write_log
 from mqctl_tui.services import Services, TuiServices
 
 ServicesFactory = Callable[[Context, float | None], TuiServices]
@@ -56,7 +52,7 @@ def default_services(context: Context, timeout: float | None) -> TuiServices:
     return Services(context, timeout=timeout)
 
 
-class MqctlApp(App[None]):
+class MqctlApp(ErrorGuard):
     CSS_PATH = "app.tcss"
     TITLE = "mqctl"
     COMMANDS = App.COMMANDS | {MqctlCommands}
@@ -80,11 +76,7 @@ class MqctlApp(App[None]):
         services_factory: ServicesFactory = default_services,
         debug: bool = False,
     ) -> None:
-        super().__init__()
-        self.debug_log = debug  # tracebacks of the errors shown go to the TUI log
-        self.crashed: BaseException | None = None  # what stopped the app, if anything did
-        self.crash_log: Path | None = None
-        self.errors_reported = 0
+        super().__init__(debug=debug)
         self.context = context
         self.timeout = timeout
         self.refresh_seconds = refresh
@@ -128,47 +120,6 @@ class MqctlApp(App[None]):
             except MqctlError as exc:
                 self.notify(str(exc), title="config", severity="error")
         return self._config
-
-    # -- errors: shown, logged, never fatal -----------------------------------------------
-    def report_error(self, error: BaseException, where: str) -> None:
-        """An unexpected error in ``where``: a notification, and with --debug the traceback
-        in the TUI log. Never raises (it is what the guards call)."""
-        self.errors_reported += 1
-        try:
-            logged = write_log(error, where) if self.debug_log else None
-            hint = f" (traceback in {logged})" if logged else " (--debug logs the traceback)"
-            self.notify(
-                f"{describe(error)}{hint}", title=f"error in {where}", severity="error", timeout=8
-            )
-        except Exception:  # reporting must not become the next crash
-            pass
-
-    async def run_action(
-        self,
-        action: str | ActionParseResult,
-        default_namespace: DOMNode | None = None,
-        namespaces: Mapping[str, DOMNode] | None = None,
-    ) -> bool:
-        """Every key binding, click action and palette action comes through here: an error in
-        one is reported and the app keeps running."""
-        try:
-            return await super().run_action(action, default_namespace, namespaces)
-        except Exception as exc:
-            name = action if isinstance(action, str) else action[1]
-            self.report_error(exc, f"action {name}")
-            return True
-
-    def _handle_exception(self, error: Exception) -> None:
-        """Textual's last resort (Textual API seam, textual 8.x): a worker's error is
-        reported and the app lives on; anything else stops the app, so it is logged and
-        ``mqctl tui`` exits 70 with one line instead of Textual's traceback on the terminal."""
-        if isinstance(error, WorkerFailed):
-            self.report_error(error.error, "background task")
-            return
-        self.crashed = error
-        self.crash_log = write_log(error, "the app stopped")
-        super()._handle_exception(error)
-        self._exit_renderables.clear()  # the one-line error replaces the traceback
 
     # -- subscriptions ---------------------------------------------------------------------
     def subscribe(self, kind: str, widget: Widget) -> None:
@@ -379,65 +330,9 @@ class MqctlApp(App[None]):
 
     # -- command palette -------------------------------------------------------------------
     def palette_commands(self) -> list[tuple[str, Callable[[], object], str]]:
-        from mqctl.rules import is_dlq_name
-        from mqctl_tui.formatting import safe
+        from mqctl_tui.commands import palette_commands
 
-        commands: list[tuple[str, Callable[[], object], str]] = [
-            ("Refresh now", self.action_refresh, "reload every panel (r)"),
-            ("Pause / resume auto-refresh", self.action_toggle_pause, "space"),
-            ("Switch context", self.action_pick_context, "pick another context (c)"),
-            ("Help", self.action_help, "keys and screens (?)"),
-            ("Quit", self.exit, "leave mqctl (q)"),
-        ]
-        from mqctl_tui.screens.admin_screen import palette_entries
-        from mqctl_tui.screens.doctor_screen import open_doctor
-
-        commands.append(("Doctor", open_doctor(self), "the on-call checklist (h on the dashboard)"))
-        commands += palette_entries(self)  # read-only admin views (cluster, policies, ...)
-        contexts = self.config.contexts if self.config is not None else {}
-        for name in sorted(contexts):
-            if name != self.context.name:
-                ctx = contexts[name]
-                commands.append(
-                    (f"Use context {name}", partial(self.switch_context, ctx), "switch")
-                )
-        topics = self.latest.get(Kind.TOPICS)
-        for topic in topics.data if topics is not None and topics.ok else []:
-            dest = Destination(topic.backend or "kafka", "topic", topic.name)
-            label = safe(topic.name)
-            commands.append((f"Open topic {label}", partial(self.open_topic, topic.name), ""))
-            commands.append((f"Browse {label}", partial(self.browse, dest), "peek messages"))
-            if not self.read_only:
-                commands.append((f"Publish to {label}", partial(self.publish_to, dest), ""))
-            if is_dlq_name(topic.name, dest.backend, self.context.dlq_patterns):
-                commands.append((f"Inspect DLQ {label}", partial(self.inspect_dlq, dest), ""))
-        queues = self.latest.get(Kind.QUEUES)
-        for q in queues.data if queues is not None and queues.ok else []:
-            dest = Destination(q.backend or "rabbitmq", "queue", q.name, q.vhost)
-            label = safe(q.name if q.vhost == "/" else f"{q.vhost}/{q.name}")
-            commands.append((f"Open queue {label}", partial(self.open_destination, dest), ""))
-            commands.append((f"Browse {label}", partial(self.browse, dest), "peek messages"))
-            if not self.read_only:
-                commands.append((f"Publish to {label}", partial(self.publish_to, dest), ""))
-            if is_dlq_name(q.name, dest.backend, self.context.dlq_patterns):
-                commands.append((f"Inspect DLQ {label}", partial(self.inspect_dlq, dest), ""))
-        lag = self.latest.get(Kind.LAG)
-        from mqctl_tui.data import group_key
-
-        for entry in lag.data if lag is not None and lag.ok else []:
-            if entry.kind == "group":
-                key = group_key(entry)
-                label = safe(entry.group)
-                commands.append((f"Open group {label}", partial(self.open_group, key), "lag"))
-                if not self.read_only:
-                    commands.append(
-                        (
-                            f"Reset offsets of {label}",
-                            partial(self.reset_offsets, entry.group),
-                            "dry-run plan, then confirm",
-                        )
-                    )
-        return commands
+        return palette_commands(self)
 
 
 def tune_gc() -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
+from mqctl.models.lag import LagStatus
 from mqctl.output.sanitize import safe_text
 
 SPARK_CHARS = "▁▂▃▄▅▆▇█"
@@ -87,8 +88,7 @@ def status_style(status: str) -> str:
 def severity(status: object) -> int | None:
     """How bad a status is, for sorting; None for a status this TUI does not know (the
     core may add new ones, e.g. UNKNOWN when a broker cannot be asked: shown, never fatal)."""
-    rank = getattr(status, "severity", None)
-    return rank if isinstance(rank, int) else None
+    return status.severity if isinstance(status, LagStatus) else None
 
 
 def hexdump(data: bytes, limit: int = 4096) -> str:

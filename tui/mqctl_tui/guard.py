@@ -12,8 +12,14 @@ from __future__ import annotations
 
 import os
 import traceback
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
+
+from textual.actions import ActionParseResult
+from textual.app import App
+from textual.dom import DOMNode
+from textual.worker import WorkerFailed
 
 from mqctl.errors import ExitCode, MqctlError
 
@@ -62,3 +68,57 @@ def write_log(error: BaseException, where: str) -> Path | None:
     except OSError:
         return None
     return path
+
+
+class ErrorGuard(App[None]):
+    """The app's part of the rule above: errors of key, click and palette actions and of
+    background workers are reported (:meth:`report_error`), not fatal; what still stops the
+    app is logged for the exit-70 line of ``mqctl tui``."""
+
+    def __init__(self, *, debug: bool = False) -> None:
+        super().__init__()
+        self.debug_log = debug  # tracebacks of the errors shown go to the TUI log
+        self.crashed: BaseException | None = None  # what stopped the app, if anything did
+        self.crash_log: Path | None = None
+        self.errors_reported = 0
+
+    # -- errors: shown, logged, never fatal -----------------------------------------------
+    def report_error(self, error: BaseException, where: str) -> None:
+        """An unexpected error in ``where``: a notification, and with --debug the traceback
+        in the TUI log. Never raises (it is what the guards call)."""
+        self.errors_reported += 1
+        try:
+            logged = write_log(error, where) if self.debug_log else None
+            hint = f" (traceback in {logged})" if logged else " (--debug logs the traceback)"
+            self.notify(
+                f"{describe(error)}{hint}", title=f"error in {where}", severity="error", timeout=8
+            )
+        except Exception:  # reporting must not become the next crash
+            pass
+
+    async def run_action(
+        self,
+        action: str | ActionParseResult,
+        default_namespace: DOMNode | None = None,
+        namespaces: Mapping[str, DOMNode] | None = None,
+    ) -> bool:
+        """Every key binding, click action and palette action comes through here: an error in
+        one is reported and the app keeps running."""
+        try:
+            return await super().run_action(action, default_namespace, namespaces)
+        except Exception as exc:
+            name = action if isinstance(action, str) else action[1]
+            self.report_error(exc, f"action {name}")
+            return True
+
+    def _handle_exception(self, error: Exception) -> None:
+        """Textual's last resort (Textual API seam, textual 8.x): a worker's error is
+        reported and the app lives on; anything else stops the app, so it is logged and
+        ``mqctl tui`` exits 70 with one line instead of Textual's traceback on the terminal."""
+        if isinstance(error, WorkerFailed):
+            self.report_error(error.error, "background task")
+            return
+        self.crashed = error
+        self.crash_log = write_log(error, "the app stopped")
+        super()._handle_exception(error)
+        self._exit_renderables.clear()  # the one-line error replaces the traceback

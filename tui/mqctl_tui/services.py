@@ -92,6 +92,16 @@ class TuiServices(Protocol):
         rate: float | None = None,
     ) -> AsyncIterator[PublishResult]: ...
 
+    def publish_tallies(
+        self,
+        destination: Destination,
+        outgoing: Iterable[OutgoingMessage],
+        options: PublishOptions,
+        rate: float | None = None,
+    ) -> AsyncIterator[tuple[int, list[PublishResult]]]:
+        """:meth:`publish` for progress: (messages confirmed, failed results) per group."""
+        ...
+
     async def dlq_inspect(
         self, destination: Destination, *, group_by: str = "reason"
     ) -> InspectReport: ...
@@ -315,6 +325,17 @@ class Services:
         from mqctl.doctor.runner import diagnose
 
         return await diagnose(self.session)
+
+    def publish_tallies(
+        self,
+        destination: Destination,
+        outgoing: Iterable[OutgoingMessage],
+        options: PublishOptions,
+        rate: float | None = None,
+    ) -> AsyncIterator[tuple[int, list[PublishResult]]]:
+        from mqctl.services import messages
+
+        return messages.publish_tallies(self.session, destination, outgoing, options, rate=rate)
 
     # -- dead letters -----------------------------------------------------------------------
     @staticmethod

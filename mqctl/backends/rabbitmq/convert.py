@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -149,7 +149,9 @@ def build_kwargs(out: OutgoingMessage, *, persistent: bool) -> dict[str, Any]:
             kwargs[name] = _int_property(name, value, 0, 255)
         elif name == "expiration":
             millis = _int_property(name, value, 0, 2**31 - 1)
-            kwargs[name] = timedelta(milliseconds=millis)  # encoded on the wire as ms text
+            # aio-pika writes int(seconds * 1000) as the wire's ms text: half a millisecond
+            # more keeps float rounding (1026.311 * 1000 = 1026310.99…) from losing one
+            kwargs[name] = (millis + 0.5) / 1000
         elif name == "timestamp":
             kwargs[name] = _timestamp(value)
         else:

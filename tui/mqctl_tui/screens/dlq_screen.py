@@ -58,6 +58,7 @@ class DlqScreen(DetailScreen):
 
     def __init__(self, destination: Destination) -> None:
         super().__init__()
+        self.sub_title = f"DLQ {safe(destination.qualified)}"  # the header's breadcrumb
         self.destination = destination
         self.group_by = "reason"
         self.stop_event: asyncio.Event | None = None

@@ -45,6 +45,7 @@ class GroupScreen(DetailScreen):
         super().__init__()
         self.key = key
         self.backend, self.kind, _, self.group = key.split("|", 3)
+        self.sub_title = f"group {safe(self.group)}"  # the header's breadcrumb
         self.entry: LagEntry | None = None
 
     def compose(self) -> ComposeResult:

@@ -65,6 +65,7 @@ class MessagesScreen(Screen[None]):
 
     def __init__(self, destination: Destination) -> None:
         super().__init__()
+        self.sub_title = f"messages of {safe(destination.qualified)}"  # the header's breadcrumb
         self.destination = destination
         self.messages: dict[str, Message] = {}
         self.done = False

@@ -58,14 +58,18 @@ def build_spec(mode: str, value: str, topics: str) -> ResetSpec:
 
 
 class OffsetsScreen(Screen[None]):
+    # priority: the form's inputs have their own ctrl+d (delete) and ctrl+a (home); these
+    # keys must work, and stay in the footer, wherever the focus is on this screen.
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "back", "Back"),
-        Binding("ctrl+d", "plan", "Dry run"),
-        Binding("ctrl+a", "apply", "Apply…"),
+        Binding("ctrl+d", "plan", "Dry run", priority=True),
+        Binding("ctrl+a", "apply", "Apply…", priority=True),
+        Binding("ctrl+t", "focus_plan", "Plan table", priority=True),
     ]
 
     def __init__(self, group: str) -> None:
         super().__init__()
+        self.sub_title = f"offsets of {safe(group)}"  # the header's breadcrumb
         self.group = group
         self.plan: OffsetResetPlan | None = None
 
@@ -95,6 +99,9 @@ class OffsetsScreen(Screen[None]):
 
     def action_back(self) -> None:
         self.app.pop_screen()
+
+    def action_focus_plan(self) -> None:
+        self.query_one("#plan", LiveTable).table.focus()
 
     @on(Input.Submitted)
     def _submitted(self, event: Input.Submitted) -> None:
@@ -135,6 +142,7 @@ class OffsetsScreen(Screen[None]):
                 cell(f"{r.log_start_offset}..{r.end_offset}" + (" (clamped)" if r.clamped else "")),
             ]
         table.set_rows(rows)
+        table.table.focus()  # the plan is what to look at now (no tabbing through the form)
         warnings = "; ".join(plan.warnings)
         table.set_status(
             f"{len(rows)} partitions planned · ctrl+a applies"

@@ -1,30 +1,35 @@
 """Publish form: key / routing key, headers, body with JSON validation, template, count, rate.
 
 Messages are built by the core (``mqctl.messages.sources.build_messages``, the same code the
-CLI uses) and sent through ``mqctl.services.messages.publish``; each result advances the
-progress bar. Escape cancels a publish in flight.
+CLI uses) one at a time as the broker takes them, and sent through
+``mqctl.services.messages.publish_tallies``: a count of 2,000,000 never becomes a list, and
+the progress bar moves a few times a second, not once per message. Escape cancels a publish
+in flight. The template checkbox follows the body (on when it has ``{{…}}`` placeholders)
+until the user sets it, and says "on" or "off" in words.
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
+from collections.abc import Iterator
 from typing import ClassVar
 
-from textual import work
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.screen import Screen
-from textual.widgets import Checkbox, Footer, Input, Label, ProgressBar
+from textual.widgets import Checkbox, Footer, Input, Label, ProgressBar, TextArea
 from textual.worker import Worker
 
 from mqctl.errors import MqctlError, UsageError
 from mqctl.messages.headers import parse_pairs
 from mqctl.messages.sources import SourceSpec, build_messages
 from mqctl.models.inventory import Destination
-from mqctl.models.messages import PublishOptions
+from mqctl.models.messages import OutgoingMessage, PublishOptions
 from mqctl_tui.app_access import mqctl_app
-from mqctl_tui.formatting import safe
+from mqctl_tui.formatting import count, safe
 from mqctl_tui.services import close_stream
 from mqctl_tui.widgets.actions.body_editor import BodyEditor
 from mqctl_tui.widgets.header.context_header import ContextHeader
@@ -40,11 +45,14 @@ class PublishScreen(Screen[None]):
 
     def __init__(self, destination: Destination) -> None:
         super().__init__()
+        self.sub_title = f"publish to {safe(destination.qualified)}"  # the header's breadcrumb
         self.destination = destination
         self.worker: Worker[None] | None = None
         self.sent = 0
         self.failed = 0
         self.finished = False
+        self.template_touched = False  # the user set the checkbox: it no longer follows
+        self._setting_template = False
 
     def compose(self) -> ComposeResult:
         yield ContextHeader()
@@ -63,7 +71,7 @@ class PublishScreen(Screen[None]):
             yield Input("1", id="count", type="integer")
             yield Label("rate/s")
             yield Input(id="rate", placeholder="unlimited", type="number")
-            yield Checkbox("template", id="template")
+            yield Checkbox(template_label(True), value=True, id="template")
         yield BodyEditor(EXAMPLE, id="body")
         yield ProgressBar(total=1, id="progress", show_eta=False)
         yield Label("ctrl+s publishes · escape cancels / goes back", id="publish-status")
@@ -71,6 +79,24 @@ class PublishScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.query_one(BodyEditor).area.focus()
+
+    # -- the template checkbox follows the body until the user sets it -------------------------
+    @on(TextArea.Changed)
+    def _body_changed(self, event: TextArea.Changed) -> None:
+        if not self.template_touched:
+            wanted = has_placeholders(self.query_one(BodyEditor).text)
+            box = self.query_one("#template", Checkbox)
+            if box.value != wanted:
+                self._setting_template = True
+                box.value = wanted
+
+    @on(Checkbox.Changed, "#template")
+    def _template_changed(self, event: Checkbox.Changed) -> None:
+        event.checkbox.label = template_label(event.value)
+        if self._setting_template:
+            self._setting_template = False
+        else:
+            self.template_touched = True
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         return not (action == "publish" and mqctl_app(self).read_only)
@@ -91,8 +117,7 @@ class PublishScreen(Screen[None]):
             return
         try:
             spec, rate = self._spec()
-            messages, total = build_messages(spec)
-            outgoing = list(messages)
+            outgoing, total = build_messages(spec)  # lazy: built as the broker takes them
         except (MqctlError, ValueError) as exc:
             self.notify(str(exc), title="publish", severity="error")
             self._status(f"not sent: {exc}")
@@ -104,8 +129,8 @@ class PublishScreen(Screen[None]):
         def start() -> None:
             self.sent = self.failed = 0
             self.finished = False
-            self.query_one(ProgressBar).update(total=total or len(outgoing), progress=0)
-            self.worker = self._publish(outgoing, options, rate)
+            self.query_one(ProgressBar).update(total=total, progress=0)
+            self.worker = self._publish(outgoing, total, options, rate)
 
         mqctl_app(self).guard_write("publish", start)
 
@@ -140,28 +165,57 @@ class PublishScreen(Screen[None]):
         return spec, rate
 
     @work(exclusive=True, group="publish")
-    async def _publish(self, outgoing: list, options: PublishOptions, rate: float | None) -> None:  # type: ignore[type-arg]
+    async def _publish(
+        self,
+        outgoing: Iterator[OutgoingMessage],
+        total: int | None,
+        options: PublishOptions,
+        rate: float | None,
+    ) -> None:
         bar = self.query_one(ProgressBar)
-        self._status(f"publishing {len(outgoing)}…")
+        self._status(f"publishing {count(total)}…")
+        shown_at = 0.0
         try:
-            results = mqctl_app(self).services.publish(self.destination, outgoing, options, rate)
+            results = mqctl_app(self).services.publish_tallies(
+                self.destination, outgoing, options, rate
+            )
             try:
-                async for result in results:
-                    if result.ok:
-                        self.sent += 1
-                    else:
-                        self.failed += 1
-                    bar.advance(1)
+                async for confirmed, failures in results:
+                    self.sent += confirmed
+                    self.failed += len(failures)
+                    now = time.monotonic()
+                    if now - shown_at >= PROGRESS_EVERY:  # not 2,000,000 repaints
+                        shown_at = now
+                        self._progress(bar, total)
             finally:
                 await close_stream(results)
         except asyncio.CancelledError:
-            self._status(f"cancelled: {self.sent} sent, {self.failed} failed")
+            self._progress(bar, total)
+            self._status(f"cancelled: {self.sent:,} sent, {self.failed:,} failed")
             raise
         except Exception as exc:
             self.notify(str(exc), title="publish", severity="error")
-            self._status(f"failed after {self.sent} sent: {safe(exc)}")
+            self._status(f"failed after {self.sent:,} sent: {safe(exc)}")
             return
+        self._progress(bar, total)
         self.finished = True
-        summary = f"{self.sent} sent, {self.failed} failed"
+        summary = f"{self.sent:,} sent, {self.failed:,} failed"
         self._status(summary)
         self.notify(summary, title="published", severity="error" if self.failed else "information")
+
+    def _progress(self, bar: ProgressBar, total: int | None) -> None:
+        bar.update(progress=self.sent + self.failed)
+        of = f" of {total:,}" if total else ""
+        self._status(f"publishing: {self.sent + self.failed:,}{of} (escape cancels)")
+
+
+PROGRESS_EVERY = 0.1  # seconds between progress updates
+
+
+def has_placeholders(body: str) -> bool:
+    return "{{" in body and "}}" in body
+
+
+def template_label(on: bool) -> str:
+    """The checkbox's label says its state (its box looks alike on and off without colour)."""
+    return "template: on" if on else "template: off"

@@ -34,6 +34,7 @@ BINDINGS = [
 class QueueScreen(DestinationScreen):
     def __init__(self, name: str, vhost: str | None, backend: str = "rabbitmq") -> None:
         super().__init__(Destination(backend, "queue", name, vhost))
+        self.sub_title = f"queue {safe(name)}"  # the header's breadcrumb
         self.queue = name
         self.vhost = vhost
 

@@ -35,6 +35,7 @@ CONFIGS = [
 class TopicScreen(DestinationScreen):
     def __init__(self, name: str, backend: str = "kafka") -> None:
         super().__init__(Destination(backend, "topic", name))
+        self.sub_title = f"topic {safe(name)}"  # the header's breadcrumb
         self.topic = name
 
     def compose(self) -> ComposeResult:

@@ -107,7 +107,7 @@ def sort_key_for(reverse: bool) -> Callable[[Any], tuple[int, float | str]]:
     missing = -1 if reverse else 1
 
     def key(cell: Any) -> tuple[int, float | str]:
-        value = getattr(cell, "sort_key", None)
+        value = cell.sort_key if isinstance(cell, SortText) else None
         if value is None:
             return (missing, 0)
         return (0, value)

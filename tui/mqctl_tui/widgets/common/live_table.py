@@ -3,53 +3,35 @@
 Callers hand over the complete data on every refresh (:meth:`LiveTable.set_rows`); the table
 diffs it against what it shows: changed cells are updated with ``update_cell``, new rows are
 added, vanished (or filtered-out) rows removed. Nothing is rebuilt, so the cursor and the
-scroll position survive a refresh.
-
-Any size: name columns (``Column.flex``) get the width left by the other columns and are
-cut in the middle; when even that is too little, counts switch to their compact form. A
-column shrinks again when its widest value goes (DataTable only ever widens by itself).
+scroll position survive a refresh. Sorting and fitting any width: :class:`FittedTable`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from rich.cells import cell_len
 from rich.text import Text
-from textual import events, on
+from textual import on
 from textual.actions import SkipAction
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import DataTable, Input, Static
 
 from mqctl.output.render import middle_truncate
 from mqctl_tui.app_access import mqctl_app
 from mqctl_tui.guard import describe
-from mqctl_tui.widgets.common.cells import (
-    Cell as Cell,
-)
-from mqctl_tui.widgets.common.cells import (
-    Column as Column,
-)
-from mqctl_tui.widgets.common.cells import (
-    SortText,
-    sort_key_for,
-)
-from mqctl_tui.widgets.common.cells import (
-    cell as cell,
-)
-from mqctl_tui.widgets.common.fitting import plan_fit
-
-NAME_WIDTH = 40  # a name column's width before the table knows its own
-
+from mqctl_tui.widgets.common.cells import Cell as Cell  # (re-exported: screens use them)
+from mqctl_tui.widgets.common.cells import Column as Column
+from mqctl_tui.widgets.common.cells import cell as cell
+from mqctl_tui.widgets.common.fitted_table import NAME_WIDTH, FittedTable
 
 Rows = Mapping[str, Sequence[Cell]]
 
 
-class LiveTable(Vertical):
+class LiveTable(FittedTable):
     """Filter input + DataTable + status line. Subclasses fill it through :meth:`set_rows`."""
 
     DEFAULT_CSS = """
@@ -90,23 +72,14 @@ class LiveTable(Vertical):
         id: str | None = None,
         classes: str | None = None,
     ) -> None:
-        super().__init__(id=id, classes=classes)
-        self.columns = list(columns)
+        super().__init__(columns, sort_by=sort_by, reverse=reverse, id=id, classes=classes)
         self.border_title = title
         self._rows: dict[str, tuple[Cell, ...]] = {}
-        self._shown: dict[str, tuple[Cell, ...]] = {}
         self._search: dict[str, str] = {}
         self._terms: list[str] = []
-        self.sort_by = sort_by
-        self.sort_reverse = reverse
         self._status = "loading…"
-        self._name_widths: dict[str, int] = {c.key: NAME_WIDTH for c in self.columns if c.flex}
-        self._compact = False
-        self._visible_keys = tuple(c.key for c in self.columns)  # (fit() may leave some out)
-        self._shrink = False  # a value went away or got narrower: columns may shrink
         self._selected_name = ""  # the full name of the highlighted row, when cut
         self._filter = Input(placeholder="/ filter…", classes="filter")
-        self._table: DataTable[Any] = DataTable(cursor_type="row", zebra_stripes=True)
         self._status_line = Static("loading…", classes="status")
 
     def compose(self) -> ComposeResult:
@@ -120,10 +93,6 @@ class LiveTable(Vertical):
         self._sync()
 
     # -- public API ------------------------------------------------------------------------
-    @property
-    def table(self) -> DataTable[Any]:
-        return self._table
-
     @property
     def filter_input(self) -> Input:
         return self._filter
@@ -141,14 +110,6 @@ class LiveTable(Vertical):
     def shown_keys(self) -> list[str]:
         """Keys of the rows shown, in display order."""
         return [str(row.key.value) for row in self.table.ordered_rows]
-
-    @property
-    def selected_key(self) -> str | None:
-        table = self.table
-        if not self._shown or table.cursor_row < 0 or table.cursor_row >= table.row_count:
-            return None
-        row_key, _ = table.coordinate_to_cell_key(table.cursor_coordinate)
-        return None if row_key.value is None else str(row_key.value)
 
     def cell_text(self, key: str, column: str) -> str:
         cells = self._shown.get(key) or self._rows.get(key)
@@ -266,24 +227,6 @@ class LiveTable(Vertical):
             self.post_message(self.Chosen(self, str(event.row_key.value)))
 
     # -- internals -------------------------------------------------------------------------
-    def _column_index(self, key: str) -> int:
-        for index, column in enumerate(self.columns):
-            if column.key == key:
-                return index
-        raise KeyError(key)
-
-    def _label(self, column: Column) -> Text:
-        arrow = ""
-        if column.key == self.sort_by:
-            arrow = " ▼" if self.sort_reverse else " ▲"
-        return Text(column.label + arrow, justify="right" if column.numeric else "left")
-
-    def _relabel(self) -> None:
-        table = self.table
-        for column in self.visible_columns:
-            table.columns[column.key].label = self._label(column)  # type: ignore[index]
-        table.refresh()
-
     def _visible(self, key: str) -> bool:
         if not self._terms:
             return True
@@ -301,15 +244,19 @@ class LiveTable(Vertical):
             table.remove_row(key)
             del self._shown[key]
             removed = True
+        if not self._shown and wanted:
+            # A first fill (thousands of rows, maybe): fit for them before adding them, not
+            # after (which would render every name and count twice).
+            self.fit(wanted.values())
         sort_index = self._column_index(self.sort_by) if self.sort_by else -1
-        resort = False
+        resort = added = False
         for key, cells in wanted.items():
             old = self._shown.get(key)
             if old is cells:
                 continue  # the very same row tuple: unchanged
             if old is None:
                 table.add_row(*self._render_cells(cells), key=key)
-                resort = True
+                resort = added = True
             elif old != cells:
                 for index, (before, after) in enumerate(zip(old, cells, strict=False)):
                     column = self.columns[index]
@@ -321,100 +268,28 @@ class LiveTable(Vertical):
                         # are noted, and _shrink_columns measures once after the sync.
                         width = table.columns[column.key].content_width  # type: ignore[index]
                         wider = text.cell_len > width
-                        self._shrink = self._shrink or text.cell_len < width
+                        added = added or wider  # (a column grew: the names may get less)
+                        if text.cell_len < width:
+                            self._narrowed.add(column.key)
                         table.update_cell(key, column.key, text, update_width=wider)
                         resort = resort or index == sort_index
             self._shown[key] = cells
         if resort:
             self._apply_sort()
-        if resort or removed:
-            self.fit()  # rows came or went: so may the widest name
-            self._shrink = self._shrink or removed
-        if self._shrink:
-            self._shrink = False
-            self._shrink_columns()
+        if added or removed:
+            # rows came or went, or a column grew: fit again (not on every refresh)
+            self.fit()
+        if removed:
+            self._shrink_columns()  # any column's widest value may have gone
+        elif self._narrowed:
+            self._shrink_columns(narrowed=self._narrowed)
+        self._narrowed = set()
 
-    def _render_cell(self, cell: Cell, column: Column) -> SortText:
-        return cell.render(column, self._name_widths.get(column.key), self._compact)
+    def _after_sort(self) -> None:
+        self._show_selected()  # the cursor stays on its line: another row is under it
 
-    def _render_cells(self, cells: Sequence[Cell]) -> list[SortText]:
-        visible = self._visible_keys
-        return [
-            self._render_cell(c, col)
-            for c, col in zip(cells, self.columns, strict=False)
-            if col.key in visible
-        ]
-
-    # -- fitting the width -----------------------------------------------------------------
-    def on_resize(self, event: events.Resize) -> None:
-        self.fit()
+    def _after_resize(self) -> None:
         self._show_status_line()  # (the selected name gets the line's new width)
-
-    def fit(self) -> None:
-        """Columns shown, name width and compact counts for the current width
-        (:func:`~mqctl_tui.widgets.common.fitting.plan_fit`); applied when they change."""
-        table = self.table
-        room = self.size.width - 2  # the vertical scrollbar
-        if room <= 0 or not table.columns:
-            return
-        plan = plan_fit(
-            self.columns, self._shown.values(), room, table.cell_padding, keep=self.sort_by
-        )
-        if plan.visible != self._visible_keys:
-            self._visible_keys = plan.visible
-            self._name_widths, self._compact = plan.name_widths, plan.compact
-            self._rebuild()
-        elif (plan.name_widths, plan.compact) != (self._name_widths, self._compact):
-            self._name_widths, self._compact = plan.name_widths, plan.compact
-            self._rerender()
-
-    @property
-    def visible_columns(self) -> list[Column]:
-        return [c for c in self.columns if c.key in self._visible_keys]
-
-    def _rebuild(self) -> None:
-        """The DataTable again with the columns now visible (after a resize: rare)."""
-        table = self.table
-        selected = self.selected_key
-        table.clear(columns=True)
-        for column in self.visible_columns:
-            table.add_column(self._label(column), key=column.key)
-        for key, cells in self._shown.items():
-            table.add_row(*self._render_cells(cells), key=key)
-        self._apply_sort()
-        if selected is not None and selected in self._shown:
-            table.move_cursor(row=table.get_row_index(selected))
-
-    def _rerender(self) -> None:
-        """Every shown name and count again at the current widths (after a resize: rare)."""
-        table = self.table
-        changing = [c for c in self.visible_columns if c.flex or c.numeric]
-        for key, cells in self._shown.items():
-            for column in changing:
-                index = self._column_index(column.key)
-                table.update_cell(key, column.key, self._render_cell(cells[index], column))
-        self._shrink_columns(force=True)
-
-    def _shrink_columns(self, *, force: bool = False) -> None:
-        """Columns wider than their widest value now (it went away, or got narrower) are
-        measured again: DataTable re-measures a column when one of its cells is updated
-        with update_width and is narrower than the column."""
-        table = self.table
-        first = next(iter(self._shown), None)
-        if first is None:
-            return
-        compact = self._compact
-        for column in self.visible_columns:
-            width = self._name_widths.get(column.key)
-            index = self._column_index(column.key)
-            shown = table.columns.get(column.key)  # type: ignore[call-overload]
-            if shown is None:
-                continue
-            texts = (c[index].shown(column, width, compact) for c in self._shown.values())
-            needed = max([cell_len(str(shown.label)), *map(cell_len, texts)])
-            if force or needed < shown.content_width:
-                text = self._render_cell(self._shown[first][index], column)
-                table.update_cell(first, column.key, text, update_width=True)
 
     @on(DataTable.RowHighlighted)
     def _row_highlighted(self, event: DataTable.RowHighlighted) -> None:
@@ -435,10 +310,3 @@ class LiveTable(Vertical):
         if full != self._selected_name:
             self._selected_name = full
             self._show_status_line()
-
-    def _apply_sort(self) -> None:
-        if self.sort_by is None or not self._shown:
-            return
-        reverse = self.sort_reverse
-        self.table.sort(self.sort_by, key=sort_key_for(reverse), reverse=reverse)
-        self._show_selected()  # the cursor stays on its line: another row is under it

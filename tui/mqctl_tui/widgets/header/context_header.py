@@ -6,6 +6,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from mqctl.models.inventory import BrokerStatus
+from mqctl.output.render import middle_truncate
 from mqctl_tui.app_access import mqctl_app
 from mqctl_tui.data import ContextChanged, DataUpdated, Kind
 from mqctl_tui.formatting import safe
@@ -62,6 +63,9 @@ class ContextHeader(Static):
         text.append(safe(context.name), style="bold cyan")
         if context.read_only:
             text.append(" [read-only]", style="bold yellow")
+        crumb = self.screen.sub_title  # where we are (set by each drill-down screen)
+        if crumb:
+            text.append(f" › {middle_truncate(crumb, 40)}", style="bold")
         wide = self.size.width >= WIDE  # (addresses only where they fit)
         if self.statuses is not None:
             for status in self.statuses:
