@@ -42,7 +42,7 @@ COLUMNS = [
 
 def severity_of(finding: Finding) -> str:
     """The severity's name; a value the core adds later is shown as it is."""
-    return str(getattr(finding.severity, "value", finding.severity))
+    return str(finding.severity)  # a StrEnum: its value, or a string the core adds later
 
 
 def _rank(finding: Finding) -> int:
