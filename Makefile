@@ -26,10 +26,14 @@ brokers: system-deps ## start local Kafka (KRaft), RabbitMQ and Redis on loopbac
 
 brokers-down: ## stop the brokers this project started (by pid file)
 	@[ ! -x $(PY) ] || $(PY) scripts/scenario_consumers.py down
-	@bash scripts/brokers.sh down
-	@bash scripts/redis.sh down
+	@# the secure RabbitMQ node shares the epmd that brokers.sh started: stop it first, so
+	@# that brokers.sh can stop its epmd too
 	@bash scripts/secure-brokers.sh down
 	@bash scripts/cluster.sh down
+	@bash scripts/prometheus.sh down
+	@bash scripts/acl-broker.sh down
+	@bash scripts/brokers.sh down
+	@bash scripts/redis.sh down
 
 brokers-status: ## show whether the local brokers are up
 	@bash scripts/brokers.sh status
