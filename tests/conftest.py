@@ -12,7 +12,9 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import pty
 import socket
+import subprocess
 import sys
 import uuid
 from collections.abc import Iterator
@@ -127,3 +129,20 @@ def local_context() -> Iterator[object]:
 
 def pytest_report_header(config: pytest.Config) -> str:
     return f"brokers: kafka {KAFKA}, rabbitmq {RABBIT_MGMT} (pid {os.getpid()})"
+
+
+def answer_on_a_terminal(args: list[str], answer: str) -> subprocess.CompletedProcess[bytes]:
+    """Run mqctl with a pseudo-terminal as stdin (so it asks) and type ``answer``."""
+    primary, secondary = pty.openpty()
+    try:
+        os.write(primary, answer.encode())
+        return subprocess.run(
+            [sys.executable, "-m", "mqctl", *args],
+            stdin=secondary,
+            capture_output=True,
+            timeout=60,
+            check=False,
+        )
+    finally:
+        os.close(secondary)
+        os.close(primary)

@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import pty
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -17,7 +16,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import RABBIT_MGMT, mgmt_publish, run_cli
+from tests.conftest import RABBIT_MGMT, answer_on_a_terminal, mgmt_publish, run_cli
 from tests.kafka_helpers import commit, committed, end_offsets, produce, scratch_topic
 
 SECRET = "s3cr3t-payload"  # a message value: must never reach the audit log
@@ -156,10 +155,10 @@ def test_protected_context_wrong_name_or_eof_is_declined(isolated_config: Path, 
         "[contexts.prod]\nprotected = true\n[contexts.prod.kafka]\n"
         'bootstrap-servers = "127.0.0.1:9092"\n'
     )
-    wrong = _answer_on_a_terminal(["-c", "prod", "publish", topic, SECRET], "nope\n")
+    wrong = answer_on_a_terminal(["-c", "prod", "publish", topic, SECRET], "nope\n")
     assert wrong.returncode == 6, wrong
     only_record(action="publish", outcome="declined", context="prod")
-    eof = _answer_on_a_terminal(["-c", "prod", "topics", "delete", topic], "\x04")
+    eof = answer_on_a_terminal(["-c", "prod", "topics", "delete", topic], "\x04")
     assert eof.returncode == 6, eof
     only_record(action="topic delete", outcome="declined", context="prod")
 
@@ -174,7 +173,7 @@ def test_queue_purge_refused_declined_ok(http: httpx.Client, queue: str) -> None
     only_record(action="queue purge", outcome="refused", target=f"rabbitmq:queue/{queue}")
     assert ready(http, queue, 3) == 3
 
-    declined = _answer_on_a_terminal(["queues", "purge", queue], "n\n")
+    declined = answer_on_a_terminal(["queues", "purge", queue], "n\n")
     assert declined.returncode == 6, declined
     only_record(action="queue purge", outcome="declined", counts={})
     assert ready(http, queue, 3) == 3  # nothing was purged
@@ -288,20 +287,3 @@ def test_publish_interrupted_by_ctrl_c(topic: str) -> None:
     written = asyncio.run(end_offsets(topic, 1))[0]
     assert 1 <= record["counts"]["published"] <= written, record
     assert record["counts"]["failed"] == 0 and "unconfirmed" in record["details"]
-
-
-def _answer_on_a_terminal(args: list[str], answer: str) -> subprocess.CompletedProcess[bytes]:
-    """Run mqctl with a pseudo-terminal as stdin (so it asks) and type ``answer``."""
-    primary, secondary = pty.openpty()
-    try:
-        os.write(primary, answer.encode())
-        return subprocess.run(
-            [sys.executable, "-m", "mqctl", *args],
-            stdin=secondary,
-            capture_output=True,
-            timeout=60,
-            check=False,
-        )
-    finally:
-        os.close(secondary)
-        os.close(primary)

@@ -6,15 +6,12 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import pty
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import run_cli
+from tests.conftest import answer_on_a_terminal, run_cli
 from tests.test_dlq_support import (
     RabbitDlq,
     _audit_log,  # noqa: F401  (an autouse fixture)
@@ -285,23 +282,6 @@ def test_broker_unreachable_is_exit_3(isolated_config: Path, closed_port: int) -
         assert "Traceback" not in result.output
 
 
-def _answer_on_a_terminal(args: list[str], answer: str) -> subprocess.CompletedProcess[bytes]:
-    """Run mqctl with a pseudo-terminal as stdin (so it asks) and type ``answer``."""
-    primary, secondary = pty.openpty()
-    try:
-        os.write(primary, answer.encode())
-        return subprocess.run(
-            [sys.executable, "-m", "mqctl", *args],
-            stdin=secondary,
-            capture_output=True,
-            timeout=60,
-            check=False,
-        )
-    finally:
-        os.close(secondary)
-        os.close(primary)
-
-
 def test_refused_and_declined_redrives_are_audited(dead: RabbitDlq, isolated_config: Path) -> None:
     audit_log = Path(os.environ["MQCTL_AUDIT_LOG"])
 
@@ -311,7 +291,7 @@ def test_refused_and_declined_redrives_are_audited(dead: RabbitDlq, isolated_con
     refused = run_cli("dlq", "redrive", f"rabbitmq:{dead.dlq}")  # no terminal, no --yes
     assert refused.exit_code == 2 and "--yes" in refused.stderr
     assert (last()["action"], last()["outcome"]) == ("dlq redrive", "refused")
-    declined = _answer_on_a_terminal(["dlq", "redrive", f"rabbitmq:{dead.dlq}"], "n\n")
+    declined = answer_on_a_terminal(["dlq", "redrive", f"rabbitmq:{dead.dlq}"], "n\n")
     assert declined.returncode == 6, declined
     assert b"Plan for" in declined.stdout  # the plan was shown before the question
     assert (last()["outcome"], last()["counts"]) == ("declined", {})
