@@ -91,6 +91,22 @@ rabbit_enable_plugins() {
   fi
 }
 
+# rabbit_enable_missing_plugins PLUGIN...: on a running node, enable online those of PLUGIN...
+# that its enabled_plugins file does not list yet (a node started before a plugin was added
+# to the list gets it without a restart); nothing to do, nothing run
+rabbit_enable_missing_plugins() {
+  local plugin missing=() file=$RABBIT_DIR/enabled_plugins
+  for plugin in "$@"; do
+    grep -qE "(^|[[,[:space:]])$plugin([],[:space:]]|$)" "$file" 2>/dev/null || missing+=("$plugin")
+  done
+  ((${#missing[@]})) || return 0
+  log "$RABBIT_LABEL: enabling the plugins ${missing[*]} on the running node"
+  if ! RABBIT_TIMEOUT=120 rabbit rabbitmq-plugins -n "$RABBIT_NODE" enable "${missing[@]}" >"$RABBIT_LOGS/plugins.log" 2>&1; then
+    show_log_tail "$RABBIT_LOGS/plugins.log"
+    die "$RABBIT_LABEL: enabling the plugins ${missing[*]} failed (see $RABBIT_LOGS/plugins.log)"
+  fi
+}
+
 # rabbit_pid: pid of our beam process, if alive. The beam command line does not carry the node
 # name, so a live beam.smp whose environment names our node is required.
 rabbit_pid() {
