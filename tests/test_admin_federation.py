@@ -128,6 +128,36 @@ def test_federation_link_running_and_password_never_shown(federated: dict[str, s
 
 
 @pytest.mark.rabbitmq
+def test_failing_link_shows_error_without_password(
+    federated: dict[str, str], http: httpx.Client, closed_port: int
+) -> None:
+    """An upstream nothing answers for: the link is in ``error`` with the broker's reason."""
+    v = quote(federated["vhost"], safe="")
+    uri = f"amqp://{federated['user']}:{federated['password']}@127.0.0.1:{closed_port}/"
+    dead = {"value": {"uri": uri}}
+    assert http.put(f"/parameters/federation-upstream/{v}/dead", json=dead).is_success
+    definition = {"federation-upstream": "dead"}
+    policy = {"pattern": "^src$", "definition": definition, "apply-to": "exchanges"}
+    assert http.put(f"/policies/{v}/dead", json=policy).is_success
+    try:
+
+        def failing() -> Any:
+            result = run_cli("federation", "list", "--vhost", federated["vhost"], "-o", "json")
+            assert result.exit_code == 0, result.output
+            assert federated["password"] not in result.output
+            found = [k for k in json.loads(result.stdout) if k["upstream"] == "dead"]
+            return found if found and found[0]["status"] == "error" else None
+
+        (link,) = wait_for(failing, "the link to the closed port to fail")
+        assert link["local"] == "src" and link["error"]
+        table = run_cli("federation", "list", "--vhost", federated["vhost"])
+        assert "error" in table.stdout and federated["password"] not in table.output
+    finally:
+        http.delete(f"/policies/{v}/dead")
+        http.delete(f"/parameters/federation-upstream/{v}/dead")
+
+
+@pytest.mark.rabbitmq
 def test_federation_unknown_vhost_is_not_found(isolated_config: Path, unique: str) -> None:
     isolated_config.write_text(RABBIT_ONLY.format(url=RABBIT_MGMT))
     result = run_cli("federation", "list", "--vhost", f"no-such-{unique}")
