@@ -163,6 +163,10 @@ def test_federation_unknown_vhost_is_not_found(isolated_config: Path, unique: st
     result = run_cli("federation", "list", "--vhost", f"no-such-{unique}")
     assert result.exit_code == 4
     assert result.stderr.startswith("error: ")
+    # the plugin is there: a vhost without upstreams is a plain empty list, no note
+    for command in ("list", "upstreams"):
+        empty = run_cli("federation", command, "--vhost", "/", "-o", "json")
+        assert empty.exit_code == 0 and "note:" not in empty.stderr, empty.output
 
 
 class _NoFederationApi(BaseHTTPRequestHandler):
