@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-AREAS = ["lag", "messages", "redrive", "tui", "cluster"]
+AREAS = ["lag", "messages", "redrive", "tui", "tui_publish", "cluster"]
 
 
 def _time(cmd: list[str], runs: int = 15) -> float:
