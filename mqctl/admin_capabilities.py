@@ -1,6 +1,6 @@
 """Capability Protocols of the admin verbs (issue 20): cluster metadata, configs, offsets
 delete, and RabbitMQ administration (policies, topology, access, nodes, shovels,
-definitions).
+federation status, definitions).
 
 Small runtime-checkable Protocols in the style of :mod:`mqctl.backend`; the services find the
 backend with ``Session.backend_for(Capability, what)``. A backend offers a capability by
@@ -26,8 +26,11 @@ from mqctl.models.rabbitmq_admin import (
     ConnectionClose,
     DefinitionsImport,
     ExchangeSpec,
+    FederationLink,
+    FederationUpstream,
     NodeInfo,
     PermissionInfo,
+    PluginListing,
     PolicyChange,
     PolicyInfo,
     PolicySpec,
@@ -161,3 +164,17 @@ class BrokerOperations(Protocol):
     async def import_definitions(
         self, doc: dict[str, Any], *, source: str, vhost: str | None, dry_run: bool
     ) -> DefinitionsImport: ...
+
+
+@runtime_checkable
+class FederationStatus(Protocol):
+    """Federation links and upstreams, read only. A broker without the federation plugin
+    gives an empty listing with ``plugin_enabled`` False, not an error."""
+
+    async def list_federation_links(
+        self, *, vhost: str | None, all_vhosts: bool
+    ) -> PluginListing[FederationLink]: ...
+
+    async def list_federation_upstreams(
+        self, *, vhost: str | None, all_vhosts: bool
+    ) -> PluginListing[FederationUpstream]: ...

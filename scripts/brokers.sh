@@ -41,7 +41,7 @@ RABBIT_PID=$RABBIT_DIR/rabbitmq.pid
 RABBIT_EPMD_PID=$RABBIT_DIR/epmd.pid
 RABBIT_LOGS=$RABBIT_DIR/log
 RABBIT_READY_TIMEOUT=${RABBIT_READY_TIMEOUT:-90}
-RABBIT_PLUGINS="rabbitmq_management rabbitmq_shovel rabbitmq_shovel_management rabbitmq_stream rabbitmq_stream_management"
+RABBIT_PLUGINS="rabbitmq_management rabbitmq_shovel rabbitmq_shovel_management rabbitmq_stream rabbitmq_stream_management rabbitmq_federation rabbitmq_federation_management"
 # shellcheck source=scripts/lib/rabbitmq.sh
 . "$ROOT/scripts/lib/rabbitmq.sh"
 
@@ -210,11 +210,15 @@ rabbit_up() {
   local pid port
   if pid=$(rabbit_pid); then
     if rabbit_api_answers; then
+      # shellcheck disable=SC2086 # a list of plugin names
+      rabbit_enable_missing_plugins $RABBIT_PLUGINS
       log "rabbitmq: already up on $HOST:$RABBIT_AMQP_PORT, management $HOST:$RABBIT_MGMT_PORT (pid $pid)"
       return 0
     fi
     log "rabbitmq: pid $pid is running but not answering yet, waiting"
     rabbit_wait_ready
+    # shellcheck disable=SC2086 # a list of plugin names
+    rabbit_enable_missing_plugins $RABBIT_PLUGINS
     log "rabbitmq: up on $HOST:$RABBIT_AMQP_PORT, management $HOST:$RABBIT_MGMT_PORT (pid $pid)"
     return 0
   fi

@@ -33,6 +33,7 @@ def test_all_admin_capabilities_are_runtime_checkable() -> None:
         "TopologyAdmin",
         "AccessAdmin",
         "BrokerOperations",
+        "FederationStatus",
     }
     for capability in _capabilities().values():
         assert capability.__dict__.get("_is_runtime_protocol")
@@ -42,7 +43,10 @@ def test_all_admin_capabilities_are_runtime_checkable() -> None:
     ("name", "expected"),
     [
         ("kafka", {"ClusterMetadataSource", "ConfigAdmin", "OffsetDeleter", "AclAdmin"}),
-        ("rabbitmq", {"PolicyAdmin", "TopologyAdmin", "AccessAdmin", "BrokerOperations"}),
+        (
+            "rabbitmq",
+            {"PolicyAdmin", "TopologyAdmin", "AccessAdmin", "BrokerOperations", "FederationStatus"},
+        ),
         ("redis-streams", set()),
     ],
 )

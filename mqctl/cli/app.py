@@ -36,6 +36,7 @@ COMMAND_MODULES = [
     "mqctl.cli.kafka_admin",
     "mqctl.cli.rabbit_admin",
     "mqctl.cli.rabbit_ops",
+    "mqctl.cli.rabbit_federation",
     "mqctl.cli.acls",
     "mqctl.cli.doctor",
     "mqctl.cli.exporter",

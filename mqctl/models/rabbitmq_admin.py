@@ -7,7 +7,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Generic, TypeVar
+
+Item = TypeVar("Item")
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +102,47 @@ class ShovelInfo:
     reason: str | None = None  # why it is terminated, when the broker says
     blocked_status: str | None = None  # running | blocked | flow (3.10+)
     forwarded: int | None = None  # messages moved since the shovel started (when reported)
+
+
+@dataclass(frozen=True, slots=True)
+class FederationLink:
+    """One federation link: a federated exchange or queue fed from one upstream."""
+
+    vhost: str
+    upstream: str  # the upstream's name (its definition: ``federation upstreams``)
+    type: str  # exchange | queue
+    local: str  # the federated exchange or queue on this broker
+    upstream_name: str | None  # the exchange or queue it reads on the upstream
+    status: str  # starting | running | error | shutdown ... as the broker says
+    error: str | None  # why it is in error (URIs without passwords)
+    node: str | None
+    uri: str | None  # the upstream URI in use, without its password
+    since: str | None  # when the status last changed (the broker's timestamp)
+
+
+@dataclass(frozen=True, slots=True)
+class FederationUpstream:
+    """A ``federation-upstream`` parameter, with RabbitMQ's defaults filled in."""
+
+    name: str
+    vhost: str
+    uri: str  # without passwords; several URIs joined with ", "
+    prefetch_count: int
+    ack_mode: str  # on-confirm | on-publish | no-ack
+    reconnect_delay: float
+    max_hops: int
+    exchange: str | None  # upstream exchange name when it differs from the local one
+    queue: str | None  # upstream queue name when it differs from the local one
+
+
+@dataclass(frozen=True, slots=True)
+class PluginListing(Generic[Item]):
+    """A listing served by a plugin: ``plugin_enabled`` False means the broker lacks
+    ``plugin``, and ``items`` is empty for that reason (not because nothing is defined)."""
+
+    items: list[Item]
+    plugin_enabled: bool = True
+    plugin: str = ""
 
 
 @dataclass(frozen=True, slots=True)

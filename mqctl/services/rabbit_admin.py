@@ -1,5 +1,5 @@
 """RabbitMQ administration: policies, vhosts, exchanges, bindings, users and permissions,
-nodes, shovels, connections and definitions.
+nodes, shovels, federation, connections and definitions.
 
 Every real change is audited here (services/admin_audit.py) and checks the context first
 (read-only refuses, protected asks); destructive ones take the view's ``confirm`` callback,
@@ -10,15 +10,24 @@ from __future__ import annotations
 
 from typing import Any, TypeVar
 
-from mqctl.admin_capabilities import AccessAdmin, BrokerOperations, PolicyAdmin, TopologyAdmin
+from mqctl.admin_capabilities import (
+    AccessAdmin,
+    BrokerOperations,
+    FederationStatus,
+    PolicyAdmin,
+    TopologyAdmin,
+)
 from mqctl.audit import Confirm, audited, target_name
 from mqctl.models.rabbitmq_admin import (
     BindingSpec,
     ConnectionClose,
     DefinitionsImport,
     ExchangeSpec,
+    FederationLink,
+    FederationUpstream,
     NodeInfo,
     PermissionInfo,
+    PluginListing,
     PolicyChange,
     PolicyInfo,
     PolicySpec,
@@ -239,6 +248,20 @@ async def list_shovels(
     return await _find(session, BrokerOperations, "listing shovels").list_shovels(
         vhost=vhost, all_vhosts=all_vhosts
     )
+
+
+async def list_federation_links(
+    session: Session, *, vhost: str | None, all_vhosts: bool
+) -> PluginListing[FederationLink]:
+    source = _find(session, FederationStatus, "listing federation links")
+    return await source.list_federation_links(vhost=vhost, all_vhosts=all_vhosts)
+
+
+async def list_federation_upstreams(
+    session: Session, *, vhost: str | None, all_vhosts: bool
+) -> PluginListing[FederationUpstream]:
+    source = _find(session, FederationStatus, "listing federation upstreams")
+    return await source.list_federation_upstreams(vhost=vhost, all_vhosts=all_vhosts)
 
 
 async def export_definitions(

@@ -41,7 +41,7 @@ rabbit_env() {
   export RABBITMQ_CONFIG_FILE=$RABBIT_DIR/rabbitmq.conf
   export RABBITMQ_ADVANCED_CONFIG_FILE=$RABBIT_DIR/advanced.config
   export RABBITMQ_CONF_ENV_FILE=$RABBIT_DIR/rabbitmq-env.conf
-  export RABBITMQ_ENABLED_PLUGINS_FILE=$RABBIT_DIR/enabled_plugins
+  export RABBITMQ_ENABLED_PLUGINS_FILE=${RABBIT_ENABLED_PLUGINS_FILE:-$RABBIT_DIR/enabled_plugins}
   export RABBITMQ_PID_FILE=$RABBIT_PID
   # Erlang distribution and epmd on loopback only.
   export ERL_EPMD_ADDRESS=$HOST
@@ -88,6 +88,31 @@ rabbit_enable_plugins() {
   if ! rabbit rabbitmq-plugins --offline enable "$@" >"$RABBIT_LOGS/plugins.log" 2>&1; then
     show_log_tail "$RABBIT_LOGS/plugins.log"
     die "$RABBIT_LABEL: enabling the plugins $* failed (see $RABBIT_LOGS/plugins.log)"
+  fi
+}
+
+# rabbit_enable_missing_plugins PLUGIN...: on a running node, enable online those of PLUGIN...
+# that the node is not running (a node started before a plugin was added to the list gets it
+# without a restart); all running: nothing changed. The node is asked rather than the file:
+# a file listing a plugin the node never applied must not count as done. The node also
+# compares the plugins file the CLI names with its own path literally, so a .run reached
+# through another symlink (a git worktree's) is refused: name the node's own path.
+rabbit_enable_missing_plugins() {
+  local plugin active node_file missing=()
+  active=$(RABBIT_TIMEOUT=30 rabbit_ctl eval 'rabbit_plugins:active().' 2>/dev/null | tr -cs 'a-z0-9_' '\n') ||
+    die "$RABBIT_LABEL: cannot ask node $RABBIT_NODE which plugins it runs"
+  for plugin in "$@"; do
+    grep -qxF "$plugin" <<<"$active" || missing+=("$plugin")
+  done
+  ((${#missing[@]})) || return 0
+  node_file=$(RABBIT_TIMEOUT=30 rabbit_ctl eval \
+    '{ok, F} = application:get_env(rabbit, enabled_plugins_file), io:format("~s~n", [F]), ok.' \
+    2>/dev/null | head -1)
+  log "$RABBIT_LABEL: enabling the plugins ${missing[*]} on the running node"
+  if ! RABBIT_ENABLED_PLUGINS_FILE=${node_file:-$RABBIT_DIR/enabled_plugins} RABBIT_TIMEOUT=120 \
+    rabbit rabbitmq-plugins -n "$RABBIT_NODE" enable "${missing[@]}" >"$RABBIT_LOGS/plugins.log" 2>&1; then
+    show_log_tail "$RABBIT_LOGS/plugins.log"
+    die "$RABBIT_LABEL: enabling the plugins ${missing[*]} failed (see $RABBIT_LOGS/plugins.log)"
   fi
 }
 

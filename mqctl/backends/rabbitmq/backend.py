@@ -5,9 +5,10 @@ One class, one section per capability Protocol it implements (:mod:`mqctl.backen
 beside it, split by concern: ``inventory`` (queues), ``topology`` (vhosts, exchanges, bindings,
 connections), ``admin`` (queue create/delete/purge), ``peek`` / ``publish`` (messages),
 ``lag``, ``dlq`` / ``dlq_redrive`` / ``shovel`` (dead letters), ``policies``,
-``topology_admin``, ``operations``, ``definitions`` (administration), ``health`` (the doctor's
-facts). Those that load a client library are imported inside the methods so that loading the
-backend registry stays cheap; the management-API-only admin modules are imported above.
+``topology_admin``, ``operations``, ``federation``, ``definitions`` (administration),
+``health`` (the doctor's facts). Those that load a client library are imported inside the
+methods so that loading the backend registry stays cheap; the management-API-only admin
+modules are imported above.
 """
 
 from __future__ import annotations
@@ -17,7 +18,14 @@ from collections.abc import AsyncIterator, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from mqctl.backend import API_VERSION
-from mqctl.backends.rabbitmq import definitions, health, operations, policies, topology_admin
+from mqctl.backends.rabbitmq import (
+    definitions,
+    federation,
+    health,
+    operations,
+    policies,
+    topology_admin,
+)
 from mqctl.backends.rabbitmq.amqp import AmqpConnections
 from mqctl.backends.rabbitmq.management import ManagementClient
 from mqctl.backends.rabbitmq.names import check_name
@@ -41,8 +49,11 @@ from mqctl.models.rabbitmq_admin import (
     ConnectionClose,
     DefinitionsImport,
     ExchangeSpec,
+    FederationLink,
+    FederationUpstream,
     NodeInfo,
     PermissionInfo,
+    PluginListing,
     PolicyChange,
     PolicyInfo,
     PolicySpec,
@@ -408,3 +419,15 @@ class RabbitMQBackend:
         return await definitions.import_definitions(
             self.api, doc, source=source, vhost=vhost, dry_run=dry_run
         )
+
+    # --- FederationStatus (mqctl.admin_capabilities) ---------------------------------------
+
+    async def list_federation_links(
+        self, *, vhost: str | None, all_vhosts: bool
+    ) -> PluginListing[FederationLink]:
+        return await federation.list_links(self.api, vhost=vhost, all_vhosts=all_vhosts)
+
+    async def list_federation_upstreams(
+        self, *, vhost: str | None, all_vhosts: bool
+    ) -> PluginListing[FederationUpstream]:
+        return await federation.list_upstreams(self.api, vhost=vhost, all_vhosts=all_vhosts)
