@@ -1,5 +1,6 @@
 """Pilot tests against the real brokers: the read-only admin views of the command palette
-(Kafka cluster, RabbitMQ policies, shovels, nodes, connections)."""
+(Kafka cluster and broker configs, RabbitMQ policies, shovels, federation links, nodes,
+connections)."""
 
 from __future__ import annotations
 
@@ -63,6 +64,16 @@ async def test_admin_views_from_the_palette(unique: str) -> None:
                 await wait_for(pilot, lambda: table(app).row_count >= 1, "a node")
                 (node,) = table(app).shown_keys[:1]
                 assert table(app).cell_text(node, "alarms") == "none"
+                await pilot.press("escape")
+
+                await open_view(app, pilot, "Kafka broker configs")
+                await wait_for(
+                    pilot, lambda: "log.retention.hours" in table(app).shown_keys, "the configs"
+                )
+                await pilot.press("escape")
+
+                await open_view(app, pilot, "RabbitMQ federation links")
+                await wait_for(pilot, lambda: "row" in table(app).status_text, "the listing")
                 await pilot.press("escape")
 
                 await open_view(app, pilot, "RabbitMQ shovels")

@@ -1,8 +1,8 @@
 """Read-only admin views behind the command palette (issue 20): the Kafka cluster (brokers,
-controller, per-topic leaders and health), RabbitMQ policies, shovels, nodes with their
-alarms, and client connections. Each reloads on every refresh tick like the other
-drill-downs; the data comes from the admin services (mqctl.services.cluster, rabbit_admin,
-amqp) through the TUI's session."""
+controller, per-topic leaders and health) and a broker's configs, RabbitMQ policies,
+shovels, federation links, nodes with their alarms, and client connections. Each reloads on
+every refresh tick like the other drill-downs; the data comes from the admin services
+(mqctl.services.cluster, rabbit_admin, amqp) through the TUI's session."""
 
 from __future__ import annotations
 
@@ -154,6 +154,50 @@ async def _connections(session: Any) -> tuple[Pairs, Rows]:
     return [("connections", str(len(found)))], rows
 
 
+async def _broker_configs(session: Any) -> tuple[Pairs, Rows]:
+    """The effective configs of the first broker (by id), non-defaults first by sort."""
+    from mqctl.services import cluster
+
+    info = await cluster.describe_cluster(session, include_internal=False, partitions=False)
+    if not info.brokers:
+        return [("brokers", "0")], {}
+    broker = min(info.brokers, key=lambda b: b.id)
+    found = await cluster.get_configs(session, "broker", str(broker.id), all_configs=True)
+    rows: Rows = {
+        e.name: [
+            cell(safe(e.name)),
+            cell("(sensitive)" if e.sensitive else safe(e.value if e.value is not None else "-")),
+            cell(safe(e.source)),
+            cell("yes" if e.is_default else "no", style="" if e.is_default else "bold"),
+            cell("yes" if e.read_only else "no"),
+        ]
+        for e in found
+    }
+    changed = sum(1 for e in found if not e.is_default)
+    return [("broker", str(broker.id)), ("configs", str(len(found))), ("set", str(changed))], rows
+
+
+async def _federation(session: Any) -> tuple[Pairs, Rows]:
+    from mqctl.services import rabbit_admin
+
+    listing = await rabbit_admin.list_federation_links(session, vhost=None, all_vhosts=True)
+    if not listing.plugin_enabled:
+        return [("federation", f"the {listing.plugin or 'federation'} plugin is not enabled")], {}
+    rows: Rows = {
+        f"{f.vhost}|{f.upstream}|{f.type}|{f.local}": [
+            cell(safe(f.vhost)),
+            cell(safe(f.upstream)),
+            cell(f.type),
+            cell(safe(f.local)),
+            cell(f.status, style="" if f.status == "running" else "red"),
+            cell(safe(f.error or "")),
+        ]
+        for f in listing.items
+    }
+    running = sum(1 for f in listing.items if f.status == "running")
+    return [("links", str(len(listing.items))), ("running", str(running))], rows
+
+
 VIEWS: dict[str, AdminView] = {
     "cluster": AdminView(
         "Kafka cluster",
@@ -168,6 +212,19 @@ VIEWS: dict[str, AdminView] = {
         ],
         "topic",
         _cluster,
+    ),
+    "configs": AdminView(
+        "Kafka broker configs",
+        "kafka",
+        [
+            Column("name", "Config"),
+            Column("value", "Value"),
+            Column("source", "Source"),
+            Column("default", "Default"),
+            Column("read_only", "Read only"),
+        ],
+        "name",
+        _broker_configs,
     ),
     "policies": AdminView(
         "RabbitMQ policies",
@@ -197,6 +254,20 @@ VIEWS: dict[str, AdminView] = {
         ],
         "name",
         _shovels,
+    ),
+    "federation": AdminView(
+        "RabbitMQ federation links",
+        "rabbitmq",
+        [
+            Column("vhost", "Vhost"),
+            Column("upstream", "Upstream"),
+            Column("type", "Type"),
+            Column("local", "Exchange / queue"),
+            Column("status", "Status"),
+            Column("error", "Error"),
+        ],
+        "upstream",
+        _federation,
     ),
     "nodes": AdminView(
         "RabbitMQ nodes and alarms",
