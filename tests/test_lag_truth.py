@@ -55,6 +55,7 @@ def test_snapshot_keeps_kafka_rows_when_rabbitmq_is_down(
     assert rows[("kafka", group)]["total_lag"] == 3
     down = rows[("rabbitmq", "orders")]
     assert down["status"] == "UNKNOWN" and down["kind"] == "backend"
+    assert down["total_lag"] is None and down["members"] is None  # not known, not 0
     assert f"127.0.0.1:{closed_port}" in down["error"]
     assert result.stderr.startswith("error: rabbitmq: ")
 

@@ -57,8 +57,14 @@ def _detail(entry: LagEntry) -> str:
     )
 
 
-def _consumers(entry: LagEntry) -> int:
+def _consumers(entry: LagEntry) -> int | str:
+    if entry.kind == "backend":  # a broker that could not be sampled: not known
+        return "-"
     return entry.queue.consumers if entry.queue is not None else entry.members
+
+
+def _total_lag(entry: LagEntry) -> int | str:
+    return "-" if entry.kind == "backend" else entry.total_lag
 
 
 def _status_style(item: Any) -> str | None:
@@ -75,7 +81,7 @@ SUMMARY_COLUMNS = [
     Column("KIND", lambda e: e.kind),
     Column("GROUP/QUEUE", lambda e: e.group, shrink=True),
     Column("STATUS", lambda e: e.status.value, style=_status_style),
-    Column("LAG", lambda e: e.total_lag, "right"),
+    Column("LAG", _total_lag, "right"),
     Column("TIME LAG", lambda e: _fmt_seconds(e.max_time_lag_seconds), "right"),
     Column("CONSUMERS", _consumers, "right"),
     Column("STATE", lambda e: e.state),

@@ -55,6 +55,8 @@ def entry_dict(entry: LagEntry) -> dict[str, Any]:
     data["partitions"] = [partition_dict(p) for p in entry.partitions]
     if entry.queue is not None:
         data["queue"] = {name: _number(getattr(entry.queue, name)) for name in _QUEUE}
+    if entry.kind == "backend":  # a broker that could not be sampled: its figures are unknown
+        data["total_lag"] = data["members"] = data["total_records_lost"] = None
     return data
 
 
