@@ -119,6 +119,39 @@ def test_time_lag_of_many_groups_on_one_partition(unique: str, isolated_config: 
         assert low - 0.01 <= row["time_lag_seconds"] <= high + 0.01, (group, row)
 
 
+def test_time_lag_after_records_deleted_inside_a_batch(unique: str, isolated_config: Path) -> None:
+    """The log start moved into the middle of a record batch (delete-records): time lag is
+    the age of the first record that still exists, not of the batch's first record."""
+    from aiokafka import TopicPartition
+    from aiokafka.admin import AIOKafkaAdminClient, RecordsToDelete
+
+    kafka_only(isolated_config)
+    topic, group = f"lag-gap-{unique}", f"lag-gap-{unique}-g"
+    now = int(time.time() * 1000)
+    batched = [now - (500 - 10 * i) * 1000 for i in range(10)]  # offsets 0-9: one batch
+
+    async def delete_below(offset: int) -> None:
+        admin = AIOKafkaAdminClient(bootstrap_servers="127.0.0.1:9092")
+        await admin.start()
+        try:
+            await admin.delete_records({TopicPartition(topic, 0): RecordsToDelete(offset)})
+        finally:
+            await admin.close()
+
+    with scratch_topic(topic, 1, group):
+        asyncio.run(_produce_one_batch(topic, batched))
+        asyncio.run(commit(group, topic, {0: 2}))
+        asyncio.run(delete_below(4))
+        before = time.time() * 1000
+        result = run_cli("lag", group, "-o", "json")
+        after = time.time() * 1000
+    assert result.exit_code == 0, result.output
+    [row] = json.loads(result.stdout)[0]["partitions"]
+    assert (row["log_start_offset"], row["lag"], row["status"]) == (4, 6, "DATA_LOSS")
+    low, high = (before - batched[4]) / 1000, (after - batched[4]) / 1000
+    assert low - 0.01 <= row["time_lag_seconds"] <= high + 0.01, row
+
+
 def test_snapshot_status_stopped_without_members(scenario: dict[str, Any]) -> None:
     result = run_cli("lag", scenario["group"], "-o", "json")
     [entry] = json.loads(result.stdout)

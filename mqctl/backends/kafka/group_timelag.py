@@ -28,6 +28,7 @@ PARTITION_BYTES = 64 * 1024
 FOLLOW_UP_LIMIT = 500
 RECORD_BATCH_HEADER = 61  # bytes of a v2 record batch header
 CONTROL_FLAG = 0x20
+COMPRESSION_MASK = 0x07
 LOG_APPEND_TIME_FLAG = 0x08
 
 Position = tuple[str, int, int]  # topic, partition, offset
@@ -56,22 +57,69 @@ def timestamps_at(data: bytes, offsets: list[int]) -> dict[int, int]:
         if not covered or attributes & CONTROL_FLAG:
             pos += size
             continue
+        exact: dict[int, int] | None
         if attributes & LOG_APPEND_TIME_FLAG:
             exact = dict.fromkeys(covered, int(max_ts))
-        elif pos + size <= len(data):
-            exact = _exact_timestamps(data[pos : pos + size], covered)
+        elif pos + size > len(data):
+            exact = None  # the batch was cut at the size limit: its header is all we have
+        elif not attributes & COMPRESSION_MASK:
+            exact = _plain_timestamps(data, pos, pos + size, base_offset, base_ts, covered)
         else:
-            exact = {}  # the batch was cut at the size limit: its header is all we have
-        for offset in covered:
-            found[offset] = exact.get(offset, int(base_ts))
-        pending = pending[len(covered) :]
+            exact = _exact_timestamps(data[pos : pos + size], covered)
+        if exact is None:
+            found.update(dict.fromkeys(covered, int(base_ts)))
+            pending = pending[len(covered) :]
+        else:
+            # Offsets past the batch's last record (removed by compaction) are answered by
+            # the next batch.
+            found.update(exact)
+            pending = [o for o in pending if o not in exact]
         pos += size
     return found
 
 
-def _exact_timestamps(batch: bytes, offsets: list[int]) -> dict[int, int]:
+def _varint(data: bytes, pos: int) -> tuple[int, int]:
+    """A zigzag varint (record fields) at ``pos``: (value, position after it)."""
+    raw = shift = 0
+    while True:
+        b = data[pos]
+        pos += 1
+        raw |= (b & 0x7F) << shift
+        if not b & 0x80:
+            return (raw >> 1) ^ -(raw & 1), pos
+        shift += 7
+
+
+def _plain_timestamps(
+    data: bytes, pos: int, end: int, base_offset: int, base_ts: int, offsets: list[int]
+) -> dict[int, int] | None:
+    """:func:`_exact_timestamps` for an uncompressed batch at ``data[pos:end]``, read in
+    place: each record starts with its length, attributes, timestamp delta and offset delta,
+    so only the records up to the last wanted offset are looked at (usually the first).
+    None if the records do not parse (then the header's timestamp is used)."""
+    found: dict[int, int] = {}
+    wanted = 0
+    pos += RECORD_BATCH_HEADER
+    try:
+        while pos < end and wanted < len(offsets):
+            length, body = _varint(data, pos)
+            ts_delta, pos = _varint(data, body + 1)  # after the record's attributes byte
+            offset_delta, pos = _varint(data, pos)
+            offset = base_offset + offset_delta
+            while wanted < len(offsets) and offsets[wanted] <= offset:
+                found[offsets[wanted]] = base_ts + ts_delta
+                wanted += 1
+            pos = body + length
+        if pos > end:
+            return None
+    except IndexError:
+        return None
+    return found
+
+
+def _exact_timestamps(batch: bytes, offsets: list[int]) -> dict[int, int] | None:
     """For each of ``offsets`` (ascending) the timestamp of the first record at or after it
-    in one record batch; empty if the batch cannot be decoded."""
+    in one (compressed) record batch; None if the batch cannot be decoded."""
     from aiokafka.record.memory_records import MemoryRecords
 
     found: dict[int, int] = {}
@@ -79,7 +127,7 @@ def _exact_timestamps(batch: bytes, offsets: list[int]) -> dict[int, int]:
         records = MemoryRecords(batch)
         decoded = records.next_batch()
         if decoded is None:
-            return found
+            return None
         pending = iter(offsets)
         wanted = next(pending, None)
         for record in decoded:
@@ -89,7 +137,7 @@ def _exact_timestamps(batch: bytes, offsets: list[int]) -> dict[int, int]:
             if wanted is None:
                 break
     except Exception:  # corrupt or unsupported compression: fall back to the batch header
-        return {}
+        return None
     return found
 
 
@@ -111,8 +159,9 @@ async def record_timestamps(
     conn: KafkaConnection, metadata: Any, positions: Iterable[Position]
 ) -> dict[Position, int | None]:
     """Timestamp of the record at each (topic, partition, offset); None if none was found."""
-    from aiokafka.protocol.fetch import FetchRequest
     from aiokafka.structs import TopicPartition
+
+    from mqctl.backends.kafka.offsets_wire import TimeLagFetchRequest
 
     client = await conn.client()
     pending: dict[tuple[str, int], list[int]] = defaultdict(list)
@@ -136,7 +185,7 @@ async def record_timestamps(
         for topic, partition in tps:
             topics[topic].append((partition, pending[(topic, partition)][0], PARTITION_BYTES))
         total = PARTITION_BYTES * len(tps) + (1 << 20)
-        request = FetchRequest(0, 1, total, 0, list(topics.items()))
+        request = TimeLagFetchRequest(0, 1, total, 0, list(topics.items()))
         response = await conn.call(client.send(node, request), "Fetch request")
         empty, seen = [], set()
         for topic, parts in response.topics:
