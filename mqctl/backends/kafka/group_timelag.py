@@ -196,11 +196,15 @@ async def record_timestamps(
                 if tp not in pending or error_code:
                     pending.pop(tp, None)
                 elif not data:
-                    empty.append(tp)
+                    if pending[tp][0] < part[2]:  # below the high watermark: did not fit
+                        empty.append(tp)
+                    else:  # nothing at or after the offset yet (a caught-up position)
+                        del pending[tp]
                 else:
                     answered = timestamps_at(bytes(data), pending[tp])
                     stamps.update(((topic, partition, o), ts) for o, ts in answered.items())
-                    left = [o for o in pending[tp] if o not in answered]
+                    # offsets at or past the high watermark have no record yet: not asked on
+                    left = [o for o in pending[tp] if o not in answered and o < part[2]]
                     if left and pending[tp][0] in answered:  # progress: ask on from there
                         pending[tp] = left
                     else:  # all answered, or none of what it was asked for: give up the rest

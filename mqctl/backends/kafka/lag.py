@@ -129,15 +129,8 @@ async def _snapshot(
             tps.update(info.owners())
         rows[group] = {tp for tp in tps if tp[0] in known and (topic is None or tp[0] == topic)}
     all_tps = sorted(set().union(*rows.values())) if rows else []
-    start, end = await watermarks(conn, metadata, all_tps) if all_tps else ({}, {})
-    positions = {
-        (t, p, max(off, start[(t, p)]))
-        for g in names
-        for (t, p), off in committed.get(g, {}).items()
-        if (t, p) in end and off < end[(t, p)]
-    }
-    timestamps = (
-        await record_timestamps(conn, metadata, positions) if time_lag and positions else {}
+    start, end, timestamps = await _offsets_and_timestamps(
+        conn, metadata, names, committed, all_tps, time_lag
     )
     now_ms = time.time() * 1000
     if topic is not None and groups is None:
@@ -156,6 +149,51 @@ async def _snapshot(
         )
         for group in names
     ]
+
+
+async def _offsets_and_timestamps(
+    conn: KafkaConnection,
+    metadata: Any,
+    names: list[str],
+    committed: dict[str, dict[tuple[str, int], int]],
+    tps: list[tuple[str, int]],
+    time_lag: bool,
+) -> tuple[
+    dict[tuple[str, int], int], dict[tuple[str, int], int], dict[tuple[str, int, int], int | None]
+]:
+    """Log start and end offsets of ``tps`` and the record timestamps time lag needs.
+
+    The time-lag fetches (the longest phase at scale) do not wait for the end offsets: they
+    start at the committed offsets, concurrently with ListOffsets. A committed offset at the
+    end costs an empty answer; one below the log start (records deleted before the group read
+    them) is asked again from the log start once it is known, as is any position still
+    without a timestamp."""
+    wanted = set(tps)
+    guesses = {
+        (t, p, off)
+        for g in names
+        for (t, p), off in committed.get(g, {}).items()
+        if (t, p) in wanted and off >= 0
+    }
+    if not tps:
+        return {}, {}, {}
+    if time_lag and guesses:
+        (start, end), timestamps = await asyncio.gather(
+            watermarks(conn, metadata, tps), record_timestamps(conn, metadata, guesses)
+        )
+    else:
+        (start, end), timestamps = await watermarks(conn, metadata, tps), {}
+    if time_lag:
+        positions = {
+            (t, p, max(off, start[(t, p)]))
+            for g in names
+            for (t, p), off in committed.get(g, {}).items()
+            if (t, p) in end and off < end[(t, p)]
+        }
+        late = {pos for pos in positions if timestamps.get(pos) is None}
+        if late:
+            timestamps.update(await record_timestamps(conn, metadata, late))
+    return start, end, timestamps
 
 
 def out_of_range(committed: int | None, end: int) -> str | None:
