@@ -162,6 +162,7 @@ async def record_timestamps(
     from aiokafka.structs import TopicPartition
 
     from mqctl.backends.kafka.offsets_wire import TimeLagFetchRequest
+    from mqctl.backends.kafka.topics import forget_metadata
 
     client = await conn.client()
     pending: dict[tuple[str, int], list[int]] = defaultdict(list)
@@ -194,6 +195,8 @@ async def record_timestamps(
                 tp = (topic, partition)
                 seen.add(tp)
                 if tp not in pending or error_code:
+                    if error_code:  # e.g. the leader moved: the next snapshot asks anew
+                        forget_metadata(conn)
                     pending.pop(tp, None)
                 elif not data:
                     if pending[tp][0] < part[2]:  # below the high watermark: did not fit

@@ -12,18 +12,27 @@ import asyncio
 import contextlib
 import gc
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from mqctl.backends.kafka import groups as kgroups
 from mqctl.backends.kafka.aiokafka_internals import partitions_metadata
 from mqctl.backends.kafka.connection import KafkaConnection
 from mqctl.backends.kafka.group_timelag import record_timestamps
-from mqctl.backends.kafka.topics import cluster_metadata, watermarks
-from mqctl.errors import BrokerTimeout, NotFoundError
+from mqctl.backends.kafka.topics import (
+    cluster_metadata,
+    forget_metadata,
+    metadata_is_recent,
+    watermarks,
+)
+from mqctl.errors import BrokerTimeout, MqctlError, NotFoundError
 from mqctl.lag.status import partition_snapshot_status
 from mqctl.models.lag import LagEntry, LagStatus, PartitionLag, worst
 
+# Repeated snapshots (the exporter, --watch, the TUI) reuse the connection's metadata this
+# long; an error, or a committed partition it does not know (a new topic or partitions),
+# fetches it again.
+METADATA_MAX_AGE = 30.0  # seconds
 MISSING_RETRIES = 6
 MISSING_RETRY_DELAY = 0.5  # seconds
 OFFSETS_TOPIC = "__consumer_offsets"
@@ -76,18 +85,30 @@ async def snapshot(
     time_lag: bool = True,
 ) -> list[LagEntry]:
     with _collections_paused():
-        return await _snapshot(conn, groups, topic, time_lag=time_lag)
+        kept = metadata_is_recent(conn, METADATA_MAX_AGE)
+        try:
+            return await _snapshot(conn, groups, topic, time_lag, METADATA_MAX_AGE)
+        except NotFoundError:
+            if not kept:
+                raise
+            # the kept metadata may name a topic that is gone: judge with a fresh one
+            forget_metadata(conn)
+            return await _snapshot(conn, groups, topic, time_lag, 0.0)
+        except MqctlError:
+            forget_metadata(conn)
+            raise
 
 
 async def _snapshot(
     conn: KafkaConnection,
     groups: list[str] | None,
     topic: str | None,
-    *,
     time_lag: bool,
+    metadata_age: float,
 ) -> list[LagEntry]:
+    kept = metadata_age > 0 and metadata_is_recent(conn, metadata_age)
     (names, types), metadata = await asyncio.gather(
-        resolve_groups(conn, groups), cluster_metadata(conn)
+        resolve_groups(conn, groups), cluster_metadata(conn, max_age=metadata_age)
     )
     if not names:
         return []
@@ -117,6 +138,11 @@ async def _snapshot(
                 hint="try again in a few seconds",
             )
         await asyncio.sleep(MISSING_RETRY_DELAY)
+        metadata = await cluster_metadata(conn)
+    if kept and (
+        _unknown_partition(metadata, committed, infos)
+        or (topic is not None and topic not in metadata.topics())
+    ):
         metadata = await cluster_metadata(conn)
     if topic is not None and topic not in metadata.topics():
         raise NotFoundError(f"topic {topic!r} not found on Kafka at {conn.settings.address}")
@@ -149,6 +175,26 @@ async def _snapshot(
         )
         for group in names
     ]
+
+
+def _unknown_partition(
+    metadata: Any,
+    committed: dict[str, dict[tuple[str, int], int]],
+    infos: dict[str, kgroups.GroupInfo],
+) -> bool:
+    """Whether a group has committed or been assigned a partition ``metadata`` does not
+    know: it is older than a new topic or a partition count increase."""
+    partitions: dict[str, set[int]] = {}
+
+    def known(topic: str, partition: int) -> bool:
+        ids = partitions.get(topic)
+        if ids is None:
+            ids = partitions[topic] = set(metadata.partitions_for_topic(topic) or ())
+        return partition in ids
+
+    used: list[Iterable[tuple[str, int]]] = [*committed.values()]
+    used += [info.owners() for info in infos.values()]
+    return any(not known(t, p) for tps in used for t, p in tps)
 
 
 async def _offsets_and_timestamps(

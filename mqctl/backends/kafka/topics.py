@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import re
+import time
+import weakref
 from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
@@ -34,14 +36,39 @@ TOPIC_RESOURCE = 2
 UNKNOWN_TOPIC = 3
 
 
-async def cluster_metadata(conn: KafkaConnection) -> Any:
+# The latest metadata answer of each connection and when it came (monotonic seconds).
+_LATEST_METADATA: weakref.WeakKeyDictionary[KafkaConnection, tuple[float, Any]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+async def cluster_metadata(conn: KafkaConnection, *, max_age: float = 0.0) -> Any:
+    """The cluster's metadata; with ``max_age`` the connection's latest answer if it is not
+    older (the lag exporter samples a 10,000-partition cluster every few seconds: its
+    metadata is ~60 ms of the brokers' and the client's time per sample)."""
+    latest = _LATEST_METADATA.get(conn) if max_age > 0 else None
+    if latest is not None and time.monotonic() - latest[0] <= max_age:
+        return latest[1]
+
     async def fetch() -> Any:
         client = await conn.client()
-        return await conn.call(client.fetch_all_metadata(), "metadata request")
+        metadata = await conn.call(client.fetch_all_metadata(), "metadata request")
+        _LATEST_METADATA[conn] = (time.monotonic(), metadata)
+        return metadata
 
     # status, topics and lag of one TUI refresh ask at once; with 1,000 topics decoding an
     # answer costs ~30 ms of CPU, so they share one request
     return await conn.shared.join("metadata", fetch)
+
+
+def metadata_is_recent(conn: KafkaConnection, max_age: float) -> bool:
+    latest = _LATEST_METADATA.get(conn)
+    return latest is not None and time.monotonic() - latest[0] <= max_age
+
+
+def forget_metadata(conn: KafkaConnection) -> None:
+    """Drop the kept answer: an error said it may be stale (a leader moved, a topic went)."""
+    _LATEST_METADATA.pop(conn, None)
 
 
 LEGAL_TOPIC_NAME = re.compile(r"[a-zA-Z0-9._-]{1,249}")
