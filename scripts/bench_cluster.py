@@ -11,6 +11,11 @@ time and peak RSS, best of RUNS) and the Kafka peer tool (`kafka-consumer-groups
 The replication factor defaults to 1 (BENCH_CLUSTER_RF=3 for fully replicated topics: three
 times the replicas on the same small loopback brokers).
 
+It also runs the Prometheus exporter (`mqctl exporter`) on the same set: the time from its
+start to the first complete scrape, then the median of SCRAPES scrapes one sample period
+apart (each after a new sample, so each includes writing the series), gzip accepted as
+Prometheus does, and the exporter's peak RSS.
+
 `run(report)` appends markdown lines; run standalone with
 `.venv/bin/python scripts/bench_cluster.py`. Not run by the tests.
 """
@@ -21,10 +26,14 @@ import asyncio
 import os
 import platform
 import shutil
+import signal
+import socket
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 import uuid
 from pathlib import Path
 
@@ -38,6 +47,8 @@ RECORDS = 2
 GROUPS = 3
 RUNS = 3
 RF = int(os.environ.get("BENCH_CLUSTER_RF", "1"))
+SCRAPES = 5
+SAMPLE_EVERY = 2.0  # seconds between the exporter's samples
 KAFKA_LIBS = ROOT / ".cache" / "kafka-4.1.1" / "libs"
 PEER_CLASS = "org.apache.kafka.tools.consumer.group.ConsumerGroupCommand"
 
@@ -141,6 +152,63 @@ def _measure(cmd: list[str], env: dict[str, str], runs: int) -> tuple[float, flo
     return best
 
 
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _scrape(url: str) -> tuple[float, bytes]:
+    request = urllib.request.Request(url, headers={"Accept-Encoding": "gzip"})
+    start = time.perf_counter()
+    with urllib.request.urlopen(request, timeout=60) as answer:
+        body: bytes = answer.read()
+    return time.perf_counter() - start, body
+
+
+def _exporter(env: dict[str, str], group: str) -> tuple[float, float, float, float]:
+    """(seconds from start to the first scrape holding ``group``'s series, median scrape
+    seconds afterwards, peak RSS MB, body MB uncompressed)."""
+    import gzip
+
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}/metrics"
+    cmd = [
+        str(ROOT / ".venv" / "bin" / "mqctl"), "exporter", "--listen", f"127.0.0.1:{port}",
+        "--every", str(SAMPLE_EVERY),
+    ]  # fmt: skip
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    try:
+        deadline = start + 300
+        body = b""
+        while group.encode() not in body:
+            if time.perf_counter() > deadline or proc.poll() is not None:
+                raise RuntimeError("mqctl exporter did not serve the bench groups")
+            try:
+                body = gzip.decompress(_scrape(url)[1])
+            except OSError:  # not listening yet
+                time.sleep(0.05)
+        first = time.perf_counter() - start
+        warm = []
+        for _ in range(SCRAPES):
+            time.sleep(SAMPLE_EVERY)
+            seconds, raw = _scrape(url)
+            warm.append(seconds)
+        size_mb = len(gzip.decompress(raw)) / 1e6
+        status = Path(f"/proc/{proc.pid}/status").read_text()
+        peak_kb = next(x for x in status.splitlines() if x.startswith("VmHWM")).split()[1]
+        rss_mb = int(peak_kb) / 1024
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    return first, statistics.median(warm), rss_mb, size_mb
+
+
 def run(report: list[str]) -> None:
     import logging
 
@@ -174,6 +242,7 @@ def run(report: list[str]) -> None:
             "--bootstrap-server", BOOTSTRAP, "--describe", "--all-groups",
         ]  # fmt: skip
         peer_s, peer_mb = _measure(peer_cmd, env, 2)
+        first_s, scrape_s, exporter_mb, body_mb = _exporter(env, groups[-1])
         partitions = TOPICS * PARTITIONS_PER_TOPIC
         report.append("## Scale: `mqctl lag` over 10,000 partitions (3-broker cluster)")
         report.append("")
@@ -194,6 +263,19 @@ def run(report: list[str]) -> None:
         )
         report.append(
             f"| `kafka-consumer-groups --describe --all-groups` | {peer_s:.2f} | {peer_mb:.0f} |"
+        )
+        report.append(
+            f"| `mqctl exporter`: start to first complete scrape | {first_s:.2f} | "
+            f"{exporter_mb:.0f} |"
+        )
+        report.append(
+            f"| `mqctl exporter`: scrape, median of {SCRAPES} (after a new sample each) | "
+            f"{scrape_s:.2f} | |"
+        )
+        report.append("")
+        report.append(
+            f"The exporter samples every {SAMPLE_EVERY:g} s on one warm connection; a scrape "
+            f"({body_mb:.0f} MB of series, gzipped) serves the latest sample."
         )
         report.append("")
         per_k = mqctl_s / (partitions * GROUPS / 1000)

@@ -156,13 +156,18 @@ class LagCollector:
             self.last_error = message
             self._version += 1
 
-    def exposition(self) -> list[TextFamily]:
-        """Every family of the latest sample, rendered once per sample."""
+    def keyed_exposition(self) -> tuple[Any, list[TextFamily]]:
+        """Every family of the latest sample, rendered once per sample, with a key that
+        changes whenever they do."""
         with self._lock:
             key = (self._version, self.cluster, tuple(self.backends))
             if self._rendered is None or self._rendered[0] != key:
+                self._rendered = None  # the old text's memory before the new one's
                 self._rendered = (key, self._render(self._entries, self.last_error))
-            return self._rendered[1]
+            return self._rendered
+
+    def exposition(self) -> list[TextFamily]:
+        return self.keyed_exposition()[1]
 
     def collect(self) -> Iterator[Any]:
         """The same families as prometheus-client objects, for a prometheus-client registry
@@ -238,17 +243,20 @@ class LagCollector:
             backend_up.append(
                 f'{{cluster_name="{c}",backend="{_label(name)}"}} {float(answered)}\n'
             )
-        return [
-            (name, doc, "gauge", "".join(f"{name}{line}" for line in lines))
-            for (name, doc, _labels_of), lines in zip(FAMILIES, out, strict=True)
-        ]
+        families = []
+        for (name, doc, _labels_of), lines in zip(FAMILIES, out, strict=True):
+            families.append((name, doc, "gauge", "".join(f"{name}{line}" for line in lines)))
+            lines.clear()  # the joined text replaces them: half the peak memory at scale
+        return families
 
 
-def _families_of(collector: Any) -> list[TextFamily]:
-    """A collector's families as text: its own :meth:`exposition` when it has one, else its
-    prometheus-client families through prometheus-client's writer (small collectors)."""
-    if hasattr(collector, "exposition"):
-        return list(collector.exposition())
+def _families_of(collector: Any) -> tuple[Any, list[TextFamily]]:
+    """A collector's families as text and what identifies them: its own
+    ``keyed_exposition`` when it has one, else its prometheus-client families through
+    prometheus-client's writer (small collectors; the text is the key)."""
+    if hasattr(collector, "keyed_exposition"):
+        key, families = collector.keyed_exposition()
+        return (id(collector), key), families
     from prometheus_client.exposition import generate_latest
 
     families = []
@@ -262,15 +270,16 @@ def _families_of(collector: Any) -> list[TextFamily]:
         help_line, type_line, samples = text.split("\n", 2)
         name, _, doc = help_line.removeprefix("# HELP ").partition(" ")
         families.append((name, doc, type_line.rpartition(" ")[2], samples))
-    return families
+    return tuple(families), families
 
 
-def render(collectors: list[Any]) -> str:
-    """The text format of several collectors, one HELP/TYPE per family name (as the format
-    requires; the samples of every collector under it). Help texts are pre-escaped."""
+def render(parts: list[list[TextFamily]]) -> str:
+    """The text format of several collectors' families, one HELP/TYPE per family name (as
+    the format requires; the samples of every collector under it). Help texts are
+    pre-escaped."""
     merged: dict[str, tuple[str, str, list[str]]] = {}
-    for collector in collectors:
-        for name, doc, kind, lines in _families_of(collector):
+    for families in parts:
+        for name, doc, kind, lines in families:
             known = merged.get(name)
             if known is None:
                 merged[name] = (doc, kind, [lines])
@@ -292,7 +301,7 @@ class MetricsServer:
         self.host, self.port = parse_listen(address)
         self._server: Any = None
         self._body_lock = threading.Lock()
-        self._body: tuple[str, bytes, bytes | None] | None = None
+        self._body: tuple[Any, bytes, bytes | None] | None = None
 
     def _collector(self) -> Any:
         raise NotImplementedError
@@ -300,16 +309,20 @@ class MetricsServer:
     def body(self, gzipped: bool = False) -> bytes:
         """The exposition of the latest samples (the same bytes until something changed)."""
         root = self._collector()
-        collectors = list(getattr(root, "collectors", [root]))
-        text = render(collectors)
+        parts = [_families_of(c) for c in getattr(root, "collectors", [root])]
+        key = tuple(k for k, _families in parts)
         with self._body_lock:
-            if self._body is None or self._body[0] != text:
-                self._body = (text, text.encode("utf-8"), None)
+            if self._body is None or self._body[0] != key:
+                self._body = None  # the old body's memory before the new one's
+                text = render([families for _key, families in parts])
+                self._body = (key, text.encode("utf-8"), None)
             if not gzipped:
                 return self._body[1]
-            if self._body[2] is None:
-                self._body = (text, self._body[1], gzip.compress(self._body[1], GZIP_LEVEL))
-            return self._body[2]  # type: ignore[return-value]
+            zipped = self._body[2]
+            if zipped is None:
+                zipped = gzip.compress(self._body[1], GZIP_LEVEL)
+                self._body = (key, self._body[1], zipped)
+            return zipped
 
     def start(self) -> None:
         from http.server import ThreadingHTTPServer
