@@ -159,6 +159,12 @@ async def _snapshot(
         conn, metadata, names, committed, all_tps, time_lag
     )
     now_ms = time.time() * 1000
+    # seconds since each first unconsumed record, once per position (groups share them)
+    ages = {
+        position: max(0.0, round((now_ms - ts) / 1000, 3))
+        for position, ts in timestamps.items()
+        if ts is not None
+    }
     if topic is not None and groups is None:
         # `lag --topic T`: only the groups that read T (a committed offset or an assignment)
         names = [g for g in names if rows[g]]
@@ -170,8 +176,7 @@ async def _snapshot(
             rows[group],
             start,
             end,
-            timestamps,
-            now_ms,
+            ages,
         )
         for group in names
     ]
@@ -265,14 +270,15 @@ def _entry(
     tps: set[tuple[str, int]],
     start: dict[tuple[str, int], int],
     end: dict[tuple[str, int], int],
-    timestamps: dict[tuple[str, int, int], int | None],
-    now_ms: float,
+    ages: dict[tuple[str, int, int], float],
 ) -> LagEntry:
     owners = info.owners() if info else {}
     members = len(info.members) if info else 0
     partitions = []
     total_lag = total_lost = 0
     max_time_lag: float | None = None
+    no_commit_status = partition_snapshot_status(0, members)
+    backlog_status = partition_snapshot_status(1, members)  # the same for any lag > 0
     # The hot loop of a large snapshot (one pass per group-partition): the common case, a
     # commit inside the log, is decided without the helpers the rare cases need.
     for key in sorted(tps):
@@ -285,18 +291,25 @@ def _entry(
         if offset is None:
             # No commit yet: unknown progress, shown as lag 0 like kafka-consumer-groups' "-".
             lag, raw_lag = 0, None
-            status = partition_snapshot_status(0, members)
+            status = no_commit_status
+        elif log_start <= offset <= log_end:
+            lag = raw_lag = log_end - offset
+            if lag > 0:
+                status = backlog_status
+                time_lag = ages.get((topic, partition, offset))
+                if time_lag is not None and (max_time_lag is None or time_lag > max_time_lag):
+                    max_time_lag = time_lag
+            else:
+                status = LagStatus.OK
         else:
             raw_lag = log_end - offset if offset < log_end else 0
             # Lag counts the records that still exist: the lost ones can never be consumed.
             position = offset if offset >= log_start else log_start
             lag = log_end - position if position < log_end else 0
             if lag > 0:
-                ts = timestamps.get((topic, partition, position))
-                if ts is not None:
-                    time_lag = max(0.0, round((now_ms - ts) / 1000, 3))
-                    if max_time_lag is None or time_lag > max_time_lag:
-                        max_time_lag = time_lag
+                time_lag = ages.get((topic, partition, position))
+                if time_lag is not None and (max_time_lag is None or time_lag > max_time_lag):
+                    max_time_lag = time_lag
             lost = records_lost(offset, log_start)
             error = out_of_range(offset, log_end)
             if error:
