@@ -45,7 +45,9 @@ _LIST_OFFSETS_PARTITION = struct.Struct(">iq")  # partition, timestamp
 _LIST_OFFSETS_ANSWER = struct.Struct(">ihqq")  # partition, error, timestamp, offset
 _FETCH_HEAD = struct.Struct(">iiiibii")  # replica, wait, min, max, isolation, session, epoch
 _FETCH_PARTITION = struct.Struct(">iiqqi")  # partition, leader epoch, offset, log start, max
-_FETCH_ANSWER = struct.Struct(">ihqqq")  # partition, error, high watermark, LSO, log start
+# partition, error, high watermark, last stable offset, log start, aborted transactions count
+_FETCH_COMMON = struct.Struct(">ihqqqi")
+_FETCH_TAIL = struct.Struct(">ii")  # preferred read replica, record data length
 _ABORTED = struct.Struct(">qq")
 
 
@@ -85,10 +87,6 @@ class _Reader:
     def string(self) -> str | None:
         (length,) = self.unpack(_I16)
         return None if length < 0 else self.take(length).decode("utf-8")
-
-    def bytes_or_none(self) -> bytes | None:
-        length = self.count()
-        return None if length < 0 else self.take(length)
 
 
 def _decoding(what: str, fn: Any, data: BytesIO | bytes) -> Any:
@@ -182,16 +180,21 @@ def decode_fetch_v11(data: BytesIO | bytes) -> tuple[int, int, int, list[Any] | 
                 topics.append((name, None))
                 continue
             parts = []
+            buf, size, common, tail = r.buf, len(r.buf), _FETCH_COMMON.unpack_from, _FETCH_TAIL
             for _ in range(n):
-                partition, err, high, stable, start = r.unpack(_FETCH_ANSWER)
-                aborted_count = r.count()
+                pos = r.pos
+                if pos + _FETCH_COMMON.size > size:
+                    raise ValueError("Buffer underrun")
+                partition, err, high, stable, start, aborted_count = common(buf, pos)
+                r.pos = pos + _FETCH_COMMON.size
+                # no aborted transactions (null or empty) is the usual answer
                 aborted = (
                     None
                     if aborted_count < 0
                     else [r.unpack(_ABORTED) for _ in range(aborted_count)]
                 )
-                (replica,) = r.unpack(_I32)
-                records = r.bytes_or_none()
+                replica, length = r.unpack(tail)
+                records = None if length < 0 else r.take(length)
                 parts.append((partition, err, high, stable, start, aborted, replica, records))
             topics.append((name, parts))
         return throttle, error, session, topics
