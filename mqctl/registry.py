@@ -135,7 +135,10 @@ def backend_class(name: str) -> Any | None:
     if target is None:
         return backends().objects.get(name)
     module, _, attribute = target.partition(":")
-    return getattr(import_module(module), attribute)
+    try:
+        return getattr(import_module(module), attribute)
+    except Exception:  # a broken install: the scan reports it like any plugin that fails
+        return backends().objects.get(name)
 
 
 @functools.cache

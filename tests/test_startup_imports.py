@@ -167,3 +167,41 @@ def test_unknown_and_partial_names_still_see_every_command(name: str) -> None:
     result = run_cli(f"{name}x")
     assert result.exit_code == 2
     assert f"no such command '{name}x'" in result.stderr
+
+
+def test_builtin_backends_are_found_without_the_entry_point_scan() -> None:
+    from mqctl import registry
+
+    registry.backends.cache_clear()
+    try:
+        assert registry.backend_class("kafka").__name__ == "KafkaBackend"
+        assert registry.backend_class("rabbitmq").__name__ == "RabbitMQBackend"
+        assert registry.is_backend_name("kafka")
+        assert registry.backends.cache_info().currsize == 0  # no scan so far
+        assert registry.backend_class("redis-streams") is not None  # a plugin: the scan
+        assert registry.backends.cache_info().currsize == 1
+        assert registry.backend_class("no-such-backend") is None
+    finally:
+        registry.backends.cache_clear()
+
+
+def test_a_plugin_reusing_a_builtin_name_is_the_duplicate_wherever_it_is_installed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The fast path always takes the built-in `kafka`: so does the scan, even when another
+    distribution's `kafka` entry point comes first on sys.path."""
+    from mqctl import registry
+
+    fixtures = str(Path(__file__).parent / "fixtures" / "plugins")
+    monkeypatch.setattr(sys, "path", [fixtures, *sys.path])
+    registry.backends.cache_clear()
+    try:
+        loaded = registry.backends()
+        assert loaded.objects["kafka"] is registry.backend_class("kafka")
+        kafkas = [(i.distribution, i.loaded, i.error) for i in loaded.infos if i.name == "kafka"]
+        assert kafkas == [("mqctl", True, None), ("mqctl-fixture-plugins", False, "duplicate name")]
+    finally:
+        monkeypatch.undo()
+        registry.backends.cache_clear()
+        for name in ("mqctl_fixture_broken", "mqctl_fixture_example"):
+            sys.modules.pop(name, None)
