@@ -73,3 +73,14 @@ def test_a_short_write_is_continued_so_a_closed_pipe_is_an_error() -> None:
     out = io.TextIOWrapper(ClosingPipe(), encoding="utf-8")
     with pytest.raises(BrokenPipeError):
         write_json(_entries(), out)
+
+
+def test_partition_dict_writes_null_for_nan_and_infinities_only() -> None:
+    from mqctl.lag.serialize import _number
+
+    for value in (None, 0, 0.0, 1.5, -2.25, 10**20, 1e308, float("nan"), float("inf"), -1e999):
+        row = PartitionLag("t", 0, 1, 0, 2, 1, value, None, estimated_time_lag_seconds=value)
+        fast = partition_dict(row)
+        assert fast["time_lag_seconds"] == _number(value) or fast["time_lag_seconds"] is None
+        assert (fast["time_lag_seconds"] is None) == (_number(value) is None)
+        assert fast["estimated_time_lag_seconds"] == fast["time_lag_seconds"]

@@ -29,6 +29,7 @@ def partition_dict(p: PartitionLag) -> dict[str, Any]:
     # Spelled out (one per partition, tens of thousands per snapshot: profiled, the generic
     # getattr walk was the largest cost of rendering); tests/test_lag_serialize.py checks it
     # still names every field of PartitionLag in order.
+    time_lag, estimated = p.time_lag_seconds, p.estimated_time_lag_seconds
     return {
         "topic": p.topic,
         "partition": p.partition,
@@ -36,10 +37,13 @@ def partition_dict(p: PartitionLag) -> dict[str, Any]:
         "log_start_offset": p.log_start_offset,
         "end_offset": p.end_offset,
         "lag": p.lag,
-        "time_lag_seconds": _number(p.time_lag_seconds),
+        # _number inline (two calls per row): x - x == 0 is false for NaN and infinities only
+        "time_lag_seconds": time_lag if time_lag is None or time_lag - time_lag == 0 else None,
         "owner": p.owner,
         "status": p.status.value,
-        "estimated_time_lag_seconds": _number(p.estimated_time_lag_seconds),
+        "estimated_time_lag_seconds": (
+            estimated if estimated is None or estimated - estimated == 0 else None
+        ),
         "error": p.error,
         "records_lost": p.records_lost,
         "raw_lag": p.raw_lag,
