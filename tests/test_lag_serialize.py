@@ -45,15 +45,15 @@ def test_the_bytes_path_writes_what_the_text_path_writes() -> None:
     plain = _entries()
     wide = _entries()
     wide[0].group = "gr\u00fcppe\x7f\u202e"
-    for entries in (plain, wide):
+    for entries, encoding in ((plain, "utf-8"), (wide, "utf-8"), (plain, "utf-16")):
         raw = io.BytesIO()
-        out = io.TextIOWrapper(raw, encoding="utf-8", write_through=True)
+        out = io.TextIOWrapper(raw, encoding=encoding, write_through=True)
         out.write("before\n")
         write_json(entries, out)
         out.flush()
         text = io.StringIO()
         generic_write([entry_dict(e) for e in entries], text)
-        assert raw.getvalue().decode("utf-8") == "before\n" + text.getvalue()
+        assert raw.getvalue().decode(encoding) == "before\n" + text.getvalue()
 
 
 def test_a_short_write_is_continued_so_a_closed_pipe_is_an_error() -> None:

@@ -77,10 +77,14 @@ def _write_ascii_bytes(data: list[dict[str, Any]], out: IO[str]) -> bool:
     as :func:`output.write_json`, without decoding and re-encoding a document of several
     megabytes (~5 ms of a `lag --all-groups`, docs/benchmarks.md "Start-up"). False when
     the stream has no bytes underneath (tests) or the document needs the general path."""
+    import codecs
     import os
 
     buffer = getattr(out, "buffer", None)
     if buffer is None or os.linesep != "\n":  # a text stream that translates newlines
+        return False
+    encoding = getattr(out, "encoding", None) or "utf-8"
+    if codecs.lookup(encoding).name not in ("utf-8", "ascii"):  # ASCII is not its bytes
         return False
     import orjson
 
