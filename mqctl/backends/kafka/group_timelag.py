@@ -22,6 +22,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
 
+from mqctl.backends.kafka.aiokafka_internals import partitions_metadata
 from mqctl.backends.kafka.connection import KafkaConnection
 
 PARTITION_BYTES = 64 * 1024
@@ -159,23 +160,23 @@ async def record_timestamps(
     conn: KafkaConnection, metadata: Any, positions: Iterable[Position]
 ) -> dict[Position, int | None]:
     """Timestamp of the record at each (topic, partition, offset); None if none was found."""
-    from aiokafka.structs import TopicPartition
-
     from mqctl.backends.kafka.offsets_wire import TimeLagFetchRequest
     from mqctl.backends.kafka.topics import forget_metadata
 
     client = await conn.client()
+    stamps: dict[Position, int | None] = dict.fromkeys(positions)
     pending: dict[tuple[str, int], list[int]] = defaultdict(list)
-    for topic, partition, offset in set(positions):
-        pending[(topic, partition)].append(offset)
-    stamps: dict[Position, int | None] = {}
-    for (topic, partition), offsets in pending.items():
-        offsets.sort()
-        stamps.update(((topic, partition, o), None) for o in offsets)
+    for topic, partition, offset in sorted(stamps):
+        pending[(topic, partition)].append(offset)  # ascending
+    leaders: dict[str, Any] = {}
 
     def leader(tp: tuple[str, int]) -> int | None:
-        node = metadata.leader_for_partition(TopicPartition(*tp))
-        return node if node is not None and node >= 0 else None  # no leader: time lag unknown
+        topic, partition = tp
+        known = leaders.get(topic)
+        if known is None:
+            known = leaders[topic] = partitions_metadata(metadata, topic)
+        info = known.get(partition)
+        return info.leader if info is not None and info.leader >= 0 else None  # no leader
 
     async def fetch(node: int, tps: list[tuple[str, int]]) -> list[tuple[str, int]]:
         """One Fetch of ``tps``, each from its lowest pending offset: records what the bytes
@@ -204,8 +205,9 @@ async def record_timestamps(
                     else:  # nothing at or after the offset yet (a caught-up position)
                         del pending[tp]
                 else:
-                    answered = timestamps_at(bytes(data), pending[tp])
-                    stamps.update(((topic, partition, o), ts) for o, ts in answered.items())
+                    answered = timestamps_at(data, pending[tp])
+                    for offset, ts in answered.items():
+                        stamps[(topic, partition, offset)] = ts
                     # offsets at or past the high watermark have no record yet: not asked on
                     left = [o for o in pending[tp] if o not in answered and o < part[2]]
                     if left and pending[tp][0] in answered:  # progress: ask on from there
