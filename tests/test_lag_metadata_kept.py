@@ -76,3 +76,48 @@ def test_new_topics_partitions_and_deleted_topics_are_seen(unique: str) -> None:
         asyncio.run(scenario())
     finally:
         asyncio.run(cleanup([first, second], [group]))
+
+
+def test_a_commit_below_the_log_start_keeps_the_metadata(unique: str) -> None:
+    """A stopped group behind retention (DATA_LOSS) is a state, not stale metadata: the
+    out-of-range answer of its time-lag fetch does not throw the kept metadata away."""
+    from aiokafka import TopicPartition
+    from aiokafka.admin import AIOKafkaAdminClient, RecordsToDelete
+
+    from mqctl.backends.kafka.lag import snapshot
+    from mqctl.backends.kafka.topics import metadata_is_recent
+    from mqctl.session import Session
+    from tests.conftest import KAFKA
+
+    topic, group = f"kept-{unique}-loss", f"kept-{unique}-loss-g"
+    now = int(time.time() * 1000)
+    stamps = [now - (100 - i) * 1000 for i in range(5)]
+
+    async def scenario() -> None:
+        await create_topic(topic, 1)
+        await produce(topic, {0: stamps})
+        await commit(group, topic, {0: 1})
+        admin = AIOKafkaAdminClient(bootstrap_servers=KAFKA)
+        await admin.start()
+        try:
+            await admin.delete_records({TopicPartition(topic, 0): RecordsToDelete(3)})
+        finally:
+            await admin.close()
+        async with Session(kafka_context()) as session:
+            conn = session.backend("kafka").connection  # type: ignore[attr-defined]
+            for _ in range(2):
+                before = time.time() * 1000
+                [row] = _rows(await snapshot(conn, [group])).values()
+                assert row.status.value == "DATA_LOSS" and row.lag == 2  # type: ignore[attr-defined]
+                age = row.time_lag_seconds  # type: ignore[attr-defined]
+                assert (
+                    (before - stamps[3]) / 1000 - 0.01
+                    <= age
+                    <= (time.time() * 1000 - stamps[3]) / 1000 + 0.01
+                )
+                assert metadata_is_recent(conn, 30)
+
+    try:
+        asyncio.run(scenario())
+    finally:
+        asyncio.run(cleanup([topic], [group]))

@@ -31,6 +31,9 @@ RECORD_BATCH_HEADER = 61  # bytes of a v2 record batch header
 CONTROL_FLAG = 0x20
 COMPRESSION_MASK = 0x07
 LOG_APPEND_TIME_FLAG = 0x08
+# A committed offset below the log start or past the end: the position's state, not stale
+# metadata (asked again from the log start by the caller).
+OFFSET_OUT_OF_RANGE = 1
 
 Position = tuple[str, int, int]  # topic, partition, offset
 
@@ -196,8 +199,8 @@ async def record_timestamps(
                 tp = (topic, partition)
                 seen.add(tp)
                 if tp not in pending or error_code:
-                    if error_code:  # e.g. the leader moved: the next snapshot asks anew
-                        forget_metadata(conn)
+                    if error_code and error_code != OFFSET_OUT_OF_RANGE:
+                        forget_metadata(conn)  # e.g. the leader moved: the next one asks anew
                     pending.pop(tp, None)
                 elif not data:
                     if pending[tp][0] < part[2]:  # below the high watermark: did not fit
