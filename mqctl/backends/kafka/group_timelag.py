@@ -7,11 +7,16 @@ offset those batches cover is answered from the same bytes (a fleet of groups a 
 apart on one partition costs one fetch, not one per group). Offsets past what came back are
 asked in a further round, from the lowest of them.
 
-Each partition asks for at most ``PARTITION_BYTES``. Kafka only returns whole record batches,
-and a batch larger than the limit only for the first partition of a response: a partition that
-came back empty is asked again alone (``FOLLOW_UP_LIMIT`` at most, concurrently). A batch gives
-the exact record's timestamp; if it cannot be decoded, its header's first timestamp is used
-(at most one producer batch earlier: time lag overstated by less than the producer's linger).
+Each partition asks for at most ``PARTITION_BYTES``. A batch larger than the limit comes back
+whole only for the first partition of a response, cut or not at all for the others: a
+partition that came back empty below its high watermark is asked again alone
+(``FOLLOW_UP_LIMIT`` at most, concurrently); one at its high watermark has no record yet.
+
+A batch gives the exact record's timestamp: an uncompressed batch is read in place (each
+record starts with its length, timestamp delta and offset delta), a compressed one through
+aiokafka; an offset past the batch's last record (compacted away) is answered by the next
+batch. If a batch cannot be decoded or was cut, its header's first timestamp is used (at most
+one producer batch earlier: time lag overstated by less than the producer's linger).
 """
 
 from __future__ import annotations
