@@ -268,6 +268,9 @@ class FakeServices:
     async def list_queues(self) -> list[QueueSummary]:
         return list(QUEUES)
 
+    def queue_stats(self) -> Awaitable[list[QueueSummary] | None] | None:
+        return None  # the fake's rows carry their stats at once
+
     async def lag(self) -> list[LagEntry]:
         return list(LAG)
 
