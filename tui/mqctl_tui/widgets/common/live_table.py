@@ -112,10 +112,13 @@ class LiveTable(FittedTable):
         return [str(row.key.value) for row in self.table.ordered_rows]
 
     def cell_text(self, key: str, column: str) -> str:
+        return self.cell_at(key, column).text
+
+    def cell_at(self, key: str, column: str) -> Cell:
         cells = self._shown.get(key) or self._rows.get(key)
         if cells is None:
             raise KeyError(key)
-        return cells[self._column_index(column)].text
+        return cells[self._column_index(column)]
 
     def set_rows(self, rows: Rows) -> None:
         """Replace the data (in place: only differences touch the DataTable)."""
