@@ -140,6 +140,7 @@ def _row(i: int, rate: float | None, consumers: int | None = 0) -> QueueSummary:
 @pytest.mark.parametrize("count", [5, 1500])
 async def test_tui_cadence(count: int, monkeypatch: pytest.MonkeyPatch) -> None:
     """The adapter's bookkeeping over a stand-in listing (the real pages are tested above)."""
+    from mqctl_tui import queue_listing
     from mqctl_tui import services as tui_services
 
     page_size = 400
@@ -162,7 +163,7 @@ async def test_tui_cadence(count: int, monkeypatch: pytest.MonkeyPatch) -> None:
 
     monkeypatch.setattr(inventory, "list_queues", fake_list)
     monkeypatch.setattr(inventory, "list_queue_page", fake_page)
-    monkeypatch.setattr(tui_services, "STATS_PAGES", 2)
+    monkeypatch.setattr(queue_listing, "STATS_PAGES", 2)
     svc = tui_services.Services(builtin_local_context())
     seen = []
     try:
@@ -185,7 +186,7 @@ async def test_tui_cadence(count: int, monkeypatch: pytest.MonkeyPatch) -> None:
         await svc.close()
     assert all(len(rows) == count for rows in seen)
     assert all(q.messages == int(q.name[1:]) for rows in seen for q in rows)  # depths: always
-    if count <= tui_services.LEAN_QUEUES_ABOVE:
+    if count <= queue_listing.LEAN_QUEUES_ABOVE:
         assert listings == [False] + [True] * 7 and pages_asked == []  # then full listings
         assert all(q.consumers == 2 for rows in seen for q in rows)
         return
