@@ -161,7 +161,9 @@ async def _measure(cycles: int) -> dict[str, object]:
                 queues is not None
                 and queues.ok
                 and not queues.partial
-                and all(q.consumers is not None for q in shown)
+                # (any: a queue deleted by someone between the two listings keeps its lean
+                # row until the next refresh)
+                and any(q.consumers is not None for q in shown)
             )
 
         def note(what: str) -> None:
