@@ -186,10 +186,11 @@ async def _measure(cycles: int) -> dict[str, object]:
                 stats_seconds = time.perf_counter() - first
                 cpu_at["stats"] = time.process_time() - cpu_started
             await pilot.pause(0.01)
+        if stats_seconds is None:  # (the loop ended as they were shown)
+            stats_seconds = time.perf_counter() - first
+            cpu_at["stats"] = time.process_time() - cpu_started
         await pilot.pause()
         first_seconds = time.perf_counter() - first
-        if stats_seconds is None:
-            stats_seconds = first_seconds
         failures = {str(k): o.describe_error() for k, o in app.latest.items() if not o.ok}
         rows = {
             name: app.screen.query_one(f"#{name}").total_count  # type: ignore[attr-defined]
