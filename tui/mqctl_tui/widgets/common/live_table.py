@@ -248,7 +248,8 @@ class LiveTable(FittedTable):
             table.remove_row(key)
             del self._shown[key]
             removed = True
-        if not self._shown and wanted:
+        first_fill = not self._shown and bool(wanted)
+        if first_fill:
             # A first fill (thousands of rows, maybe): fit for them before adding them, not
             # after (which would render every name and count twice).
             self.fit(wanted.values())
@@ -287,8 +288,9 @@ class LiveTable(FittedTable):
             added = True  # (a column grew: the names may get less)
         if resort:
             self._apply_sort()
-        if added or removed:
-            # rows came or went, or a column grew: fit again (not on every refresh)
+        if (added and not first_fill) or removed:
+            # rows came or went, or a column grew: fit again (not on every refresh; a first
+            # fill was fitted for its rows already)
             self.fit()
         if removed:
             self._shrink_columns()  # any column's widest value may have gone
