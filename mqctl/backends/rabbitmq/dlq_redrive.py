@@ -33,11 +33,13 @@ from mqctl.backends.rabbitmq import aiormq_internals
 from mqctl.backends.rabbitmq.amqp import AmqpConnections, reply_text
 from mqctl.backends.rabbitmq.dlq import check_redrive, missing_target
 from mqctl.backends.rabbitmq.management import ManagementClient
+from mqctl.backends.rabbitmq.redrive_reader import BulkReader, Delivery
 from mqctl.backends.rabbitmq.redrive_window import ConfirmWindow, publish_and_confirm
 from mqctl.backends.rabbitmq.redrive_wire import (
     FrameEncoder,
     ack_frame,
     amqp_properties,
+    delivery_to_message,
     encode_properties,
     to_message,
 )
@@ -89,6 +91,8 @@ class _Run:
         self.publish: Any = None
         self.fast = True  # frames taken over from aiormq (else its public API)
         self.encoder: FrameEncoder | None = None  # set when fast
+        self.bulk: BulkReader | None = None  # reads the deliveries (when aiormq allows)
+        self.bulk_confirms: BulkReader | None = None
         self.publishes: set[asyncio.Task[None]] = set()  # public API: one per unconfirmed
         self.acker: asyncio.Task[None] | None = None
         # A publish may wait behind a full window on a busy broker: that is not an outage.
@@ -110,6 +114,10 @@ class _Run:
             self.publish = await publish.get_underlay_channel()
             self.fast = aiormq_internals.can_take_over_frames(self.consume, self.publish)
             self._hook_channels()
+            if self.fast:
+                self._read_in_bulk()
+                # The frame aiormq was already waiting for is read its old way: this reply.
+                await self.publish.basic_qos(prefetch_count=0)
             declared = await self.consume.queue_declare(self.dlq.name, passive=True)
             ready = int(declared.message_count or 0)
             prefetch = self.window + HOLD_CAP + 1
@@ -138,6 +146,38 @@ class _Run:
             self.encoder = FrameEncoder(publish.number, publish.max_content_size)
         for channel in (consume, publish):
             channel.closing.add_done_callback(self._channel_closed)
+
+    def _read_in_bulk(self) -> None:
+        """Read both connections with :class:`BulkReader` (deliveries, confirms and returns
+        straight to this run; when aiormq does not allow it, its reader stays)."""
+        self.bulk = aiormq_internals.read_in_bulk(
+            self.consume.connection,
+            lambda read, touch: BulkReader(
+                read, self.consume.number, on_delivery=self._delivered, touch=touch
+            ),
+        )
+        self.bulk_confirms = aiormq_internals.read_in_bulk(
+            self.publish.connection,
+            lambda read, touch: BulkReader(
+                read,
+                self.publish.number,
+                on_confirm=self._confirmed,
+                on_return=self._returned,
+                touch=touch,
+            ),
+        )
+
+    def _delivered(self, delivery: Delivery) -> None:
+        self.deliveries.append(delivery)
+        self.wake.set()
+
+    def _confirmed(self, tag: int, multiple: bool, nack: bool) -> None:
+        self.inflight.confirmed(tag, multiple, nack)
+        self.settled.set()
+
+    def _returned(self, returned: Delivery) -> None:
+        message_id = returned.properties.get("message_id")
+        self.inflight.returned((message_id, returned.exchange, returned.routing_key))
 
     # ------------------------------------------------------------------ frames from aiormq
 
@@ -199,16 +239,22 @@ class _Run:
                         break
                 delivered = self.deliveries.popleft()
                 seen += 1
-                decision = self.planner.decide(to_message(delivered, self.dlq.name, self.vhost))
+                if type(delivered) is Delivery:  # read by BulkReader
+                    tag, received = delivered.delivery_tag, delivered.raw_headers
+                    message = delivery_to_message(delivered, self.dlq.name, self.vhost)
+                else:  # aiormq's DeliveredMessage
+                    tag, received = delivered.delivery.delivery_tag, None
+                    message = to_message(delivered, self.dlq.name, self.vhost)
+                decision = self.planner.decide(message)
                 if decision.action == "stop":
                     self.control.stopped_early(f"--limit {self.planner.options.limit} reached")
                     break
                 self.control.examined()
                 if decision.action == "skip":
-                    self.inflight.hold(delivered.delivery.delivery_tag)
+                    self.inflight.hold(tag)
                     self.control.skipped(decision.reason or "skipped")
                 else:
-                    await self._start_move(delivered, decision)
+                    await self._start_move(tag, received, decision)
                 if self.inflight.held >= HOLD_CAP:
                     self.control.stopped_early(
                         f"{self.inflight.held} messages left in the DLQ are held by this run; "
@@ -245,11 +291,13 @@ class _Run:
             self.exists[key] = await missing_target(self.api, self.vhost, target)
         return self.exists[key]
 
-    async def _start_move(self, delivered: Any, decision: Decision) -> None:
-        """Encode the copy into the batch (sent by ``_flush``); a missing target holds it."""
+    async def _start_move(
+        self, tag: int, received: dict[str, tuple[Any, bytes]] | None, decision: Decision
+    ) -> None:
+        """Encode the copy into the batch (sent by ``_flush``); a missing target holds it.
+        ``received``: the DLQ message's encoded header values (reused where unchanged)."""
         target, outgoing = decision.target, decision.outgoing
         assert target is not None and outgoing is not None
-        tag = delivered.delivery.delivery_tag
         missing = self.exists.get((target.kind, target.name), "?")
         if missing == "?":
             missing = await self._target_missing(target)
@@ -272,7 +320,7 @@ class _Run:
             self.inflight.published(tag, target, (message_id, exchange, routing_key))
             self._publish_one(self.inflight.seq, exchange, routing_key, outgoing)
             return
-        properties = encode_properties(outgoing.properties, outgoing.headers)
+        properties = encode_properties(outgoing.properties, outgoing.headers, received)
         body = outgoing.value or b""  # AMQP has no null body: a null value goes as empty
         self.batch.append(self.encoder.encode(exchange, routing_key, body, properties))
         self.inflight.published(tag, target, (message_id, exchange, routing_key))
