@@ -30,6 +30,7 @@ from mqctl.backends.rabbitmq.redrive_reader import (
 )
 from mqctl.backends.rabbitmq.redrive_wire import encode_table
 
+allow_any_names()  # mqctl's widened names (any UTF-8), before hypothesis builds frames
 CHANNEL = 1
 HEARTBEAT = amqp_frame.marshal(Heartbeat(), 0)
 
@@ -189,7 +190,6 @@ def _check_delivery(got: Delivery, message: dict[str, Any]) -> None:
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(_messages(), min_size=1, max_size=4), st.data())
 def test_deliveries_decode_like_pamqp(messages: list[dict[str, Any]], data: Any) -> None:
-    allow_any_names()
     other = amqp_frame.marshal(Basic.QosOk(), CHANNEL)  # not the reader's: goes to aiormq
     wire = other + b"".join(_wire(m) for m in messages) + HEARTBEAT
     cuts = data.draw(st.lists(st.integers(1, max(1, len(wire) - 1)), max_size=12))
@@ -219,7 +219,6 @@ def test_deliveries_decode_like_pamqp(messages: list[dict[str, Any]], data: Any)
     st.data(),
 )
 def test_confirms_and_returns_in_order(events: list[tuple[str, int, bool, str]], data: Any) -> None:
-    allow_any_names()
     wire, expected = b"", []
     for kind, tag, multiple, text in events:
         if kind == "return":
@@ -275,3 +274,38 @@ def test_decimal_and_nested_values_are_pamqps_own() -> None:
 
     assert decode_table(table, 0, got) == len(table)
     assert got.headers == {"price": Decimal("123.45"), "nested": {"n": [Decimal("123.45")]}}
+
+
+_python_values = st.recursive(
+    st.one_of(
+        st.none(),
+        st.booleans(),
+        st.integers(-(2**63), 2**63 - 1),
+        st.floats(-(2.0**100), 2.0**100, width=32),  # pamqp writes every float as 32 bits
+        st.text(max_size=20),
+        st.binary(max_size=10).map(bytearray),
+    ),
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=3), st.dictionaries(st.text(max_size=5), inner, max_size=3)
+    ),
+    max_leaves=6,
+)
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.dictionaries(st.text(max_size=140), _python_values, max_size=6))
+def test_a_table_mqctl_writes_is_encoded_as_pamqp_does(table: dict[str, Any]) -> None:
+    """Values that did not arrive with the message (new headers, the redrive count, a
+    received header under another name) are encoded exactly as pamqp encodes them."""
+    from pamqp import encode
+
+    from mqctl.dlq.metadata import REDRIVE_COUNT_HEADER
+
+    table = {**table, REDRIVE_COUNT_HEADER: 1, "x-mqctl-redriven-from": "q"}
+    # Received with other bytes under the same names: none of those may be reused.
+    received = {
+        REDRIVE_COUNT_HEADER: (1, b"b\x01"),
+        "from": ("q", b"S\x00\x00\x00\x01q"),
+        **{key: (object(), b"V") for key in table},
+    }
+    assert encode_table(table, received) == encode.field_table(table)

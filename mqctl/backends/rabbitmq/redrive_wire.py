@@ -138,6 +138,32 @@ def encode_properties(
     return flags.to_bytes(2, "big") + b"".join(parts)
 
 
+# Per header name: its encoded key, and the received header whose bytes it may reuse.
+_KEYS: dict[str, tuple[bytes, str | None]] = {}
+_KEYS_MAX = 4096
+
+
+def _key(key: str) -> tuple[bytes, str | None] | None:
+    """(encoded key, received name to reuse) for ``key``; None: pamqp must encode the table
+    (a key over 128 bytes, which it truncates)."""
+    known = _KEYS.get(key)
+    if known is not None:
+        return known
+    name = key.encode("utf-8")
+    if len(name) > 128:
+        return None
+    source: str | None = key
+    if key.startswith(REDRIVEN_PREFIX):
+        original = key[len(REDRIVEN_PREFIX) :]
+        source = original if is_dead_letter_header(original) else None
+    elif key == REDRIVE_COUNT_HEADER:
+        source = None
+    if len(_KEYS) >= _KEYS_MAX:
+        _KEYS.clear()
+    known = _KEYS[key] = (bytes((len(name),)) + name, source)
+    return known
+
+
 def encode_table(table: dict[str, Any], received: dict[str, tuple[Any, bytes]]) -> bytes:
     """``table`` as pamqp's ``encode.field_table`` writes it (keys sorted), except that a value
     republished unchanged keeps the bytes it arrived with: the same object under its own name,
@@ -146,20 +172,19 @@ def encode_table(table: dict[str, Any], received: dict[str, tuple[Any, bytes]]) 
     an integer's width by its value). The headers mqctl writes itself are always encoded."""
     data: list[bytes] = []
     for key, item in sorted(table.items()):
-        name = key.encode("utf-8")
-        if len(name) > 128:  # pamqp truncates such a key (and logs it): let it
+        known = _key(key)
+        if known is None:
             return amqp_encode.field_table(table)
-        data.append(bytes((len(name),)) + name)
-        if key.startswith(REDRIVEN_PREFIX):
-            original = key[len(REDRIVEN_PREFIX) :]
-            kept = received.get(original) if is_dead_letter_header(original) else None
-        else:
-            kept = received.get(key) if key != REDRIVE_COUNT_HEADER else None
+        name, source = known
+        kept = received.get(source) if source is not None else None
         if kept is not None and kept[0] is item:
-            data.append(kept[1])
+            data.append(name + kept[1])
+        elif type(item) is str:  # pamqp's long string, inline
+            raw = item.encode("utf-8")
+            data.append(name + b"S" + len(raw).to_bytes(4, "big") + raw)
         else:
             try:
-                data.append(amqp_encode.encode_table_value(item))
+                data.append(name + amqp_encode.encode_table_value(item))
             except TypeError as err:  # pamqp's wording
                 raise TypeError(f"{key} error: {err}") from err
     output = b"".join(data)
