@@ -13,11 +13,13 @@ The run takes at most the number of messages that were ready when it started, so
 dead-lettered again while it runs wait for the next run.
 
 Throughput: the hot path is pipelined instead of one publish/confirm round trip per message.
-Deliveries are read straight off the consuming channel (no task per message, see
-:mod:`.aiormq_internals`); every message available is decided and encoded
-(:mod:`.redrive_wire`), and the batch goes to the socket in one write (one ``basic.publish`` +
-header + body per message, in DLQ order, on one channel). Confirms and the acks they allow are
-tracked in a sliding window of ``window`` messages (:mod:`.redrive_window`).
+Both connections are read in bulk, hundreds of frames per read, deliveries, confirms and
+returns decoded straight into this run without aiormq's per-frame objects, queues and tasks
+(:mod:`.redrive_reader`, wired in :mod:`.redrive_frames`); every message available is decided
+and encoded (:mod:`.redrive_wire`, headers republished unchanged keep their received bytes),
+and the batch goes to the socket in one write (one ``basic.publish`` + header + body per
+message, in DLQ order, on one channel). Confirms and the acks they allow are tracked in a
+sliding window of ``window`` messages (:mod:`.redrive_window`).
 """
 
 from __future__ import annotations
@@ -27,12 +29,11 @@ import contextlib
 from collections import deque
 from typing import TYPE_CHECKING, Any
 
-from pamqp.commands import Basic
-
 from mqctl.backends.rabbitmq import aiormq_internals
 from mqctl.backends.rabbitmq.amqp import AmqpConnections, reply_text
 from mqctl.backends.rabbitmq.dlq import check_redrive, missing_target
 from mqctl.backends.rabbitmq.management import ManagementClient
+from mqctl.backends.rabbitmq.redrive_frames import RedriveFrames
 from mqctl.backends.rabbitmq.redrive_reader import BulkReader, Delivery
 from mqctl.backends.rabbitmq.redrive_window import ConfirmWindow, publish_and_confirm
 from mqctl.backends.rabbitmq.redrive_wire import (
@@ -56,7 +57,7 @@ HOLD_CAP = 10_000  # messages kept unacked (not moved) before the run stops earl
 POLL = 0.5
 
 
-class _Run:
+class _Run(RedriveFrames):
     def __init__(
         self,
         settings: RabbitSettings,
@@ -130,96 +131,6 @@ class _Run:
             raise self.connections.map_error(exc, self.vhost, f"queue {self.dlq.name!r}") from None
         self.acker = asyncio.create_task(self._ack_loop())
         return ready
-
-    def _hook_channels(self) -> None:
-        """Take over the frames of the hot path from aiormq's per-message machinery (when
-        the installed aiormq allows it: else its public API is used, see ``_publish_one``)."""
-        consume, publish = self.consume, self.publish
-        if self.fast:
-            aiormq_internals.take_over_frames(
-                consume,
-                publish,
-                on_deliver=self._on_deliver_frame,
-                on_confirm=self._on_confirm_frame,
-                on_return=self._on_return_frame,
-            )
-            self.encoder = FrameEncoder(publish.number, publish.max_content_size)
-        for channel in (consume, publish):
-            channel.closing.add_done_callback(self._channel_closed)
-
-    def _read_in_bulk(self) -> None:
-        """Read both connections with :class:`BulkReader` (deliveries, confirms and returns
-        straight to this run; when aiormq does not allow it, its reader stays)."""
-        self.bulk = aiormq_internals.read_in_bulk(
-            self.consume.connection,
-            lambda read, touch: BulkReader(
-                read, self.consume.number, on_delivery=self._delivered, touch=touch
-            ),
-        )
-        self.bulk_confirms = aiormq_internals.read_in_bulk(
-            self.publish.connection,
-            lambda read, touch: BulkReader(
-                read,
-                self.publish.number,
-                on_confirm=self._confirmed,
-                on_return=self._returned,
-                touch=touch,
-            ),
-        )
-
-    def _delivered(self, delivery: Delivery) -> None:
-        self.deliveries.append(delivery)
-        self.wake.set()
-
-    def _confirmed(self, tag: int, multiple: bool, nack: bool) -> None:
-        self.inflight.confirmed(tag, multiple, nack)
-        self.settled.set()
-
-    def _returned(self, returned: Delivery) -> None:
-        message_id = returned.properties.get("message_id")
-        self.inflight.returned((message_id, returned.exchange, returned.routing_key))
-
-    # ------------------------------------------------------------------ frames from aiormq
-
-    async def _on_deliver_frame(self, frame: Any) -> None:
-        self.deliveries.append(await aiormq_internals.read_delivered(self.consume, frame))
-        self.wake.set()
-
-    async def _on_message(self, message: Any) -> None:
-        """basic_consume's callback (only used when ``_on_deliver_frame`` is not hooked)."""
-        self.deliveries.append(message)
-        self.wake.set()
-
-    async def _on_confirm_frame(self, frame: Any) -> None:
-        nack = isinstance(frame, Basic.Nack)
-        self.inflight.confirmed(frame.delivery_tag, bool(getattr(frame, "multiple", False)), nack)
-        self.settled.set()
-
-    async def _on_return_frame(self, frame: Any) -> None:
-        """An unroutable copy came back (it is confirmed right after: stays failed)."""
-        message = await aiormq_internals.read_delivered(self.publish, frame)
-        self.inflight.returned(
-            (message.header.properties.message_id, frame.exchange, frame.routing_key)
-        )
-
-    def _connection_closed(self, _sender: Any, exc: BaseException | None = None) -> None:
-        """The broker or the network closed the connection: every unacked message is back in
-        the DLQ already, so stop at once; publishes still unconfirmed count as failed."""
-        if self.closing:
-            return
-        self.lost = self.lost or exc or ConnectionError("connection closed")
-        self.wake.set()
-        self.settled.set()
-        self.room.set()
-
-    def _channel_closed(self, future: asyncio.Future[Any]) -> None:
-        exc = None if future.cancelled() else future.exception()
-        if self.closing:
-            return
-        self.lost = self.lost or exc or ConnectionError("a channel of the redrive closed")
-        self.wake.set()
-        self.settled.set()
-        self.room.set()
 
     # ---------------------------------------------------------------------------- the loop
 
