@@ -7,6 +7,11 @@ channel's reader dispatches through the ``_on_*_frame`` methods, so instance att
 them for the redrive's two channels only. Raw frames go to the connection's writer through the
 channel's ``write_queue`` (FIFO with aiormq's own frames).
 
+Faster still, :func:`read_in_bulk` replaces how a connection's reader task reads frames
+(``FrameReceiver.get_frame``) with :class:`~mqctl.backends.rabbitmq.redrive_reader.BulkReader`:
+the redrive's deliveries, confirms and returns are decoded straight from the stream's buffer
+and every other frame is handed to aiormq as before.
+
 When the installed aiormq lacks those names, :func:`can_take_over_frames` says so (once in the
 debug log) and the redrive uses aiormq's public API instead: one future per publish, a task per
 delivery, ``basic_ack`` calls (slower, same outcome). tests/test_library_seams.py checks,
