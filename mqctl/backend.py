@@ -21,29 +21,34 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypeVar, runtime_checkable
 
 from mqctl.errors import NotSupportedError
-from mqctl.lag.model import GroupDetail, GroupSummary, OffsetResetPlan, ResetSpec
-from mqctl.models.inventory import (
-    BindingInfo,
-    BrokerStatus,
-    ConnectionInfo,
-    Destination,
-    ExchangeDetail,
-    ExchangeInfo,
-    QueueDetail,
-    QueuePage,
-    QueueSummary,
-    TopicDetail,
-    TopicSummary,
-    VhostInfo,
-)
-from mqctl.models.lag import LagEntry
-from mqctl.models.messages import (
-    Message,
-    OutgoingMessage,
-    PeekOptions,
-    PublishOptions,
-    PublishResult,
-)
+
+if TYPE_CHECKING:
+    # Annotations only (strings here): the models are slow to define (dataclasses, ~12 ms
+    # in all) and a command imports those it uses itself (docs/benchmarks.md, "Start-up").
+    from mqctl.lag.model import GroupDetail, GroupSummary, OffsetResetPlan, ResetSpec
+    from mqctl.models.inventory import (
+        BindingInfo,
+        BrokerStatus,
+        ConnectionInfo,
+        Destination,
+        ExchangeDetail,
+        ExchangeInfo,
+        QueueDetail,
+        QueuePage,
+        QueueSummary,
+        TopicDetail,
+        TopicSummary,
+        VhostInfo,
+    )
+    from mqctl.models.lag import LagEntry
+    from mqctl.models.messages import (
+        Message,
+        OutgoingMessage,
+        PeekOptions,
+        PublishOptions,
+        PublishResult,
+    )
+
 
 API_VERSION = 1
 """Bumped on any incompatible change to these Protocols; plugins declaring another version

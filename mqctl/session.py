@@ -52,10 +52,10 @@ class Session:
             raise UsageError(
                 f"context {self.context.name!r} has no {name} broker (configured: {configured})"
             )
-        classes = registry.backends().objects
-        cls = classes.get(name)
+        # Only this section's class: a built-in without scanning the installed plugins.
+        cls = registry.backend_class(name)
         if cls is None:
-            installed = ", ".join(sorted(classes)) or "none"
+            installed = ", ".join(sorted(registry.backends().objects)) or "none"
             raise ConfigError(
                 f"config {self.context.source}: contexts.{self.context.name}.{name}: "
                 f"no backend named {name!r} is installed "

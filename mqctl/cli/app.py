@@ -1,7 +1,11 @@
 """Root of the CLI: global options, command registration and error handling.
 
 Command modules are listed in :data:`COMMAND_MODULES`; each has ``register(app)``. They import
-broker clients only inside their commands, so ``mqctl --help`` stays fast.
+broker clients only inside their commands, so ``mqctl --help`` stays fast. A run imports and
+registers only the modules of the top-level command it invokes (:data:`COMMANDS`, checked
+against what the modules register by tests/test_startup_imports.py); shell completion, a bare
+``mqctl`` and a name that is not a command get them all. ``app`` (an attribute computed on
+first use) is the Typer app with every command, for tests and generators.
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ import importlib
 import logging
 import os
 import sys
+from collections.abc import Iterable
 from typing import Annotated
 
 import typer
@@ -43,6 +48,41 @@ COMMAND_MODULES = [
     "mqctl.cli.schemas",
 ]
 
+# Top-level command -> the modules whose register() builds it: the one that adds it and those
+# that add subcommands to it (kafka_admin adds `topics config`), in COMMAND_MODULES order.
+# Listed in the order of the root help. Importing every module costs ~13-20 ms per run.
+COMMANDS: dict[str, tuple[str, ...]] = {
+    "audit": ("mqctl.cli.audit",),
+    "peek": ("mqctl.cli.peek",),
+    "publish": ("mqctl.cli.publish",),
+    "tui": ("mqctl.cli.tui",),
+    "lag": ("mqctl.cli.lag",),
+    "doctor": ("mqctl.cli.doctor",),
+    "exporter": ("mqctl.cli.exporter",),
+    "topics": ("mqctl.cli.topics", "mqctl.cli.kafka_admin"),
+    "queues": ("mqctl.cli.queues",),
+    "vhosts": ("mqctl.cli.amqp", "mqctl.cli.rabbit_admin"),
+    "exchanges": ("mqctl.cli.amqp", "mqctl.cli.rabbit_admin"),
+    "bindings": ("mqctl.cli.amqp", "mqctl.cli.rabbit_admin"),
+    "connections": ("mqctl.cli.amqp", "mqctl.cli.rabbit_ops"),
+    "context": ("mqctl.cli.context",),
+    "plugins": ("mqctl.cli.plugins",),
+    "dlq": ("mqctl.cli.dlq",),
+    "groups": ("mqctl.cli.groups",),
+    "offsets": ("mqctl.cli.offsets", "mqctl.cli.kafka_admin"),
+    "cluster": ("mqctl.cli.kafka_admin",),
+    "brokers": ("mqctl.cli.kafka_admin",),
+    "policies": ("mqctl.cli.rabbit_admin",),
+    "users": ("mqctl.cli.rabbit_admin",),
+    "permissions": ("mqctl.cli.rabbit_admin",),
+    "nodes": ("mqctl.cli.rabbit_ops",),
+    "shovels": ("mqctl.cli.rabbit_ops",),
+    "definitions": ("mqctl.cli.rabbit_ops",),
+    "federation": ("mqctl.cli.rabbit_federation",),
+    "acls": ("mqctl.cli.acls",),
+    "schemas": ("mqctl.cli.schemas",),
+}
+
 HELP = """mqctl: operations console for Kafka and RabbitMQ.
 
 List topics and queues, show consumer lag, peek at messages without consuming them, publish
@@ -51,7 +91,7 @@ test events and redrive dead letters. Exit codes: 0 ok, 1 check failed, 2 bad in
 prompt, 70 bug, 130 Ctrl-C, 141 output closed (docs/output.md).
 """
 
-app = typer.Typer(
+_app = typer.Typer(
     name="mqctl",
     help=HELP,
     no_args_is_help=True,
@@ -72,7 +112,7 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
-@app.callback()
+@_app.callback()
 def root(
     ctx: typer.Context,
     context: Annotated[
@@ -107,8 +147,34 @@ def root(
     begin_invocation(ctx.obj)
 
 
-for _module in COMMAND_MODULES:
-    importlib.import_module(_module).register(app)
+_registered: set[str] = set()  # the modules whose register() ran in this process
+
+
+def register_commands(modules: Iterable[str] = COMMAND_MODULES) -> typer.Typer:
+    """Register these command modules (each once per process) and return the root app, its
+    commands in the order of the root help whichever were registered first."""
+    wanted = set(modules)
+    for module in COMMAND_MODULES:
+        if module in wanted and module not in _registered:
+            _registered.add(module)
+            importlib.import_module(module).register(_app)
+    order = {name: index for index, name in enumerate(COMMANDS)}
+    last = len(order)
+    _app.registered_commands.sort(key=lambda c: order.get(c.name or "", last))
+    _app.registered_groups.sort(key=lambda g: order.get(g.name or "", last))
+    return _app
+
+
+def full_app() -> typer.Typer:
+    """The root app with every command registered."""
+    return register_commands(COMMAND_MODULES)
+
+
+def __getattr__(name: str) -> typer.Typer:
+    # `from mqctl.cli.app import app` keeps meaning the whole CLI (tests, doc generators)
+    if name == "app":
+        return full_app()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _debug_requested(argv: list[str]) -> bool:
@@ -220,11 +286,14 @@ def _command_name(args: list[str]) -> str | None:
     return None
 
 
-def _command_tree(args: list[str]) -> typer.core.TyperGroup:
-    """The click tree with only the invoked top-level command: building all of them costs
-    ~35 ms for any command (docs/benchmarks.md, lag profile). The full tree for shell
-    completion and for a name that is not a command (its error lists the real ones)."""
-    name = None if os.environ.get("_MQCTL_COMPLETE") else _command_name(args)
+def command_tree(name: str | None) -> typer.core.TyperGroup:
+    """The click tree with only the top-level command ``name``, whose modules alone are
+    imported: building every command's tree costs ~35 ms, importing every module ~13-20 ms
+    (docs/benchmarks.md, "Start-up"). The full tree for ``None`` and for a name that is not a
+    command (its error lists the real ones)."""
+    if name not in COMMANDS:
+        name = None
+    app = register_commands(COMMAND_MODULES if name is None else COMMANDS[name])
     groups = [g for g in app.registered_groups if name is not None and g.name == name]
     commands = [c for c in app.registered_commands if name is not None and c.name == name]
     saved = app.registered_groups, app.registered_commands
@@ -241,8 +310,9 @@ def _command_tree(args: list[str]) -> typer.core.TyperGroup:
 def _invoke(args: list[str], obj: Invocation) -> None:
     """Parse and run the command. Unlike Click's ``main`` this lets every error through to
     :func:`run`, so usage errors, a closed pipe and Ctrl-C follow docs/output.md."""
-    command = _command_tree(args)
-    if os.environ.get("_MQCTL_COMPLETE"):
+    completing = bool(os.environ.get("_MQCTL_COMPLETE"))
+    command = command_tree(None if completing else _command_name(args))
+    if completing:
         # shell completion is Click's own protocol: let its main answer and exit
         command.main(args=args, prog_name="mqctl", standalone_mode=True, obj=obj)
         return

@@ -131,7 +131,7 @@ def split_prefix(name: str) -> tuple[str | None, str]:
     if sep and head and rest and head.replace("-", "").replace("_", "").isalnum():
         from mqctl import registry
 
-        if head in registry.backends().objects:
+        if registry.is_backend_name(head):
             return head, rest
     return None, name
 

@@ -20,8 +20,16 @@ from mqctl.errors import BrokerTimeout, ConnectError, MqctlError, NotFoundError,
 from mqctl.lag.estimate import OffsetHistory
 from mqctl.lag.status import apply_snapshot_status, evaluate_window
 from mqctl.models.lag import LagEntry, LagStatus
-from mqctl.services.inventory import split_prefix
 from mqctl.session import Session
+
+
+def split_prefix(name: str) -> tuple[str | None, str]:
+    """:func:`mqctl.services.inventory.split_prefix`, imported when first needed: that module
+    brings the inventory models, which a lag run does not use (docs/benchmarks.md, "Start-up")."""
+    from mqctl.services.inventory import split_prefix as split
+
+    return split(name)
+
 
 Sample = tuple[float, list[LagEntry]]
 _T = TypeVar("_T")

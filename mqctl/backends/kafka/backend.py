@@ -17,7 +17,6 @@ from mqctl.backend import API_VERSION
 from mqctl.backends.kafka.connection import KafkaConnection
 from mqctl.backends.kafka.settings import KafkaSettings, parse_kafka_settings
 from mqctl.errors import MqctlError
-from mqctl.models.inventory import BrokerStatus, Destination, TopicDetail, TopicSummary
 
 if TYPE_CHECKING:
     from mqctl.dlq.engine import RedriveControl
@@ -33,7 +32,13 @@ if TYPE_CHECKING:
         OffsetsDeleted,
     )
     from mqctl.models.health import ReplicaReport
-    from mqctl.models.inventory import ConfigEntry
+    from mqctl.models.inventory import (
+        BrokerStatus,
+        ConfigEntry,
+        Destination,
+        TopicDetail,
+        TopicSummary,
+    )
     from mqctl.models.lag import LagEntry
     from mqctl.models.messages import (
         Message,
@@ -78,6 +83,7 @@ class KafkaBackend:
 
     async def status(self) -> BrokerStatus:
         from mqctl.backends.kafka.topics import cluster_metadata
+        from mqctl.models.inventory import BrokerStatus
 
         try:
             # A fresh metadata request: the status must say whether the cluster answers now.
@@ -91,6 +97,7 @@ class KafkaBackend:
         import asyncio
 
         from mqctl.backends.kafka.topics import cluster_metadata, legal_topic_name
+        from mqctl.models.inventory import Destination
 
         if not legal_topic_name(name):  # cannot exist: no request (a queue may have it)
             return []

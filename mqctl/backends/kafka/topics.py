@@ -11,13 +11,16 @@ import asyncio
 import re
 from collections import defaultdict
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mqctl.backends.kafka.aiokafka_internals import partitions_metadata
 from mqctl.backends.kafka.connection import KafkaConnection
 from mqctl.backends.kafka.error_codes import kafka_error
 from mqctl.errors import BrokerError, BrokerTimeout, ConnectError, NotFoundError, UsageError
-from mqctl.models.inventory import ConfigEntry, PartitionDetail, TopicDetail, TopicSummary
+
+if TYPE_CHECKING:
+    # imported where built: `mqctl lag` uses this module but none of these (slow to define)
+    from mqctl.models.inventory import ConfigEntry, TopicDetail, TopicSummary
 
 EARLIEST = -2
 LATEST = -1
@@ -178,6 +181,8 @@ def _partitions_of(metadata: Any, topic: str) -> list[int]:
 
 
 async def list_topics(conn: KafkaConnection, *, include_internal: bool) -> list[TopicSummary]:
+    from mqctl.models.inventory import TopicSummary
+
     metadata = await cluster_metadata(conn)
     all_topics = metadata.topics(exclude_internal_topics=False)
     names = sorted(t for t in all_topics if include_internal or not is_internal(t))
@@ -205,6 +210,8 @@ def _replication_factor(metadata: Any, topic: str) -> int:
 async def describe_configs(conn: KafkaConnection, topic: str) -> list[ConfigEntry]:
     from aiokafka.protocol.admin import DescribeConfigsRequest
 
+    from mqctl.models.inventory import ConfigEntry
+
     client = await conn.client()
     node = client.get_random_node()
     request = DescribeConfigsRequest([(TOPIC_RESOURCE, topic, None)], include_synonyms=False)
@@ -231,6 +238,8 @@ async def describe_configs(conn: KafkaConnection, topic: str) -> list[ConfigEntr
 
 
 async def describe_topic(conn: KafkaConnection, name: str) -> TopicDetail:
+    from mqctl.models.inventory import PartitionDetail, TopicDetail
+
     if not legal_topic_name(name):
         raise UsageError(
             f"{name!r} is not a valid Kafka topic name: 1 to 249 of a-z, A-Z, 0-9, '.', '_' "
