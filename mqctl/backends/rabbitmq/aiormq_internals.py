@@ -73,6 +73,12 @@ def missing_channel_api() -> list[str]:
         missing.append("FrameReceiver.__anext__ calling self.get_frame()")
     if "__last_frame_time" not in inspect.getsource(Connection):
         missing.append("Connection.__last_frame_time")
+    from pamqp import decode  # the bulk reader's field decoders
+
+    for name in ("embedded_value", "timestamp"):
+        function = getattr(decode, name, None)
+        if not callable(function) or list(inspect.signature(function).parameters) != ["value"]:
+            missing.append(f"pamqp.decode.{name}(value)")
     return missing
 
 
