@@ -103,7 +103,8 @@ class QueueCatalog(Protocol):
         self, *, vhost: str | None = None, all_vhosts: bool = False, stats: bool = True
     ) -> list[QueueSummary]:
         """``stats=False``: a cheaper listing with depths; rates ``None`` (and, on RabbitMQ,
-        consumers 0 and no policy: the broker's lean listing has neither)."""
+        consumers ``None``, not known, and no policy: the broker's lean listing has
+        neither)."""
         ...
 
     async def describe_queue(self, name: str, *, vhost: str | None = None) -> QueueDetail: ...

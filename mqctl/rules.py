@@ -63,6 +63,10 @@ def drain_seconds(
 
 def queue_drain_seconds(queue: QueueSummary) -> float | None:
     """:func:`drain_seconds` of a queue listing row (its consumption rate is the ack rate:
-    the listing does not carry the no-ack rates)."""
+    the listing does not carry the no-ack rates). A lean listing's row (consumers not known,
+    no rates) has no estimate: None, as for any unknown rate; a view showing such rows says
+    "not known" instead (the TUI's queues panel does)."""
+    if queue.consumers is None:
+        return None
     consume = consume_rate(queue.ack_rate)
     return drain_seconds(queue.ready, queue.consumers, queue.publish_rate, consume)

@@ -14,8 +14,11 @@ rotate which tool goes first and the median ratio is reported: a shared machine 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import os
+import re
+import resource
 import statistics
 import subprocess
 import sys
@@ -85,6 +88,33 @@ async def delete(*queues: str) -> None:
                 continue
 
 
+def broker_pid() -> int | None:
+    """The process listening on 127.0.0.1:5672 (the local RabbitMQ's beam.smp), if visible."""
+    try:
+        listing = subprocess.run(["ss", "-ltnp"], capture_output=True, text=True).stdout
+    except OSError:
+        return None
+    found = re.search(r"127\.0\.0\.1:5672 .*?pid=(\d+)", listing)
+    return int(found.group(1)) if found else None
+
+
+def process_cpu(pid: int | None) -> float:
+    """User + system CPU seconds of ``pid`` so far (0 when it cannot be read)."""
+    if pid is None:
+        return 0.0
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def run_mqctl(dlq: str, target: str, *extra: str) -> tuple[float, dict[str, object]]:
     env = {**os.environ, "NO_COLOR": "1", "MQCTL_CONFIG": os.devnull}
     env.setdefault("MQCTL_AUDIT_LOG", str(ROOT / ".cache" / "bench-audit.jsonl"))
@@ -126,54 +156,62 @@ async def run_shovel(name: str, dlq: str, target: str) -> float:
             await http.delete(path)
 
 
-Row = tuple[float, float, float, dict[str, object], dict[str, object], bool, bool, bool]
 TOOLS = ("mqctl", "engine", "shovel")
+LABELS = {
+    "mqctl": "mqctl dlq redrive",
+    "engine": "mqctl dlq redrive --engine shovel",
+    "shovel": "shovel (on-confirm)",
+}
 
 
-def one_round(order: tuple[str, ...]) -> Row:
+@dataclasses.dataclass
+class Result:
+    seconds: float = 0.0
+    summary: dict[str, object] = dataclasses.field(default_factory=dict)
+    ok: bool = False
+    client_cpu: float = 0.0  # mqctl's process (0 for the bare shovel)
+    broker_cpu: float = 0.0
+
+
+def one_round(order: tuple[str, ...]) -> dict[str, Result]:
     """One run of each tool on fresh queues, in ``order`` (rounds rotate it, so none always
     meets the broker's leftovers of another): mqctl's client engine, mqctl ``--engine
-    shovel`` and a bare shovel."""
+    shovel`` and a bare shovel. Per tool: seconds, mqctl's summary, zero loss, and the CPU
+    seconds of mqctl's process and of the broker's during the move."""
     tag = uuid.uuid4().hex[:6]
     names = {tool: (f"bench-{tool}-{tag}.dlq", f"bench-{tool}-{tag}") for tool in TOOLS}
     queues = [q for pair in names.values() for q in pair]
-    seconds: dict[str, float] = {}
-    summaries: dict[str, dict[str, object]] = {}
+    results = {tool: Result() for tool in TOOLS}
+    broker = broker_pid()
     try:
         asyncio.run(declare(*queues))
         for dlq, _ in names.values():
             asyncio.run(fill(dlq, COUNT))
         for tool in order:
             dlq, target = names[tool]
+            result = results[tool]
+            client, server = children_cpu(), process_cpu(broker)
             if tool == "shovel":
-                seconds[tool] = asyncio.run(run_shovel(f"bench-shovel-{tag}", dlq, target))
+                result.seconds = asyncio.run(run_shovel(f"bench-shovel-{tag}", dlq, target))
             elif tool == "engine":
-                seconds[tool], summaries[tool] = run_mqctl(dlq, target, "--engine", "shovel")
+                result.seconds, result.summary = run_mqctl(dlq, target, "--engine", "shovel")
             else:
-                seconds[tool], summaries[tool] = run_mqctl(dlq, target)
-        ok = {
-            tool: asyncio.run(depth(target)) == COUNT and asyncio.run(depth(dlq)) == 0
-            for tool, (dlq, target) in names.items()
-        }
+                result.seconds, result.summary = run_mqctl(dlq, target)
+            result.client_cpu = children_cpu() - client
+            result.broker_cpu = process_cpu(broker) - server
+        for tool, (dlq, target) in names.items():
+            done = asyncio.run(depth(target)) == COUNT and asyncio.run(depth(dlq)) == 0
+            results[tool].ok = done
     finally:
         asyncio.run(delete(*queues))
-    return (
-        seconds["mqctl"],
-        seconds["engine"],
-        seconds["shovel"],
-        summaries["mqctl"],
-        summaries["engine"],
-        ok["mqctl"],
-        ok["engine"],
-        ok["shovel"],
-    )
+    return results
 
 
 def run(report: list[str]) -> None:
-    rows = []
+    rounds = []
     for n in range(ROUNDS):
         shift = n % len(TOOLS)
-        rows.append(one_round(TOOLS[shift:] + TOOLS[:shift]))
+        rounds.append(one_round(TOOLS[shift:] + TOOLS[:shift]))
     report += [
         "## DLQ redrive (RabbitMQ)",
         "",
@@ -185,34 +223,37 @@ def run(report: list[str]) -> None:
         "the zero-loss check). Shovel: a bare dynamic shovel, `ack-mode: on-confirm`, "
         "`src-delete-after: queue-length`, timed from its creation until the target held "
         "every message. Zero loss: target depth exactly N and the DLQ empty afterwards. "
+        "CPU: user + system seconds of mqctl's process and of the broker's (beam.smp) during "
+        "the move (the shovel runs inside the broker). "
         f"{ROUNDS} round(s), rotating which tool goes first.",
         "",
-        "| round | tool | seconds | msg/s | zero loss |",
-        "|---:|---|---:|---:|---|",
+        "| round | tool | seconds | msg/s | mqctl CPU s | broker CPU s | zero loss |",
+        "|---:|---|---:|---:|---:|---:|---|",
     ]
-    ratios, engine_ratios = [], []
-    for n, (m_s, e_s, s_s, m_sum, e_sum, m_ok, e_ok, s_ok) in enumerate(rows, 1):
-        m_rate, e_rate, s_rate = COUNT / m_s, COUNT / e_s, COUNT / s_s
-        ratios.append(m_rate / s_rate)
-        engine_ratios.append(e_rate / s_rate)
-        report += [
-            f"| {n} | mqctl dlq redrive | {m_s:.2f} | {m_rate:,.0f} (own "
-            f"{m_sum.get('rate_per_second')}) | {'yes' if m_ok else 'NO'} |",
-            f"| {n} | mqctl dlq redrive --engine shovel | {e_s:.2f} | {e_rate:,.0f} (own "
-            f"{e_sum.get('rate_per_second')}) | {'yes' if e_ok else 'NO'} |",
-            f"| {n} | shovel (on-confirm) | {s_s:.2f} | {s_rate:,.0f} | "
-            f"{'yes' if s_ok else 'NO'} |",
-        ]
+    ratios: dict[str, list[float]] = {"mqctl": [], "engine": []}
+    for n, results in enumerate(rounds, 1):
+        shovel_rate = COUNT / results["shovel"].seconds
+        for tool in TOOLS:
+            result = results[tool]
+            rate = COUNT / result.seconds
+            if tool in ratios:
+                ratios[tool].append(rate / shovel_rate)
+            own = f" (own {result.summary.get('rate_per_second')})" if result.summary else ""
+            client = f"{result.client_cpu:.2f}" if tool != "shovel" else "-"
+            report.append(
+                f"| {n} | {LABELS[tool]} | {result.seconds:.2f} | {rate:,.0f}{own} | {client} | "
+                f"{result.broker_cpu:.2f} | {'yes' if result.ok else 'NO'} |"
+            )
 
     def listed(values: list[float]) -> str:
         return ", ".join(f"{r:.2f}" for r in values)
 
     report += [
         "",
-        f"Rate ratio mqctl (client engine) / shovel: **{statistics.median(ratios):.2f}×**; "
-        f"mqctl `--engine shovel` / shovel: **{statistics.median(engine_ratios):.2f}×** "
-        f"(medians of {len(ratios)}; per round: {listed(ratios)} and {listed(engine_ratios)}; "
-        "mqctl's own rate excludes start-up).",
+        f"Rate ratio mqctl (client engine) / shovel: **{statistics.median(ratios['mqctl']):.2f}×**;"
+        f" mqctl `--engine shovel` / shovel: **{statistics.median(ratios['engine']):.2f}×** "
+        f"(medians of {len(rounds)}; per round: {listed(ratios['mqctl'])} and "
+        f"{listed(ratios['engine'])}; mqctl's own rate excludes start-up).",
         "",
     ]
 

@@ -62,7 +62,8 @@ async def test_lean_listing_has_depths_and_no_rates(queues: dict[str, int]) -> N
     rows = await _settled(queues, stats=False)
     for name, depth in queues.items():
         q = rows[name]
-        assert (q.messages, q.ready, q.unacked, q.consumers) == (depth, depth, 0, 0)
+        # The lean listing has no consumer count: not known (None), never 0.
+        assert (q.messages, q.ready, q.unacked, q.consumers) == (depth, depth, 0, None)
         assert (q.publish_rate, q.deliver_rate, q.ack_rate) == (None, None, None)
         assert (q.vhost, q.type, q.backend, q.durable) == ("/", "classic", "rabbitmq", False)
 
@@ -121,12 +122,13 @@ async def test_queue_pages_cover_the_listing(paged_vhost: tuple[str, list[str]])
     assert (past_the_end.page, [q.name for q in past_the_end.queues]) == (1, names[:2])
 
 
-# -- the TUI adapter: with many queues, every refresh lists all depths (lean); after each
-# lean listing the next STATS_PAGES pages with stats are read in the background, and the
-# next refresh puts their rates on its rows
+# -- the TUI adapter: the first listing is lean and the full one (stats) is read right
+# after it; then with many queues, every refresh lists all depths (lean); after each lean
+# listing the next STATS_PAGES pages with stats are read in the background, and the next
+# refresh puts their rates on its rows
 
 
-def _row(i: int, rate: float | None, consumers: int = 0) -> QueueSummary:
+def _row(i: int, rate: float | None, consumers: int | None = 0) -> QueueSummary:
     return QueueSummary(
         vhost="/", name=f"q{i}", type="classic", durable=True, state="running", messages=i,
         ready=i, unacked=0, consumers=consumers, publish_rate=rate, deliver_rate=rate,
@@ -138,6 +140,7 @@ def _row(i: int, rate: float | None, consumers: int = 0) -> QueueSummary:
 @pytest.mark.parametrize("count", [5, 1500])
 async def test_tui_cadence(count: int, monkeypatch: pytest.MonkeyPatch) -> None:
     """The adapter's bookkeeping over a stand-in listing (the real pages are tested above)."""
+    from mqctl_tui import queue_listing
     from mqctl_tui import services as tui_services
 
     page_size = 400
@@ -150,7 +153,7 @@ async def test_tui_cadence(count: int, monkeypatch: pytest.MonkeyPatch) -> None:
         listings.append(stats)
         if stats:
             return [_row(i, 0.0, consumers=2) for i in range(count)]
-        return [_row(i, None) for i in range(count)]
+        return [_row(i, None, consumers=None) for i in range(count)]
 
     async def fake_page(session: Session, page: int, *, all_vhosts: bool) -> QueuePage:
         pages_asked.append(page)
@@ -160,29 +163,87 @@ async def test_tui_cadence(count: int, monkeypatch: pytest.MonkeyPatch) -> None:
 
     monkeypatch.setattr(inventory, "list_queues", fake_list)
     monkeypatch.setattr(inventory, "list_queue_page", fake_page)
-    monkeypatch.setattr(tui_services, "STATS_PAGES", 2)
+    monkeypatch.setattr(queue_listing, "STATS_PAGES", 2)
     svc = tui_services.Services(builtin_local_context())
     seen = []
     try:
+        # The first listing: lean (consumers not known), the full one read after it.
+        first = await svc.list_queues()
+        assert all(q.consumers is None and q.publish_rate is None for q in first)
+        assert listings == [False]
+        more = svc.queue_stats()
+        assert more is not None
+        completed = await more
+        assert completed is not None and listings == [False, True]
+        assert [q.messages for q in completed] == [q.messages for q in first]
+        assert all(q.consumers == 2 and q.publish_rate == 0.0 for q in completed)
         for refresh[0] in range(1, 7):
             seen.append(await svc.list_queues())
+            assert svc.queue_stats() is None  # every row has its stats: nothing to wait for
             for _ in range(5):  # the pause between two refreshes: the pages are read
                 await asyncio.sleep(0)
     finally:
         await svc.close()
     assert all(len(rows) == count for rows in seen)
     assert all(q.messages == int(q.name[1:]) for rows in seen for q in rows)  # depths: always
-    if count <= tui_services.LEAN_QUEUES_ABOVE:
-        assert listings == [True] * 6 and pages_asked == []
+    if count <= queue_listing.LEAN_QUEUES_ABOVE:
+        assert listings == [False] + [True] * 7 and pages_asked == []  # then full listings
+        assert all(q.consumers == 2 for rows in seen for q in rows)
         return
-    # The first listing has every queue's stats; then lean listings, each followed by
-    # reading pages 1+2, 3+4, 1+2, ... (their rates tell after which refresh they were read).
-    assert listings == [True] + [False] * 5
-    assert pages_asked == [1, 2, 3, 4, 1, 2, 3, 4, 1, 2]
-    assert all(q.consumers == 2 and q.publish_rate == 0.0 for q in seen[0])
-    assert all(q.consumers == 2 and q.publish_rate == 0.0 for q in seen[1])  # none read yet
-    # Refresh 4 shows pages 3+4 (queues 800-1499) read after refresh 3, and pages 1+2 read
-    # after refresh 2 (kept from refresh 3).
-    assert {q.publish_rate for q in seen[3][:800]} == {2.0}
-    assert {q.publish_rate for q in seen[3][800:]} == {3.0}
-    assert all(q.consumers == 3 for q in seen[3])
+    # Then lean listings, each followed by reading pages 1+2, 3+4, 1+2, ... (their rates
+    # tell after which refresh they were read).
+    assert listings == [False, True] + [False] * 6
+    assert pages_asked == [1, 2, 3, 4, 1, 2, 3, 4, 1, 2, 3, 4]
+    assert all(q.consumers == 2 and q.publish_rate == 0.0 for q in seen[0])  # the full read
+    # Refresh 3 shows pages 3+4 (queues 800-1499) read after refresh 2, and pages 1+2 read
+    # after refresh 1 (kept from refresh 2).
+    assert {q.publish_rate for q in seen[2][:800]} == {1.0}
+    assert {q.publish_rate for q in seen[2][800:]} == {2.0}
+    assert all(q.consumers == 3 for q in seen[2])
+
+
+async def test_tui_first_stats_superseded_or_failed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A full listing that comes before the first stats landed supersedes them (None: no
+    older depths delivered after newer ones); stats that fail raise, and are read again."""
+    from mqctl_tui import services as tui_services
+
+    gate = asyncio.Event()
+    fail = [False]
+
+    async def fake_list(session: Session, *, all_vhosts: bool, stats: bool = True) -> list[Any]:
+        if stats:
+            await gate.wait()
+            if fail[0]:
+                raise RuntimeError("stats broke")
+            return [_row(i, 1.0, consumers=1) for i in range(3)]
+        return [_row(i, None, consumers=None) for i in range(3)]
+
+    monkeypatch.setattr(inventory, "list_queues", fake_list)
+    svc = tui_services.Services(builtin_local_context())
+    try:
+        await svc.list_queues()
+        more = svc.queue_stats()
+        assert more is not None
+        waiting = asyncio.ensure_future(more)
+        # Small broker: the next refresh is the full listing, which supersedes the reading.
+        listing = asyncio.ensure_future(svc.list_queues())
+        assert await waiting is None
+        gate.set()
+        rows = await listing
+        assert all(q.consumers == 1 for q in rows) and svc.queue_stats() is None
+    finally:
+        await svc.close()
+
+    gate.clear()
+    fail[0] = True
+    svc = tui_services.Services(builtin_local_context())
+    try:
+        await svc.list_queues()
+        more = svc.queue_stats()
+        assert more is not None
+        waiting = asyncio.ensure_future(more)
+        gate.set()
+        with pytest.raises(RuntimeError, match="stats broke"):
+            await waiting
+    finally:
+        await svc.close()

@@ -235,6 +235,8 @@ def _apply_application(
 ) -> None:
     found = False
     for doc in (body or {}, headers):
+        if not doc:  # nothing to look up (a redrive without filters reads no body)
+            continue
         error = _first(doc, _ERROR_KEYS)
         failed_at = _first(doc, _FAILED_AT_KEYS)
         retries = _first(doc, _RETRY_KEYS)

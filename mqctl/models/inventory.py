@@ -81,7 +81,9 @@ class QueueSummary:
     messages: int
     ready: int
     unacked: int
-    consumers: int
+    # None = not known: a lean listing (depths only, ``stats=False``) has no consumer count.
+    # Never read it as 0 (0 consumers is a finding: a starving queue).
+    consumers: int | None
     publish_rate: float | None
     deliver_rate: float | None
     ack_rate: float | None

@@ -71,7 +71,8 @@ async def list_queues(
     session: Session, *, vhost: str | None = None, all_vhosts: bool = False, stats: bool = True
 ) -> list[QueueSummary]:
     """``stats=False`` lists depths without message rates (rates ``None``; on RabbitMQ also
-    consumers 0 and no policy): much cheaper for the broker with thousands of queues."""
+    consumers ``None``, not known, and no policy): much cheaper for the broker with
+    thousands of queues."""
     found = session.backends_with(QueueCatalog, "listing queues")
     results = await asyncio.gather(
         *(cat.list_queues(vhost=vhost, all_vhosts=all_vhosts, stats=stats) for _, cat in found)

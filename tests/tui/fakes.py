@@ -10,6 +10,7 @@ the Pilot tests against the real brokers, never with this fake.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -268,6 +269,9 @@ class FakeServices:
     async def list_queues(self) -> list[QueueSummary]:
         return list(QUEUES)
 
+    def queue_stats(self) -> Awaitable[list[QueueSummary] | None] | None:
+        return None  # the fake's rows carry their stats at once
+
     async def lag(self) -> list[LagEntry]:
         return list(LAG)
 
@@ -460,3 +464,22 @@ def _implements_the_protocol(fake: FakeServices) -> TuiServices:
 
 
 _FACTORY: ServicesFactory = FakeServices
+
+
+class LeanFirstServices(FakeServices):
+    """The queues as the first (lean) listing gives them: depths, consumers and rates not
+    known; their stats are still being read (they never land in the snapshot)."""
+
+    async def list_queues(self) -> list[QueueSummary]:
+        return [
+            dataclasses.replace(q, consumers=None, publish_rate=None, deliver_rate=None,
+                                ack_rate=None)
+            for q in QUEUES
+        ]  # fmt: skip
+
+    def queue_stats(self) -> Awaitable[list[QueueSummary] | None] | None:
+        return self._never()
+
+    async def _never(self) -> list[QueueSummary] | None:
+        await asyncio.Event().wait()  # (never set)
+        return None

@@ -15,16 +15,16 @@ from mqctl_tui.data import Kind
 from textual.pilot import Pilot
 
 from mqctl.models.inventory import Destination
-from tests.tui.fakes import HISTORY, LONG, FakeServices, fake_context
+from tests.tui.fakes import HISTORY, LONG, FakeServices, LeanFirstServices, fake_context
 
 SIZE = (160, 45)
 SIZES = [(80, 24), (120, 40), (200, 50)]  # a small terminal, a laptop, a big screen
 LONG_GROUP = f"kafka|group||{LONG}"
 
 
-def make_app(*, read_only: bool = False) -> MqctlApp:
+def make_app(*, read_only: bool = False, services: type[FakeServices] = FakeServices) -> MqctlApp:
     context = fake_context(read_only=read_only)
-    app = MqctlApp(context, refresh=3600, services_factory=FakeServices)
+    app = MqctlApp(context, refresh=3600, services_factory=services)
     app._config = None  # the picker is not part of these screenshots
     app.clock = lambda: 1000.0  # "updated 0s ago" whatever the machine's load
     for key, values in HISTORY.items():
@@ -45,6 +45,19 @@ async def settle(pilot: Pilot[None]) -> None:
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
 def test_dashboard(snap_compare, size: tuple[int, int]) -> None:
     assert snap_compare(make_app(), terminal_size=size, run_before=settle)
+
+
+def test_dashboard_queue_stats_loading(snap_compare) -> None:
+    """The first (lean) listing on screen: consumers, rates and drain '?', never 0, never
+    the red "no consumers" style; the status line says the stats are loading."""
+
+    async def run_before(pilot: Pilot[None]) -> None:
+        await settle(pilot)
+        await pilot.press("2")  # the queues panel
+        await pilot.pause(0.1)
+
+    app = make_app(services=LeanFirstServices)
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
 
 
 def _opening(open_screen):  # type: ignore[no-untyped-def]

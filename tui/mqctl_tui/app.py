@@ -174,7 +174,29 @@ class MqctlApp(ErrorGuard):
         self._inflight.discard(kind)
         if not self._inflight and self._cycle_started is not None:
             self.last_cycle_seconds = time.perf_counter() - self._cycle_started
+        more = services.queue_stats() if kind is Kind.QUEUES and outcome.ok else None
+        outcome.partial = more is not None
         self.deliver(outcome)
+        if more is not None:
+            await self._complete(more, outcome, generation)
+
+    async def _complete(
+        self, more: Awaitable[object | None], partial: Outcome, generation: int
+    ) -> None:
+        """The rest of a partial outcome (the queues' stats, read after their lean listing;
+        the next tick's listing does not wait for it)."""
+        try:
+            data = await more
+            outcome = Outcome(partial.kind, data=data, generation=generation)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # the rows shown keep their depths; the panel says why
+            outcome = Outcome(partial.kind, error=exc, generation=generation)
+        outcome.seconds = time.monotonic() - partial.at
+        if outcome.ok and outcome.data is None:
+            return  # superseded: a newer listing brought them
+        if generation == self.generation:
+            self.deliver(outcome)
 
     def deliver(self, outcome: Outcome) -> None:
         kind = outcome.kind

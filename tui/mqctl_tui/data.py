@@ -37,6 +37,9 @@ class Outcome:
     seconds: float = 0.0
     generation: int = 0
     at: float = field(default_factory=time.monotonic)
+    # More of this data is being read and comes in a later outcome (the queues' consumers
+    # and rates after their lean listing): what is missing shows as not known meanwhile.
+    partial: bool = False
 
     @property
     def ok(self) -> bool:

@@ -24,7 +24,6 @@ from mqctl.models.inventory import (
     BrokerStatus,
     Destination,
     QueueDetail,
-    QueuePage,
     QueueSummary,
     TopicDetail,
     TopicSummary,
@@ -33,6 +32,7 @@ from mqctl.models.lag import LagEntry
 from mqctl.models.messages import Message, OutgoingMessage, PeekOptions, PublishOptions
 from mqctl.models.messages import PublishResult as PublishResult
 from mqctl.session import Session
+from mqctl_tui.queue_listing import QueueListing
 
 
 async def close_stream(stream: AsyncIterator[object]) -> None:
@@ -66,7 +66,15 @@ class TuiServices(Protocol):
 
     async def list_topics(self) -> list[TopicSummary]: ...
 
-    async def list_queues(self) -> list[QueueSummary]: ...
+    async def list_queues(self) -> list[QueueSummary]:
+        """Every queue's row; a row whose stats are not read yet has ``consumers`` None (not
+        known) and no rates."""
+
+    def queue_stats(self) -> Awaitable[list[QueueSummary] | None] | None:
+        """Called right after :meth:`list_queues`: when its rows lack stats being read in
+        the background (the first listing is lean), an awaitable of the newest listing's
+        rows with them (None if a newer listing superseded them; raises if they could not
+        be read); None when there is nothing to wait for. Await it at once."""
 
     async def describe_topic(self, name: str) -> TopicDetail: ...
 
@@ -125,34 +133,6 @@ class TuiServices(Protocol):
     ) -> RedriveSummary: ...
 
 
-# With more queues than this, a refresh lists every queue's depth with the broker's cheap
-# listing (no message stats), and right after it reads STATS_PAGES pages of the full listing
-# in the background, going round the pages from one refresh to the next; the next refresh
-# puts those rates, consumer counts and policies on its rows. The broker renders a page with
-# stats in about a fifth of the time of all 5,000 queues with stats, and the page is read in
-# the pause between refreshes, so every refresh costs one lean listing.
-LEAN_QUEUES_ABOVE = 1000
-STATS_PAGES = 1
-QueueKey = tuple[str, str, str]
-
-
-def _key(queue: QueueSummary) -> QueueKey:
-    return (queue.backend, queue.vhost, queue.name)
-
-
-def _with_stats(depths: QueueSummary, stats: QueueSummary) -> QueueSummary:
-    """``depths`` (a lean row) with the rates, consumers and policy of ``stats`` (an older
-    full row of the same queue). Built directly: dataclasses.replace is ~5x slower, which
-    shows at 5,000 rows per refresh."""
-    return QueueSummary(
-        depths.vhost, depths.name, depths.type, depths.durable, depths.state,
-        depths.messages, depths.ready, depths.unacked, stats.consumers,
-        stats.publish_rate, stats.deliver_rate, stats.ack_rate, stats.policy,
-        stats.dead_letter_exchange, stats.dead_letter_routing_key, depths.arguments,
-        depths.backend,
-    )  # fmt: skip
-
-
 class Services:
     """The real :class:`TuiServices`: service calls bound to one context's Session."""
 
@@ -160,10 +140,7 @@ class Services:
         self.context = context
         # Writes are audited by the services (command "mqctl tui" in the records).
         self.session = Session(context, timeout=timeout, invocation=TUI)
-        self._many_queues = False  # the last listing had more than LEAN_QUEUES_ABOVE queues
-        self._stats: dict[QueueKey, QueueSummary] = {}  # each queue's last row with stats
-        self._next_page = 1  # the next page of the full listing to ask for
-        self._pages: asyncio.Future[list[QueuePage]] | None = None  # read after a listing
+        self._queues = QueueListing(self.session)
 
     @property
     def read_only(self) -> bool:
@@ -174,8 +151,7 @@ class Services:
         return self.session.backend_names
 
     async def close(self) -> None:
-        if self._pages is not None:
-            self._pages.cancel()
+        self._queues.close()
         await self.session.close()
 
     def approve_writes(self) -> None:
@@ -198,60 +174,11 @@ class Services:
 
     async def list_queues(self) -> list[QueueSummary]:
         """Called by the app's refresh worker only, which never starts a queue listing while
-        one is in flight: the bookkeeping below sees one listing at a time."""
-        from mqctl.services import inventory
+        one is in flight (see :class:`~mqctl_tui.queue_listing.QueueListing`)."""
+        return await self._queues.list_queues()
 
-        if not self._many_queues or not inventory.has_queue_pages(self.session):
-            queues = await inventory.list_queues(self.session, all_vhosts=True, stats=True)
-            self._many_queues = len(queues) > LEAN_QUEUES_ABOVE
-            self._stats = {_key(q): q for q in queues} if self._many_queues else {}
-            return queues
-        queues = await inventory.list_queues(self.session, all_vhosts=True, stats=False)
-        self._many_queues = len(queues) > LEAN_QUEUES_ABOVE
-        known, self._stats = self._stats, {}
-        for page in self._pages_read():
-            known.update((_key(q), q) for q in page.queues)
-        rows = []
-        for q in queues:
-            key = _key(q)
-            stats = known.get(key)
-            if stats is None:
-                rows.append(q)  # new since its page was read: no rates, 0 consumers yet
-            else:
-                self._stats[key] = stats  # (queues deleted since then drop out here)
-                rows.append(_with_stats(q, stats))
-        if self._pages is None:  # the next pages, read while the UI waits for the next tick
-            self._pages = asyncio.ensure_future(self._stats_pages())
-        return rows
-
-    def _pages_read(self) -> list[QueuePage]:
-        """The pages read since the last listing; none if they are still being read (they
-        are then used by a later listing)."""
-        task = self._pages
-        if task is None or not task.done():
-            return []
-        self._pages = None
-        if task.cancelled() or task.exception() is not None:
-            return []
-        return task.result()
-
-    async def _stats_pages(self) -> list[QueuePage]:
-        """The next STATS_PAGES pages of the full listing. A page that fails is skipped: its
-        queues keep their older rates, and the depths (the lean listing) still show."""
-        from mqctl.services import inventory
-
-        wanted = range(self._next_page, self._next_page + STATS_PAGES)
-        answers = await asyncio.gather(
-            *(inventory.list_queue_page(self.session, n, all_vhosts=True) for n in wanted),
-            return_exceptions=True,
-        )
-        pages = [a for a in answers if isinstance(a, QueuePage)]
-        if pages:
-            last = max(pages, key=lambda p: p.page)
-            self._next_page = last.page % last.page_count + 1
-        else:
-            self._next_page = 1
-        return pages
+    def queue_stats(self) -> Awaitable[list[QueueSummary] | None] | None:
+        return self._queues.stats_pending()
 
     async def describe_topic(self, name: str) -> TopicDetail:
         from mqctl.services import inventory

@@ -13,11 +13,13 @@ The run takes at most the number of messages that were ready when it started, so
 dead-lettered again while it runs wait for the next run.
 
 Throughput: the hot path is pipelined instead of one publish/confirm round trip per message.
-Deliveries are read straight off the consuming channel (no task per message, see
-:mod:`.aiormq_internals`); every message available is decided and encoded
-(:mod:`.redrive_wire`), and the batch goes to the socket in one write (one ``basic.publish`` +
-header + body per message, in DLQ order, on one channel). Confirms and the acks they allow are
-tracked in a sliding window of ``window`` messages (:mod:`.redrive_window`).
+Both connections are read in bulk, hundreds of frames per read, deliveries, confirms and
+returns decoded straight into this run without aiormq's per-frame objects, queues and tasks
+(:mod:`.redrive_reader`, wired in :mod:`.redrive_frames`); every message available is decided
+and encoded (:mod:`.redrive_wire`, headers republished unchanged keep their received bytes),
+and the batch goes to the socket in one write (one ``basic.publish`` + header + body per
+message, in DLQ order, on one channel). Confirms and the acks they allow are tracked in a
+sliding window of ``window`` messages (:mod:`.redrive_window`).
 """
 
 from __future__ import annotations
@@ -27,17 +29,18 @@ import contextlib
 from collections import deque
 from typing import TYPE_CHECKING, Any
 
-from pamqp.commands import Basic
-
 from mqctl.backends.rabbitmq import aiormq_internals
 from mqctl.backends.rabbitmq.amqp import AmqpConnections, reply_text
 from mqctl.backends.rabbitmq.dlq import check_redrive, missing_target
 from mqctl.backends.rabbitmq.management import ManagementClient
+from mqctl.backends.rabbitmq.redrive_frames import RedriveFrames
+from mqctl.backends.rabbitmq.redrive_reader import BulkReader, Delivery
 from mqctl.backends.rabbitmq.redrive_window import ConfirmWindow, publish_and_confirm
 from mqctl.backends.rabbitmq.redrive_wire import (
     FrameEncoder,
     ack_frame,
     amqp_properties,
+    delivery_to_message,
     encode_properties,
     to_message,
 )
@@ -54,7 +57,7 @@ HOLD_CAP = 10_000  # messages kept unacked (not moved) before the run stops earl
 POLL = 0.5
 
 
-class _Run:
+class _Run(RedriveFrames):
     def __init__(
         self,
         settings: RabbitSettings,
@@ -89,6 +92,8 @@ class _Run:
         self.publish: Any = None
         self.fast = True  # frames taken over from aiormq (else its public API)
         self.encoder: FrameEncoder | None = None  # set when fast
+        self.bulk: BulkReader | None = None  # reads the deliveries (when aiormq allows)
+        self.bulk_confirms: BulkReader | None = None
         self.publishes: set[asyncio.Task[None]] = set()  # public API: one per unconfirmed
         self.acker: asyncio.Task[None] | None = None
         # A publish may wait behind a full window on a busy broker: that is not an outage.
@@ -110,6 +115,10 @@ class _Run:
             self.publish = await publish.get_underlay_channel()
             self.fast = aiormq_internals.can_take_over_frames(self.consume, self.publish)
             self._hook_channels()
+            if self.fast:
+                self._read_in_bulk()
+                # The frame aiormq was already waiting for is read its old way: this reply.
+                await self.publish.basic_qos(prefetch_count=0)
             declared = await self.consume.queue_declare(self.dlq.name, passive=True)
             ready = int(declared.message_count or 0)
             prefetch = self.window + HOLD_CAP + 1
@@ -122,64 +131,6 @@ class _Run:
             raise self.connections.map_error(exc, self.vhost, f"queue {self.dlq.name!r}") from None
         self.acker = asyncio.create_task(self._ack_loop())
         return ready
-
-    def _hook_channels(self) -> None:
-        """Take over the frames of the hot path from aiormq's per-message machinery (when
-        the installed aiormq allows it: else its public API is used, see ``_publish_one``)."""
-        consume, publish = self.consume, self.publish
-        if self.fast:
-            aiormq_internals.take_over_frames(
-                consume,
-                publish,
-                on_deliver=self._on_deliver_frame,
-                on_confirm=self._on_confirm_frame,
-                on_return=self._on_return_frame,
-            )
-            self.encoder = FrameEncoder(publish.number, publish.max_content_size)
-        for channel in (consume, publish):
-            channel.closing.add_done_callback(self._channel_closed)
-
-    # ------------------------------------------------------------------ frames from aiormq
-
-    async def _on_deliver_frame(self, frame: Any) -> None:
-        self.deliveries.append(await aiormq_internals.read_delivered(self.consume, frame))
-        self.wake.set()
-
-    async def _on_message(self, message: Any) -> None:
-        """basic_consume's callback (only used when ``_on_deliver_frame`` is not hooked)."""
-        self.deliveries.append(message)
-        self.wake.set()
-
-    async def _on_confirm_frame(self, frame: Any) -> None:
-        nack = isinstance(frame, Basic.Nack)
-        self.inflight.confirmed(frame.delivery_tag, bool(getattr(frame, "multiple", False)), nack)
-        self.settled.set()
-
-    async def _on_return_frame(self, frame: Any) -> None:
-        """An unroutable copy came back (it is confirmed right after: stays failed)."""
-        message = await aiormq_internals.read_delivered(self.publish, frame)
-        self.inflight.returned(
-            (message.header.properties.message_id, frame.exchange, frame.routing_key)
-        )
-
-    def _connection_closed(self, _sender: Any, exc: BaseException | None = None) -> None:
-        """The broker or the network closed the connection: every unacked message is back in
-        the DLQ already, so stop at once; publishes still unconfirmed count as failed."""
-        if self.closing:
-            return
-        self.lost = self.lost or exc or ConnectionError("connection closed")
-        self.wake.set()
-        self.settled.set()
-        self.room.set()
-
-    def _channel_closed(self, future: asyncio.Future[Any]) -> None:
-        exc = None if future.cancelled() else future.exception()
-        if self.closing:
-            return
-        self.lost = self.lost or exc or ConnectionError("a channel of the redrive closed")
-        self.wake.set()
-        self.settled.set()
-        self.room.set()
 
     # ---------------------------------------------------------------------------- the loop
 
@@ -199,16 +150,22 @@ class _Run:
                         break
                 delivered = self.deliveries.popleft()
                 seen += 1
-                decision = self.planner.decide(to_message(delivered, self.dlq.name, self.vhost))
+                if type(delivered) is Delivery:  # read by BulkReader
+                    tag, received = delivered.delivery_tag, delivered.raw_headers
+                    message = delivery_to_message(delivered, self.dlq.name, self.vhost)
+                else:  # aiormq's DeliveredMessage
+                    tag, received = delivered.delivery.delivery_tag, None
+                    message = to_message(delivered, self.dlq.name, self.vhost)
+                decision = self.planner.decide(message)
                 if decision.action == "stop":
                     self.control.stopped_early(f"--limit {self.planner.options.limit} reached")
                     break
                 self.control.examined()
                 if decision.action == "skip":
-                    self.inflight.hold(delivered.delivery.delivery_tag)
+                    self.inflight.hold(tag)
                     self.control.skipped(decision.reason or "skipped")
                 else:
-                    await self._start_move(delivered, decision)
+                    await self._start_move(tag, received, decision)
                 if self.inflight.held >= HOLD_CAP:
                     self.control.stopped_early(
                         f"{self.inflight.held} messages left in the DLQ are held by this run; "
@@ -245,11 +202,13 @@ class _Run:
             self.exists[key] = await missing_target(self.api, self.vhost, target)
         return self.exists[key]
 
-    async def _start_move(self, delivered: Any, decision: Decision) -> None:
-        """Encode the copy into the batch (sent by ``_flush``); a missing target holds it."""
+    async def _start_move(
+        self, tag: int, received: dict[str, tuple[Any, bytes]] | None, decision: Decision
+    ) -> None:
+        """Encode the copy into the batch (sent by ``_flush``); a missing target holds it.
+        ``received``: the DLQ message's encoded header values (reused where unchanged)."""
         target, outgoing = decision.target, decision.outgoing
         assert target is not None and outgoing is not None
-        tag = delivered.delivery.delivery_tag
         missing = self.exists.get((target.kind, target.name), "?")
         if missing == "?":
             missing = await self._target_missing(target)
@@ -272,7 +231,7 @@ class _Run:
             self.inflight.published(tag, target, (message_id, exchange, routing_key))
             self._publish_one(self.inflight.seq, exchange, routing_key, outgoing)
             return
-        properties = encode_properties(outgoing.properties, outgoing.headers)
+        properties = encode_properties(outgoing.properties, outgoing.headers, received)
         body = outgoing.value or b""  # AMQP has no null body: a null value goes as empty
         self.batch.append(self.encoder.encode(exchange, routing_key, body, properties))
         self.inflight.published(tag, target, (message_id, exchange, routing_key))

@@ -85,7 +85,8 @@ def head_age(doc: dict[str, Any]) -> float | None:
     return None if stamp is None else max(0.0, time.time() - stamp.timestamp())
 
 
-def queue_summary(doc: dict[str, Any]) -> QueueSummary:
+def queue_summary(doc: dict[str, Any], *, lean: bool = False) -> QueueSummary:
+    """A listing row; ``lean``: from the lean listing, which has no consumer count (None)."""
     stats = doc.get("message_stats") or {}
     dlx = policy_value(doc, "x-dead-letter-exchange", "dead-letter-exchange")
     dlrk = policy_value(doc, "x-dead-letter-routing-key", "dead-letter-routing-key")
@@ -98,7 +99,7 @@ def queue_summary(doc: dict[str, Any]) -> QueueSummary:
         messages=int(doc.get("messages") or 0),
         ready=int(doc.get("messages_ready") or 0),
         unacked=int(doc.get("messages_unacknowledged") or 0),
-        consumers=int(doc.get("consumers") or 0),
+        consumers=None if lean else int(doc.get("consumers") or 0),
         publish_rate=rate(stats, "publish"),
         deliver_rate=rate(stats, "deliver_get"),
         ack_rate=rate(stats, "ack"),
@@ -165,9 +166,11 @@ async def queue_docs(
 async def list_queues(
     api: ManagementClient, *, vhost: str | None, all_vhosts: bool, stats: bool = True
 ) -> list[QueueSummary]:
-    """``stats=False``: depths, rates ``None``, consumers 0, no policy (see :func:`queue_docs`)."""
+    """``stats=False``: depths; rates and consumers ``None`` (not known), no policy (see
+    :func:`queue_docs`)."""
     docs = await queue_docs(api, vhost=vhost, all_vhosts=all_vhosts, stats=stats)
-    return sorted((queue_summary(d) for d in docs), key=attrgetter("vhost", "name"))
+    rows = (queue_summary(d, lean=not stats) for d in docs)
+    return sorted(rows, key=attrgetter("vhost", "name"))
 
 
 async def queue_page(

@@ -89,23 +89,26 @@ def summary_lag_entry(
     age: float | None,
     stream_consumers: list[dict[str, Any]],
 ) -> LagEntry:
+    consumers = q.consumers
+    if consumers is None:  # lag reads the full listing: a lean row here is a bug, not a 0
+        raise ValueError(f"queue {q.name!r}: a lean listing row has no consumer count")
     partitions: list[PartitionLag] = []
     if q.type == "stream":
         drain = None
         partitions = [stream_consumer_lag(q.name, c) for c in stream_consumers]
         total = max((p.lag for p in partitions), default=0)
     else:
-        drain = drain_seconds(q.ready, q.consumers, q.publish_rate, consume)
+        drain = drain_seconds(q.ready, consumers, q.publish_rate, consume)
         total = q.ready
     return LagEntry(
         backend="rabbitmq",
         kind="queue",
         group=q.name,
-        status=queue_status(q.messages, q.ready, q.consumers, drain, q.type),
+        status=queue_status(q.messages, q.ready, consumers, drain, q.type),
         total_lag=total,
         max_time_lag_seconds=age,
         topics=[q.name],
-        members=q.consumers,
+        members=consumers,
         state=q.state,
         partitions=partitions,
         queue=QueueDepth(
@@ -113,7 +116,7 @@ def summary_lag_entry(
             queue_type=q.type,
             ready=q.ready,
             unacked=q.unacked,
-            consumers=q.consumers,
+            consumers=consumers,
             publish_rate=q.publish_rate,
             deliver_rate=q.deliver_rate,
             ack_rate=q.ack_rate,

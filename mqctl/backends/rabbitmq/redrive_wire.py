@@ -10,14 +10,19 @@ into the core :class:`Message` by :func:`to_message`.
 from __future__ import annotations
 
 import struct
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pamqp import encode as amqp_encode
 from pamqp import frame as amqp_frame
 from pamqp.commands import Basic
 
+from mqctl.dlq.metadata import REDRIVE_COUNT_HEADER
 from mqctl.dlq.plan import AMQP_PROPERTIES
+from mqctl.dlq.republish import REDRIVEN_PREFIX, is_dead_letter_header
 from mqctl.models.messages import Message
+
+if TYPE_CHECKING:
+    from mqctl.backends.rabbitmq.redrive_reader import Delivery
 
 # AMQP property names in our models vs pamqp's attribute names.
 _PAMQP_NAMES = {"type": "message_type"}
@@ -50,6 +55,29 @@ def to_message(delivered: Any, queue: str, vhost: str) -> Message:
     )
 
 
+_KEPT = (*AMQP_PROPERTIES, "expiration", "user_id")
+
+
+def delivery_to_message(delivery: Delivery, queue: str, vhost: str) -> Message:
+    """A delivery read by :class:`~.redrive_reader.BulkReader` as the core model (the same
+    message :func:`to_message` makes of aiormq's)."""
+    given = delivery.properties
+    properties = {name: given[name] for name in _KEPT if name in given}
+    headers = delivery.headers
+    return Message(
+        backend="rabbitmq",
+        source=queue,
+        value=delivery.body,
+        headers=list(headers.items()) if headers else [],
+        timestamp=given.get("timestamp"),
+        exchange=delivery.exchange,
+        routing_key=delivery.routing_key,
+        redelivered=delivery.redelivered,
+        vhost=vhost,
+        properties=properties,
+    )
+
+
 def amqp_properties(properties: dict[str, Any], headers: list[tuple[str, Any]]) -> Any:
     kwargs = {_PAMQP_NAMES.get(k, k): v for k, v in properties.items() if k in AMQP_PROPERTIES}
     return Basic.Properties(headers=dict(headers), **kwargs)
@@ -77,9 +105,16 @@ _PROPERTY_LAYOUT = (
 )
 
 
-def encode_properties(properties: dict[str, Any], headers: list[tuple[str, Any]]) -> bytes:
+def encode_properties(
+    properties: dict[str, Any],
+    headers: list[tuple[str, Any]],
+    received: dict[str, tuple[Any, bytes]] | None = None,
+) -> bytes:
     """The property flags and values of a content header, as pamqp's ``Basic.Properties``
-    marshals them (None and empty strings are left out), without building that object."""
+    marshals them (None and empty strings are left out), without building that object.
+
+    ``received``: the received message's encoded header values (``Delivery.raw_headers``),
+    reused for the headers republished unchanged (see :func:`encode_table`)."""
     flags = 0
     parts: list[bytes] = []
     for name, bit, kind in _PROPERTY_LAYOUT:
@@ -95,10 +130,65 @@ def encode_properties(properties: dict[str, Any], headers: list[tuple[str, Any]]
         elif kind == "o":
             parts.append(bytes((int(value),)))
         elif kind == "t":
-            parts.append(amqp_encode.field_table(value))
+            parts.append(
+                encode_table(value, received) if received else amqp_encode.field_table(value)
+            )
         else:
             parts.append(amqp_encode.timestamp(value))
     return flags.to_bytes(2, "big") + b"".join(parts)
+
+
+# Per header name: its encoded key, and the received header whose bytes it may reuse.
+_KEYS: dict[str, tuple[bytes, str | None]] = {}
+_KEYS_MAX = 4096
+
+
+def _key(key: str) -> tuple[bytes, str | None] | None:
+    """(encoded key, received name to reuse) for ``key``; None: pamqp must encode the table
+    (a key over 128 bytes, which it truncates)."""
+    known = _KEYS.get(key)
+    if known is not None:
+        return known
+    name = key.encode("utf-8")
+    if len(name) > 128:
+        return None
+    source: str | None = key
+    if key.startswith(REDRIVEN_PREFIX):
+        original = key[len(REDRIVEN_PREFIX) :]
+        source = original if is_dead_letter_header(original) else None
+    elif key == REDRIVE_COUNT_HEADER:
+        source = None
+    if len(_KEYS) >= _KEYS_MAX:
+        _KEYS.clear()
+    known = _KEYS[key] = (bytes((len(name),)) + name, source)
+    return known
+
+
+def encode_table(table: dict[str, Any], received: dict[str, tuple[Any, bytes]]) -> bytes:
+    """``table`` as pamqp's ``encode.field_table`` writes it (keys sorted), except that a value
+    republished unchanged keeps the bytes it arrived with: the same object under its own name,
+    or a dead-letter header under its ``x-mqctl-redriven-`` name. Those bytes are what pamqp
+    decoded it from, so the copy carries the original's exact field types (pamqp would pick
+    an integer's width by its value). The headers mqctl writes itself are always encoded."""
+    data: list[bytes] = []
+    for key, item in sorted(table.items()):
+        known = _key(key)
+        if known is None:
+            return amqp_encode.field_table(table)
+        name, source = known
+        kept = received.get(source) if source is not None else None
+        if kept is not None and kept[0] is item:
+            data.append(name + kept[1])
+        elif type(item) is str:  # pamqp's long string, inline
+            raw = item.encode("utf-8")
+            data.append(name + b"S" + len(raw).to_bytes(4, "big") + raw)
+        else:
+            try:
+                data.append(name + amqp_encode.encode_table_value(item))
+            except TypeError as err:  # pamqp's wording
+                raise TypeError(f"{key} error: {err}") from err
+    output = b"".join(data)
+    return len(output).to_bytes(4, "big") + output
 
 
 class FrameEncoder:

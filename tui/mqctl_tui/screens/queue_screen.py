@@ -64,7 +64,7 @@ class QueueScreen(DestinationScreen):
                 ("durable", "yes" if q.durable else "no"),
                 ("ready", count(q.ready)),
                 ("unacked", count(q.unacked)),
-                ("consumers", str(q.consumers)),
+                ("consumers", "?" if q.consumers is None else str(q.consumers)),
                 ("publish", rate(q.publish_rate)),
                 ("deliver", rate(q.deliver_rate)),
                 ("ack", rate(q.ack_rate)),

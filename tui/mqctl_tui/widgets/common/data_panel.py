@@ -19,6 +19,8 @@ class DataPanel(LiveTable):
 
     KINDS: ClassVar[tuple[Kind, ...]] = ()
     NOUN: ClassVar[str] = "rows"
+    # The status line's note while a partial outcome's rest is being read (Outcome.partial).
+    PARTIAL: ClassVar[str] = "more loading…"
     # Rows depend on the data only (not on history): unchanged data skips the rebuild.
     PURE: ClassVar[bool] = True
 
@@ -26,6 +28,7 @@ class DataPanel(LiveTable):
         super().__init__(columns, **kwargs)
         self.data: dict[Kind, Any] = {}
         self.failures: dict[Kind, Outcome] = {}
+        self.partial: set[Kind] = set()  # kinds whose last data has more coming
         self.payload: dict[str, Any] = {}
 
     def on_mount(self) -> None:
@@ -43,6 +46,10 @@ class DataPanel(LiveTable):
             mqctl_app(self).report_error(exc, f"{self.NOUN} panel")
 
     def _take(self, outcome: Outcome) -> None:
+        if outcome.ok and outcome.partial:
+            self.partial.add(outcome.kind)
+        else:  # (after a failure the rest is not coming: the next refresh asks again)
+            self.partial.discard(outcome.kind)
         if outcome.ok and self.PURE and self.data.get(outcome.kind, _NONE) == outcome.data:
             # Same data as shown (the usual case at rest): no rows to build, nothing to diff.
             self.failures.pop(outcome.kind, None)
@@ -62,6 +69,7 @@ class DataPanel(LiveTable):
     def on_context_changed(self, message: ContextChanged) -> None:
         self.data.clear()
         self.failures.clear()
+        self.partial.clear()
         self.payload.clear()
         self.clear_rows()
         self.set_status("loading…")
@@ -80,7 +88,7 @@ class DataPanel(LiveTable):
             return
         shown, total = self.row_count, self.total_count
         counted = f"{total} {self.NOUN}" if shown == total else f"{shown} of {total} {self.NOUN}"
-        self.set_status(counted)
+        self.set_status(f"{counted} · {self.PARTIAL}" if self.partial else counted)
 
     def _sync(self) -> None:
         super()._sync()

@@ -17,11 +17,52 @@ from rich.text import Text
 from textual import events
 from textual.containers import Vertical
 from textual.widgets import DataTable
+from textual.widgets.data_table import RowKey
 
 from mqctl_tui.widgets.common.cells import Cell, Column, SortText, sort_key_for
 from mqctl_tui.widgets.common.fitting import plan_fit
 
 NAME_WIDTH = 40  # a name column's width before the table knows its own
+
+
+def text_width(text: Text) -> int:
+    """What Textual's ``measure`` answers for a Text (its widest line), without the
+    console round trip."""
+    return max(map(cell_len, text.plain.splitlines()), default=0)
+
+
+class MeasuredTable(DataTable[Any]):
+    """A DataTable that sizes its columns for new rows of SortText cells itself.
+
+    DataTable measures every cell of every new row through the console, which builds the
+    console's options and asks the OS for the terminal size for each cell: at 5,000 queues
+    that was about a third of the app's CPU time to its first full paint (cProfile; see
+    docs/benchmarks.md, "TUI first paint"). Our cells are one-line SortText whose width is
+    their text's; any other row (a label, a height other than 1, another cell type) is left
+    to DataTable. tests/tui/test_fitting.py checks the widths against DataTable's own."""
+
+    def _update_dimensions(self, new_rows: Iterable[RowKey]) -> None:
+        others: list[RowKey] = []
+        columns = self.ordered_columns
+        for row_key in new_rows:
+            cells = self._data.get(row_key)
+            row = self.rows.get(row_key)
+            if cells is None or row is None:
+                continue  # removed before the table was idle (as DataTable does)
+            values = [cells.get(column.key) for column in columns]
+            if (
+                row.label is not None
+                or row.height != 1
+                or row.auto_height
+                or not all(isinstance(value, SortText) for value in values)
+            ):
+                others.append(row_key)
+                continue
+            for column, value in zip(columns, values, strict=True):
+                width = text_width(value)  # type: ignore[arg-type]
+                if width > column.content_width:
+                    column.content_width = width
+        super()._update_dimensions(others)  # (and the table's size, as after any rows)
 
 
 class FittedTable(Vertical):
@@ -45,7 +86,7 @@ class FittedTable(Vertical):
         self._compact = False
         self._visible_keys = tuple(c.key for c in self.columns)  # (fit() may leave some out)
         self._narrowed: set[str] = set()  # columns where a value got narrower (may shrink)
-        self._table: DataTable[Any] = DataTable(cursor_type="row", zebra_stripes=True)
+        self._table: DataTable[Any] = MeasuredTable(cursor_type="row", zebra_stripes=True)
 
     def _after_sort(self) -> None:
         """Called after every sort (the row under the cursor may be another one)."""

@@ -25,6 +25,7 @@ from mqctl_tui.app_access import mqctl_app
 from mqctl_tui.guard import describe
 from mqctl_tui.widgets.common.cells import Cell as Cell  # (re-exported: screens use them)
 from mqctl_tui.widgets.common.cells import Column as Column
+from mqctl_tui.widgets.common.cells import SortText
 from mqctl_tui.widgets.common.cells import cell as cell
 from mqctl_tui.widgets.common.fitted_table import NAME_WIDTH, FittedTable
 
@@ -112,10 +113,13 @@ class LiveTable(FittedTable):
         return [str(row.key.value) for row in self.table.ordered_rows]
 
     def cell_text(self, key: str, column: str) -> str:
+        return self.cell_at(key, column).text
+
+    def cell_at(self, key: str, column: str) -> Cell:
         cells = self._shown.get(key) or self._rows.get(key)
         if cells is None:
             raise KeyError(key)
-        return cells[self._column_index(column)].text
+        return cells[self._column_index(column)]
 
     def set_rows(self, rows: Rows) -> None:
         """Replace the data (in place: only differences touch the DataTable)."""
@@ -244,12 +248,14 @@ class LiveTable(FittedTable):
             table.remove_row(key)
             del self._shown[key]
             removed = True
-        if not self._shown and wanted:
+        first_fill = not self._shown and bool(wanted)
+        if first_fill:
             # A first fill (thousands of rows, maybe): fit for them before adding them, not
             # after (which would render every name and count twice).
             self.fit(wanted.values())
         sort_index = self._column_index(self.sort_by) if self.sort_by else -1
         resort = added = False
+        widest: dict[str, tuple[str, SortText]] = {}  # per column: its widest new cell
         for key, cells in wanted.items():
             old = self._shown.get(key)
             if old is cells:
@@ -262,22 +268,29 @@ class LiveTable(FittedTable):
                     column = self.columns[index]
                     if before != after and column.key in self._visible_keys:
                         text = self._render_cell(after, column)
-                        # Only a wider cell widens its column here. DataTable re-measures
-                        # the whole column for every narrower cell updated with
-                        # update_width (thousands of rows x changed cells): narrower cells
-                        # are noted, and _shrink_columns measures once after the sync.
+                        # Only the widest new cell of a column widens it (below). DataTable
+                        # measures every cell updated with update_width, and re-measures
+                        # the whole column for a narrower one (thousands of rows x changed
+                        # cells): narrower cells are noted, and _shrink_columns measures
+                        # once after the sync.
                         width = table.columns[column.key].content_width  # type: ignore[index]
-                        wider = text.cell_len > width
-                        added = added or wider  # (a column grew: the names may get less)
-                        if text.cell_len < width:
+                        if text.cell_len > width:
+                            best = widest.get(column.key)
+                            if best is None or text.cell_len > best[1].cell_len:
+                                widest[column.key] = (key, text)
+                        elif text.cell_len < width:
                             self._narrowed.add(column.key)
-                        table.update_cell(key, column.key, text, update_width=wider)
+                        table.update_cell(key, column.key, text)
                         resort = resort or index == sort_index
             self._shown[key] = cells
+        for column_key, (key, text) in widest.items():
+            table.update_cell(key, column_key, text, update_width=True)
+            added = True  # (a column grew: the names may get less)
         if resort:
             self._apply_sort()
-        if added or removed:
-            # rows came or went, or a column grew: fit again (not on every refresh)
+        if (added and not first_fill) or removed:
+            # rows came or went, or a column grew: fit again (not on every refresh; a first
+            # fill was fitted for its rows already)
             self.fit()
         if removed:
             self._shrink_columns()  # any column's widest value may have gone

@@ -29,9 +29,29 @@ def queue_key(queue: QueueSummary) -> str:
     return f"{queue.backend}:{queue.vhost}/{queue.name}"
 
 
+UNKNOWN = "?"  # not known yet (a lean listing's row), never 0 or "never"
+
+
+def _lean_row(q: QueueSummary) -> list[Cell]:
+    """A row of the lean listing: the depths; consumers, rates and so the drain estimate
+    are not known until the stats are read (no starving style: nobody knows it starves)."""
+    return [
+        cell(safe(q.name), sort=q.name.lower()),
+        cell(safe(q.vhost)),
+        cell(safe(q.type)),
+        cell(count(q.ready), sort=q.ready, style="yellow" if q.ready else ""),
+        cell(count(q.unacked), sort=q.unacked),
+        cell(UNKNOWN, style="dim"),
+        cell(UNKNOWN, style="dim"),
+        cell(UNKNOWN, style="dim"),
+        cell(UNKNOWN, style="dim"),
+    ]
+
+
 class QueuesPanel(DataPanel):
     KINDS = (Kind.QUEUES,)
     NOUN = "queues"
+    PARTIAL = "consumers and rates loading…"
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(COLUMNS, title="Queues", sort_by="name", **kwargs)
@@ -55,6 +75,8 @@ class QueuesPanel(DataPanel):
 
     @staticmethod
     def _row(q: QueueSummary) -> list[Cell]:
+        if q.consumers is None:
+            return _lean_row(q)
         out = q.ack_rate if q.ack_rate is not None else q.deliver_rate
         drain = queue_drain_seconds(q)  # the CLI's and the exporter's rule
         starving = q.ready > 0 and q.consumers == 0
