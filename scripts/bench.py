@@ -109,9 +109,11 @@ def main() -> int:
         spec = importlib.util.spec_from_file_location(f"bench_{area}", path)
         assert spec and spec.loader
         module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
+        # registered first, as an import would: dataclasses look their module up there
+        sys.modules[spec.name] = module
         print(f"bench: {area} ...", flush=True)
         try:
+            spec.loader.exec_module(module)
             module.run(report)
         except Exception as exc:  # one failing part must not lose the others' figures
             report += [f"## {area}", "", f"Failed in this run: {type(exc).__name__}: {exc}", ""]
