@@ -84,3 +84,17 @@ def test_partition_dict_writes_null_for_nan_and_infinities_only() -> None:
         assert fast["time_lag_seconds"] == _number(value) or fast["time_lag_seconds"] is None
         assert (fast["time_lag_seconds"] is None) == (_number(value) is None)
         assert fast["estimated_time_lag_seconds"] == fast["time_lag_seconds"]
+
+
+def test_orjson_writes_a_partition_as_partition_dict_does() -> None:
+    """write_json hands orjson the PartitionLag objects themselves: the same keys in the same
+    order, the status's value, null for NaN and infinities (an orjson upgrade that changed
+    any of this fails here)."""
+    import orjson
+
+    for status in LagStatus:
+        for value in (None, 0.0, 1.5, 1e308, float("nan"), float("inf"), -1e999):
+            row = PartitionLag(
+                "t\u00e9", 7, None, 0, 2, 1, value, "m", status, value, "why", 3, None
+            )
+            assert orjson.dumps(row) == orjson.dumps(partition_dict(row))

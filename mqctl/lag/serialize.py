@@ -50,13 +50,17 @@ def partition_dict(p: PartitionLag) -> dict[str, Any]:
     }
 
 
-def entry_dict(entry: LagEntry) -> dict[str, Any]:
+def entry_dict(entry: LagEntry, *, partitions: bool = True) -> dict[str, Any]:
+    """``partitions=False`` keeps the ``PartitionLag`` objects (for orjson, which writes
+    them as :func:`partition_dict` would)."""
     data: dict[str, Any] = {name: getattr(entry, name) for name in _ENTRY}
     data["status"] = entry.status.value
     data["max_time_lag_seconds"] = _number(entry.max_time_lag_seconds)
     data["max_estimated_time_lag_seconds"] = _number(entry.max_estimated_time_lag_seconds)
     data["topics"] = list(entry.topics)
-    data["partitions"] = [partition_dict(p) for p in entry.partitions]
+    data["partitions"] = (
+        [partition_dict(p) for p in entry.partitions] if partitions else list(entry.partitions)
+    )
     if entry.queue is not None:
         data["queue"] = {name: _number(getattr(entry.queue, name)) for name in _QUEUE}
     if entry.kind == "backend":  # a broker that could not be sampled: its figures are unknown
@@ -65,10 +69,12 @@ def entry_dict(entry: LagEntry) -> dict[str, Any]:
 
 
 def write_json(entries: list[LagEntry], out: IO[str]) -> None:
-    data = [entry_dict(e) for e in entries]
-    if _write_ascii_bytes(data, out):
+    # orjson writes a PartitionLag itself (its fields in order, the status enum's value,
+    # NaN and infinities as null: exactly partition_dict's document, checked by
+    # tests/test_lag_serialize.py) without a dict per partition: ~15 ms of 30,000 rows.
+    if _write_ascii_bytes([entry_dict(e, partitions=False) for e in entries], out):
         return
-    output.write_json(data, out)
+    output.write_json([entry_dict(e) for e in entries], out)
 
 
 def _write_ascii_bytes(data: list[dict[str, Any]], out: IO[str]) -> bool:

@@ -107,38 +107,22 @@ async def _snapshot(
     metadata_age: float,
 ) -> list[LagEntry]:
     kept = metadata_age > 0 and metadata_is_recent(conn, metadata_age)
-    (names, types), metadata = await asyncio.gather(
-        resolve_groups(conn, groups), cluster_metadata(conn, max_age=metadata_age)
-    )
+    # The group requests do not need the metadata (10,000 partitions take a while to answer
+    # and decode): it is read meanwhile, and awaited where the offsets need leaders.
+    reading = asyncio.ensure_future(cluster_metadata(conn, max_age=metadata_age))
+    try:
+        names, types = await resolve_groups(conn, groups)
+        infos, committed, fresh = await _group_offsets(
+            conn, names, types, groups is not None, reading
+        )
+        metadata = fresh if fresh is not None else await reading
+    finally:
+        if not reading.done():
+            reading.cancel()
+        elif not reading.cancelled():
+            reading.exception()  # retrieved: an error already raised above is not logged again
     if not names:
         return []
-    for attempt in range(MISSING_RETRIES + 1):
-        coordinators = await kgroups.find_coordinators(conn, names)
-        infos, committed = await asyncio.gather(
-            kgroups.describe_groups(conn, coordinators, types),
-            kgroups.committed_offsets(conn, coordinators),
-        )
-        missing = [g for g in names if g not in infos and not committed.get(g)]
-        if groups is None or not missing:
-            break
-        named = ", ".join(repr(m) for m in missing)
-        if not offsets_topic_degraded(metadata):
-            raise NotFoundError(
-                f"consumer group {named} not found on Kafka at {conn.settings.address}",
-                hint="list groups with `mqctl groups list`",
-            )
-        # A broker holding group offsets is gone: the coordinator that took over can answer
-        # "no such group" until it has loaded them. Ask again briefly; if it still says so,
-        # the answer is "unavailable" (exit 3), not "not found" (exit 4).
-        if attempt == MISSING_RETRIES:
-            raise BrokerTimeout(
-                f"consumer group {named} not found on Kafka at {conn.settings.address} while "
-                "its group coordinators are failing over (__consumer_offsets has partitions "
-                "without a leader or with lost in-sync replicas)",
-                hint="try again in a few seconds",
-            )
-        await asyncio.sleep(MISSING_RETRY_DELAY)
-        metadata = await cluster_metadata(conn)
     if kept and (
         _unknown_partition(metadata, committed, infos)
         or (topic is not None and topic not in metadata.topics())
@@ -180,6 +164,48 @@ async def _snapshot(
         )
         for group in names
     ]
+
+
+async def _group_offsets(
+    conn: KafkaConnection,
+    names: list[str],
+    types: dict[str, str],
+    named: bool,
+    reading: asyncio.Future[Any],
+) -> tuple[dict[str, kgroups.GroupInfo], dict[str, dict[tuple[str, int], int]], Any]:
+    """The groups' descriptions and committed offsets, and fresh metadata when a named group
+    was missing and asked again (else None: ``reading``'s answer is current)."""
+    if not names:
+        return {}, {}, None
+    fresh = None
+    for attempt in range(MISSING_RETRIES + 1):
+        coordinators = await kgroups.find_coordinators(conn, names)
+        infos, committed = await asyncio.gather(
+            kgroups.describe_groups(conn, coordinators, types),
+            kgroups.committed_offsets(conn, coordinators),
+        )
+        missing = [g for g in names if g not in infos and not committed.get(g)]
+        if not named or not missing:
+            break
+        named_text = ", ".join(repr(m) for m in missing)
+        if not offsets_topic_degraded(fresh if fresh is not None else await reading):
+            raise NotFoundError(
+                f"consumer group {named_text} not found on Kafka at {conn.settings.address}",
+                hint="list groups with `mqctl groups list`",
+            )
+        # A broker holding group offsets is gone: the coordinator that took over can answer
+        # "no such group" until it has loaded them. Ask again briefly; if it still says so,
+        # the answer is "unavailable" (exit 3), not "not found" (exit 4).
+        if attempt == MISSING_RETRIES:
+            raise BrokerTimeout(
+                f"consumer group {named_text} not found on Kafka at {conn.settings.address} "
+                "while its group coordinators are failing over (__consumer_offsets has "
+                "partitions without a leader or with lost in-sync replicas)",
+                hint="try again in a few seconds",
+            )
+        await asyncio.sleep(MISSING_RETRY_DELAY)
+        fresh = await cluster_metadata(conn)
+    return infos, committed, fresh
 
 
 def _unknown_partition(
