@@ -16,6 +16,7 @@ from pamqp import encode as amqp_encode
 from pamqp import frame as amqp_frame
 from pamqp.commands import Basic
 
+from mqctl.backends.rabbitmq.redrive_reader import PROPERTY_LAYOUT
 from mqctl.dlq.metadata import REDRIVE_COUNT_HEADER
 from mqctl.dlq.plan import AMQP_PROPERTIES
 from mqctl.dlq.republish import REDRIVEN_PREFIX, is_dead_letter_header
@@ -89,19 +90,9 @@ def ack_frame(channel: int, delivery_tag: int, multiple: bool) -> bytes:
 
 
 # Basic properties a redrive sends (AMQP_PROPERTIES and the headers), in wire order, with
-# their flag bit and type: s shortstr, t table, o octet, T timestamp.
-_PROPERTY_LAYOUT = (
-    ("content_type", 15, "s"),
-    ("content_encoding", 14, "s"),
-    ("headers", 13, "t"),
-    ("delivery_mode", 12, "o"),
-    ("priority", 11, "o"),
-    ("correlation_id", 10, "s"),
-    ("reply_to", 9, "s"),
-    ("message_id", 7, "s"),
-    ("timestamp", 6, "T"),
-    ("type", 5, "s"),
-    ("app_id", 3, "s"),
+# their flag bit and type (the reader's table of every basic property).
+_PROPERTY_LAYOUT = tuple(
+    entry for entry in PROPERTY_LAYOUT if entry[0] == "headers" or entry[0] in AMQP_PROPERTIES
 )
 
 
