@@ -335,3 +335,35 @@ def test_a_name_over_255_bytes_is_exit_2_naming_it(args: tuple[str, ...]) -> Non
     assert result.exit_code == 2, result.output
     assert LONG in result.stderr and "255" in result.stderr
     assert "Traceback" not in result.output
+
+
+# --- --vhost on the DLQ commands (the context stays on the default vhost) ----------------------
+
+
+def test_dlq_commands_take_vhost(
+    http: httpx.Client, private_vhost: str, isolated_config: Path
+) -> None:
+    """A runbook names the vhost on the command line, as with peek and publish: inspect, the
+    dry run, the redrive and its status find the DLQ there, and the audit record says where."""
+    use_vhost(isolated_config, "/")
+    vhost, tag = private_vhost, uuid.uuid4().hex[:6]
+    source, dlx, dlq = f"nm-vs {tag} 注文", f"nm-vs-x {tag}", f"nm-vs {tag} 注文.dlq"
+    try:
+        dead_letter_setup(http, vhost, source, dlx, dlq, 2)
+        name, where = f"rabbitmq:{dlq}", ("--vhost", vhost)
+        assert run_cli("dlq", "inspect", name).exit_code == 4  # not in the context's vhost
+        inspected = ok("dlq", "inspect", name, *where, "-o", "json")
+        assert [(g["key"], g["count"]) for g in inspected["groups"]] == [("expired", 2)]
+        planned = ok("dlq", "redrive", name, *where, "--dry-run", "-o", "json")
+        assert planned["moved"] == 2 and planned["by_destination"] == {source: 2}
+        moved = ok("dlq", "redrive", name, *where, "--yes", "-o", "json")
+        assert moved["moved"] == 2 and moved["by_destination"] == {source: 2}
+        assert len(wait_messages(http, source, 2, vhost)) == 2
+        assert get_messages(http, dlq, vhost) == []
+        status = ok("dlq", "status", name, *where, "-o", "json")
+        assert status["audit"] and status["audit"][0]["moved"] == 2
+        records = ok("audit", "--action", "dlq redrive", "-o", "json")
+        assert records[-1]["details"]["vhost"] == vhost and records[-1]["outcome"] == "ok"
+    finally:
+        delete_queues(http, [source, dlq], vhost)
+        http.delete(f"/exchanges/{enc(vhost)}/{enc(dlx)}")

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from mqctl.cli import fleet
-from mqctl.cli.common import OutputOpt, YesOpt, confirm, run_with_session
+from mqctl.cli.common import OutputOpt, VhostOpt, YesOpt, confirm, run_with_session
 from mqctl.cli.dlq_tables import inspect_table, status_table, summary_table
 from mqctl.output.render import Column, OutputFormat, field_column, render
 
@@ -105,6 +105,7 @@ def inspect_cmd(
             "a delivery.",
         ),
     ] = False,
+    vhost: VhostOpt = None,
     output: OutputOpt = OutputFormat.table,
 ) -> None:
     """Why messages died: counts per group, first/last seen, samples. Read-only.
@@ -130,6 +131,7 @@ def inspect_cmd(
             filters=parsed,
             allow_requeue=allow_requeue,
             samples=samples,
+            vhost=vhost,
         )
     )
     render(report, output, table=inspect_table)
@@ -255,6 +257,7 @@ def redrive_cmd(
             "move --to QUEUE: a dynamic shovel inside the broker, supervised by mqctl).",
         ),
     ] = "client",
+    vhost: VhostOpt = None,
     yes: YesOpt = False,
     output: OutputOpt = OutputFormat.table,
 ) -> None:
@@ -274,7 +277,7 @@ def redrive_cmd(
     options = _options(to, via_exchange, filters, limit, rate, max_redrives, reset_headers, unwrap)
     check_engine(engine)
     if dry_run:
-        plan = run_with_session(lambda s: dlq.plan(s, name, options, engine=engine))
+        plan = run_with_session(lambda s: dlq.plan(s, name, options, engine=engine, vhost=vhost))
         render(plan, output, table=summary_table)
         if plan.failed:
             raise PartialFailure(
@@ -304,6 +307,7 @@ def redrive_cmd(
                 stop=stop,
                 confirm=None if yes else ask,
                 engine=engine,
+                vhost=vhost,
             )
 
     try:
@@ -329,6 +333,7 @@ def redrive_cmd(
 @dlq_app.command("status")
 def status_cmd(
     name: Annotated[str, typer.Argument(help="The DLQ (kafka:NAME or rabbitmq:NAME).")],
+    vhost: VhostOpt = None,
     output: OutputOpt = OutputFormat.table,
 ) -> None:
     """How much of a DLQ was already redriven, when and by whom (Kafka: the redrive ledger,
@@ -338,5 +343,5 @@ def status_cmd(
     """
     from mqctl.services import dlq_status
 
-    found = run_with_session(lambda s: dlq_status.status(s, name))
+    found = run_with_session(lambda s: dlq_status.status(s, name, vhost=vhost))
     render(found, output, table=status_table)

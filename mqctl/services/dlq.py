@@ -79,10 +79,13 @@ async def _read(
     return found
 
 
-async def _resolve(session: Session, name: str) -> tuple[Destination, Any]:
+async def _resolve(
+    session: Session, name: str, vhost: str | None = None
+) -> tuple[Destination, Any]:
+    """``vhost``: RabbitMQ's vhost to look in (default: the context's)."""
     from mqctl.services.inventory import resolve
 
-    destination = await resolve(session, name)
+    destination = await resolve(session, name, vhost=vhost)
     backend = session.backend(destination.backend)
     support = require(backend, DeadLetterSupport, "dead-letter queues")
     return destination, support
@@ -160,10 +163,11 @@ async def inspect(
     filters: Filters | None = None,
     allow_requeue: bool = False,
     samples: int = 3,
+    vhost: str | None = None,
 ) -> InspectReport:
     """Read up to ``max_messages`` (safe peek), parse their metadata and group them."""
     group_by = check_group_by(group_by)
-    destination, _ = await _resolve(session, name)
+    destination, _ = await _resolve(session, name, vhost)
     messages = await _read(session, destination, max_messages, allow_requeue=allow_requeue)
     items = [InspectedMessage(m, parse(m)) for m in messages]
     if filters is not None and not filters.empty:
@@ -213,12 +217,17 @@ async def _check(support: Any, destination: Destination, options: RedriveOptions
 
 
 async def plan(
-    session: Session, name: str, options: RedriveOptions, *, engine: str = "client"
+    session: Session,
+    name: str,
+    options: RedriveOptions,
+    *,
+    engine: str = "client",
+    vhost: str | None = None,
 ) -> RedriveSummary:
     """``--dry-run``: exactly what a redrive started now would do (the same planning code as
     the run, the same checks and refusals); changes nothing."""
     session.check_writable("dlq redrive")
-    destination, support = await _resolve(session, name)
+    destination, support = await _resolve(session, name, vhost)
     planner = planner_for(session, destination, options)
     summary = RedriveSummary(destination.backend, destination.qualified, dry_run=True)
     started = time.monotonic()
@@ -253,6 +262,7 @@ async def redrive(
     shown: RedriveSummary | None = None,
     confirm: Confirm[RedriveSummary] | None = None,
     engine: str = "client",
+    vhost: str | None = None,
 ) -> RedriveSummary:
     """Move messages back (at least once); the summary says what moved, skipped, failed,
     and (``plan_differs``) why the result differs from the plan. Audited, whatever happens
@@ -264,13 +274,15 @@ async def redrive(
     whose ready count is briefly low while that plan's peek returns its messages)."""
     with audited(session, "dlq redrive", name) as act:
         session.check_writable("dlq redrive")
-        destination, support = await _resolve(session, name)
+        destination, support = await _resolve(session, name, vhost)
         act.target = target_name(destination.backend, destination.kind, destination.name)
         act.details.update(_options_details(options))
         act.details["engine"] = engine
+        if destination.vhost is not None:
+            act.details["vhost"] = destination.vhost
         await _check(support, destination, options)
         if confirm is not None:
-            shown = await plan(session, name, options, engine=engine)
+            shown = await plan(session, name, options, engine=engine, vhost=vhost)
             await confirm(shown)
         summary = RedriveSummary(destination.backend, destination.qualified, dry_run=False)
         summary.unwrap = options.unwrap

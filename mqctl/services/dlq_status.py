@@ -13,10 +13,10 @@ from mqctl.session import Session
 AUDIT_SHOWN = 20
 
 
-async def status(session: Session, name: str) -> RedriveStatus:
+async def status(session: Session, name: str, *, vhost: str | None = None) -> RedriveStatus:
     """How much of a DLQ was already redriven, when, by whom: the Kafka ledger (any operator,
     any machine) and this machine's audit log (every broker)."""
-    destination, support = await _resolve(session, name)
+    destination, support = await _resolve(session, name, vhost)
     summary = RedriveStatus(destination.backend, destination.qualified)
     if isinstance(support, KeepsRedriveLedger):
         await support.redrive_status(destination, summary)

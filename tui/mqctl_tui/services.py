@@ -274,13 +274,17 @@ class Services:
     ) -> InspectReport:
         from mqctl.services import dlq
 
-        return await dlq.inspect(self.session, self._dlq_name(destination), group_by=group_by)
+        return await dlq.inspect(
+            self.session, self._dlq_name(destination), group_by=group_by, vhost=destination.vhost
+        )
 
     async def dlq_plan(self, destination: Destination, options: RedriveOptions) -> RedriveSummary:
         """The dry-run of a redrive (a safe peek; nothing moves)."""
         from mqctl.services import dlq
 
-        return await dlq.plan(self.session, self._dlq_name(destination), options)
+        return await dlq.plan(
+            self.session, self._dlq_name(destination), options, vhost=destination.vhost
+        )
 
     async def dlq_redrive(
         self,
@@ -305,4 +309,5 @@ class Services:
             stop=stop,
             shown=shown,
             confirm=confirm,
+            vhost=destination.vhost,  # a queue of another vhost, chosen in the queues panel
         )
