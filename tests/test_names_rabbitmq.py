@@ -367,3 +367,41 @@ def test_dlq_commands_take_vhost(
     finally:
         delete_queues(http, [source, dlq], vhost)
         http.delete(f"/exchanges/{enc(vhost)}/{enc(dlx)}")
+
+
+def test_tui_dlq_actions_keep_the_queues_vhost(
+    http: httpx.Client, private_vhost: str, isolated_config: Path
+) -> None:
+    """The TUI's queues panel lists every vhost: a DLQ opened there is planned, redriven and
+    inspected in its own vhost, not in the context's."""
+    import asyncio
+
+    mqctl_tui = pytest.importorskip("mqctl_tui.services")
+    from mqctl.config import load_config, resolve_context
+    from mqctl.dlq.plan import RedriveOptions
+    from mqctl.models.inventory import Destination
+
+    use_vhost(isolated_config, "/")
+    vhost, tag = private_vhost, uuid.uuid4().hex[:6]
+    source, dlx, dlq = f"nm-tv {tag} é", f"nm-tv-x {tag}", f"nm-tv {tag} é.dlq"
+
+    async def run() -> tuple[Any, Any, Any]:
+        services = mqctl_tui.Services(resolve_context(load_config(), None))
+        try:
+            where = Destination("rabbitmq", "queue", dlq, vhost)
+            inspected = await services.dlq_inspect(where)
+            planned = await services.dlq_plan(where, RedriveOptions())
+            moved = await services.dlq_redrive(where, RedriveOptions(), shown=planned)
+            return inspected, planned, moved
+        finally:
+            await services.close()
+
+    try:
+        dead_letter_setup(http, vhost, source, dlx, dlq, 2)
+        inspected, planned, moved = asyncio.run(run())
+        assert inspected.examined == 2
+        assert planned.moved == 2 and moved.moved == 2 and moved.failed == 0
+        assert len(wait_messages(http, source, 2, vhost)) == 2
+    finally:
+        delete_queues(http, [source, dlq], vhost)
+        http.delete(f"/exchanges/{enc(vhost)}/{enc(dlx)}")
