@@ -322,12 +322,6 @@ def _collect(query: LagQuery, window: float | None, interval: float | None) -> l
     from mqctl.services import lag as service
 
     if window is None:
-        import gc
-
-        # One snapshot, printed, then the process ends: nothing it allocates is garbage
-        # before that. With the collector on, the pass deferred during the snapshot ran right
-        # after it over every row (~25 ms of a 10,000-partition run; docs/benchmarks.md).
-        gc.disable()
         return run_with_session(lambda s: service.snapshot(s, query))
     step = interval if interval is not None else max(1.0, window / 10)
     return run_with_session(lambda s: service.window(s, query, window, step))
