@@ -19,7 +19,7 @@ from typing import Any
 from mqctl.backends.kafka import groups as kgroups
 from mqctl.backends.kafka.aiokafka_internals import partitions_metadata
 from mqctl.backends.kafka.connection import KafkaConnection
-from mqctl.backends.kafka.group_timelag import record_timestamps
+from mqctl.backends.kafka.group_timelag import record_timestamps, timestamps_from
 from mqctl.backends.kafka.topics import (
     cluster_metadata,
     forget_metadata,
@@ -254,27 +254,36 @@ async def _offsets_and_timestamps(
     position still without a timestamp."""
     if not tps:
         return {}, {}, {}
-    # each distinct committed position once (the groups of a fleet share many)
-    commits: set[tuple[str, int, int]] = set()
+    # each partition's distinct committed offsets, ascending (the groups of a fleet share
+    # many): built in one pass, it is also what the fetches ask
+    positions: dict[tuple[str, int], list[int]] = {}
     for g in names:
-        offsets = committed.get(g)
-        if offsets:
-            commits.update([(t, p, off) for (t, p), off in offsets.items() if (t, p) in tps])
-    guesses = {position for position in commits if position[2] >= 0}
-    if time_lag and guesses:
+        for tp, off in committed.get(g, {}).items():
+            if off < 0 or tp not in tps:
+                continue
+            offsets = positions.get(tp)
+            if offsets is None:
+                positions[tp] = [off]
+            elif off not in offsets:
+                offsets.append(off)
+    for offsets in positions.values():
+        if len(offsets) > 1:
+            offsets.sort()
+    timestamps: dict[tuple[str, int, int], int | None] = {}
+    if time_lag and positions:
         # A Fetch answer carries its partition's log start offset and high watermark: the
         # partitions fetched for time lag need no ListOffsets (at 10,000 partitions that was
         # six more requests the brokers answered after the fetches, and their decoding). The
         # others (no commit yet) are asked meanwhile; a partition whose fetch failed (offset
         # out of range, leader moved) is asked afterwards.
         marks: dict[tuple[str, int], tuple[int, int]] = {}
-        fetched = {(t, p) for t, p, _ in guesses}
-        others = [tp for tp in tps if tp not in fetched]
-        (start, end), timestamps = await asyncio.gather(
+        others = [tp for tp in tps if tp not in positions]
+        (start, end), found = await asyncio.gather(
             _watermarks_of(conn, metadata, others),
-            record_timestamps(conn, metadata, guesses, marks),
+            timestamps_from(conn, metadata, positions, marks),
         )
-        unmarked = [tp for tp in fetched if tp not in marks]
+        timestamps.update(found)
+        unmarked = [tp for tp in positions if tp not in marks]
         if unmarked:
             more_start, more_end = await watermarks(conn, metadata, unmarked)
             start.update(more_start)
@@ -282,19 +291,22 @@ async def _offsets_and_timestamps(
         start.update({tp: mark[0] for tp, mark in marks.items()})
         end.update({tp: mark[1] for tp, mark in marks.items()})
     else:
-        (start, end), timestamps = await watermarks(conn, metadata, list(tps)), {}
+        start, end = await watermarks(conn, metadata, list(tps))
     if time_lag:
         # positions inside the log without a timestamp yet, e.g. a commit below the log start
         # (asked from the log start)
         late = set()
-        for t, p, off in commits:
+        for (t, p), offsets in positions.items():
             log_end = end.get((t, p))
-            if log_end is None or off >= log_end:
+            if log_end is None:
                 continue
             log_start = start[(t, p)]
-            position = (t, p, off) if off >= log_start else (t, p, log_start)
-            if timestamps.get(position) is None:
-                late.add(position)
+            for off in offsets:
+                if off >= log_end:
+                    break
+                position = (t, p, off) if off >= log_start else (t, p, log_start)
+                if timestamps.get(position) is None:
+                    late.add(position)
         if late:
             timestamps.update(await record_timestamps(conn, metadata, late))
     return start, end, timestamps
