@@ -90,25 +90,31 @@ class AmqpConnections:
         allow_any_names()  # every AMQP use starts here: names outside ASCII work from now on
         s = self.settings
         ssl_context = tls_context(s.tls) if s.tls.enabled else None
+        # What aio_pika.connect() does, with the connection closed when opening it fails:
+        # left to its __del__, the close is scheduled on a loop about to end and never runs.
+        connection = aio_pika.Connection(
+            aio_pika.connection.make_url(
+                host=s.host,
+                port=s.port,
+                login=s.username,
+                password=s.password.reveal() if s.password else "",
+                virtualhost=vhost,
+                ssl=s.tls.enabled,
+            ),
+            ssl_context=ssl_context,
+            client_properties={"connection_name": f"mqctl ({self.context})"},
+        )
         try:
-            return await asyncio.wait_for(
-                aio_pika.connect(
-                    host=s.host,
-                    port=s.port,
-                    login=s.username,
-                    password=s.password.reveal() if s.password else "",
-                    virtualhost=vhost,
-                    ssl=s.tls.enabled,
-                    ssl_context=ssl_context,
-                    timeout=self.timeout,
-                    client_properties={"connection_name": f"mqctl ({self.context})"},
-                ),
-                self.timeout,
-            )
-        except Exception as exc:
+            await asyncio.wait_for(connection.connect(timeout=self.timeout), self.timeout)
+        except BaseException as exc:
+            with contextlib.suppress(Exception):
+                await connection.close()
+            if not isinstance(exc, Exception):
+                raise
             if _refused_at_open(exc):
                 raise await self._vhost_error(vhost) from None
             raise self.map_error(exc, vhost) from None
+        return connection
 
     async def _vhost_error(self, vhost: str) -> MqctlError:
         """The broker closed the connection at ``connection.open``: the vhost is missing or
