@@ -185,6 +185,25 @@ def test_producer_client_and_connection_have_the_fast_produce_shape() -> None:
     assert params == ["self", "node_id", "request", "group"]
 
 
+def test_set_batch_size_sizes_the_batches_created_afterwards() -> None:
+    from aiokafka import AIOKafkaProducer
+
+    from mqctl.backends.kafka.aiokafka_internals import fill, set_batch_size
+
+    async def sizes() -> tuple[int, int]:
+        producer = AIOKafkaProducer(bootstrap_servers="127.0.0.1:1", max_batch_size=1_000_000)
+        try:
+            before = fill(producer.create_batch(), [b"v" * 100] * 100, 0)
+            assert set_batch_size(producer, 2_000)
+            return before, fill(producer.create_batch(), [b"v" * 100] * 100, 0)
+        finally:
+            await producer.stop()
+
+    before, after = asyncio.run(sizes())
+    assert before == 100 and 0 < after < 20
+    assert not set_batch_size(object(), 2_000)  # type: ignore[arg-type]
+
+
 def test_fast_produce_falls_back_to_aiokafkas_send(caplog: pytest.LogCaptureFixture) -> None:
     """A client without the private shape keeps its own send (logged once at debug)."""
     from mqctl.backends.kafka import aiokafka_internals

@@ -220,6 +220,26 @@ def test_failures_are_reported_per_message(isolated_config: Path, unique: str) -
         asyncio.run(_delete(topic))
 
 
+def test_batches_fit_a_topic_with_a_small_max_message_bytes(
+    isolated_config: Path, unique: str
+) -> None:
+    """The producers start before the topic's max.message.bytes is read; the batches they
+    fill are still sized below it (else the broker refuses each 1 MB batch whole)."""
+    isolated_config.write_text(KAFKA_ONLY)
+    topic = f"test-pubbatch-small-{unique}"
+    asyncio.run(_create(topic, PARTITIONS, {"max.message.bytes": "50000"}))
+    try:
+        count = 6_000  # 1.2 MB of lines: more than 20 batches of 48 KB
+        lines = "".join(f"{i:08d}{'s' * 192}\n" for i in range(count))
+        result = run_cli("publish", topic, "-", "-o", "json", stdin=lines)
+        assert result.exit_code == 0, result.output
+        assert json.loads(result.stdout)["published"] == count
+        records = read_back(topic)
+        assert sorted(int(r.value[:8]) for r in records.values()) == list(range(count))
+    finally:
+        asyncio.run(_delete(topic))
+
+
 def test_cli_summary_counts_failures_and_exits_5(topic: str) -> None:
     # every record is larger than the topic allows: the broker refuses each batch
     altered = run_cli("topics", "alter", topic, "--config", "max.message.bytes=1024")

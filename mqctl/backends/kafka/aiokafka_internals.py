@@ -9,6 +9,11 @@ Plain stdin lines are appended to a record batch through the builder under aioka
 When the installed aiokafka does not have that shape, :func:`fill` uses the public
 ``BatchBuilder.append`` instead (slower, same records) and says so once in the debug log.
 
+The producers of a publish start before the topic's max.message.bytes is known (all start-up
+round trips at once); :func:`set_batch_size` then sizes the batches their ``create_batch()``
+makes (the accumulator's ``_batch_size``). Without that attribute the publish restarts its
+producers with the right size (slower start, same batches).
+
 Produce requests are written to the connection in pieces (:func:`fast_produce`): aiokafka's
 ``AIOKafkaConnection.send`` encodes a request by joining its fields level by level and then
 prepends the header and the size, copying each ~1 MB record batch four or five times (0.2 ms a
@@ -80,6 +85,17 @@ def fill(builder: BatchBuilder, values: list[bytes], start: int) -> int:
         index += 1
     builder._relative_offset = offset
     return index - start
+
+
+def set_batch_size(producer: AIOKafkaProducer, size: int) -> bool:
+    """Make the record batches ``producer.create_batch()`` creates from now on ``size`` bytes
+    (its accumulator's ``_batch_size``: what ``max_batch_size`` set), so that a producer can be
+    started before the topic's max.message.bytes is known; False if the shape is not there."""
+    accumulator = getattr(producer, "_message_accumulator", None)
+    if not isinstance(getattr(accumulator, "_batch_size", None), int):
+        return False
+    accumulator._batch_size = size  # type: ignore[union-attr]
+    return True
 
 
 def _fill_public(builder: BatchBuilder, values: list[bytes], start: int) -> int:
