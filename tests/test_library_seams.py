@@ -59,6 +59,25 @@ def test_fast_fill_writes_what_the_public_append_writes() -> None:
     assert _values(fast) == _values(slow) == values
 
 
+def test_fast_fill_stamps_the_time_of_the_call() -> None:
+    """The clock is read once per fill: every record carries the current time in ms (as the
+    builder stamps a record without a timestamp), as CreateTime."""
+    import time
+
+    from aiokafka.record.memory_records import MemoryRecords
+
+    from mqctl.backends.kafka.aiokafka_internals import fill
+
+    builder = _builder()
+    before = int(time.time() * 1000)
+    assert fill(builder, [b"a", b"b", b"c"], 0) == 3
+    after = int(time.time() * 1000)
+    batch = MemoryRecords(bytes(builder._builder.build())).next_batch()
+    assert batch.timestamp_type == 0  # CreateTime
+    stamps = [record.timestamp for record in batch]
+    assert len(set(stamps)) == 1 and before <= stamps[0] <= after
+
+
 def test_fill_stops_at_a_full_batch_and_closes_it() -> None:
     from mqctl.backends.kafka.aiokafka_internals import fill
 

