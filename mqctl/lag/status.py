@@ -49,9 +49,14 @@ def apply_snapshot_status(entries: list[LagEntry], threshold: int = 0) -> list[L
             continue
         if entry.kind != "group" or (entry.status in JUDGED_BY_BACKEND and not entry.partitions):
             continue  # e.g. the UNKNOWN row of a broker that could not be sampled
+        # partition_snapshot_status inlined (tens of thousands of rows per snapshot): a row
+        # with lag above ``cut`` is ``backlog``, any other OK
+        backlog = partition_snapshot_status(1, entry.members)
+        cut = 0 if entry.members == 0 else max(threshold, 0)
+        ok, judged = LagStatus.OK, JUDGED_BY_BACKEND
         for p in entry.partitions:
-            if p.status not in JUDGED_BY_BACKEND:
-                p.status = partition_snapshot_status(p.lag, entry.members, threshold)
+            if p.status not in judged:
+                p.status = backlog if p.lag > cut else ok
         entry.status = worst([p.status for p in entry.partitions])
     return entries
 

@@ -70,6 +70,10 @@ def without_dlq(
             if not dead(entry.backend, entry.group):
                 kept.append(entry)
             continue
+        topics = {p.topic for p in entry.partitions}  # a few topics for thousands of rows
+        if not any(dead(entry.backend, topic) for topic in topics):
+            kept.append(entry)
+            continue
         parts = [p for p in entry.partitions if not dead(entry.backend, p.topic)]
         if len(parts) == len(entry.partitions):
             kept.append(entry)

@@ -165,9 +165,16 @@ def _legacy_timestamp(data: bytes, offset: int) -> int | None:
 
 
 async def record_timestamps(
-    conn: KafkaConnection, metadata: Any, positions: Iterable[Position]
+    conn: KafkaConnection,
+    metadata: Any,
+    positions: Iterable[Position],
+    marks: dict[tuple[str, int], tuple[int, int]] | None = None,
 ) -> dict[Position, int | None]:
-    """Timestamp of the record at each (topic, partition, offset); None if none was found."""
+    """Timestamp of the record at each (topic, partition, offset); None if none was found.
+
+    ``marks``, when given, receives the log start offset and high watermark of each partition
+    a Fetch answered without error (Fetch v5+ carries both: what ListOffsets EARLIEST and
+    LATEST would answer for a read_uncommitted reader, from the same moment)."""
     from mqctl.backends.kafka.offsets_wire import TimeLagFetchRequest
     from mqctl.backends.kafka.topics import forget_metadata
 
@@ -197,12 +204,21 @@ async def record_timestamps(
         total = PARTITION_BYTES * len(tps) + (1 << 20)
         request = TimeLagFetchRequest(0, 1, total, 0, list(topics.items()))
         response = await conn.call(client.send(node, request), "Fetch request")
+        # v5+: (partition, error, high watermark, last stable offset, log start offset, ...)
+        marking = marks if response.API_VERSION >= 5 else None
         empty, seen = [], set()
         for topic, parts in response.topics:
             for part in parts:
                 partition, error_code, data = part[0], part[1], part[-1]
                 tp = (topic, partition)
                 seen.add(tp)
+                if (
+                    marking is not None
+                    and not error_code
+                    and part[4] >= 0 <= part[2]
+                    and tp not in marking
+                ):
+                    marking[tp] = (part[4], part[2])
                 if tp not in pending or error_code:
                     if error_code and error_code != OFFSET_OUT_OF_RANGE:
                         forget_metadata(conn)  # e.g. the leader moved: the next one asks anew

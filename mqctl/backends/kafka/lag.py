@@ -2,8 +2,9 @@
 
 Round trips, whatever the number of groups and partitions: metadata + ListGroups (every broker,
 concurrently) + FindCoordinator (one request) + DescribeGroups/OffsetFetch (one each per
-coordinator, concurrently) + ListOffsets (earliest and latest, one each per leader) + Fetch
-for time lag (per leader, concurrently). Nothing joins a group or commits.
+coordinator, concurrently) + Fetch for time lag (per leader, concurrently; its answers carry
+the log start and end offsets too) or, without time lag, ListOffsets (earliest and latest, one
+each per leader). Nothing joins a group or commits.
 """
 
 from __future__ import annotations
@@ -137,8 +138,11 @@ async def _snapshot(
         tps = set(committed.get(group, {}))
         if info is not None:
             tps.update(info.owners())
-        rows[group] = {tp for tp in tps if tp[0] in known and (topic is None or tp[0] == topic)}
-    all_tps = sorted(set().union(*rows.values())) if rows else []
+        if topic is None and {t for t, _ in tps} <= known:
+            rows[group] = tps  # the common case: no row to drop, no second set to build
+        else:
+            rows[group] = {tp for tp in tps if tp[0] in known and (topic is None or tp[0] == topic)}
+    all_tps: set[tuple[str, int]] = set().union(*rows.values()) if rows else set()
     start, end, timestamps = await _offsets_and_timestamps(
         conn, metadata, names, committed, all_tps, time_lag
     )
@@ -152,12 +156,14 @@ async def _snapshot(
     if topic is not None and groups is None:
         # `lag --topic T`: only the groups that read T (a committed offset or an assignment)
         names = [g for g in names if rows[g]]
+    # Groups of a fleet often read the same partitions: those share one sorted order.
+    order = sorted(all_tps)
     return [
         _entry(
             group,
             infos.get(group),
             committed.get(group, {}),
-            rows[group],
+            order if len(rows[group]) == len(order) else sorted(rows[group]),
             start,
             end,
             ages,
@@ -233,44 +239,71 @@ async def _offsets_and_timestamps(
     metadata: Any,
     names: list[str],
     committed: dict[str, dict[tuple[str, int], int]],
-    tps: list[tuple[str, int]],
+    tps: set[tuple[str, int]],
     time_lag: bool,
 ) -> tuple[
     dict[tuple[str, int], int], dict[tuple[str, int], int], dict[tuple[str, int, int], int | None]
 ]:
     """Log start and end offsets of ``tps`` and the record timestamps time lag needs.
 
-    The time-lag fetches (the longest phase at scale) do not wait for the end offsets: they
-    start at the committed offsets, concurrently with ListOffsets. A committed offset at the
-    end costs an empty answer; one below the log start (records deleted before the group read
-    them) is asked again from the log start once it is known, as is any position still
-    without a timestamp."""
-    wanted = set(tps)
-    guesses = {
-        (t, p, off)
-        for g in names
-        for (t, p), off in committed.get(g, {}).items()
-        if (t, p) in wanted and off >= 0
-    }
+    With time lag, the fetches (the longest phase at scale) start at the committed offsets
+    and their answers also give the partitions' log start and end offsets; ListOffsets is
+    asked only for the partitions not fetched (no commit) or whose fetch failed. A committed
+    offset at the end costs an empty answer; one below the log start (records deleted before
+    the group read them) is asked again from the log start once it is known, as is any
+    position still without a timestamp."""
     if not tps:
         return {}, {}, {}
+    # each distinct committed position once (the groups of a fleet share many)
+    commits: set[tuple[str, int, int]] = set()
+    for g in names:
+        offsets = committed.get(g)
+        if offsets:
+            commits.update([(t, p, off) for (t, p), off in offsets.items() if (t, p) in tps])
+    guesses = {position for position in commits if position[2] >= 0}
     if time_lag and guesses:
+        # A Fetch answer carries its partition's log start offset and high watermark: the
+        # partitions fetched for time lag need no ListOffsets (at 10,000 partitions that was
+        # six more requests the brokers answered after the fetches, and their decoding). The
+        # others (no commit yet) are asked meanwhile; a partition whose fetch failed (offset
+        # out of range, leader moved) is asked afterwards.
+        marks: dict[tuple[str, int], tuple[int, int]] = {}
+        fetched = {(t, p) for t, p, _ in guesses}
+        others = [tp for tp in tps if tp not in fetched]
         (start, end), timestamps = await asyncio.gather(
-            watermarks(conn, metadata, tps), record_timestamps(conn, metadata, guesses)
+            _watermarks_of(conn, metadata, others),
+            record_timestamps(conn, metadata, guesses, marks),
         )
+        unmarked = [tp for tp in fetched if tp not in marks]
+        if unmarked:
+            more_start, more_end = await watermarks(conn, metadata, unmarked)
+            start.update(more_start)
+            end.update(more_end)
+        start.update({tp: mark[0] for tp, mark in marks.items()})
+        end.update({tp: mark[1] for tp, mark in marks.items()})
     else:
-        (start, end), timestamps = await watermarks(conn, metadata, tps), {}
+        (start, end), timestamps = await watermarks(conn, metadata, list(tps)), {}
     if time_lag:
-        positions = {
-            (t, p, max(off, start[(t, p)]))
-            for g in names
-            for (t, p), off in committed.get(g, {}).items()
-            if (t, p) in end and off < end[(t, p)]
-        }
-        late = {pos for pos in positions if timestamps.get(pos) is None}
+        # positions inside the log without a timestamp yet, e.g. a commit below the log start
+        # (asked from the log start)
+        late = set()
+        for t, p, off in commits:
+            log_end = end.get((t, p))
+            if log_end is None or off >= log_end:
+                continue
+            log_start = start[(t, p)]
+            position = (t, p, off) if off >= log_start else (t, p, log_start)
+            if timestamps.get(position) is None:
+                late.add(position)
         if late:
             timestamps.update(await record_timestamps(conn, metadata, late))
     return start, end, timestamps
+
+
+async def _watermarks_of(
+    conn: KafkaConnection, metadata: Any, tps: list[tuple[str, int]]
+) -> tuple[dict[tuple[str, int], int], dict[tuple[str, int], int]]:
+    return await watermarks(conn, metadata, tps) if tps else ({}, {})
 
 
 def out_of_range(committed: int | None, end: int) -> str | None:
@@ -293,7 +326,7 @@ def _entry(
     group: str,
     info: kgroups.GroupInfo | None,
     committed: dict[tuple[str, int], int],
-    tps: set[tuple[str, int]],
+    tps: list[tuple[str, int]],
     start: dict[tuple[str, int], int],
     end: dict[tuple[str, int], int],
     ages: dict[tuple[str, int, int], float],
@@ -307,7 +340,7 @@ def _entry(
     backlog_status = partition_snapshot_status(1, members)  # the same for any lag > 0
     # The hot loop of a large snapshot (one pass per group-partition): the common case, a
     # commit inside the log, is decided without the helpers the rare cases need.
-    for key in sorted(tps):
+    for key in tps:  # sorted
         topic, partition = key
         offset = committed.get(key)
         log_start, log_end = start[key], end[key]
@@ -350,20 +383,24 @@ def _entry(
                 status = partition_snapshot_status(lag, members)
         total_lag += lag
         total_lost += lost
+        # positional: built 2.5x faster than with keywords (30,000 rows); the order is pinned by
+        # tests/test_lag_snapshot_rules.py
+        owner = owners.get(key)
         partitions.append(
             PartitionLag(
-                topic=topic,
-                partition=partition,
-                committed_offset=offset,
-                log_start_offset=log_start,
-                end_offset=log_end,
-                lag=lag,
-                time_lag_seconds=time_lag,
-                owner=owners.get(key),
-                status=status,
-                error=error,
-                records_lost=lost,
-                raw_lag=raw_lag,
+                topic,
+                partition,
+                offset,
+                log_start,
+                log_end,
+                lag,
+                time_lag,
+                owner,
+                status,
+                None,
+                error,
+                lost,
+                raw_lag,
             )
         )
     return LagEntry(
