@@ -54,8 +54,10 @@ async def cluster_metadata(conn: KafkaConnection, *, max_age: float = 0.0) -> An
         return latest[1]
 
     async def fetch() -> Any:
+        from mqctl.backends.kafka.metadata_wire import fetch_all_metadata
+
         client = await conn.client()
-        metadata = await conn.call(client.fetch_all_metadata(), "metadata request")
+        metadata = await conn.call(fetch_all_metadata(client), "metadata request")
         _LATEST_METADATA[conn] = (time.monotonic(), metadata)
         return metadata
 
