@@ -240,6 +240,31 @@ def test_batches_fit_a_topic_with_a_small_max_message_bytes(
         asyncio.run(_delete(topic))
 
 
+def test_stdin_lines_too_large_fail_alone(isolated_config: Path, unique: str) -> None:
+    """Bulk stdin lines: a line over the topic's max.message.bytes fails by itself wherever
+    it falls (first in a batch or in the middle of one); its neighbours are written in order."""
+    isolated_config.write_text(KAFKA_ONLY)
+    topic = f"test-pubbatch-big-{unique}"
+    asyncio.run(_create(topic, PARTITIONS, {"max.message.bytes": "20000"}))
+    try:
+        big = {0, 7, 8, 500, 2_999}
+        lines = [("B" * 30_000 if i in big else f"{i:08d}{'n' * 100}") for i in range(3_000)]
+        result = run_cli("publish", topic, "-", "-o", "jsonl", stdin="\n".join(lines) + "\n")
+        assert result.exit_code == 5, result.output
+        rows = [json.loads(line) for line in result.stdout.splitlines()]
+        assert [row["index"] for row in rows] == list(range(3_000))
+        assert {row["index"] for row in rows if not row["ok"]} == big
+        assert all("MessageSizeTooLarge" in row["error"] for row in rows if not row["ok"])
+        records = read_back(topic)
+        assert len(records) == 3_000 - len(big)
+        for row in rows:
+            if row["ok"]:
+                value = records[(row["partition"], row["offset"])].value
+                assert value == lines[row["index"]].encode()
+    finally:
+        asyncio.run(_delete(topic))
+
+
 def test_cli_summary_counts_failures_and_exits_5(topic: str) -> None:
     # every record is larger than the topic allows: the broker refuses each batch
     altered = run_cli("topics", "alter", topic, "--config", "max.message.bytes=1024")
