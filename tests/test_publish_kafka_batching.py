@@ -277,6 +277,45 @@ def test_cli_summary_counts_failures_and_exits_5(topic: str) -> None:
     assert "1000 of 1000 messages were not published" in result.stderr
 
 
+def test_connections_broken_mid_request_lose_and_duplicate_nothing(
+    topic: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Connections closed while produce requests written by mqctl's seam await their answer
+    (once right away, once a moment later, when the broker has likely written the batch):
+    aiokafka's sender retries those batches with their sequence numbers, the broker keeps
+    each once, and every result names the record it was written as."""
+    from aiokafka.conn import CloseReason
+
+    from mqctl.backends.kafka import aiokafka_internals
+    from mqctl.models.messages import OutgoingMessage
+
+    write = aiokafka_internals._write_produce
+    requests = 0
+    broken: list[int] = []
+
+    def breaking(conn: Any, request: Any) -> Any:
+        nonlocal requests
+        answer = write(conn, request)
+        requests += 1
+        if requests in (2, 4, 6):
+            broken.append(requests)
+            delay = 0 if requests == 2 else 0.005
+            asyncio.get_running_loop().call_later(delay, conn.close, CloseReason.CONNECTION_BROKEN)
+        return answer
+
+    monkeypatch.setattr(aiokafka_internals, "_write_produce", breaking)
+    count = 40_000
+    values = [f"v-{i:06d}-".encode() + b"." * 150 for i in range(count)]
+    results = publish(topic, (OutgoingMessage(value) for value in values))
+    assert broken == [2, 4, 6], f"only {requests} produce requests"
+    assert [r.index for r in results] == list(range(count))
+    assert all(r.ok for r in results), next(r for r in results if not r.ok)
+    records = read_back(topic)
+    assert len(records) == count  # no batch written twice
+    for result in results:
+        assert records[(result.partition, result.offset)].value == values[result.index]
+
+
 def test_many_stdin_lines_across_partitions(topic: str) -> None:
     """The bulk path (stdin lines, summary output): all counted, all written, order kept."""
     count = 60_000
