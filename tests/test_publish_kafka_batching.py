@@ -316,6 +316,35 @@ def test_connections_broken_mid_request_lose_and_duplicate_nothing(
         assert records[(result.partition, result.offset)].value == values[result.index]
 
 
+def test_a_producer_that_fails_to_start_fails_the_publish_cleanly(
+    topic: str, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The producers start at once: one failing while the others are still connecting is a
+    one-line connection error (exit 3); the others are stopped, no task is left behind."""
+    from aiokafka import AIOKafkaProducer
+    from aiokafka.errors import KafkaConnectionError
+
+    original = AIOKafkaProducer.start
+    starts = 0
+
+    async def start(self: AIOKafkaProducer) -> None:
+        nonlocal starts
+        starts += 1
+        if starts == 2:
+            raise KafkaConnectionError("refused for the test")
+        await original(self)
+
+    monkeypatch.setattr(AIOKafkaProducer, "start", start)
+    result = run_cli("publish", topic, "-", "-o", "json", stdin="a\nb\nc\n")
+    assert starts == PARTITIONS  # all started together
+    assert result.exit_code == 3, result.output
+    assert result.stderr.startswith("error: cannot connect to Kafka"), result.stderr
+    assert "Traceback" not in result.stderr
+    logged = " ".join(record.getMessage() for record in caplog.records)
+    assert "never retrieved" not in logged and "destroyed but it is pending" not in logged
+    assert read_back(topic) == {}
+
+
 def test_many_stdin_lines_across_partitions(topic: str) -> None:
     """The bulk path (stdin lines, summary output): all counted, all written, order kept."""
     count = 60_000

@@ -144,14 +144,18 @@ async def _start_all(
     tasks: list[asyncio.Future[Any]] = [asyncio.ensure_future(max_message_bytes(conn, topic))]
     tasks += [asyncio.ensure_future(started(producer)) for producer in producers]
     try:
-        await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
-    finally:  # one failed (or this was cancelled): the others are not waited for
+        done, pending = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
+    except BaseException:  # cancelled (the caller's timeout): the starts with it
         for task in tasks:
             task.cancel()
-    failed = next((t for t in tasks if not t.cancelled() and t.exception() is not None), None)
-    if failed is not None:
-        await asyncio.wait(tasks)  # the cancelled ones have ended before the producers stop
-        raise failed.exception()  # type: ignore[misc]
+        raise
+    errors = [error for error in (task.exception() for task in done) if error is not None]
+    if errors:  # the first failure is the answer; the starts still running end first
+        for task in pending:
+            task.cancel()
+        if pending:
+            await asyncio.wait(pending)
+        raise errors[0]
     limit: int | None = tasks[0].result()
     partitions: set[int] = tasks[1].result()
     return limit, partitions
