@@ -345,6 +345,30 @@ def test_a_producer_that_fails_to_start_fails_the_publish_cleanly(
     assert read_back(topic) == {}
 
 
+def test_a_producer_start_that_hangs_is_a_timeout(
+    topic: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One producer never finishing its start: the publish ends at --timeout with the
+    one-line timeout error (exit 3), the starts cancelled."""
+    from aiokafka import AIOKafkaProducer
+
+    original = AIOKafkaProducer.start
+    starts = 0
+
+    async def start(self: AIOKafkaProducer) -> None:
+        nonlocal starts
+        starts += 1
+        if starts == 2:
+            await asyncio.Event().wait()  # never
+        await original(self)
+
+    monkeypatch.setattr(AIOKafkaProducer, "start", start)
+    result = run_cli("--timeout", "1", "publish", topic, "-", "-o", "json", stdin="a\nb\n")
+    assert result.exit_code == 3, result.output
+    assert "did not answer the producer start within 1s" in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr
+
+
 def test_many_stdin_lines_across_partitions(topic: str) -> None:
     """The bulk path (stdin lines, summary output): all counted, all written, order kept."""
     count = 60_000
