@@ -11,7 +11,7 @@ from aiokafka.record.default_records import DefaultRecordBatchBuilder
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mqctl.backends.kafka.group_timelag import timestamps_at
+from mqctl.backends.kafka.group_timelag import timestamp_at, timestamps_at
 
 NONE, GZIP = 0, 1
 BASE_TS = 1_700_000_000_000
@@ -86,3 +86,34 @@ def test_cut_batch_falls_back_to_its_header() -> None:
     """A batch cut at the fetch size limit: only the header's first timestamp is known."""
     raw = batch(0, [(d, BASE_TS + d, b"x" * 50) for d in range(5)])
     assert timestamps_at(raw[:80], [2]) == {2: BASE_TS}
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    records_st,
+    st.sampled_from([NONE, GZIP]),
+    st.integers(0, 3),
+    st.integers(0, 20),
+    st.integers(-(10**7), 10**7),
+    st.data(),
+)
+def test_one_offset_reads_as_the_general_reader(
+    steps: list[tuple[int, int, bytes]],
+    codec: int,
+    first_gap: int,
+    cut: int,
+    spread: int,
+    data: st.DataObject,
+) -> None:
+    """timestamp_at (one wanted offset, inline fast path) answers exactly what timestamps_at
+    answers: first record removed by compaction, large timestamp deltas (multi-byte varints),
+    compressed, cut batches, and a second batch after the first."""
+    delta, records = first_gap - 1, []
+    for gap, ts, value in steps:
+        delta += gap
+        records.append((delta, BASE_TS + ts * spread // 10**6, value))
+    base = 40
+    raw = batch(base, records, codec) + batch(base + delta + 1, [(0, BASE_TS, b"next")])
+    raw = raw[: len(raw) - cut] if cut else raw
+    wanted = data.draw(st.integers(base - 2, base + delta + 2))
+    assert timestamp_at(raw, wanted) == timestamps_at(raw, [wanted]).get(wanted)

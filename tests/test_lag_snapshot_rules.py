@@ -39,7 +39,7 @@ def test_each_row_gets_the_rule_of_one_partition(
 
 
 def test_partition_lag_field_order_is_what_the_kafka_snapshot_builds() -> None:
-    """kafka/lag.py builds PartitionLag positionally on its hot path."""
+    """kafka/lag_rows.py builds PartitionLag positionally on its hot path."""
     import dataclasses
 
     assert [f.name for f in dataclasses.fields(PartitionLag)] == [

@@ -87,6 +87,33 @@ def timestamps_at(data: bytes, offsets: list[int]) -> dict[int, int]:
     return found
 
 
+_BATCH_START = struct.Struct(">qi")  # base offset, batch length
+_BATCH_FIELDS = struct.Struct(">hiq")  # attributes, last offset delta, base timestamp
+_NOT_INLINE = CONTROL_FLAG | COMPRESSION_MASK | LOG_APPEND_TIME_FLAG
+
+
+def timestamp_at(data: bytes, offset: int) -> int | None:
+    """:func:`timestamps_at` for one offset (a partition whose groups are all at one
+    position: the common case at scale). When the first record of an uncompressed first batch
+    answers it with one-byte deltas (a record in a batch of records produced close together),
+    they are read here, without the general reader's lists and dicts."""
+    size = len(data)
+    if size > RECORD_BATCH_HEADER + 3 and data[16] == 2:
+        base_offset, batch_length = _BATCH_START.unpack_from(data, 0)
+        attributes, _last_delta, base_ts = _BATCH_FIELDS.unpack_from(data, 21)
+        end = 12 + batch_length
+        if not attributes & _NOT_INLINE and end <= size:
+            pos = RECORD_BATCH_HEADER
+            while pos < end - 3 and data[pos] & 0x80:  # the first record's length (a varint)
+                pos += 1
+            if pos + 3 < end:
+                ts_byte, offset_byte = data[pos + 2], data[pos + 3]  # after its attributes
+                first = base_offset + ((offset_byte >> 1) ^ -(offset_byte & 1))
+                if not (ts_byte | offset_byte) & 0x80 and first >= offset:
+                    return int(base_ts + ((ts_byte >> 1) ^ -(ts_byte & 1)))
+    return timestamps_at(data, [offset]).get(offset)
+
+
 def _varint(data: bytes, pos: int) -> tuple[int, int]:
     """A zigzag varint (record fields) at ``pos``: (value, position after it)."""
     raw = shift = 0
@@ -171,6 +198,30 @@ async def record_timestamps(
     marks: dict[tuple[str, int], tuple[int, int]] | None = None,
 ) -> dict[Position, int | None]:
     """Timestamp of the record at each (topic, partition, offset); None if none was found.
+    ``marks``: as for :func:`timestamps_from`."""
+    stamps: dict[Position, int | None] = dict.fromkeys(positions)
+    pending: dict[tuple[str, int], list[int]] = {}
+    for topic, partition, offset in stamps:
+        offsets = pending.get((topic, partition))
+        if offsets is None:
+            pending[(topic, partition)] = [offset]
+        else:
+            offsets.append(offset)
+    for offsets in pending.values():
+        if len(offsets) > 1:
+            offsets.sort()
+    stamps.update(await timestamps_from(conn, metadata, pending, marks))
+    return stamps
+
+
+async def timestamps_from(
+    conn: KafkaConnection,
+    metadata: Any,
+    wanted: dict[tuple[str, int], list[int]],
+    marks: dict[tuple[str, int], tuple[int, int]] | None = None,
+) -> dict[Position, int]:
+    """Timestamp of the record at each wanted offset found (``wanted``: each partition's
+    offsets, ascending, left unchanged).
 
     ``marks``, when given, receives the log start offset and high watermark of each partition
     a Fetch answered without error (Fetch v5+ carries both: what ListOffsets EARLIEST and
@@ -179,10 +230,8 @@ async def record_timestamps(
     from mqctl.backends.kafka.topics import forget_metadata
 
     client = await conn.client()
-    stamps: dict[Position, int | None] = dict.fromkeys(positions)
-    pending: dict[tuple[str, int], list[int]] = defaultdict(list)
-    for topic, partition, offset in sorted(stamps):
-        pending[(topic, partition)].append(offset)  # ascending
+    stamps: dict[Position, int] = {}
+    pending = dict(wanted)  # what is still to ask: shrinks round by round
     leaders: dict[str, Any] = {}
 
     def leader(tp: tuple[str, int]) -> int | None:
@@ -228,6 +277,12 @@ async def record_timestamps(
                         empty.append(tp)
                     else:  # nothing at or after the offset yet (a caught-up position)
                         del pending[tp]
+                elif len(pending[tp]) == 1:
+                    # one position: answered or not, the partition is done
+                    (offset,) = pending.pop(tp)
+                    ts = timestamp_at(data, offset)
+                    if ts is not None:
+                        stamps[(topic, partition, offset)] = ts
                 else:
                     answered = timestamps_at(data, pending[tp])
                     for offset, ts in answered.items():

@@ -19,7 +19,8 @@ from typing import Any
 from mqctl.backends.kafka import groups as kgroups
 from mqctl.backends.kafka.aiokafka_internals import partitions_metadata
 from mqctl.backends.kafka.connection import KafkaConnection
-from mqctl.backends.kafka.group_timelag import record_timestamps
+from mqctl.backends.kafka.group_timelag import record_timestamps, timestamps_from
+from mqctl.backends.kafka.lag_rows import group_entry
 from mqctl.backends.kafka.topics import (
     cluster_metadata,
     forget_metadata,
@@ -27,8 +28,7 @@ from mqctl.backends.kafka.topics import (
     watermarks,
 )
 from mqctl.errors import BrokerTimeout, MqctlError, NotFoundError
-from mqctl.lag.status import partition_snapshot_status
-from mqctl.models.lag import LagEntry, LagStatus, PartitionLag, worst
+from mqctl.models.lag import LagEntry
 
 # Repeated snapshots (the exporter, --watch, the TUI) reuse the connection's metadata this
 # long; an error, or a committed partition it does not know (a new topic or partitions),
@@ -159,7 +159,7 @@ async def _snapshot(
     # Groups of a fleet often read the same partitions: those share one sorted order.
     order = sorted(all_tps)
     return [
-        _entry(
+        group_entry(
             group,
             infos.get(group),
             committed.get(group, {}),
@@ -254,27 +254,36 @@ async def _offsets_and_timestamps(
     position still without a timestamp."""
     if not tps:
         return {}, {}, {}
-    # each distinct committed position once (the groups of a fleet share many)
-    commits: set[tuple[str, int, int]] = set()
+    # each partition's distinct committed offsets, ascending (the groups of a fleet share
+    # many): built in one pass, it is also what the fetches ask
+    positions: dict[tuple[str, int], list[int]] = {}
     for g in names:
-        offsets = committed.get(g)
-        if offsets:
-            commits.update([(t, p, off) for (t, p), off in offsets.items() if (t, p) in tps])
-    guesses = {position for position in commits if position[2] >= 0}
-    if time_lag and guesses:
+        for tp, off in committed.get(g, {}).items():
+            if off < 0 or tp not in tps:
+                continue
+            offsets = positions.get(tp)
+            if offsets is None:
+                positions[tp] = [off]
+            elif off not in offsets:
+                offsets.append(off)
+    for offsets in positions.values():
+        if len(offsets) > 1:
+            offsets.sort()
+    timestamps: dict[tuple[str, int, int], int | None] = {}
+    if time_lag and positions:
         # A Fetch answer carries its partition's log start offset and high watermark: the
         # partitions fetched for time lag need no ListOffsets (at 10,000 partitions that was
         # six more requests the brokers answered after the fetches, and their decoding). The
         # others (no commit yet) are asked meanwhile; a partition whose fetch failed (offset
         # out of range, leader moved) is asked afterwards.
         marks: dict[tuple[str, int], tuple[int, int]] = {}
-        fetched = {(t, p) for t, p, _ in guesses}
-        others = [tp for tp in tps if tp not in fetched]
-        (start, end), timestamps = await asyncio.gather(
+        others = [tp for tp in tps if tp not in positions]
+        (start, end), found = await asyncio.gather(
             _watermarks_of(conn, metadata, others),
-            record_timestamps(conn, metadata, guesses, marks),
+            timestamps_from(conn, metadata, positions, marks),
         )
-        unmarked = [tp for tp in fetched if tp not in marks]
+        timestamps.update(found)
+        unmarked = [tp for tp in positions if tp not in marks]
         if unmarked:
             more_start, more_end = await watermarks(conn, metadata, unmarked)
             start.update(more_start)
@@ -282,19 +291,22 @@ async def _offsets_and_timestamps(
         start.update({tp: mark[0] for tp, mark in marks.items()})
         end.update({tp: mark[1] for tp, mark in marks.items()})
     else:
-        (start, end), timestamps = await watermarks(conn, metadata, list(tps)), {}
+        start, end = await watermarks(conn, metadata, list(tps))
     if time_lag:
         # positions inside the log without a timestamp yet, e.g. a commit below the log start
         # (asked from the log start)
         late = set()
-        for t, p, off in commits:
+        for (t, p), offsets in positions.items():
             log_end = end.get((t, p))
-            if log_end is None or off >= log_end:
+            if log_end is None:
                 continue
             log_start = start[(t, p)]
-            position = (t, p, off) if off >= log_start else (t, p, log_start)
-            if timestamps.get(position) is None:
-                late.add(position)
+            for off in offsets:
+                if off >= log_end:
+                    break
+                position = (t, p, off) if off >= log_start else (t, p, log_start)
+                if timestamps.get(position) is None:
+                    late.add(position)
         if late:
             timestamps.update(await record_timestamps(conn, metadata, late))
     return start, end, timestamps
@@ -304,115 +316,3 @@ async def _watermarks_of(
     conn: KafkaConnection, metadata: Any, tps: list[tuple[str, int]]
 ) -> tuple[dict[tuple[str, int], int], dict[tuple[str, int], int]]:
     return await watermarks(conn, metadata, tps) if tps else ({}, {})
-
-
-def out_of_range(committed: int | None, end: int) -> str | None:
-    """Why a committed offset cannot be judged, or None. An offset beyond the end offset
-    (read after it, so a healthy group cannot be ahead of it) is not a position in this log:
-    the topic was recreated or the log truncated, and the consumer will hit
-    OFFSET_OUT_OF_RANGE and jump wherever its auto.offset.reset says. Lag would read 0."""
-    if committed is not None and committed > end:
-        return f"committed offset {committed} is beyond the end offset {end}"
-    return None
-
-
-def records_lost(committed: int | None, log_start: int) -> int:
-    """Records between a committed offset and the log start: removed (retention,
-    delete-records) before the group read them; it will never see them."""
-    return log_start - committed if committed is not None and committed < log_start else 0
-
-
-def _entry(
-    group: str,
-    info: kgroups.GroupInfo | None,
-    committed: dict[tuple[str, int], int],
-    tps: list[tuple[str, int]],
-    start: dict[tuple[str, int], int],
-    end: dict[tuple[str, int], int],
-    ages: dict[tuple[str, int, int], float],
-) -> LagEntry:
-    owners = info.owners() if info else {}
-    members = len(info.members) if info else 0
-    partitions = []
-    total_lag = total_lost = 0
-    max_time_lag: float | None = None
-    no_commit_status = partition_snapshot_status(0, members)
-    backlog_status = partition_snapshot_status(1, members)  # the same for any lag > 0
-    # The hot loop of a large snapshot (one pass per group-partition): the common case, a
-    # commit inside the log, is decided without the helpers the rare cases need.
-    for key in tps:  # sorted
-        topic, partition = key
-        offset = committed.get(key)
-        log_start, log_end = start[key], end[key]
-        time_lag = None
-        error = None
-        lost = 0
-        if offset is None:
-            # No commit yet: unknown progress, shown as lag 0 like kafka-consumer-groups' "-".
-            lag, raw_lag = 0, None
-            status = no_commit_status
-        elif log_start <= offset <= log_end:
-            lag = raw_lag = log_end - offset
-            if lag > 0:
-                status = backlog_status
-                time_lag = ages.get((topic, partition, offset))
-                if time_lag is not None and (max_time_lag is None or time_lag > max_time_lag):
-                    max_time_lag = time_lag
-            else:
-                status = LagStatus.OK
-        else:
-            raw_lag = log_end - offset if offset < log_end else 0
-            # Lag counts the records that still exist: the lost ones can never be consumed.
-            position = offset if offset >= log_start else log_start
-            lag = log_end - position if position < log_end else 0
-            if lag > 0:
-                time_lag = ages.get((topic, partition, position))
-                if time_lag is not None and (max_time_lag is None or time_lag > max_time_lag):
-                    max_time_lag = time_lag
-            lost = records_lost(offset, log_start)
-            error = out_of_range(offset, log_end)
-            if error:
-                status = LagStatus.ERROR
-            elif lost:
-                status = LagStatus.DATA_LOSS
-                error = (
-                    f"{lost} record(s) removed (retention or delete-records) before the group "
-                    f"read them: committed offset {offset} is below the log start {log_start}"
-                )
-            else:
-                status = partition_snapshot_status(lag, members)
-        total_lag += lag
-        total_lost += lost
-        # positional: built 2.5x faster than with keywords (30,000 rows); the order is pinned by
-        # tests/test_lag_snapshot_rules.py
-        owner = owners.get(key)
-        partitions.append(
-            PartitionLag(
-                topic,
-                partition,
-                offset,
-                log_start,
-                log_end,
-                lag,
-                time_lag,
-                owner,
-                status,
-                None,
-                error,
-                lost,
-                raw_lag,
-            )
-        )
-    return LagEntry(
-        backend="kafka",
-        kind="group",
-        group=group,
-        status=worst([p.status for p in partitions]) if partitions else LagStatus.OK,
-        total_lag=total_lag,
-        max_time_lag_seconds=max_time_lag,
-        topics=sorted({topic for topic, _ in tps}),
-        members=members,
-        state=info.state if info else "Empty",
-        partitions=partitions,
-        total_records_lost=total_lost,
-    )
