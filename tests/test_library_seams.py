@@ -59,6 +59,25 @@ def test_fast_fill_writes_what_the_public_append_writes() -> None:
     assert _values(fast) == _values(slow) == values
 
 
+def test_fast_fill_stamps_the_time_of_the_call() -> None:
+    """The clock is read once per fill: every record carries the current time in ms (as the
+    builder stamps a record without a timestamp), as CreateTime."""
+    import time
+
+    from aiokafka.record.memory_records import MemoryRecords
+
+    from mqctl.backends.kafka.aiokafka_internals import fill
+
+    builder = _builder()
+    before = int(time.time() * 1000)
+    assert fill(builder, [b"a", b"b", b"c"], 0) == 3
+    after = int(time.time() * 1000)
+    batch = MemoryRecords(bytes(builder._builder.build())).next_batch()
+    assert batch.timestamp_type == 0  # CreateTime
+    stamps = [record.timestamp for record in batch]
+    assert len(set(stamps)) == 1 and before <= stamps[0] <= after
+
+
 def test_fill_stops_at_a_full_batch_and_closes_it() -> None:
     from mqctl.backends.kafka.aiokafka_internals import fill
 
@@ -107,6 +126,122 @@ def test_cluster_metadata_keeps_partitions_by_topic() -> None:
     assert partitions_metadata(metadata, "t")[0].isr == [1]
     assert {"leader", "replicas", "isr"} <= set(PartitionMetadata._fields)
     assert metadata.partitions_for_topic("t") == {0}  # the public view reads the same dict
+
+
+def _produce_struct(version: int, transactional_id: str | None) -> Any:
+    from aiokafka.protocol.produce import ProduceRequest
+
+    topics = [
+        ("orders", [(0, b"\x01" * 300), (2, None), (1, bytearray(b"batch-\xff"))]),
+        ("é-topic", [(7, b"")]),
+    ]
+    request = ProduceRequest(transactional_id, -1, 30_000, topics)
+    return request.prepare({ProduceRequest.API_KEY: (0, version)})
+
+
+@pytest.mark.parametrize("transactional_id", [None, "txn-é"])
+@pytest.mark.parametrize("version", [3, 4, 5, 6, 7])
+def test_produce_pieces_are_the_bytes_aiokafka_writes(
+    version: int, transactional_id: str | None
+) -> None:
+    """What AIOKafkaConnection.send writes: size + header + the encoded request."""
+    import struct
+
+    from mqctl.backends.kafka.aiokafka_internals import PRODUCE_VERSIONS, produce_pieces
+
+    request_struct = _produce_struct(version, transactional_id)
+    assert version == request_struct.API_VERSION
+    assert version in PRODUCE_VERSIONS
+    assert not request_struct.FLEXIBLE_VERSION
+    header = request_struct.build_request_header(correlation_id=42, client_id="mqctl").encode()
+    message = header + request_struct.encode()
+    pieces = produce_pieces(request_struct, header)
+    assert b"".join(pieces) == struct.pack(">i", len(message)) + message
+    # the record batches go as they are: the very objects, not copies
+    batches = [records for _, parts in request_struct.topics for _, records in parts]
+    assert sum(any(piece is batch for piece in pieces) for batch in batches if batch) == 2
+
+
+def test_aiokafka_speaks_no_produce_version_above_the_pieces() -> None:
+    """A newer aiokafka that sends a flexible ProduceRequest (v9+) must not silently fall back
+    on every request: this fails first, so that produce_pieces learns the layout."""
+    from aiokafka.protocol.produce import ProduceRequest
+
+    from mqctl.backends.kafka.aiokafka_internals import PRODUCE_VERSIONS
+
+    assert max(c.API_VERSION for c in ProduceRequest._CLASSES) in PRODUCE_VERSIONS
+
+
+def test_producer_client_and_connection_have_the_fast_produce_shape() -> None:
+    from aiokafka import AIOKafkaProducer
+    from aiokafka.client import AIOKafkaClient
+    from aiokafka.conn import AIOKafkaConnection
+
+    from mqctl.backends.kafka import aiokafka_internals
+
+    async def shapes() -> tuple[bool, bool, Any]:
+        producer = AIOKafkaProducer(bootstrap_servers="127.0.0.1:1", enable_idempotence=True)
+        before = producer.client.send
+        installed = aiokafka_internals.fast_produce(producer)
+        await producer.stop()  # never started: nothing to stop but the warning
+        conn = AIOKafkaConnection("127.0.0.1", 1)
+        has_all = all(hasattr(conn, name) for name in aiokafka_internals._CONN_ATTRIBUTES)
+        return installed and producer.client.send is not before, has_all, conn
+
+    installed, has_all, conn = asyncio.run(shapes())
+    assert installed and has_all
+    assert conn._writer is None and isinstance(conn._versions, dict)
+    assert conn._next_correlation_id() + 1 == conn._next_correlation_id()
+    # what the connection's reader does with a pending request: (id, struct, future)
+    assert "correlation_id, request, fut = self._requests[0]" in inspect.getsource(
+        AIOKafkaConnection._handle_frame
+    )
+    # the sender hands its produce requests to the client's send (the one replaced)
+    from aiokafka.producer.sender import SendProduceReqHandler
+
+    assert "self._client.send(node_id, request)" in inspect.getsource(SendProduceReqHandler.do)
+    params = list(inspect.signature(AIOKafkaClient.send).parameters)
+    assert params == ["self", "node_id", "request", "group"]
+
+
+def test_set_batch_size_sizes_the_batches_created_afterwards() -> None:
+    from aiokafka import AIOKafkaProducer
+
+    from mqctl.backends.kafka.aiokafka_internals import fill, set_batch_size
+
+    async def sizes() -> tuple[int, int]:
+        producer = AIOKafkaProducer(bootstrap_servers="127.0.0.1:1", max_batch_size=1_000_000)
+        try:
+            before = fill(producer.create_batch(), [b"v" * 100] * 100, 0)
+            assert set_batch_size(producer, 2_000)
+            return before, fill(producer.create_batch(), [b"v" * 100] * 100, 0)
+        finally:
+            await producer.stop()
+
+    before, after = asyncio.run(sizes())
+    assert before == 100 and 0 < after < 20
+    assert not set_batch_size(object(), 2_000)  # type: ignore[arg-type]
+
+
+def test_fast_produce_falls_back_to_aiokafkas_send(caplog: pytest.LogCaptureFixture) -> None:
+    """A client without the private shape keeps its own send (logged once at debug)."""
+    from mqctl.backends.kafka import aiokafka_internals
+
+    class Client:
+        async def send(self, node_id: int, request: Any) -> Any:
+            return None
+
+    class Producer:
+        client = Client()
+
+    aiokafka_internals._fast_produce_missing = False
+    producer: Any = Producer()
+    before = producer.client.send
+    with caplog.at_level(logging.DEBUG, logger=aiokafka_internals.__name__):
+        assert not aiokafka_internals.fast_produce(producer)
+        assert not aiokafka_internals.fast_produce(producer)
+    assert producer.client.send == before
+    assert sum("aiokafka's send" in r.getMessage() for r in caplog.records) == 1
 
 
 # --- aiormq / pamqp ------------------------------------------------------------------------------

@@ -93,9 +93,22 @@ def expected_partition(key: bytes, count: int = PARTITIONS) -> int:
     return int(DefaultPartitioner()(key, everything, everything))
 
 
-def test_results_in_input_order_with_the_offsets_read_back(topic: str) -> None:
-    """Keyless, keyed, explicit partitions and headers mixed: each result names the record."""
+def test_results_in_input_order_with_the_offsets_read_back(
+    topic: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Keyless, keyed, explicit partitions and headers mixed: each result names the record.
+    The produce requests are written by mqctl's seam (the batches uncopied)."""
+    from mqctl.backends.kafka import aiokafka_internals
     from mqctl.models.messages import OutgoingMessage
+
+    written: list[int] = []
+    pieces = aiokafka_internals.produce_pieces
+
+    def counted(request_struct: Any, header: bytes) -> list[Any]:
+        written.append(len(request_struct.topics[0][1]))
+        return pieces(request_struct, header)
+
+    monkeypatch.setattr(aiokafka_internals, "produce_pieces", counted)
 
     def message(i: int) -> OutgoingMessage:
         value = f"m-{i:06d}".encode() + b"." * (i % 300)
@@ -127,6 +140,7 @@ def test_results_in_input_order_with_the_offsets_read_back(topic: str) -> None:
     assert sorted(by_partition) == list(range(PARTITIONS))
     for offsets in by_partition.values():
         assert offsets == list(range(len(offsets)))  # input order = offset order, no gaps
+    assert written, "no produce request went through aiokafka_internals.produce_pieces"
 
 
 def test_key_partitioning_matches_aiokafkas_default_partitioner(
@@ -206,6 +220,51 @@ def test_failures_are_reported_per_message(isolated_config: Path, unique: str) -
         asyncio.run(_delete(topic))
 
 
+def test_batches_fit_a_topic_with_a_small_max_message_bytes(
+    isolated_config: Path, unique: str
+) -> None:
+    """The producers start before the topic's max.message.bytes is read; the batches they
+    fill are still sized below it (else the broker refuses each 1 MB batch whole)."""
+    isolated_config.write_text(KAFKA_ONLY)
+    topic = f"test-pubbatch-small-{unique}"
+    asyncio.run(_create(topic, PARTITIONS, {"max.message.bytes": "50000"}))
+    try:
+        count = 6_000  # 1.2 MB of lines: more than 20 batches of 48 KB
+        lines = "".join(f"{i:08d}{'s' * 192}\n" for i in range(count))
+        result = run_cli("publish", topic, "-", "-o", "json", stdin=lines)
+        assert result.exit_code == 0, result.output
+        assert json.loads(result.stdout)["published"] == count
+        records = read_back(topic)
+        assert sorted(int(r.value[:8]) for r in records.values()) == list(range(count))
+    finally:
+        asyncio.run(_delete(topic))
+
+
+def test_stdin_lines_too_large_fail_alone(isolated_config: Path, unique: str) -> None:
+    """Bulk stdin lines: a line over the topic's max.message.bytes fails by itself wherever
+    it falls (first in a batch or in the middle of one); its neighbours are written in order."""
+    isolated_config.write_text(KAFKA_ONLY)
+    topic = f"test-pubbatch-big-{unique}"
+    asyncio.run(_create(topic, PARTITIONS, {"max.message.bytes": "20000"}))
+    try:
+        big = {0, 7, 8, 500, 2_999}
+        lines = [("B" * 30_000 if i in big else f"{i:08d}{'n' * 100}") for i in range(3_000)]
+        result = run_cli("publish", topic, "-", "-o", "jsonl", stdin="\n".join(lines) + "\n")
+        assert result.exit_code == 5, result.output
+        rows = [json.loads(line) for line in result.stdout.splitlines()]
+        assert [row["index"] for row in rows] == list(range(3_000))
+        assert {row["index"] for row in rows if not row["ok"]} == big
+        assert all("MessageSizeTooLarge" in row["error"] for row in rows if not row["ok"])
+        records = read_back(topic)
+        assert len(records) == 3_000 - len(big)
+        for row in rows:
+            if row["ok"]:
+                value = records[(row["partition"], row["offset"])].value
+                assert value == lines[row["index"]].encode()
+    finally:
+        asyncio.run(_delete(topic))
+
+
 def test_cli_summary_counts_failures_and_exits_5(topic: str) -> None:
     # every record is larger than the topic allows: the broker refuses each batch
     altered = run_cli("topics", "alter", topic, "--config", "max.message.bytes=1024")
@@ -216,6 +275,98 @@ def test_cli_summary_counts_failures_and_exits_5(topic: str) -> None:
     assert summary["published"] == 0 and summary["failed"] == 1000
     assert len(summary["errors"]) == 100 and summary["errors"][0]["index"] == 0
     assert "1000 of 1000 messages were not published" in result.stderr
+
+
+def test_connections_broken_mid_request_lose_and_duplicate_nothing(
+    topic: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Connections closed while produce requests written by mqctl's seam await their answer
+    (once right away, once a moment later, when the broker has likely written the batch):
+    aiokafka's sender retries those batches with their sequence numbers, the broker keeps
+    each once, and every result names the record it was written as."""
+    from aiokafka.conn import CloseReason
+
+    from mqctl.backends.kafka import aiokafka_internals
+    from mqctl.models.messages import OutgoingMessage
+
+    write = aiokafka_internals._write_produce
+    requests = 0
+    broken: list[int] = []
+
+    def breaking(conn: Any, request: Any) -> Any:
+        nonlocal requests
+        answer = write(conn, request)
+        requests += 1
+        if requests in (2, 4, 6):
+            broken.append(requests)
+            delay = 0 if requests == 2 else 0.005
+            asyncio.get_running_loop().call_later(delay, conn.close, CloseReason.CONNECTION_BROKEN)
+        return answer
+
+    monkeypatch.setattr(aiokafka_internals, "_write_produce", breaking)
+    count = 40_000
+    values = [f"v-{i:06d}-".encode() + b"." * 150 for i in range(count)]
+    results = publish(topic, (OutgoingMessage(value) for value in values))
+    assert broken == [2, 4, 6], f"only {requests} produce requests"
+    assert [r.index for r in results] == list(range(count))
+    assert all(r.ok for r in results), next(r for r in results if not r.ok)
+    records = read_back(topic)
+    assert len(records) == count  # no batch written twice
+    for result in results:
+        assert records[(result.partition, result.offset)].value == values[result.index]
+
+
+def test_a_producer_that_fails_to_start_fails_the_publish_cleanly(
+    topic: str, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The producers start at once: one failing while the others are still connecting is a
+    one-line connection error (exit 3); the others are stopped, no task is left behind."""
+    from aiokafka import AIOKafkaProducer
+    from aiokafka.errors import KafkaConnectionError
+
+    original = AIOKafkaProducer.start
+    starts = 0
+
+    async def start(self: AIOKafkaProducer) -> None:
+        nonlocal starts
+        starts += 1
+        if starts == 2:
+            raise KafkaConnectionError("refused for the test")
+        await original(self)
+
+    monkeypatch.setattr(AIOKafkaProducer, "start", start)
+    result = run_cli("publish", topic, "-", "-o", "json", stdin="a\nb\nc\n")
+    assert starts == PARTITIONS  # all started together
+    assert result.exit_code == 3, result.output
+    assert result.stderr.startswith("error: cannot connect to Kafka"), result.stderr
+    assert "Traceback" not in result.stderr
+    logged = " ".join(record.getMessage() for record in caplog.records)
+    assert "never retrieved" not in logged and "destroyed but it is pending" not in logged
+    assert read_back(topic) == {}
+
+
+def test_a_producer_start_that_hangs_is_a_timeout(
+    topic: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One producer never finishing its start: the publish ends at --timeout with the
+    one-line timeout error (exit 3), the starts cancelled."""
+    from aiokafka import AIOKafkaProducer
+
+    original = AIOKafkaProducer.start
+    starts = 0
+
+    async def start(self: AIOKafkaProducer) -> None:
+        nonlocal starts
+        starts += 1
+        if starts == 2:
+            await asyncio.Event().wait()  # never
+        await original(self)
+
+    monkeypatch.setattr(AIOKafkaProducer, "start", start)
+    result = run_cli("--timeout", "1", "publish", topic, "-", "-o", "json", stdin="a\nb\n")
+    assert result.exit_code == 3, result.output
+    assert "did not answer the producer start within 1s" in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr
 
 
 def test_many_stdin_lines_across_partitions(topic: str) -> None:

@@ -94,18 +94,23 @@ class RunPlacer:
         self.index = index + 1
 
     def place_values(self, values: list[bytes]) -> None:
-        """Plain values (no key, partition or headers) into the sticky batches, in bulk."""
-        if max(map(len, values)) > self.limit:  # one may be too large: the careful way
-            for value in values:
-                self.place(OutgoingMessage(value))
-            return
-        pub, runs = self.pub, self.runs
+        """Plain values (no key, partition or headers) into the sticky batches, in bulk.
+
+        Only the first value of an empty batch is size-checked here: the builder refuses a
+        record that does not fit a batch that has one already (and this value then starts
+        the next batch), but takes any first record. A value too large goes the careful way
+        (refused with its own result)."""
+        pub, runs, limit = self.pub, self.runs, self.limit
         start, count = 0, len(values)
         while start < count:
             batch = pub.sticky or pub.next_sticky()
             builder = batch.builder
             assert builder is not None
             position = builder.record_count()
+            if not position and len(values[start]) > limit:
+                self.place(OutgoingMessage(values[start]))
+                start += 1
+                continue
             added = fill(builder, values, start)
             if added:
                 if batch is not self.last:
