@@ -28,22 +28,15 @@ def main() -> None:
 
         sys.stdout.write(version_text())
         return
-    import gc
+    from mqctl import gc_tuning
 
-    # A run allocates a few hundred thousand objects that live until it ends (modules,
-    # classes, the answer's rows): at the default threshold (700) the cyclic collector ran
-    # ~185 times per `mqctl lag --all-groups` and rescanned them, ~15 % of its CPU time
-    # (docs/benchmarks.md, "Start-up"). Cycles are still collected, in rarer, larger passes.
-    gc.set_threshold(100_000, 10, 10)
+    gc_tuning.for_a_command()
     from mqctl.cli.app import run
 
     try:
         run()
     finally:
-        # On the way out every object is still alive (modules, the answer): the interpreter's
-        # last collection would walk them all, ~20 ms after a `lag --all-groups`. Frozen ones
-        # are skipped; they are freed all the same (mqctl keeps no file open in a cycle).
-        gc.freeze()
+        gc_tuning.before_exit()
 
 
 def render_root_help() -> str:

@@ -7,9 +7,8 @@ to the Session, so services audit with the real command line. No mutable module 
 
 from __future__ import annotations
 
-import contextlib
 import sys
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from contextvars import ContextVar, Token
 from typing import TYPE_CHECKING, Annotated, TypeVar
 
@@ -18,6 +17,7 @@ import typer.core
 
 from mqctl.completion import completer
 from mqctl.errors import DeclinedError, WriteRefused
+from mqctl.gc_tuning import few_collections as few_collections  # peek, publish
 from mqctl.invocation import Invocation
 from mqctl.output.render import OutputFormat
 
@@ -146,24 +146,6 @@ def _argument_at(
             return argument
         position -= argument.nargs
     return None
-
-
-@contextlib.contextmanager
-def few_collections() -> Iterator[None]:
-    """Fewer garbage collector passes during a long peek or publish: they allocate several
-    objects per message and keep a batch's worth alive, so the default thresholds collect
-    often over a large live set (~20% of the CPU time). Objects that exist before (modules,
-    config) are not scanned at all meanwhile."""
-    import gc
-
-    threshold = gc.get_threshold()
-    gc.freeze()
-    gc.set_threshold(max(threshold[0], 50_000), max(threshold[1], 20), max(threshold[2], 100))
-    try:
-        yield
-    finally:
-        gc.set_threshold(*threshold)
-        gc.unfreeze()
 
 
 def run_with_session(fn: Callable[..., Awaitable[T]], *, context_name: str | None = None) -> T:

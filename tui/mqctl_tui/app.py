@@ -357,23 +357,6 @@ class MqctlApp(ErrorGuard):
         return palette_commands(self)
 
 
-def tune_gc() -> None:
-    """Fewer, cheaper garbage collections for a process holding thousands of table rows.
-
-    With Python's default thresholds, a dashboard at 5,000 queues ran a full collection
-    about every refresh (each refresh allocates tens of thousands of short-lived row
-    objects), ~0.15 s each: a visible stall. Collecting the young
-    generation every 50,000 allocations instead of 700 makes full collections rare; objects
-    alive now (modules, classes, Textual's machinery) are moved out of the collector's
-    sight, since they live as long as the process. Memory freed by reference counting, as
-    almost all of ours is, is unaffected."""
-    import gc
-
-    gc.collect()
-    gc.freeze()
-    gc.set_threshold(50_000, 20, 10)
-
-
 def run_app(
     context: Context,
     *,
@@ -388,7 +371,9 @@ def run_app(
     stopped on an error."""
     import logging
 
-    tune_gc()
+    from mqctl import gc_tuning
+
+    gc_tuning.for_a_dashboard()
 
     # Client libraries log connection failures; with no handler Python would print them to
     # stderr, right over the dashboard. The panels and notifications report them instead.

@@ -10,10 +10,8 @@ each per leader). Nothing joins a group or commits.
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import gc
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from typing import Any
 
 from mqctl.backends.kafka import groups as kgroups
@@ -28,6 +26,7 @@ from mqctl.backends.kafka.topics import (
     watermarks,
 )
 from mqctl.errors import BrokerTimeout, MqctlError, NotFoundError
+from mqctl.gc_tuning import collections_paused
 from mqctl.models.lag import LagEntry
 
 # Repeated snapshots (the exporter, --watch, the TUI) reuse the connection's metadata this
@@ -62,22 +61,6 @@ async def resolve_groups(
     return sorted(g.group for g in listed if g.type in OFFSET_GROUP_TYPES), types
 
 
-@contextlib.contextmanager
-def _collections_paused() -> Iterator[None]:
-    """No garbage collector passes while a snapshot builds its answer: decoded responses and
-    one row per group-partition are many young objects and no cycles, and at 30,000
-    group-partitions the collector's passes over them were ~20 % of the snapshot's CPU time
-    (docs/benchmarks.md). Collection resumes afterwards; when snapshots overlap (a fleet's
-    contexts), the first to finish turns it back on, which is only less fast."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
 async def snapshot(
     conn: KafkaConnection,
     groups: list[str] | None = None,
@@ -85,7 +68,7 @@ async def snapshot(
     *,
     time_lag: bool = True,
 ) -> list[LagEntry]:
-    with _collections_paused():
+    with collections_paused():
         kept = metadata_is_recent(conn, METADATA_MAX_AGE)
         try:
             return await _snapshot(conn, groups, topic, time_lag, METADATA_MAX_AGE)
