@@ -7,7 +7,7 @@ shovel with `ack-mode: on-confirm` and `src-delete-after: queue-length` created 
 management API (what the management UI's "move messages" does). Zero loss is checked from
 the queue depths (target exactly N, DLQ empty). Appends markdown to ``report``; standalone:
 `.venv/bin/python scripts/bench_redrive.py`. Everything it creates is deleted.
-``BENCH_REDRIVE_COUNT`` (default 100,000) and ``BENCH_REDRIVE_ROUNDS`` (default 1; rounds
+``BENCH_REDRIVE_COUNT`` (default 100,000) and ``BENCH_REDRIVE_ROUNDS`` (default 3; rounds
 rotate which tool goes first and the median ratio is reported: a shared machine is noisy).
 """
 
@@ -34,7 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent
 AMQP_URL = "amqp://guest:guest@127.0.0.1:5672/"
 MGMT = "http://127.0.0.1:15672"
 COUNT = int(os.environ.get("BENCH_REDRIVE_COUNT", "100000"))
-ROUNDS = max(1, int(os.environ.get("BENCH_REDRIVE_ROUNDS", "1")))
+ROUNDS = max(1, int(os.environ.get("BENCH_REDRIVE_ROUNDS", "3")))
 BODY = b'{"orderId":"ord-000000","error":"timeout","payload":"' + b"x" * 160 + b'"}'
 
 

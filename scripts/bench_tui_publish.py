@@ -33,16 +33,17 @@ async def measure(count: int) -> dict[str, object]:
 
     logging.getLogger().addHandler(logging.NullHandler())
     sys.path.insert(0, str(ROOT / "tui"))
-    from mqctl_tui.app import MqctlApp, tune_gc
+    from mqctl_tui.app import MqctlApp
     from mqctl_tui.screens.publish_screen import PublishScreen
     from textual.widgets import Input
 
+    from mqctl import gc_tuning
     from mqctl.config.schema import builtin_local_context
     from mqctl.models.inventory import Destination
     from mqctl.services import topics
     from mqctl.session import Session
 
-    tune_gc()
+    gc_tuning.for_a_dashboard()
     context = builtin_local_context()
     topic = f"bench-tui-publish-{uuid.uuid4().hex[:8]}"
     async with Session(context) as session:
