@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mqctl.messages import decode
+from mqctl.messages import decode, json_splice
 from mqctl.messages.render import jsonl_line, jsonl_lines
 from mqctl.models.messages import Message
 
@@ -80,22 +80,22 @@ def _documents() -> st.SearchStrategy[bytes]:
 
 def _stdlib_json_text(value: bytes) -> str | None:
     """json_text("json") as it was before orjson: the standard library decides alone."""
-    if not value or value[0] not in decode._JSON_STARTS or b"\n" in value or b"\r" in value:
+    if not value or value[0] not in decode.JSON_STARTS or b"\n" in value or b"\r" in value:
         return None
     if value.count(b"[") + value.count(b"{") > decode.MAX_JSON_DEPTH:
         return None
-    return decode._stdlib_text(value)
+    return json_splice._stdlib_text(value)
 
 
 @settings(max_examples=400, deadline=None)
 @given(value=_documents())
 def test_orjson_check_accepts_what_the_stdlib_accepts(value: bytes) -> None:
-    assert decode.json_text(value, "json") == _stdlib_json_text(value)
+    assert json_splice.json_text(value, "json") == _stdlib_json_text(value)
 
 
 def test_tricky_texts_each() -> None:
     for value in TRICKY:
-        assert decode.json_text(value, "json") == _stdlib_json_text(value), value
+        assert json_splice.json_text(value, "json") == _stdlib_json_text(value), value
 
 
 messages = st.builds(
@@ -140,5 +140,5 @@ def test_batch_is_the_same_bytes_as_each_line(
 )
 def test_json_texts_is_json_text_for_each(values: list[bytes | None], mode: str) -> None:
     headers = [[("content-type", b"application/json")]] * len(values)
-    expected = [decode.json_text(v, mode, h) for v, h in zip(values, headers, strict=True)]
-    assert decode.json_texts(values, headers, mode) == expected
+    expected = [json_splice.json_text(v, mode, h) for v, h in zip(values, headers, strict=True)]
+    assert json_splice.json_texts(values, headers, mode) == expected

@@ -23,10 +23,9 @@ from mqctl.messages.decode import (
     cut_value,
     decode_value,
     header_json,
-    json_text,
-    json_texts,
     text_or_base64,
 )
+from mqctl.messages.json_splice import json_text, json_texts
 from mqctl.messages.line_format import LineFormat
 from mqctl.messages.pretty import (
     EMPTY_TEXT,
@@ -171,7 +170,7 @@ def jsonl_line(message: Message, mode: str = "auto", cap: int | None = None) -> 
     """``json_line(message_record(message, mode, cap))``, built without the dict.
 
     Same fields in the same order with the same values; the one difference: a value that is
-    already a one-line JSON document (see :func:`mqctl.messages.decode.json_text`) is written
+    already a one-line JSON document (see :func:`mqctl.messages.json_splice.json_text`) is written
     as it came (same document, but e.g. ``1E2`` or ``"\\u00e9"`` are not normalised to
     ``100.0`` and ``"é"``) instead of being parsed and encoded again: this is what makes the
     line give back the value's exact bytes.
