@@ -7,7 +7,7 @@ import io
 
 from rich.console import Console
 
-from mqctl.cli.lag import SUMMARY_COLUMNS
+from mqctl.cli.lag_tables import SUMMARY_COLUMNS
 from mqctl.models.lag import LagEntry, LagStatus
 from mqctl.output.render import compact_number, display_width, middle_truncate, render_table
 

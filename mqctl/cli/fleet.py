@@ -176,7 +176,7 @@ def lag(
 ) -> None:
     """``mqctl lag`` over several contexts: one snapshot (or window) each, the same rules and
     limits per context; ``--serve`` exports them all (mqctl/lag/exporter.py)."""
-    from mqctl.cli.lag import SUMMARY_COLUMNS
+    from mqctl.cli.lag_tables import SUMMARY_COLUMNS
     from mqctl.lag.checks import summary, violations
     from mqctl.services import lag as service
 

@@ -46,7 +46,7 @@ def list_cmd(output: OutputOpt = OutputFormat.table) -> None:
 
 
 def _detail_table(detail: GroupDetail, console: Console) -> None:
-    from mqctl.cli.lag import _fmt_seconds, _short_owner
+    from mqctl.cli.lag_tables import fmt_seconds, short_owner
     from mqctl.output.render import render_table
 
     console.print(
@@ -80,8 +80,8 @@ def _detail_table(detail: GroupDetail, console: Console) -> None:
             field_column("log_start_offset", "START", "right"),
             field_column("end_offset", "END", "right"),
             field_column("lag", "LAG", "right"),
-            Column("TIME LAG", lambda p: _fmt_seconds(p.time_lag_seconds), "right"),
-            Column("OWNER", lambda p: _short_owner(p.owner)),
+            Column("TIME LAG", lambda p: fmt_seconds(p.time_lag_seconds), "right"),
+            Column("OWNER", lambda p: short_owner(p.owner)),
         ],
         console,
     )

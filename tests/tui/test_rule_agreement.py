@@ -22,7 +22,7 @@ from mqctl_tui.widgets.dashboard.groups_panel import group_row
 from mqctl_tui.widgets.dashboard.queues_panel import QueuesPanel
 
 from mqctl.backends.rabbitmq.lag import summary_lag_entry
-from mqctl.cli.lag import SUMMARY_COLUMNS
+from mqctl.cli.lag_tables import SUMMARY_COLUMNS
 from mqctl.config import load_config, resolve_context
 from mqctl.lag.exporter import LagCollector
 from mqctl.lag.status import apply_snapshot_status
