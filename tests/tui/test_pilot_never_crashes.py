@@ -35,7 +35,8 @@ from textual.screen import Screen
 from textual.widgets import DataTable
 
 from mqctl.models.inventory import Destination
-from tests.tui.fakes import LONG, NastyServices, fake_context
+from tests.tui.fake_data import LONG, fake_context
+from tests.tui.fakes import NastyServices
 from tests.tui.helpers import wait_for
 
 SKIPPED_ACTIONS = {"quit", "app.quit"}  # the one key meant to end the app

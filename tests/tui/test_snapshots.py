@@ -15,7 +15,8 @@ from mqctl_tui.data import Kind
 from textual.pilot import Pilot
 
 from mqctl.models.inventory import Destination
-from tests.tui.fakes import HISTORY, LONG, FakeServices, LeanFirstServices, fake_context
+from tests.tui.fake_data import HISTORY, LONG, fake_context
+from tests.tui.fakes import FakeServices, LeanFirstServices
 
 SIZE = (160, 45)
 SIZES = [(80, 24), (120, 40), (200, 50)]  # a small terminal, a laptop, a big screen
