@@ -30,6 +30,8 @@ VALUE_SIZE = 200
 PARTITIONS = 3
 DEFAULT_MESSAGES = 1_000_000
 ROUNDS = 5  # sub-second publishes swing by +-30 % on a shared machine: best of 5 alternating
+SUSTAINED = 3  # the publish again with this many times the lines: the rate once start-up is spread
+SUSTAINED_ROUNDS = 3
 TARGET = 1.0  # mqctl's rate / kcat's (issue 19: at least as fast as kcat)
 
 
@@ -134,6 +136,31 @@ def run(report: list[str], messages: int = DEFAULT_MESSAGES) -> None:
             kcat_pub, ours_pub = min(kcat_pubs), min(ours_pubs)  # best wall (and its CPU)
             kcat_peek, ours_peek = min(kcat_peeks), min(ours_peeks)
             pub_cpu = (min(c for _, c in ours_pubs), min(c for _, c in kcat_pubs))
+            # The same publish with SUSTAINED times the lines, and with one line: the rate
+            # once each tool's fixed start-up cost (an interpreter and imports for mqctl) is
+            # spread over more messages, and that fixed cost itself.
+            longer = Path(tmp) / "values-sustained.txt"
+            with longer.open("wb") as out:
+                for _ in range(SUSTAINED):
+                    out.write(data.read_bytes())
+            single = Path(tmp) / "one.txt"
+            single.write_bytes(data.open("rb").readline())
+            sustained: dict[str, list[tuple[float, float]]] = {"ours": [], "peer": []}
+            one: dict[str, list[tuple[float, float]]] = {"ours": [], "peer": []}
+            for round_ in range(SUSTAINED_ROUNDS):
+                for source, runs in ((longer, sustained), (single, one)):
+                    steps = [
+                        lambda source=source, runs=runs: runs["peer"].append(_timed(
+                            [kcat, "-P", "-b", BROKER, "-t", peer_topic, "-X", "acks=all",
+                             "-X", "enable.idempotence=true", "-l", str(source)],
+                            env,
+                        )),
+                        lambda source=source, runs=runs: runs["ours"].append(_timed(
+                            [*MQCTL, "publish", ours_topic, "-", "-o", "json"], env, source
+                        )),
+                    ]  # fmt: skip
+                    for step in steps if round_ % 2 == 0 else steps[::-1]:
+                        step()
         finally:
             for topic in (ours_topic, peer_topic):
                 subprocess.run(
@@ -148,12 +175,27 @@ def run(report: list[str], messages: int = DEFAULT_MESSAGES) -> None:
         "Kafka; both tools in the same run, wall time including process start, best of "
         f"{ROUNDS} rounds alternating which tool goes first. Publish: acks=all, idempotent, "
         "from a file of lines (each round adds N messages to the topics). Peek: the first N "
-        "messages from the beginning, output to /dev/null (mqctl `-o jsonl`, kcat `-J`).\n"
+        "messages from the beginning, output to /dev/null (mqctl `-o jsonl`, kcat `-J`). "
+        f"Then the publish with {SUSTAINED}x the lines (each tool's fixed start-up spread over "
+        "more messages: its sustained rate) and with one line (that fixed cost: process start, "
+        f"connection, producer id), best of {SUSTAINED_ROUNDS} alternating.\n"
     )
     report.append(f"| operation | messages | mqctl | kcat | mqctl/kcat | target {TARGET:g}x |")
     report.append("| --- | ---: | ---: | ---: | ---: | --- |")
     report.append(_row("publish", messages, ours_pub[0], kcat_pub[0]))
     report.append(_row("peek -o jsonl", messages, ours_peek[0], kcat_peek[0]))
+    report.append(
+        _row(
+            f"publish, {SUSTAINED}x the lines (best of {SUSTAINED_ROUNDS})",
+            messages * SUSTAINED,
+            min(sustained["ours"])[0],
+            min(sustained["peer"])[0],
+        )
+    )
+    report.append(
+        f"| publish, one line: the fixed cost (best of {SUSTAINED_ROUNDS}) | 1 "
+        f"| {min(one['ours'])[0]:.2f} s | {min(one['peer'])[0]:.2f} s | | |"
+    )
     report.append("")
     report.append(
         f"Publish CPU time (user + system, best of {ROUNDS}; steadier than wall time on a "
