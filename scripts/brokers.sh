@@ -20,7 +20,7 @@ SCRIPT_NAME=brokers.sh
 # --- Kafka settings -------------------------------------------------------------------------
 KAFKA_PORT=9092
 KAFKA_CONTROLLER_PORT=9093
-KAFKA_DIR=$ROOT/.run/kafka
+KAFKA_DIR=$RUN/kafka
 KAFKA_DATA=$KAFKA_DIR/data
 KAFKA_LOGS=$KAFKA_DIR/logs
 KAFKA_CONF=$KAFKA_DIR/server.properties
@@ -36,7 +36,7 @@ RABBIT_AMQP_PORT=5672
 RABBIT_MGMT_PORT=15672
 RABBIT_STREAM_PORT=5552
 RABBIT_DIST_PORT=25672
-RABBIT_DIR=$ROOT/.run/rabbitmq
+RABBIT_DIR=$RUN/rabbitmq
 RABBIT_PID=$RABBIT_DIR/rabbitmq.pid
 RABBIT_EPMD_PID=$RABBIT_DIR/epmd.pid
 RABBIT_LOGS=$RABBIT_DIR/log

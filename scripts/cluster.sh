@@ -22,7 +22,7 @@ SCRIPT_NAME=cluster.sh
 . "$ROOT/scripts/lib/kafka.sh"
 
 NODES=(1 2 3)
-CLUSTER_DIR=$ROOT/.run/cluster
+CLUSTER_DIR=$RUN/cluster
 CLUSTER_ID_FILE=$CLUSTER_DIR/cluster.id
 HEAP=${CLUSTER_HEAP:--Xmx512m}
 READY_TIMEOUT=${CLUSTER_READY_TIMEOUT:-120}

@@ -11,7 +11,7 @@ SCRIPT_NAME=redis.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 
 REDIS_PORT=${REDIS_PORT:-6379}
-REDIS_DIR=$ROOT/.run/redis
+REDIS_DIR=$RUN/redis
 REDIS_PID=$REDIS_DIR/redis.pid
 REDIS_LOG=$REDIS_DIR/redis.log
 REDIS_READY_TIMEOUT=${REDIS_READY_TIMEOUT:-30}

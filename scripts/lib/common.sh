@@ -4,9 +4,16 @@
 #
 # Sourced, not run. The sourcing script sets before sourcing:
 #   SCRIPT_NAME  prefix of error messages (e.g. brokers.sh)
-# and this file sets ROOT (the repository) and HOST (loopback, every service binds only there).
+# and this file sets ROOT (the repository), RUN (its .run directory, physical path) and HOST
+# (loopback, every service binds only there).
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+# RUN: pid files, data and logs, by their physical path. A checkout whose .run links to another
+# checkout's (a git worktree sharing the brokers) must name a broker's files exactly as the
+# checkout that started it: the pid checks match the process's command line, and a mismatch
+# made a second checkout drop the pid file of a running broker.
+mkdir -p "$ROOT/.run"
+RUN=$(cd "$ROOT/.run" && pwd -P)
 HOST=127.0.0.1
 
 log() { printf '%s\n' "$*"; }
@@ -31,8 +38,7 @@ rel() { printf '%s' "${1#"$ROOT"/}"; }
 # sessions). The lock is on fd 9, which every long-lived child gets closed (9>&-) so a broker
 # never inherits it.
 take_lock() {
-  mkdir -p "$ROOT/.run"
-  exec 9>"$ROOT/.run/$1.lock"
+  exec 9>"$RUN/$1.lock"
   flock -w 300 9 || die "another $SCRIPT_NAME is still running (lock .run/$1.lock held for 300 s)"
 }
 
