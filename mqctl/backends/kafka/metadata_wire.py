@@ -33,61 +33,15 @@ from aiokafka.protocol.metadata import (
     MetadataResponse_v5,
 )
 
+from mqctl.backends.kafka.wire_reader import WireReader, decoding, ints
+
 log = logging.getLogger(__name__)
 
-_I16 = struct.Struct(">h")
-_I32 = struct.Struct(">i")
 _PARTITION_HEAD = struct.Struct(">hiii")  # error, partition, leader, replica count
 _TOPIC_HEAD = struct.Struct(">h")
 
 
-class _Reader:
-    """Bounds-checked reads of the non-flexible encoding (int16-sized strings, int32 counts)."""
-
-    __slots__ = ("buf", "pos")
-
-    def __init__(self, data: BytesIO | bytes) -> None:
-        self.buf = data if isinstance(data, bytes) else data.read()
-        self.pos = 0
-
-    def unpack(self, fmt: struct.Struct) -> tuple[Any, ...]:
-        if self.pos + fmt.size > len(self.buf):
-            raise ValueError("Buffer underrun")
-        value = fmt.unpack_from(self.buf, self.pos)
-        self.pos += fmt.size
-        return value
-
-    def int32(self) -> int:
-        (value,) = self.unpack(_I32)
-        return int(value)
-
-    def string(self) -> str | None:
-        (length,) = self.unpack(_I16)
-        if length < 0:
-            return None
-        end = self.pos + length
-        if end > len(self.buf):
-            raise ValueError("Buffer underrun")
-        value = self.buf[self.pos : end].decode("utf-8")
-        self.pos = end
-        return value
-
-    def int32_array(self) -> list[int] | None:
-        count = self.int32()
-        if count < 0:
-            return None
-        return list(self.unpack(_ints(count)))
-
-
-_INTS: dict[int, struct.Struct] = {}
 _SHAPES: dict[tuple[int, int, int], struct.Struct] = {}
-
-
-def _ints(count: int) -> struct.Struct:
-    fmt = _INTS.get(count)
-    if fmt is None:
-        fmt = _INTS[count] = struct.Struct(f">{count}i")
-    return fmt
 
 
 def _shape(replicas: int, isr: int, offline: int) -> struct.Struct:
@@ -100,7 +54,7 @@ def _shape(replicas: int, isr: int, offline: int) -> struct.Struct:
     return fmt
 
 
-def _partitions(r: _Reader, count: int) -> list[Any]:
+def _partitions(r: WireReader, count: int) -> list[Any]:
     parts: list[Any] = []
     append = parts.append
     buf = r.buf
@@ -119,7 +73,7 @@ def _partitions(r: _Reader, count: int) -> list[Any]:
                 r.pos = pos + shape.size
                 continue
         error, partition, leader, n = r.unpack(_PARTITION_HEAD)
-        replicas = None if n < 0 else list(r.unpack(_ints(n)))
+        replicas = None if n < 0 else list(r.unpack(ints(n)))
         isr = r.int32_array()
         offline = r.int32_array()
         append((error, partition, leader, replicas, isr, offline))
@@ -134,21 +88,21 @@ def _partitions(r: _Reader, count: int) -> list[Any]:
 def decode_metadata_v5(data: BytesIO | bytes) -> tuple[Any, ...]:
     """``(throttle_time_ms, brokers, cluster_id, controller_id, topics)`` shaped as aiokafka's
     generic decoder shapes them."""
-    r = _Reader(data)
-    try:
-        throttle = r.int32()
-        count = r.int32()
+
+    def read(r: WireReader) -> tuple[Any, ...]:
+        throttle = r.count()
+        count = r.count()
         brokers: list[Any] | None = None
         if count >= 0:
             brokers = []
             for _ in range(count):
-                node_id = r.int32()
+                node_id = r.count()
                 host = r.string()
-                port = r.int32()
+                port = r.count()
                 brokers.append((node_id, host, port, r.string()))
         cluster_id = r.string()
-        controller_id = r.int32()
-        count = r.int32()
+        controller_id = r.count()
+        count = r.count()
         topics: list[Any] | None = None
         if count >= 0:
             topics = []
@@ -159,11 +113,11 @@ def decode_metadata_v5(data: BytesIO | bytes) -> tuple[Any, ...]:
                     raise ValueError("Buffer underrun")
                 internal = r.buf[r.pos] != 0
                 r.pos += 1
-                n = r.int32()
+                n = r.count()
                 topics.append((error, name, internal, None if n < 0 else _partitions(r, n)))
-    except (struct.error, UnicodeDecodeError) as exc:
-        raise ValueError(f"malformed Metadata response: {exc}") from None
-    return throttle, brokers, cluster_id, controller_id, topics
+        return throttle, brokers, cluster_id, controller_id, topics
+
+    return decoding("Metadata", read, data)
 
 
 class FastMetadataResponse_v5(MetadataResponse_v5):

@@ -38,6 +38,8 @@ from aiokafka.protocol.offset import (
     OffsetResponse_v3,
 )
 
+from mqctl.backends.kafka.wire_reader import WireReader, decoding
+
 _I16 = struct.Struct(">h")
 _I32 = struct.Struct(">i")
 _LIST_OFFSETS_HEAD = struct.Struct(">ib")  # replica_id, isolation_level
@@ -56,53 +58,13 @@ def _string(value: str) -> bytes:
     return _I16.pack(len(raw)) + raw
 
 
-class _Reader:
-    """Bounds-checked reads of the non-flexible encoding (int16-sized strings, int32 counts)."""
-
-    __slots__ = ("buf", "pos")
-
-    def __init__(self, data: BytesIO | bytes) -> None:
-        self.buf = data if isinstance(data, bytes) else data.read()
-        self.pos = 0
-
-    def unpack(self, fmt: struct.Struct) -> tuple[Any, ...]:
-        if self.pos + fmt.size > len(self.buf):
-            raise ValueError("Buffer underrun")
-        value = fmt.unpack_from(self.buf, self.pos)
-        self.pos += fmt.size
-        return value
-
-    def count(self) -> int:
-        (value,) = self.unpack(_I32)
-        return int(value)
-
-    def take(self, size: int) -> bytes:
-        end = self.pos + size
-        if end > len(self.buf):
-            raise ValueError("Buffer underrun")
-        value = self.buf[self.pos : end]
-        self.pos = end
-        return value
-
-    def string(self) -> str | None:
-        (length,) = self.unpack(_I16)
-        return None if length < 0 else self.take(length).decode("utf-8")
-
-
-def _decoding(what: str, fn: Any, data: BytesIO | bytes) -> Any:
-    try:
-        return fn(_Reader(data))
-    except (struct.error, UnicodeDecodeError) as exc:
-        raise ValueError(f"malformed {what} response: {exc}") from None
-
-
 # --- ListOffsets v3 ------------------------------------------------------------------------
 
 
 def decode_list_offsets_v3(data: BytesIO | bytes) -> tuple[int, list[Any] | None]:
     """``(throttle_time_ms, topics)`` shaped as aiokafka's generic decoder shapes them."""
 
-    def read(r: _Reader) -> tuple[int, list[Any] | None]:
+    def read(r: WireReader) -> tuple[int, list[Any] | None]:
         throttle = r.count()
         count = r.count()
         if count < 0:
@@ -122,7 +84,7 @@ def decode_list_offsets_v3(data: BytesIO | bytes) -> tuple[int, list[Any] | None
             topics.append((name, parts))
         return throttle, topics
 
-    return _decoding("ListOffsets", read, data)  # type: ignore[no-any-return]
+    return decoding("ListOffsets", read, data)
 
 
 class ListOffsetsResponse_v3(OffsetResponse_v3):
@@ -167,7 +129,7 @@ def decode_fetch_v11(data: BytesIO | bytes) -> tuple[int, int, int, list[Any] | 
     """``(throttle_time_ms, error_code, session_id, topics)`` shaped as aiokafka's generic
     decoder shapes them; the record data stays the raw bytes."""
 
-    def read(r: _Reader) -> tuple[int, int, int, list[Any] | None]:
+    def read(r: WireReader) -> tuple[int, int, int, list[Any] | None]:
         throttle, error, session = r.unpack(_FETCH_TOP)
         count = r.count()
         if count < 0:
@@ -199,7 +161,7 @@ def decode_fetch_v11(data: BytesIO | bytes) -> tuple[int, int, int, list[Any] | 
             topics.append((name, parts))
         return throttle, error, session, topics
 
-    return _decoding("Fetch", read, data)  # type: ignore[no-any-return]
+    return decoding("Fetch", read, data)
 
 
 _FETCH_TOP = struct.Struct(">ihi")  # throttle_time_ms, error_code, session_id
