@@ -200,18 +200,26 @@ async def record_timestamps(
     """Timestamp of the record at each (topic, partition, offset); None if none was found.
     ``marks``: as for :func:`timestamps_from`."""
     stamps: dict[Position, int | None] = dict.fromkeys(positions)
-    pending: dict[tuple[str, int], list[int]] = {}
-    for topic, partition, offset in stamps:
-        offsets = pending.get((topic, partition))
+    wanted = offsets_by_partition(((t, p), offset) for t, p, offset in stamps)
+    stamps.update(await timestamps_from(conn, metadata, wanted, marks))
+    return stamps
+
+
+def offsets_by_partition(
+    pairs: Iterable[tuple[tuple[str, int], int]],
+) -> dict[tuple[str, int], list[int]]:
+    """Each partition's distinct offsets, ascending: what :func:`timestamps_from` asks."""
+    found: dict[tuple[str, int], list[int]] = {}
+    for tp, offset in pairs:
+        offsets = found.get(tp)
         if offsets is None:
-            pending[(topic, partition)] = [offset]
-        else:
+            found[tp] = [offset]
+        elif offset not in offsets:
             offsets.append(offset)
-    for offsets in pending.values():
+    for offsets in found.values():
         if len(offsets) > 1:
             offsets.sort()
-    stamps.update(await timestamps_from(conn, metadata, pending, marks))
-    return stamps
+    return found
 
 
 async def timestamps_from(

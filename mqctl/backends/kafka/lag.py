@@ -17,7 +17,11 @@ from typing import Any
 from mqctl.backends.kafka import groups as kgroups
 from mqctl.backends.kafka.aiokafka_internals import partitions_metadata
 from mqctl.backends.kafka.connection import KafkaConnection
-from mqctl.backends.kafka.group_timelag import record_timestamps, timestamps_from
+from mqctl.backends.kafka.group_timelag import (
+    offsets_by_partition,
+    record_timestamps,
+    timestamps_from,
+)
 from mqctl.backends.kafka.lag_rows import group_entry
 from mqctl.backends.kafka.topics import (
     cluster_metadata,
@@ -140,13 +144,21 @@ async def _snapshot(
         # `lag --topic T`: only the groups that read T (a committed offset or an assignment)
         names = [g for g in names if rows[g]]
     # Groups of a fleet often read the same partitions: those share one sorted order.
-    order = sorted(all_tps)
+    everything: list[tuple[str, int]] = []
+
+    def in_order(tps: set[tuple[str, int]]) -> list[tuple[str, int]]:
+        if len(tps) < len(all_tps):  # (a group's rows are a subset of all_tps)
+            return sorted(tps)
+        if not everything:
+            everything.extend(sorted(all_tps))
+        return everything
+
     return [
         group_entry(
             group,
             infos.get(group),
             committed.get(group, {}),
-            order if len(rows[group]) == len(order) else sorted(rows[group]),
+            in_order(rows[group]),
             start,
             end,
             ages,
@@ -239,19 +251,12 @@ async def _offsets_and_timestamps(
         return {}, {}, {}
     # each partition's distinct committed offsets, ascending (the groups of a fleet share
     # many): built in one pass, it is also what the fetches ask
-    positions: dict[tuple[str, int], list[int]] = {}
-    for g in names:
-        for tp, off in committed.get(g, {}).items():
-            if off < 0 or tp not in tps:
-                continue
-            offsets = positions.get(tp)
-            if offsets is None:
-                positions[tp] = [off]
-            elif off not in offsets:
-                offsets.append(off)
-    for offsets in positions.values():
-        if len(offsets) > 1:
-            offsets.sort()
+    positions = offsets_by_partition(
+        (tp, off)
+        for g in names
+        for tp, off in committed.get(g, {}).items()
+        if off >= 0 and tp in tps
+    )
     timestamps: dict[tuple[str, int, int], int | None] = {}
     if time_lag and positions:
         # A Fetch answer carries its partition's log start offset and high watermark: the
