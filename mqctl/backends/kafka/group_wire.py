@@ -15,17 +15,18 @@ import struct
 from io import BytesIO
 from typing import Any
 
+from mqctl.backends.kafka.wire_reader import WireReader
+
 _INT16 = struct.Struct(">h")
 _INT32 = struct.Struct(">i")
 _PARTITION = struct.Struct(">iqi")  # partition_index, committed_offset, committed_leader_epoch
 
 
-class _Reader:
-    __slots__ = ("buf", "pos")
+class _Reader(WireReader):
+    """The flexible encoding's reads (unsigned varints, compact strings, tagged fields) on
+    top of the shared bounds-checked reader."""
 
-    def __init__(self, buf: bytes) -> None:
-        self.buf = buf
-        self.pos = 0
+    __slots__ = ()
 
     def uvarint(self) -> int:
         buf, pos = self.buf, self.pos
@@ -42,14 +43,6 @@ class _Reader:
             if shift > 28:
                 raise ValueError(f"Invalid value {value}")
         self.pos = pos
-        return value
-
-    def take(self, size: int) -> bytes:
-        end = self.pos + size
-        if end > len(self.buf):
-            raise ValueError("Buffer underrun")
-        value = self.buf[self.pos : end]
-        self.pos = end
         return value
 
     def compact_string(self) -> str | None:
